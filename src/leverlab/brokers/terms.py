@@ -1,0 +1,125 @@
+"""The terms one trader gets from one broker: a profile resolved for an account.
+
+A broker profile (a YAML file) describes every entity, account type and rule. ``AccountTerms``
+is that profile narrowed to one account - broker + account type + entity (from the country) +
+client class + account currency + the leverage the trader selected - in plain numbers the
+engine, the calculators and the comparison all read. It is built only by
+``leverlab.brokers.resolve_terms``; nothing else interprets profile files.
+
+Units: money in account units (for a cent account, cents: a USD 1,000 band edge is 100,000 USC);
+leverage as L of 1:L with ``math.inf`` for unlimited; levels in percent of margin level.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
+class SymbolMargin:
+    """How margin is set for one symbol under these terms, in the form the compiled engine consumes.
+
+    Effective leverage = min(``static_cap``, the equity band's leverage, the HMR cap for a
+    position opened inside a window). When ``fixed_margin_rate`` is set the symbol ignores
+    leverage altogether: margin = lots x contract size x rate (x price for CFDs).
+    """
+
+    symbol: str
+    static_cap: float  # min(selected, entity, regulator class cap, instrument cap); inf = unlimited
+    band_floor: tuple[float, ...] = ()  # ascending equity floors of the bands (account units); empty: no bands
+    band_leverage: tuple[float, ...] = ()  # leverage of each band (inf = unlimited)
+    bands_reprice_open: bool = True  # a band change re-margins open positions (Exness, FBS, JustMarkets)
+    fixed_margin_rate: float | None = None
+    hmr_cap: float | None = None  # leverage cap for positions opened inside an HMR window; None: none
+    explanation: tuple[str, ...] = ()
+
+    def leverage_at(self, equity: float, in_hmr_window: bool = False) -> float:
+        """The leverage for a position at this equity (and inside/outside an HMR window)."""
+        lev = self.static_cap
+        if self.band_floor:
+            i = 0
+            for k, floor in enumerate(self.band_floor):
+                if equity >= floor:
+                    i = k
+            lev = min(lev, self.band_leverage[i])
+        if in_hmr_window and self.hmr_cap is not None:
+            lev = min(lev, self.hmr_cap)
+        return lev
+
+
+@dataclass(frozen=True)
+class HmrWindow:
+    """A higher-margin window rule: around each event of ``trigger``, new positions get the symbol's hmr_cap."""
+
+    trigger: str  # "news" (needs an economic calendar) or "weekend"
+    minutes_before: float
+    minutes_after: float
+    applies_to: str = "new_positions"  # or "all_positions"
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class SwapRate:
+    """Overnight financing per lot and night: ``mode`` 'points' (in points of the symbol), 'money'
+    (account currency per lot) or 'interest' (annual % of notional, 360-day year)."""
+
+    long: float
+    short: float
+    mode: str = "points"
+
+
+@dataclass(frozen=True)
+class AccountTerms:
+    """Everything the simulator needs to treat an account as this broker would."""
+
+    broker: str
+    broker_name: str
+    account_type: str
+    entity: str
+    regulator: str
+    country: str
+    client_class: str  # "retail" or "pro"
+    currency: str  # account currency code (USC/EUC for cent accounts)
+    is_cent: bool
+    selected_leverage: float  # what the trader asked for, after the policy's caps (inf = unlimited)
+    margin_call_level: float | None  # percent; None when the broker publishes none
+    stop_out_level: float  # percent
+    stop_out_counts_credit: bool  # whether bonus credit counts in equity for the stop-out check
+    nbp: bool  # negative balance protection
+    delete_pending_on_stop_out: bool
+    commission_per_lot_side: float  # in commission_currency per lot per side
+    commission_currency: str
+    swap_free: bool
+    triple_swap_day: str  # one of WEEKDAYS
+    rollover_time: str  # "HH:MM" in server_timezone
+    server_timezone: str  # IANA name, e.g. "Etc/GMT-2" or "EET"
+    min_deposit: float | None
+    max_lots: float | None
+    symbols: dict[str, SymbolMargin] = field(default_factory=dict)
+    hedge_factor: dict[str, float] = field(default_factory=dict)  # by asset class; missing -> 1.0 (no relief)
+    spread_points: dict[str, float] = field(default_factory=dict)  # typical spread by symbol or asset class
+    swaps: dict[str, SwapRate] = field(default_factory=dict)  # by symbol
+    hmr_windows: tuple[HmrWindow, ...] = ()
+    cashback_per_lot: float = 0.0  # account currency per lot traded (round turn), 0 = none
+    cashback_schedule: str = "none"  # "per_trade", "daily", "monthly", "none"
+    bonus_pct: float = 0.0  # credit granted as % of a deposit, 0 = none
+    bonus_cap: float | None = None
+    explanation: tuple[str, ...] = ()  # how this account was resolved: entity, caps, unknowns
+
+    def margin_for(self, symbol: str) -> SymbolMargin:
+        """The margin rules for ``symbol``; raises KeyError naming the symbols these terms cover."""
+        try:
+            return self.symbols[symbol.upper()]
+        except KeyError:
+            raise KeyError(f"{self.broker}/{self.account_type} has no terms for {symbol!r}; "
+                           f"covered: {', '.join(sorted(self.symbols))}") from None
+
+    def hedge_factor_for(self, asset_class: str) -> float:
+        return self.hedge_factor.get(asset_class, 1.0)
+
+    @property
+    def unlimited(self) -> bool:
+        return math.isinf(self.selected_leverage)
