@@ -66,9 +66,10 @@ def conversion_path(from_ccy: str, to_ccy: str, pairs: Iterable[str]) -> tuple[L
         l1, l2 = one(a, via), one(via, b)
         if l1 and l2:
             return (l1, l2)
+    cross = "" if "USD" in (a, b) else f", or for both {a}USD and USD{b} (either direction)"
     raise MissingRateError(
-        f"cannot convert {a} to {b}: need a price for {a}{b} (or {b}{a}), "
-        f"or for both {a}USD and USD{b} (either direction); have: {', '.join(sorted(avail)) or 'none'}"
+        f"cannot convert {a} to {b}: need a price for {a}{b} (or {b}{a}){cross}; "
+        f"have: {', '.join(sorted(avail)) or 'none'}"
     )
 
 

@@ -57,8 +57,8 @@ class Instrument:
     profit_currency: str = ""
 
     def __post_init__(self) -> None:
-        if not self.margin_currency:
-            object.__setattr__(self, "margin_currency", self.base)
+        if not self.margin_currency:  # forex modes charge base currency; CFD modes multiply by price -> quote
+            object.__setattr__(self, "margin_currency", self.base if self.calc_mode.startswith("forex") else self.quote)
         if not self.profit_currency:
             object.__setattr__(self, "profit_currency", self.quote)
         if self.asset_class not in ASSET_CLASSES:
