@@ -1,0 +1,82 @@
+"""Small shared pieces of the command line: one JSON document out, clear errors with exit code 2."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, is_dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _default(o: Any) -> Any:
+    if isinstance(o, Decimal):
+        return float(o) if o != o.to_integral_value() or abs(o) < 10**15 else int(o)
+    if is_dataclass(o):
+        return asdict(o)
+    if isinstance(o, datetime):
+        return o.isoformat()
+    if isinstance(o, Path):
+        return str(o)
+    if hasattr(o, "tolist"):
+        return o.tolist()
+    if isinstance(o, (set, frozenset, tuple)):
+        return list(o)
+    raise TypeError(f"not JSON-serialisable: {type(o).__name__}")
+
+
+def _finite(o: Any) -> Any:
+    """Replace inf/nan (not valid JSON) by 'unlimited'/None so scripts can parse every document."""
+    if isinstance(o, float):
+        if math.isinf(o):
+            return "unlimited" if o > 0 else "-unlimited"
+        if math.isnan(o):
+            return None
+        return o
+    if isinstance(o, dict):
+        return {k: _finite(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_finite(v) for v in o]
+    return o
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Plain JSON types for any result (Decimals as numbers, inf as 'unlimited')."""
+    return _finite(json.loads(json.dumps(obj, default=_default)))
+
+
+def emit_json(obj: Any) -> None:
+    """Print exactly one JSON document on stdout."""
+    typer.echo(json.dumps(to_jsonable(obj), indent=2, sort_keys=False, allow_nan=False))
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print a clear error on stderr and exit (2 = bad input)."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def parse_rates(items: list[str] | None) -> dict[str, float]:
+    """--rate PAIR=PRICE options into a dict, with an error naming a malformed one."""
+    out: dict[str, float] = {}
+    for item in items or []:
+        pair, sep, value = item.partition("=")
+        try:
+            if not sep or len(pair.strip()) < 6:
+                raise ValueError
+            out[pair.strip().upper()] = float(value)
+        except ValueError:
+            fail(f"--rate {item!r}: expected PAIR=PRICE, e.g. GBPUSD=1.27")
+    return out
+
+
+def fmt_leverage(lev: float) -> str:
+    return "unlimited" if math.isinf(lev) else f"1:{lev:g}"

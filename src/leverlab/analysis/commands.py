@@ -1,0 +1,236 @@
+"""Command-line faces of the calculators: margin, size, stopout, pip, swap (registered by ``leverlab.cli``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from .._cli_util import console, emit_json, fail, fmt_leverage, parse_rates
+from ..conversion import MissingRateError
+from ..instruments import UnknownSymbolError, instrument
+from ..money import MoneyError
+from . import risk
+
+BrokerOpt = Annotated[Optional[str], typer.Option("--broker", help="Broker id or path of a profile file.")]
+TypeOpt = Annotated[Optional[str], typer.Option("--account-type", help="Account type id (see `leverlab broker B`).")]
+CountryOpt = Annotated[str, typer.Option("--country", help="Client's country of residence, ISO-2 (e.g. DE, GB, SC).")]
+ClientOpt = Annotated[str, typer.Option("--client", help="retail or pro.")]
+RateOpt = Annotated[Optional[list[str]], typer.Option("--rate", help="Conversion price PAIR=PRICE (repeatable).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+
+
+def _broker_leverage(broker: str, account_type: str | None, country: str, client: str, symbol: str,
+                     equity: float, time: str | None, account_currency: str):
+    """Ask the leverage policy, turning its lookup errors into exit code 2."""
+    from ..brokers import leverage as policy_leverage
+
+    when = None
+    if time:
+        try:
+            when = datetime.fromisoformat(time)
+        except ValueError:
+            fail(f"--time {time!r}: expected ISO 8601, e.g. 2024-03-08T13:30:00+00:00")
+    if account_type is None:
+        fail("--account-type is required with --broker")
+    try:
+        return policy_leverage(broker, account_type, country, client, symbol, equity, time=when,
+                               account_currency=account_currency)
+    except (LookupError, ValueError) as e:
+        fail(str(e))
+
+
+def _guard(fn):
+    """Run a calculator, mapping its input errors onto clear messages and exit code 2."""
+    try:
+        return fn()
+    except (risk.CalculatorError, MissingRateError, UnknownSymbolError, MoneyError) as e:
+        fail(str(e))
+
+
+def margin_cmd(
+    symbol: Annotated[str, typer.Option("--symbol", help="e.g. EURUSD, XAUUSD")],
+    lots: Annotated[float, typer.Option("--lots")],
+    price: Annotated[float, typer.Option("--price", help="Order price (ask for a buy).")],
+    account_currency: Annotated[str, typer.Option("--account-currency")] = "USD",
+    leverage: Annotated[Optional[float], typer.Option("--leverage", help="1:L; omit to ask the broker's policy.")] = None,
+    broker: BrokerOpt = None,
+    account_type: TypeOpt = None,
+    country: CountryOpt = "SC",
+    client: ClientOpt = "retail",
+    equity: Annotated[float, typer.Option("--equity", help="Account equity (decides equity bands).")] = 1000.0,
+    time: Annotated[Optional[str], typer.Option("--time", help="ISO 8601; decides higher-margin windows.")] = None,
+    rate: RateOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Margin for an order, converted into the account currency, with the leverage that applies."""
+    rates = parse_rates(rate)
+    fixed = None
+    explanation = ""
+    if broker:
+        ans = _broker_leverage(broker, account_type, country, client, symbol, equity, time, account_currency)
+        lev = ans.leverage
+        fixed = ans.margin_rate if ans.fixed_margin else None
+        explanation = ans.explanation
+    elif leverage is not None:
+        lev = leverage
+    else:
+        fail("give --leverage L, or --broker/--account-type/--country to use a broker's policy")
+    r = _guard(lambda: risk.margin(symbol, lots, price, lev, account_currency, rates, fixed_margin_rate=fixed))
+    doc = {"margin": r.margin, "currency": r.currency, "leverage": r.leverage, "margin_rate": r.margin_rate,
+           "margin_in_margin_currency": r.margin_in_margin_currency, "margin_currency": r.margin_currency,
+           "calc_mode": r.calc_mode, "explanation": explanation}
+    if json_out:
+        emit_json(doc)
+        return
+    console.print(f"Margin for {lots:g} lot {symbol.upper()} at {price:g}: [bold]{r.margin:,} {r.currency}[/] "
+                  f"(leverage {fmt_leverage(r.leverage)}, {r.calc_mode} mode, "
+                  f"{r.margin_in_margin_currency:,.2f} {r.margin_currency} before conversion)")
+    if explanation:
+        console.print(explanation, highlight=False)
+
+
+def pip_cmd(
+    symbol: Annotated[str, typer.Option("--symbol")],
+    lots: Annotated[float, typer.Option("--lots")] = 1.0,
+    account_currency: Annotated[str, typer.Option("--account-currency")] = "USD",
+    price: Annotated[Optional[float], typer.Option("--price", help="Symbol price, if it converts itself.")] = None,
+    rate: RateOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Value of one pip on a position, in the account currency."""
+    v = _guard(lambda: risk.pip_value(symbol, lots, account_currency, parse_rates(rate), price))
+    if json_out:
+        emit_json({"pip_value": v, "currency": account_currency.upper(), "pip_size": instrument(symbol).pip_size})
+    else:
+        console.print(f"1 pip on {lots:g} lot {symbol.upper()} = [bold]{v} {account_currency.upper()}[/]")
+
+
+def size_cmd(
+    symbol: Annotated[str, typer.Option("--symbol")],
+    equity: Annotated[float, typer.Option("--equity")],
+    risk_pct: Annotated[float, typer.Option("--risk", help="Percent of equity to risk, e.g. 1.")],
+    stop_pips: Annotated[float, typer.Option("--stop-pips", help="Stop-loss distance in pips.")],
+    account_currency: Annotated[str, typer.Option("--account-currency")] = "USD",
+    price: Annotated[Optional[float], typer.Option("--price")] = None,
+    rate: RateOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Position size (lots) that risks a percentage of equity at a stop distance."""
+    r = _guard(lambda: risk.position_size(symbol, equity, risk_pct, stop_pips, account_currency,
+                                          parse_rates(rate), price))
+    if json_out:
+        emit_json(r)
+        return
+    console.print(f"Risking {r.risk_amount} {r.currency} over {stop_pips:g} pips: [bold]{r.lots:g} lots[/] "
+                  f"(risks {r.risk_at_lots} {r.currency}) {r.note}")
+
+
+def _parse_position(text: str) -> risk.Position:
+    """SYMBOL:SIDE:LOTS@PRICE, e.g. EURUSD:buy:1@1.1000."""
+    try:
+        head, price = text.split("@")
+        sym, side, lots = head.split(":")
+        return risk.Position(sym.upper(), side.lower(), float(lots), float(price))
+    except ValueError:
+        fail(f"--position {text!r}: expected SYMBOL:SIDE:LOTS@PRICE, e.g. EURUSD:buy:1@1.1000")
+
+
+def stopout_cmd(
+    position: Annotated[list[str], typer.Option("--position", help="SYMBOL:SIDE:LOTS@OPEN_PRICE (repeatable).")],
+    balance: Annotated[float, typer.Option("--balance")],
+    rate: Annotated[list[str], typer.Option("--rate", help="Current price PAIR=PRICE for every symbol held "
+                                                           "(and for conversions).")],
+    leverage: Annotated[Optional[float], typer.Option("--leverage")] = None,
+    stop_out: Annotated[Optional[float], typer.Option("--stop-out", help="Stop-out level, %.")] = None,
+    margin_call: Annotated[Optional[float], typer.Option("--margin-call", help="Margin-call level, %.")] = None,
+    broker: BrokerOpt = None,
+    account_type: TypeOpt = None,
+    country: CountryOpt = "SC",
+    client: ClientOpt = "retail",
+    account_currency: Annotated[str, typer.Option("--account-currency")] = "USD",
+    moving: Annotated[Optional[str], typer.Option("--moving", help="The symbol whose price moves.")] = None,
+    margin_at_open: Annotated[bool, typer.Option("--margin-at-open", help="Margin frozen at open prices.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """The price and pip distance at which open positions reach margin call and stop-out."""
+    positions = [_parse_position(p) for p in position]
+    prices = parse_rates(rate)
+    notes: list[str] = []
+    if broker:
+        from ..brokers import resolve_terms
+
+        try:
+            terms = resolve_terms(broker, account_type or "", country, client, currency=account_currency,
+                                  selected_leverage=leverage)
+        except (LookupError, ValueError) as e:
+            fail(str(e))
+        so = terms.stop_out_level if stop_out is None else stop_out
+        mc = terms.margin_call_level if margin_call is None else margin_call
+        equity_guess = balance
+        levs = {}
+        for p in positions:
+            try:
+                levs[p.symbol] = terms.margin_for(p.symbol).leverage_at(equity_guess)
+            except KeyError as e:
+                fail(str(e.args[0]))
+        lev_arg: float | dict[str, float] = levs
+        notes.append(f"{terms.broker_name} {terms.account_type} ({terms.entity}): MC {mc}%, SO {so}%")
+    else:
+        if leverage is None or stop_out is None:
+            fail("give --leverage and --stop-out, or --broker/--account-type/--country to use a broker's rules")
+        so, mc, lev_arg = stop_out, margin_call, leverage
+    r = _guard(lambda: risk.stopout_levels(positions, balance, lev_arg, so, mc, prices=prices,
+                                           account_currency=account_currency, moving_symbol=moving,
+                                           margin_at_open=margin_at_open))
+    if json_out:
+        doc = {"symbol": r.symbol, "current_price": r.current_price, "equity": r.equity, "used_margin": r.used_margin,
+               "margin_level": r.margin_level, "currency": r.currency,
+               "margin_call": r.margin_call, "stop_out": r.stop_out, "notes": list(r.notes) + notes}
+        emit_json(doc)
+        return
+    t = Table(title=f"{r.symbol} from {r.current_price:g}: equity {r.equity:,.2f} {r.currency}, "
+                    f"used margin {r.used_margin:,.2f}, margin level "
+                    + (f"{r.margin_level:,.2f}%" if r.margin_level is not None else "n/a"))
+    for col in ("level", "price", "distance (pips)", "equity there"):
+        t.add_column(col, justify="right")
+    for name, lp in (("margin call", r.margin_call), ("stop-out", r.stop_out)):
+        if lp is None:
+            continue
+        t.add_row(f"{name} {lp.level:g}%", "never" if lp.price is None else f"{lp.price:.6f}",
+                  "" if lp.distance_pips is None else f"{lp.distance_pips:,.1f}",
+                  "" if lp.equity_at_price is None else f"{lp.equity_at_price:,.2f}")
+    console.print(t)
+    for n in list(r.notes) + notes:
+        console.print(f"[dim]{n}[/]")
+
+
+def swap_cmd(
+    symbol: Annotated[str, typer.Option("--symbol")],
+    side: Annotated[str, typer.Option("--side", help="buy or sell")],
+    lots: Annotated[float, typer.Option("--lots")],
+    nights: Annotated[int, typer.Option("--nights")],
+    swap_long: Annotated[float, typer.Option("--long", help="Long swap rate (in --mode units).")],
+    swap_short: Annotated[float, typer.Option("--short", help="Short swap rate (in --mode units).")],
+    mode: Annotated[str, typer.Option("--mode", help="points, money or interest")] = "points",
+    start: Annotated[str, typer.Option("--start", help="Weekday of the first rollover.")] = "monday",
+    triple_day: Annotated[str, typer.Option("--triple-day")] = "wednesday",
+    price: Annotated[Optional[float], typer.Option("--price")] = None,
+    account_currency: Annotated[str, typer.Option("--account-currency")] = "USD",
+    rate: RateOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """The swap cost of holding a position N nights, with the triple-swap day."""
+    r = _guard(lambda: risk.swap_cost(symbol, side, lots, nights, swap_long, swap_short, mode=mode,
+                                      start_weekday=start, triple_day=triple_day, price=price,
+                                      account_currency=account_currency, rates=parse_rates(rate)))
+    if json_out:
+        emit_json(r)
+        return
+    console.print(f"{nights} nights from {start}: [bold]{r.total} {r.currency}[/] "
+                  f"({r.charged_nights} swaps charged, {r.triple_nights} triple; {r.per_night} per night)")
+
+
+__all__ = ["margin_cmd", "pip_cmd", "size_cmd", "stopout_cmd", "swap_cmd"]
