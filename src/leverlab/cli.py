@@ -19,6 +19,7 @@ app.command("size")(calc.size_cmd)
 app.command("stopout")(calc.stopout_cmd)
 app.command("pip")(calc.pip_cmd)
 app.command("swap")(calc.swap_cmd)
+app.command("ruin")(calc.ruin_cmd)
 
 
 def main() -> None:

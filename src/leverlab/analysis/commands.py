@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Annotated, Optional
 
@@ -233,4 +234,63 @@ def swap_cmd(
                   f"({r.charged_nights} swaps charged, {r.triple_nights} triple; {r.per_night} per night)")
 
 
-__all__ = ["margin_cmd", "pip_cmd", "size_cmd", "stopout_cmd", "swap_cmd"]
+__all__ = ["margin_cmd", "pip_cmd", "size_cmd", "stopout_cmd", "swap_cmd", "ruin_cmd"]
+
+
+def ruin_cmd(
+    deposit: Annotated[float, typer.Option("--deposit")] = 1000.0,
+    leverage: Annotated[str, typer.Option("--leverage", help="1:L, or 'unlimited'.")] = "1000",
+    stop_out: Annotated[float, typer.Option("--stop-out", help="Stop-out level, %.")] = 50.0,
+    win_rate: Annotated[Optional[float], typer.Option("--win-rate", help="0..1")] = None,
+    reward_risk: Annotated[Optional[float], typer.Option("--reward-risk")] = None,
+    r_multiples: Annotated[Optional[str], typer.Option("--r-multiples",
+                                                      help="Comma-separated trade results in R to bootstrap from.")] = None,
+    risk_pct: Annotated[float, typer.Option("--risk", help="Percent of equity risked per trade.")] = 1.0,
+    lots: Annotated[Optional[float], typer.Option("--lots", help="Fixed lots instead of --risk sizing.")] = None,
+    stop_pips: Annotated[float, typer.Option("--stop-pips")] = 20.0,
+    symbol: Annotated[str, typer.Option("--symbol")] = "EURUSD",
+    price: Annotated[float, typer.Option("--price")] = 1.1,
+    trades: Annotated[int, typer.Option("--trades")] = 1000,
+    paths: Annotated[int, typer.Option("--paths")] = 100_000,
+    loss_pct: Annotated[float, typer.Option("--loss-pct", help="Report the chance of losing this % of the deposit.")] = 50.0,
+    no_nbp: Annotated[bool, typer.Option("--no-nbp", help="Without negative balance protection.")] = False,
+    seed: Annotated[int, typer.Option("--seed")] = 1,
+    json_out: JsonOpt = False,
+) -> None:
+    """Monte Carlo risk of ruin of a trade sequence at a given leverage and stop-out level."""
+    from .ruin import risk_of_ruin
+
+    lev = math.inf if leverage.lower() == "unlimited" else None
+    if lev is None:
+        try:
+            lev = float(leverage.removeprefix("1:"))
+        except ValueError:
+            fail(f"--leverage {leverage!r}: expected a number like 500 (for 1:500) or 'unlimited'")
+    pool = None
+    if r_multiples:
+        try:
+            pool = [float(x) for x in r_multiples.split(",") if x.strip()]
+        except ValueError:
+            fail(f"--r-multiples {r_multiples!r}: expected comma-separated numbers like 1.5,-1,-1,2")
+    try:
+        res = risk_of_ruin(deposit=deposit, leverage=lev, stop_out_level=stop_out, win_rate=win_rate,
+                           reward_risk=reward_risk, r_multiples=pool, risk_pct=risk_pct, lots=lots,
+                           stop_pips=stop_pips, symbol=symbol, price=price, n_trades=trades, n_paths=paths,
+                           loss_pct=loss_pct, nbp=not no_nbp, seed=seed)
+    except (ValueError, UnknownSymbolError, MissingRateError) as e:
+        fail(str(e))
+    if json_out:
+        emit_json(res.summary() | {"trade_index": res.trade_index, "percentiles": res.percentiles})
+        return
+    t = Table(title=f"Risk of ruin: {paths:,} paths x {trades:,} trades, leverage {fmt_leverage(lev)}, "
+                    f"stop-out {stop_out:g}%")
+    t.add_column("measure")
+    t.add_column("value", justify="right")
+    t.add_row("P(at least one stop-out)", f"{res.p_stop_out:.2%}")
+    t.add_row(f"P(losing {loss_pct:g}% of the deposit)", f"{res.p_loss:.2%}")
+    t.add_row("P(ruin: cannot open the minimum lot)", f"{res.p_ruin:.2%}")
+    t.add_row("median final equity", f"{res.median_final_equity:,.2f}")
+    t.add_row("stop-outs per path (mean)", f"{res.mean_stop_outs:.2f}")
+    for k in ("5", "50", "95"):
+        t.add_row(f"final equity, {k}th percentile", f"{res.percentiles[k][-1]:,.2f}")
+    console.print(t)
