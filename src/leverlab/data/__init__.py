@@ -1,0 +1,23 @@
+"""Market data in: one columnar representation (:class:`Ticks`, :class:`Bars`, UTC nanoseconds),
+readers for the formats FX traders hold, validation with explicit policies, resampling, a local
+Parquet store, a bundled real sample and a synthetic generator.
+
+>>> from leverlab.data import load
+>>> bars = load("sample:eurusd-h1")
+>>> bars.symbol, len(bars), bars.two_sided
+('EURUSD', 74439, True)
+"""
+
+from ._sample import load_sample, sample_names
+from .api import load, read
+from .errors import CorruptFileError, DataError, FormatError, ParseError, StoreError, ValidationError
+from .frames import TIMEFRAMES, Bars, Ticks, concat, timeframe_ns
+from .readers import detect
+from .validate import DEFAULT_POLICY, Issue, ValidationReport, validate
+
+__all__ = [
+    "Ticks", "Bars", "TIMEFRAMES", "timeframe_ns", "concat",
+    "load", "read", "detect", "load_sample", "sample_names",
+    "validate", "ValidationReport", "Issue", "DEFAULT_POLICY",
+    "DataError", "FormatError", "ParseError", "CorruptFileError", "ValidationError", "StoreError",
+]

@@ -4,18 +4,56 @@ Arrays are contiguous NumPy arrays (int64 times, float64 prices) so the compiled
 them without copies. Bars carry bid and ask OHLC; single-sided sources (a MetaTrader export, a
 one-sided CSV) keep ``ask_*`` as ``None`` and may carry ``spread`` in points, and the engine then
 builds the ask side from that spread or from the account type's spread model.
+
+``meta`` holds what a reader learned on the way (timezone rule applied, files read, the
+validation report as a dict under ``"report"``); it never affects equality.
+
+>>> import numpy as np
+>>> t = Ticks("EURUSD", np.array([0, 1_000_000], dtype=np.int64), np.array([1.1, 1.2]), np.array([1.2, 1.3]))
+>>> len(t), t.kind, t.to_arrow().num_columns
+(2, 'ticks', 3)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 TIMEFRAMES: dict[str, int] = {  # nanoseconds per bar
     "S1": 1_000_000_000, "M1": 60_000_000_000, "M5": 300_000_000_000, "M15": 900_000_000_000,
     "M30": 1_800_000_000_000, "H1": 3_600_000_000_000, "H4": 14_400_000_000_000, "D1": 86_400_000_000_000,
 }
+
+_UNITS = {"S": 1_000_000_000, "M": 60_000_000_000, "H": 3_600_000_000_000, "D": 86_400_000_000_000}
+
+TICK_COLUMNS = ("time", "bid", "ask", "bid_volume", "ask_volume")
+BAR_COLUMNS = ("time", "bid_open", "bid_high", "bid_low", "bid_close", "ask_open", "ask_high",
+               "ask_low", "ask_close", "volume", "spread")
+
+
+def timeframe_ns(timeframe: str) -> int:
+    """Nanoseconds in a timeframe: ``M1``, ``M15``, ``H4``, ``D1``, ``S30``... (any multiple).
+
+    >>> timeframe_ns("M15") == 15 * 60 * 10**9
+    True
+    """
+    tf = timeframe.strip().upper()
+    if tf in TIMEFRAMES:
+        return TIMEFRAMES[tf]
+    if len(tf) >= 2 and tf[0] in _UNITS and tf[1:].isdigit() and int(tf[1:]) > 0:
+        return _UNITS[tf[0]] * int(tf[1:])
+    raise ValueError(f"timeframe {timeframe!r} not understood (expected S<n>, M<n>, H<n> or D<n>, e.g. M1, H1, D1)")
+
+
+def _i64(a: Any) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.int64)
+
+
+def _f64(a: Any) -> np.ndarray | None:
+    return None if a is None else np.ascontiguousarray(a, dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -29,9 +67,57 @@ class Ticks:
     bid_volume: np.ndarray | None = None
     ask_volume: np.ndarray | None = None
     source: str = ""
+    meta: dict = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "time", _i64(self.time))
+        for name in ("bid", "ask", "bid_volume", "ask_volume"):
+            object.__setattr__(self, name, _f64(getattr(self, name)))
+        n = self.time.shape[0]
+        for name in ("bid", "ask", "bid_volume", "ask_volume"):
+            a = getattr(self, name)
+            if a is not None and a.shape != (n,):
+                raise ValueError(f"Ticks {self.symbol}: column {name} has shape {a.shape}, expected ({n},)")
 
     def __len__(self) -> int:
         return int(self.time.shape[0])
+
+    kind = "ticks"
+
+    @property
+    def start(self) -> int | None:
+        return int(self.time[0]) if len(self) else None
+
+    @property
+    def end(self) -> int | None:
+        return int(self.time[-1]) if len(self) else None
+
+    def take(self, index: np.ndarray) -> Ticks:
+        """A new Ticks with the rows selected by an index array or boolean mask."""
+        return replace(self, **{n: (None if getattr(self, n) is None else getattr(self, n)[index])
+                                for n in TICK_COLUMNS}, meta=dict(self.meta))
+
+    def between(self, start_ns: int | None = None, end_ns: int | None = None) -> Ticks:
+        """Rows with ``start_ns <= time < end_ns`` (time must be sorted)."""
+        lo = 0 if start_ns is None else int(np.searchsorted(self.time, start_ns, "left"))
+        hi = len(self) if end_ns is None else int(np.searchsorted(self.time, end_ns, "left"))
+        return self.take(slice(lo, hi))
+
+    def to_arrow(self) -> pa.Table:
+        """An Arrow table (time as ``timestamp[ns, UTC]``); optional columns only if present."""
+        cols = {"time": pa.array(self.time, pa.int64()).cast(pa.timestamp("ns", "UTC"))}
+        for n in TICK_COLUMNS[1:]:
+            a = getattr(self, n)
+            if a is not None:
+                cols[n] = pa.array(a, pa.float64())
+        return pa.table(cols)
+
+    @classmethod
+    def from_arrow(cls, table: pa.Table, symbol: str, source: str = "", meta: dict | None = None) -> Ticks:
+        """Build from a table with ``time`` (timestamp or int64 ns) and ``bid``/``ask`` columns."""
+        return cls(symbol, _col_i64(table, "time"), _col_f64(table, "bid"), _col_f64(table, "ask"),
+                   _col_f64(table, "bid_volume", True), _col_f64(table, "ask_volume", True), source,
+                   dict(meta or {}))
 
 
 @dataclass(frozen=True)
@@ -54,9 +140,107 @@ class Bars:
     source: str = ""
     meta: dict = field(default_factory=dict, compare=False)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "time", _i64(self.time))
+        for name in BAR_COLUMNS[1:]:
+            object.__setattr__(self, name, _f64(getattr(self, name)))
+        n = self.time.shape[0]
+        for name in BAR_COLUMNS[1:]:
+            a = getattr(self, name)
+            if a is not None and a.shape != (n,):
+                raise ValueError(f"Bars {self.symbol}: column {name} has shape {a.shape}, expected ({n},)")
+        asks = [getattr(self, f"ask_{p}") is None for p in ("open", "high", "low", "close")]
+        if any(asks) and not all(asks):
+            raise ValueError(f"Bars {self.symbol}: give all four ask columns or none")
+
     def __len__(self) -> int:
         return int(self.time.shape[0])
+
+    kind = "bars"
 
     @property
     def two_sided(self) -> bool:
         return self.ask_close is not None
+
+    @property
+    def start(self) -> int | None:
+        return int(self.time[0]) if len(self) else None
+
+    @property
+    def end(self) -> int | None:
+        return int(self.time[-1]) if len(self) else None
+
+    def take(self, index: np.ndarray) -> Bars:
+        """A new Bars with the rows selected by an index array or boolean mask."""
+        return replace(self, **{n: (None if getattr(self, n) is None else getattr(self, n)[index])
+                                for n in BAR_COLUMNS}, meta=dict(self.meta))
+
+    def between(self, start_ns: int | None = None, end_ns: int | None = None) -> Bars:
+        """Bars with ``start_ns <= time < end_ns`` (time must be sorted)."""
+        lo = 0 if start_ns is None else int(np.searchsorted(self.time, start_ns, "left"))
+        hi = len(self) if end_ns is None else int(np.searchsorted(self.time, end_ns, "left"))
+        return self.take(slice(lo, hi))
+
+    def to_arrow(self) -> pa.Table:
+        """An Arrow table (time as ``timestamp[ns, UTC]``); optional columns only if present."""
+        cols = {"time": pa.array(self.time, pa.int64()).cast(pa.timestamp("ns", "UTC"))}
+        for n in BAR_COLUMNS[1:]:
+            a = getattr(self, n)
+            if a is not None:
+                cols[n] = pa.array(a, pa.float64())
+        return pa.table(cols)
+
+    @classmethod
+    def from_arrow(cls, table: pa.Table, symbol: str, timeframe: str, source: str = "",
+                   meta: dict | None = None) -> Bars:
+        """Build from a table with ``time`` and ``bid_*`` columns (``ask_*``, volume, spread optional)."""
+        kw = {n: _col_f64(table, n, optional=not n.startswith("bid_")) for n in BAR_COLUMNS[1:]}
+        return cls(symbol, timeframe, _col_i64(table, "time"), source=source, meta=dict(meta or {}), **kw)
+
+
+Frame = Ticks | Bars
+
+
+def _col_i64(table: pa.Table, name: str) -> np.ndarray:
+    col = table.column(name)
+    if pa.types.is_timestamp(col.type):
+        col = col.cast(pa.timestamp("ns", col.type.tz)).cast(pa.int64())
+    return col.to_numpy()
+
+
+def _col_f64(table: pa.Table, name: str, optional: bool = False) -> np.ndarray | None:
+    if name not in table.column_names:
+        if optional:
+            return None
+        raise KeyError(f"column {name!r} missing (columns: {table.column_names})")
+    col = table.column(name)
+    if col.type != pa.float64():
+        col = col.cast(pa.float64())
+    return col.to_numpy()
+
+
+def concat(frames: list[Frame]) -> Frame:
+    """Concatenate frames of one kind (and timeframe) in the given order; optional columns kept
+    only if every part has them."""
+    if not frames:
+        raise ValueError("concat needs at least one frame")
+    first = frames[0]
+    names = TICK_COLUMNS if isinstance(first, Ticks) else BAR_COLUMNS
+    kw: dict[str, Any] = {}
+    for n in names:
+        parts = [getattr(f, n) for f in frames]
+        kw[n] = None if any(p is None for p in parts) else np.concatenate(parts)
+    meta = dict(first.meta)
+    if isinstance(first, Bars):
+        return Bars(first.symbol, first.timeframe, source=first.source, meta=meta, **kw)
+    return Ticks(first.symbol, source=first.source, meta=meta, **kw)
+
+
+def frame_columns(frame: Frame) -> list[str]:
+    """Names of the array columns a frame carries (optional ones only if present)."""
+    names = TICK_COLUMNS if isinstance(frame, Ticks) else BAR_COLUMNS
+    return [n for n in names if getattr(frame, n) is not None]
+
+
+__all__ = ["Ticks", "Bars", "Frame", "TIMEFRAMES", "timeframe_ns", "concat", "frame_columns",
+           "TICK_COLUMNS", "BAR_COLUMNS"]

@@ -1,0 +1,66 @@
+"""The two entry points users call: :func:`read` (a file) and :func:`load` (a file, a store symbol
+or a bundled sample)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ._sample import load_sample
+from .errors import DataError
+from .frames import Bars, Frame, Ticks
+from .readers import read_raw
+from .validate import validate
+
+
+def read(path: str | Path, format: str | None = None, *, policy: dict[str, str] | str | None = None,
+         outlier_sigma: float = 12.0, gap_threshold: str | int | None = None, **options: Any) -> Frame:
+    """Read a file (format detected unless given), validate it and apply ``policy``.
+
+    The validation report is in ``frame.meta["report"]`` (a dict); options go to the reader
+    (``symbol=``, ``tz=``, ``columns=``...).
+
+    >>> from leverlab.data import read  # doctest: +SKIP
+    >>> read("DAT_ASCII_EURUSD_M1_201701.csv").meta["report"]["rows_out"]  # doctest: +SKIP
+    31500
+    """
+    frame = read_raw(path, format, **options)
+    return validate(frame, policy, outlier_sigma=outlier_sigma, gap_threshold=gap_threshold).frame  # type: ignore[return-value]
+
+
+def load(source: str | Path, symbol: str | None = None, *, store: str | Path | None = None,
+         timeframe: str | None = None, **reader_options: Any) -> Ticks | Bars:
+    """Load market data from a file path, the local store, or a bundled sample.
+
+    - ``"sample:eurusd-h1"`` / ``"sample:xauusd-h1"``: the bundled Oanda H1 bid/ask bars.
+    - an existing path: read with its format detected (``format=`` to choose), validated.
+    - otherwise a symbol in the store (``store=`` or the user data directory); ``timeframe``
+      picks bars of that timeframe, else ticks if present.
+
+    ``timeframe`` on ticks or finer bars resamples them (e.g. ticks -> ``"H1"``).
+
+    >>> bars = load("sample:eurusd-h1")
+    >>> len(bars), bars.timeframe
+    (74439, 'H1')
+    """
+    src = str(source)
+    if src.lower().startswith("sample:"):
+        frame: Frame = load_sample(src)
+        frame.meta["report"] = validate(frame).to_dict()
+    elif Path(src).exists():
+        if symbol is not None:
+            reader_options.setdefault("symbol", symbol)
+        frame = read(src, **reader_options)
+    else:
+        from .store import Store
+
+        st = Store(store)
+        if not st.has(src):
+            raise DataError(f"{src!r} is neither a file, a symbol in the store at {st.root}, nor a sample",
+                            expected="a path, a stored symbol (see `leverlab data list`) or sample:eurusd-h1")
+        frame = st.load(src, timeframe=timeframe, **reader_options)
+    if timeframe and getattr(frame, "timeframe", None) != timeframe:
+        from .resample import resample_bars, resample_ticks
+
+        frame = resample_ticks(frame, timeframe) if isinstance(frame, Ticks) else resample_bars(frame, timeframe)
+    return frame  # type: ignore[return-value]

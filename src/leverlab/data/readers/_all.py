@@ -1,0 +1,10 @@
+"""Imports every reader module so that each registers itself; text-format sniffing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def sniff_text(path: Path, head: bytes) -> str | None:
+    """The name of the text reader that recognises ``head`` (None if none does)."""
+    return None

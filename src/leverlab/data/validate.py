@@ -1,0 +1,413 @@
+"""Validation of ticks and bars: what is wrong with the data, and what was done about it.
+
+Checks, in the order they are applied, with the actions each allows (default first in brackets):
+
+========== ======================================================= ==============================
+check      what it finds                                           actions (default)
+========== ======================================================= ==============================
+nan        a NaN or infinite price                                 error, warn, drop (drop)
+nonpositive a price <= 0                                           error, warn, drop (drop)
+unsorted   a row earlier than the row before it                    error, warn, fix = stable sort (fix)
+duplicates a row with the same timestamp as the row before it      error, warn, drop/fix = keep last
+                                                                   (ticks: warn, bars: drop)
+crossed    ask < bid (bars: ask close < bid close)                 error, warn, drop, fix = swap sides (warn)
+ohlc       bars whose high/low do not contain open and close       error, warn, drop, fix = widen (warn)
+outliers   a return beyond ``outlier_sigma`` robust sigmas         error, warn, drop (warn: flagged, kept)
+gaps       no data for longer than ``gap_threshold`` of open       error, warn (warn)
+           market time (the weekend and Dec 25 / Jan 1 excluded)
+========== ======================================================= ==============================
+
+Nothing is changed silently: every issue records how many rows it found and how many rows the
+action changed or removed. Session calendar used for gaps: the FX week runs Sunday 23:00 UTC to
+Friday 20:00 UTC (lenient enough for both DST seasons and the usual 21:00/22:00 UTC roll),
+closed all day on Dec 25 and Jan 1.
+
+>>> from leverlab.data import load
+>>> rep = validate(load("sample:eurusd-h1"))
+>>> rep.issue("crossed").count, rep.rows_out == rep.rows_in
+(0, True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import numpy as np
+
+from .errors import ValidationError
+from .frames import Bars, Frame, Ticks, timeframe_ns
+
+Action = Literal["error", "warn", "drop", "fix"]
+CHECKS: tuple[str, ...] = ("nan", "nonpositive", "unsorted", "duplicates", "crossed", "ohlc", "outliers", "gaps")
+ALLOWED: dict[str, tuple[str, ...]] = {
+    "nan": ("error", "warn", "drop"), "nonpositive": ("error", "warn", "drop"),
+    "unsorted": ("error", "warn", "fix"), "duplicates": ("error", "warn", "drop", "fix"),
+    "crossed": ("error", "warn", "drop", "fix"), "ohlc": ("error", "warn", "drop", "fix"),
+    "outliers": ("error", "warn", "drop"), "gaps": ("error", "warn"),
+}
+DEFAULT_POLICY: dict[str, str] = {"nan": "drop", "nonpositive": "drop", "unsorted": "fix", "duplicates": "warn",
+                                  "crossed": "warn", "ohlc": "warn", "outliers": "warn", "gaps": "warn"}
+_BAR_DEFAULTS = {"duplicates": "drop"}
+_H = 3_600_000_000_000
+_D = 24 * _H
+_W = 7 * _D
+_WEEK0 = 4 * _D                      # Monday 1970-01-05 00:00 UTC
+_FRI_CLOSE = 4 * _D + 20 * _H        # Friday 20:00 UTC, from Monday 00:00
+_SUN_OPEN = 6 * _D + 23 * _H         # Sunday 23:00 UTC
+_OPEN_PER_WEEK = _FRI_CLOSE + (_W - _SUN_OPEN)
+_MAX_EXAMPLES = 5
+
+
+def iso(ns: int | None) -> str | None:
+    """ISO-8601 UTC text for int64 ns (``2014-05-01T00:00:00.292Z``)."""
+    if ns is None:
+        return None
+    s = str(np.datetime64(int(ns), "ns"))
+    s = s.rstrip("0").rstrip(".") if "." in s else s
+    return s + "Z"
+
+
+@dataclass
+class Issue:
+    """One check's outcome: rows found, the action taken, rows changed or removed by it."""
+
+    check: str
+    count: int
+    action: str
+    changed: int = 0
+    detail: str = ""
+    examples: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"check": self.check, "count": self.count, "action": self.action, "changed": self.changed,
+                "detail": self.detail, "examples": self.examples}
+
+
+@dataclass
+class ValidationReport:
+    """What a load found: rows in/out, range, timezone rule, and one :class:`Issue` per check.
+
+    ``frame`` is the data after the policies were applied (not part of ``to_dict``).
+    """
+
+    symbol: str
+    kind: str
+    timeframe: str | None
+    source: str
+    timezone: str
+    rows_in: int
+    rows_out: int
+    start: int | None
+    end: int | None
+    issues: list[Issue]
+    gaps: list[dict[str, Any]] = field(default_factory=list)
+    frame: Frame | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        """True when no check found anything."""
+        return all(i.count == 0 for i in self.issues)
+
+    def issue(self, check: str) -> Issue:
+        for i in self.issues:
+            if i.check == check:
+                return i
+        raise KeyError(check)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"symbol": self.symbol, "kind": self.kind, "timeframe": self.timeframe, "source": self.source,
+                "timezone": self.timezone, "rows_in": self.rows_in, "rows_out": self.rows_out,
+                "start": iso(self.start), "end": iso(self.end), "ok": self.ok,
+                "issues": [i.to_dict() for i in self.issues], "gaps": self.gaps}
+
+    def __str__(self) -> str:
+        kind = self.kind if self.kind == "ticks" else f"bars {self.timeframe}"
+        lines = [f"{self.symbol} {kind} from {self.source or '?'}",
+                 f"  rows: {self.rows_in:,} read, {self.rows_out:,} kept",
+                 f"  range: {iso(self.start)} .. {iso(self.end)}", f"  timezone: {self.timezone}"]
+        for i in self.issues:
+            if i.count:
+                what = {"drop": f"{i.changed:,} dropped", "fix": f"{i.changed:,} changed"}.get(i.action, "flagged, kept")
+                lines.append(f"  {i.check}: {i.count:,} ({i.action}: {what}) {i.detail}".rstrip())
+                for ex in i.examples[:3]:
+                    lines.append(f"      e.g. {', '.join(f'{k}={v}' for k, v in ex.items())}")
+        if self.ok:
+            lines.append("  no problems found")
+        return "\n".join(lines)
+
+    def __rich__(self) -> Any:
+        from rich.table import Table
+
+        kind = self.kind if self.kind == "ticks" else f"bars {self.timeframe}"
+        t = Table(title=f"{self.symbol} {kind} — {self.rows_out:,} of {self.rows_in:,} rows kept",
+                  caption=f"{iso(self.start)} .. {iso(self.end)}; timezone: {self.timezone}; source: {self.source}")
+        for c in ("check", "rows", "action", "changed", "detail / first example"):
+            t.add_column(c)
+        for i in self.issues:
+            ex = i.detail or (", ".join(f"{k}={v}" for k, v in i.examples[0].items()) if i.examples else "")
+            style = None if i.count == 0 else ("red" if i.action == "error" else "yellow")
+            t.add_row(i.check, f"{i.count:,}", i.action, f"{i.changed:,}", ex, style=style)
+        return t
+
+
+def _prices(frame: Frame) -> dict[str, np.ndarray]:
+    if isinstance(frame, Ticks):
+        return {"bid": frame.bid, "ask": frame.ask}
+    names = [f"bid_{k}" for k in ("open", "high", "low", "close")]
+    if frame.two_sided:
+        names += [f"ask_{k}" for k in ("open", "high", "low", "close")]
+    return {n: getattr(frame, n) for n in names}
+
+
+def _examples(frame: Frame, orig: np.ndarray, rows: np.ndarray, cols: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    out = []
+    for r in rows[:_MAX_EXAMPLES]:
+        r = int(r)
+        ex: dict[str, Any] = {"row": int(orig[r]), "time": iso(int(frame.time[r]))}
+        for c in cols:
+            ex[c] = float(getattr(frame, c)[r])
+        out.append(ex)
+    return out
+
+
+def _act(check: str, action: str, rows: np.ndarray, detail: str, label: str, frame: Frame,
+         orig: np.ndarray, cols: tuple[str, ...] = ()) -> Issue:
+    issue = Issue(check, int(rows.size), action, 0, detail, _examples(frame, orig, rows, cols))
+    if rows.size and action == "error":
+        ex = issue.examples[0] if issue.examples else {}
+        raise ValidationError(f"{check}: {rows.size:,} rows; first at input row {ex.get('row')} "
+                              f"({ex.get('time')}) {detail}".rstrip(), path=label or None,
+                              expected=f"no {check} rows, or a policy of warn/drop/fix for {check!r}")
+    return issue
+
+
+def open_time(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Nanoseconds of open FX market between ``a`` and ``b`` (weekend removed), vectorised."""
+    def cum(t: np.ndarray) -> np.ndarray:
+        x = t - _WEEK0
+        wk, off = np.divmod(x, _W)
+        return wk * _OPEN_PER_WEEK + np.minimum(off, _FRI_CLOSE) + np.maximum(0, off - _SUN_OPEN)
+    return cum(b) - cum(a)
+
+
+def _holiday_overlap(a: int, b: int) -> int:
+    """Open-market ns inside [a, b] that fall on Dec 25 or Jan 1 (closed days)."""
+    y0 = int(str(np.datetime64(a, "ns").astype("datetime64[Y]")))
+    y1 = int(str(np.datetime64(b, "ns").astype("datetime64[Y]")))
+    total = 0
+    for y in range(y0, y1 + 1):
+        for day in (f"{y}-12-25", f"{y}-01-01"):
+            lo = int(np.datetime64(day, "ns").astype(np.int64))
+            s, e = max(a, lo), min(b, lo + _D)
+            if e > s:
+                total += int(open_time(np.array([s]), np.array([e]))[0])
+    return total
+
+
+def default_gap_threshold(frame: Frame) -> int:
+    """Open-market time without data that counts as a gap: 30 min for ticks, else
+    max(3 bars, 30 min)."""
+    if isinstance(frame, Ticks):
+        return 30 * 60_000_000_000
+    return max(3 * timeframe_ns(frame.timeframe), 30 * 60_000_000_000)
+
+
+def _parse_duration(x: str | int) -> int:
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    s = x.strip().lower()
+    units = {"ms": 1_000_000, "s": 1_000_000_000, "min": 60_000_000_000, "m": 60_000_000_000, "h": _H, "d": _D}
+    for u in ("ms", "min", "s", "m", "h", "d"):
+        if s.endswith(u) and s[: -len(u)].replace(".", "", 1).isdigit():
+            return int(float(s[: -len(u)]) * units[u])
+    raise ValueError(f"duration {x!r} not understood (expected e.g. '30min', '2h', '3d' or ns)")
+
+
+def validate(frame: Frame, policy: dict[str, str] | str | None = None, *, outlier_sigma: float = 12.0,
+             gap_threshold: str | int | None = None, label: str | None = None) -> ValidationReport:
+    """Check ``frame`` and apply the policy per check; returns the report, cleaned data in ``.frame``.
+
+    ``policy`` maps check -> action and overrides the defaults; a single string applies to every
+    check that allows it (``"error"`` = strict, ``"warn"`` = report only). Outliers are returns of
+    the mid (ticks) or bid close (bars) beyond ``outlier_sigma`` times a robust sigma
+    (1.4826 x median absolute deviation). ``label`` names the file in errors.
+    """
+    pol = dict(DEFAULT_POLICY)
+    if isinstance(frame, Bars):
+        pol.update(_BAR_DEFAULTS)
+    if isinstance(policy, str):
+        pol = {c: (policy if policy in ALLOWED[c] else pol[c]) for c in CHECKS}
+    elif policy:
+        for c, a in policy.items():
+            if c not in ALLOWED:
+                raise ValueError(f"unknown check {c!r} (expected one of {', '.join(CHECKS)})")
+            if a not in ALLOWED[c]:
+                raise ValueError(f"check {c!r}: action {a!r} not allowed (expected one of {', '.join(ALLOWED[c])})")
+            pol[c] = a
+    files = frame.meta.get("files") or []
+    label = label or (files[0] if len(files) == 1 else (f"{files[0]} (+{len(files) - 1} files)" if files else frame.source))
+    rows_in = len(frame)
+    orig = np.arange(rows_in, dtype=np.int64)
+    issues: list[Issue] = []
+
+    def keep(mask: np.ndarray) -> None:
+        nonlocal frame, orig
+        frame = frame.take(mask)
+        orig = orig[mask]
+
+    # nan / nonpositive
+    prices = _prices(frame)
+    bad = np.zeros(len(frame), bool)
+    for a in prices.values():
+        bad |= ~np.isfinite(a)
+    rows = np.flatnonzero(bad)
+    issues.append(_act("nan", pol["nan"], rows, "", label, frame, orig))
+    if rows.size and pol["nan"] == "drop":
+        issues[-1].changed = int(rows.size)
+        keep(~bad)
+    prices = _prices(frame)
+    bad = np.zeros(len(frame), bool)
+    with np.errstate(invalid="ignore"):
+        for a in prices.values():
+            bad |= a <= 0
+    rows = np.flatnonzero(bad)
+    issues.append(_act("nonpositive", pol["nonpositive"], rows, "", label, frame, orig, tuple(list(prices)[:2])))
+    if rows.size and pol["nonpositive"] == "drop":
+        issues[-1].changed = int(rows.size)
+        keep(~bad)
+
+    # unsorted
+    d = np.diff(frame.time)
+    rows = np.flatnonzero(d < 0) + 1
+    issues.append(_act("unsorted", pol["unsorted"], rows, "earlier than the row before", label, frame, orig))
+    if rows.size and pol["unsorted"] == "fix":
+        order = np.argsort(frame.time, kind="stable")
+        issues[-1].changed = int((order != np.arange(order.size)).sum())
+        keep(order)
+
+    # duplicates
+    d = np.diff(frame.time)
+    dup = np.flatnonzero(d == 0) + 1
+    ndistinct = int(np.unique(frame.time[dup]).size) if dup.size else 0
+    issues.append(_act("duplicates", pol["duplicates"], dup,
+                       f"same timestamp as the row before ({ndistinct:,} distinct times)" if dup.size else "",
+                       label, frame, orig))
+    if dup.size and pol["duplicates"] in ("drop", "fix"):
+        m = np.ones(len(frame), bool)
+        m[dup - 1] = False  # keep the last row of each run of equal timestamps
+        issues[-1].changed = int(dup.size)
+        keep(m)
+
+    # crossed
+    if isinstance(frame, Ticks):
+        crossed = frame.ask < frame.bid
+        cols: tuple[str, ...] = ("bid", "ask")
+    elif frame.two_sided:
+        crossed = frame.ask_close < frame.bid_close
+        cols = ("bid_close", "ask_close")
+    else:
+        crossed = np.zeros(len(frame), bool)
+        cols = ()
+    rows = np.flatnonzero(crossed)
+    issues.append(_act("crossed", pol["crossed"], rows, "ask below bid" if rows.size else "", label, frame, orig, cols))
+    if rows.size and pol["crossed"] == "drop":
+        issues[-1].changed = int(rows.size)
+        keep(~crossed)
+    elif rows.size and pol["crossed"] == "fix":
+        frame = _swap(frame, crossed)
+        issues[-1].changed = int(rows.size)
+
+    # ohlc consistency
+    if isinstance(frame, Bars):
+        bad = np.zeros(len(frame), bool)
+        sides = ("bid", "ask") if frame.two_sided else ("bid",)
+        for s in sides:
+            o, h, lo, c = (getattr(frame, f"{s}_{k}") for k in ("open", "high", "low", "close"))
+            bad |= (h < np.maximum(o, c)) | (lo > np.minimum(o, c)) | (h < lo)
+        rows = np.flatnonzero(bad)
+        issues.append(_act("ohlc", pol["ohlc"], rows, "high/low do not contain open/close" if rows.size else "",
+                           label, frame, orig))
+        if rows.size and pol["ohlc"] == "drop":
+            issues[-1].changed = int(rows.size)
+            keep(~bad)
+        elif rows.size and pol["ohlc"] == "fix":
+            frame = _widen(frame, sides)
+            issues[-1].changed = int(rows.size)
+
+    # outliers
+    px = (frame.bid + frame.ask) * 0.5 if isinstance(frame, Ticks) else frame.bid_close
+    rows = np.zeros(0, np.int64)
+    detail = ""
+    if px.size > 10:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.diff(np.log(px))
+        moving = r[r != 0]
+        if moving.size > 10:
+            sigma = 1.4826 * float(np.median(np.abs(moving - np.median(moving))))
+            if sigma > 0:
+                z = np.abs(r) / sigma
+                rows = np.flatnonzero(z > outlier_sigma) + 1
+                rows = rows[np.argsort(-z[rows - 1], kind="stable")]
+                detail = f"|return| > {outlier_sigma:g} x robust sigma {sigma:.3g}" if rows.size else ""
+    issues.append(_act("outliers", pol["outliers"], rows, detail, label, frame, orig,
+                       ("bid", "ask") if isinstance(frame, Ticks) else ("bid_close",)))
+    if rows.size:
+        r_ = np.diff(np.log(px))[rows - 1]
+        for ex, rr in zip(issues[-1].examples, r_[:_MAX_EXAMPLES]):
+            ex["return_pct"] = round(float(np.expm1(rr) * 100), 4)
+        if pol["outliers"] == "drop":
+            m = np.ones(len(frame), bool)
+            m[rows] = False
+            issues[-1].changed = int(rows.size)
+            keep(m)
+
+    # gaps beyond the session calendar
+    thr = _parse_duration(gap_threshold) if gap_threshold is not None else default_gap_threshold(frame)
+    step = timeframe_ns(frame.timeframe) if isinstance(frame, Bars) else 0
+    gaps: list[dict[str, Any]] = []
+    if len(frame) > 1:
+        a, b = frame.time[:-1] + step, frame.time[1:]
+        ot = open_time(a, b)
+        cand = np.flatnonzero(ot > thr)
+        for i in cand:
+            o = int(ot[i]) - _holiday_overlap(int(a[i]), int(b[i]))
+            if o > thr:
+                gaps.append({"after_row": int(orig[i]), "from": iso(int(frame.time[i])), "to": iso(int(b[i])),
+                             "open_hours": round(o / _H, 2)})
+    gaps.sort(key=lambda g: -g["open_hours"])
+    gi = Issue("gaps", len(gaps), pol["gaps"], 0,
+               f"no data for > {thr / _H:g} h of open market (largest {gaps[0]['open_hours']} h)" if gaps else "",
+               [{"from": g["from"], "to": g["to"], "open_hours": g["open_hours"]} for g in gaps[:_MAX_EXAMPLES]])
+    if gaps and pol["gaps"] == "error":
+        raise ValidationError(f"gaps: {len(gaps)} holes, largest {gaps[0]['from']} .. {gaps[0]['to']}",
+                              path=label or None, expected="continuous data or policy gaps='warn'")
+    issues.append(gi)
+
+    tz = frame.meta.get("timezone", "UTC")
+    rep = ValidationReport(frame.symbol, frame.kind, getattr(frame, "timeframe", None), frame.source or "", tz,
+                           rows_in, len(frame), frame.start, frame.end, issues, gaps[:50], frame)
+    frame.meta["report"] = rep.to_dict()
+    return rep
+
+
+def _swap(frame: Frame, m: np.ndarray) -> Frame:
+    if isinstance(frame, Ticks):
+        bid, ask = frame.bid.copy(), frame.ask.copy()
+        bid[m], ask[m] = frame.ask[m], frame.bid[m]
+        return replace(frame, bid=bid, ask=ask, meta=dict(frame.meta))
+    kw = {}
+    for k in ("open", "high", "low", "close"):
+        b, a = getattr(frame, f"bid_{k}").copy(), getattr(frame, f"ask_{k}").copy()
+        b[m], a[m] = getattr(frame, f"ask_{k}")[m], getattr(frame, f"bid_{k}")[m]
+        kw[f"bid_{k}"], kw[f"ask_{k}"] = b, a
+    return replace(frame, **kw, meta=dict(frame.meta))
+
+
+def _widen(frame: Bars, sides: tuple[str, ...]) -> Bars:
+    kw = {}
+    for s in sides:
+        o, h, lo, c = (getattr(frame, f"{s}_{k}") for k in ("open", "high", "low", "close"))
+        kw[f"{s}_high"] = np.maximum.reduce([o, h, lo, c])
+        kw[f"{s}_low"] = np.minimum.reduce([o, h, lo, c])
+    return replace(frame, **kw, meta=dict(frame.meta))
