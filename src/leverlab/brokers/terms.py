@@ -35,6 +35,9 @@ class SymbolMargin:
     fixed_margin_rate: float | None = None
     hmr_cap: float | None = None  # leverage cap for positions opened inside an HMR window; None: none
     explanation: tuple[str, ...] = ()
+    # added for brokers whose windows have different caps (AMarkets: weekend 1:1000, news 1:200):
+    # the cap in each of the terms' ``hmr_windows`` (same order); ``hmr_cap`` is their minimum
+    hmr_caps: tuple[float | None, ...] = ()
 
     def leverage_at(self, equity: float, in_hmr_window: bool = False) -> float:
         """The leverage for a position at this equity (and inside/outside an HMR window)."""
@@ -59,6 +62,11 @@ class HmrWindow:
     minutes_after: float
     applies_to: str = "new_positions"  # or "all_positions"
     source: str = ""
+    # added: where a weekend window sits (the market close/reopen it is anchored on, in ``timezone``)
+    id: str = ""
+    timezone: str = "UTC"
+    weekly_start: str = ""  # e.g. "friday 16:59"
+    weekly_end: str = ""  # e.g. "sunday 17:05"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,478 @@
+"""The leverage policy: what leverage (or fixed margin rate) applies to one position, and why.
+
+Effective leverage = min(trader's selected leverage, broker maximum, entity cap, regulator cap for
+the instrument's class, account-type cap, instrument cap, equity band, HMR cap). Fixed-margin
+instruments get a margin rate instead: they ignore the selected leverage and the equity bands,
+but a tighter regulator/entity/instrument/HMR cap still raises their rate.
+
+Precedence inside one kind of rule: a rule naming the symbol beats one naming its asset class;
+among equals the first in the file wins. Unknown figures are listed in the explanation and never
+applied.
+
+>>> a = leverage("exness", "standard", "DE", "retail", "EURUSD", 500)
+>>> a.leverage, a.bound_by
+(30.0, 'regulator')
+>>> leverage("exness", "standard", "SC", "retail", "EURUSD", 999.99).leverage
+2000.0
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from ..instruments import Instrument
+from ..money import currency as money_currency
+from .hmr import in_window, to_ns
+from .loader import load_broker, profile_instrument
+from .regulation import Regime, check_country, entity_for, regimes, regulatory_class, retail_cap
+from .schema import (UNKNOWN, AccountType, Band, BrokerProfile, EquityBands, Entity, FixedMargin,
+                     HmrCap, HmrWindowSpec, Match, leverage_number)
+from .terms import HmrWindow
+
+#: which rule is named when several bind at the same value
+_PRIORITY = ("regulator", "entity", "hmr", "fixed_margin", "instrument_cap", "account_type", "equity_band",
+             "broker_max", "selected")
+
+
+class PolicyError(ValueError):
+    """A question the policy cannot answer (unknown account type, type not offered at the entity...)."""
+
+
+@dataclass
+class Rule:
+    """One rule considered for an answer."""
+
+    rule: str  # short id: selected, broker_max, entity, regulator, account_type, instrument_cap,
+    #            equity_band, hmr, fixed_margin
+    label: str  # human name of the rule
+    value: float | str | None  # leverage N (inf = unlimited) or margin % for fixed_margin; "unknown"
+    source: str | None = None
+    confidence: str | None = None
+    note: str = ""
+    applied: bool = True  # False: unknown / not applicable / ignored
+    bound: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["value"] = _json_value(self.value)
+        d["status"] = "bound" if self.bound else ("applied" if self.applied else "not applied")
+        return d
+
+
+def _json_value(v: Any) -> Any:
+    if isinstance(v, float) and math.isinf(v):
+        return "unlimited"
+    if isinstance(v, float) and math.isnan(v):
+        return "unknown"
+    return v
+
+
+@dataclass
+class LeverageAnswer:
+    """The leverage (or fixed margin rate) for one position, with every rule considered."""
+
+    leverage: float  # math.inf for unlimited; nan when a fixed margin rate is unknown
+    margin_rate: float  # 1/leverage, or the fixed margin fraction
+    fixed_margin: bool
+    bound_by: str
+    rules: list[dict[str, Any]]
+    entity: str
+    regulator: str | None
+    explanation: str
+    broker: str = ""
+    account_type: str = ""
+    symbol: str = ""
+    client_class: str = "retail"
+    unknowns: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: unlimited leverage as the string ``"unlimited"``."""
+        d = asdict(self)
+        d["leverage"] = _json_value(self.leverage)
+        d["margin_rate"] = _json_value(self.margin_rate) if not math.isnan(self.margin_rate) else "unknown"
+        return d
+
+
+# ------------------------------------------------------------------ shared rule assembly
+@dataclass
+class SymbolPolicy:
+    """The static rules for one symbol under one account; bands and HMR are evaluated later.
+
+    ``leverage()`` and ``resolve_terms()`` are both built on this, so they cannot disagree.
+    """
+
+    profile: BrokerProfile
+    account: AccountType
+    entity: Entity
+    regime: Regime | None
+    client_class: str
+    spec: Instrument
+    reg_class: str
+    selected: float | None
+    static: list[Rule]  # caps that do not depend on equity or time
+    bands: EquityBands | None
+    fixed: FixedMargin | None
+    hmr: list[tuple[HmrWindowSpec, HmrCap | None]]
+
+    @property
+    def is_fixed(self) -> bool:
+        return self.fixed is not None
+
+    def fixed_rate(self) -> float:
+        """The published fixed margin fraction (nan when unknown)."""
+        assert self.fixed is not None
+        return math.nan if self.fixed.margin_pct == UNKNOWN else float(self.fixed.margin_pct) / 100.0
+
+    def static_cap(self, with_selected: bool = True) -> float:
+        caps = [r.value for r in self.static if r.applied and isinstance(r.value, float)
+                and (with_selected or r.rule != "selected")]
+        return min(caps, default=math.inf)
+
+    def band_leverages(self) -> list[float]:
+        assert self.bands is not None
+        return [band_leverage(b, self.selected) for b in self.bands.bands]
+
+    def hmr_caps(self) -> list[float | None]:
+        return [None if c is None or c.leverage == UNKNOWN else leverage_number(c.leverage) for _, c in self.hmr]
+
+    def url(self, ref: str | None) -> str | None:
+        return self.profile.source_url(ref)
+
+
+def band_leverage(band: Band, selected: float | None) -> float:
+    """A band's leverage: the opt-in value (e.g. unlimited) only when the trader selected above the default."""
+    full = leverage_number(band.leverage)
+    if band.default_leverage is None:
+        return full
+    default = leverage_number(band.default_leverage)
+    return full if selected is not None and selected > default else default
+
+
+def band_index(floors: list[Decimal], amount: Decimal) -> int:
+    """The band holding ``amount``: the last whose minimum is <= amount (the first if below all)."""
+    i = 0
+    for k, f in enumerate(floors):
+        if amount >= f:
+            i = k
+    return i
+
+
+def _pick(rules: Iterable[Any], symbol: str, asset_class: str) -> Any | None:
+    """The rule for a symbol: one naming the symbol beats one naming its class; first wins."""
+    rules = list(rules)
+    for r in rules:
+        m: Match = r.match
+        if m.matches(symbol, asset_class) and symbol.upper() in (s.upper() for s in m.symbols):
+            return r
+    for r in rules:
+        if r.match.matches(symbol, asset_class):
+            return r
+    return None
+
+
+def find_account(profile: BrokerProfile, account_type: str) -> AccountType:
+    """An account type by id or name (case-insensitive); error lists the valid ones."""
+    key = str(account_type).strip().lower()
+    for a in profile.account_types:
+        if key in (a.id.lower(), a.name.lower()):
+            return a
+    raise PolicyError(f"unknown account type {account_type!r} at {profile.id}; expected one of: "
+                      f"{', '.join(a.id for a in profile.account_types)}")
+
+
+def resolve_entity(profile: BrokerProfile, country_or_entity: str, client_class: str) -> Entity:
+    """An entity by its id, or the one serving residents of an ISO country code."""
+    for e in profile.entities:
+        if e.id == country_or_entity:
+            return e
+    return entity_for(profile, country_or_entity, client_class)
+
+
+def parse_selected(selected: float | str | None) -> float | None:
+    if selected is None:
+        return None
+    if isinstance(selected, str):
+        text = selected.strip().lower().removeprefix("1:")
+        if text in ("unlimited", "inf"):
+            return math.inf
+        try:
+            selected = float(text)
+        except ValueError:
+            raise PolicyError(f"selected leverage {selected!r}; expected a number N (for 1:N) or 'unlimited'") from None
+    value = float(selected)
+    if not value > 0:
+        raise PolicyError(f"selected leverage {selected!r}; expected a positive number or 'unlimited'")
+    return value
+
+
+def symbol_policy(profile: BrokerProfile, account: AccountType, entity: Entity, client_class: str,
+                  symbol: str, selected: float | None) -> SymbolPolicy:
+    """Assemble every rule that can apply to ``symbol`` for this account."""
+    if entity.account_types != "all" and account.id not in entity.account_types:
+        raise PolicyError(f"account type {account.id!r} is not offered by {entity.id}; "
+                          f"it offers: {', '.join(entity.account_types)}")
+    spec = profile_instrument(profile, symbol)
+    reg_class = regulatory_class(spec)
+    regime = regimes().get(entity.regulator) if entity.regulator else None
+    url = profile.source_url
+    static: list[Rule] = []
+
+    if selected is not None:
+        static.append(Rule("selected", "leverage selected by the trader", selected, note="account setting"))
+    else:
+        static.append(Rule("selected", "leverage selected by the trader", None, applied=False,
+                           note="none given: the maximum allowed is assumed"))
+
+    mx = profile.leverage.max
+    static.append(_fact_rule("broker_max", f"{profile.name} maximum leverage", mx, url))
+
+    ent_fact = entity.pro_max_leverage if client_class == "pro" else entity.max_leverage
+    label = f"entity {entity.id} ({entity.name}) {'pro' if client_class == 'pro' else 'retail'} cap"
+    static.append(_fact_rule("entity", label, ent_fact, url))
+
+    if regime is None:
+        static.append(Rule("regulator", "regulator cap", UNKNOWN, applied=False,
+                           note=f"regulator of {entity.id} unknown ({entity.regulator_detail or 'not published'})"))
+    elif client_class == "pro":
+        static.append(Rule("regulator", f"{regime.id} professional-client cap", regime.pro.caps, applied=False,
+                           source=None, note=f"{regime.name}: no regulatory cap for professional clients"
+                           if regime.pro.caps == "none" else f"{regime.name}: professional cap unknown"))
+    else:
+        cap = retail_cap(regime.id, reg_class)
+        applied = isinstance(cap.value, float)
+        note = (f"{regime.name}: retail cap for {reg_class}" + (f" (from '{cap.key}')" if cap.key not in
+                                                                  (reg_class, None) else ""))
+        if cap.value == "none":
+            note = f"{regime.name}: no retail leverage cap exists"
+        elif cap.value == UNKNOWN:
+            note = f"{regime.name}: retail cap for {reg_class} unknown (none found)"
+        static.append(Rule("regulator", f"{regime.id} retail cap ({reg_class})", cap.value, cap.source,
+                           cap.confidence, note, applied=applied))
+
+    if account.max_leverage is not None:
+        static.append(_fact_rule("account_type", f"account type {account.id} cap", account.max_leverage, url))
+
+    icap = _pick(profile.leverage.instrument_caps, spec.symbol, spec.asset_class)
+    if icap is not None:
+        static.append(Rule("instrument_cap", f"instrument cap for {spec.symbol}", leverage_number(icap.leverage),
+                           url(icap.source), icap.confidence, icap.note or ""))
+
+    bands = None
+    for t in profile.leverage.equity_bands:
+        if (t.account_types == "all" or account.id in t.account_types) and t.applies_to.matches(spec.symbol,
+                                                                                                  spec.asset_class):
+            bands = t
+            break
+    fixed = _pick(profile.leverage.fixed_margin, spec.symbol, spec.asset_class)
+    hmr = [(w, _pick(w.caps, spec.symbol, spec.asset_class)) for w in profile.leverage.hmr]
+    return SymbolPolicy(profile, account, entity, regime, client_class, spec, reg_class, selected, static,
+                        bands, fixed, hmr)
+
+
+def _fact_rule(kind: str, label: str, fact: Any, url: Any) -> Rule:
+    if fact.is_unknown:
+        return Rule(kind, label, UNKNOWN, applied=False, note=(fact.note or "not published"))
+    return Rule(kind, label, leverage_number(fact.value), url(fact.source), fact.confidence, fact.note or "")
+
+
+def hmr_window(spec: HmrWindowSpec, profile: BrokerProfile) -> HmrWindow:
+    """The engine-facing window of a profile's window rule."""
+    return HmrWindow(trigger=spec.trigger, minutes_before=spec.minutes_before, minutes_after=spec.minutes_after,
+                     applies_to=spec.applies_to, source=profile.source_url(spec.source) or "", id=spec.id,
+                     timezone=spec.timezone, weekly_start=str(spec.start) if spec.start else "",
+                     weekly_end=str(spec.end) if spec.end else "")
+
+
+def account_currency_of(account: AccountType, account_currency: str | None) -> str:
+    """The account currency asked for, else the type's first published one (USC for cent, else USD)."""
+    if account_currency:
+        return account_currency.upper()
+    if not account.currencies.is_unknown and account.currencies.value:
+        return str(account.currencies.value[0]).upper()  # type: ignore[index]
+    return "USC" if account.cent else "USD"
+
+
+def band_units(bands: EquityBands, ccy: str, rate_to_band_currency: float | None) -> tuple[Decimal, str]:
+    """How many band-currency units one account unit is worth, and a note on how it was derived."""
+    c = money_currency(ccy)
+    unit = Decimal(c.unit_value)
+    if c.quote_code == bands.currency.upper():
+        note = "" if unit == 1 else f"cent account: 1 {c.code} = {unit} {bands.currency}"
+        return unit, note
+    if rate_to_band_currency is not None:
+        return unit * Decimal(str(rate_to_band_currency)), (f"1 {c.quote_code} = {rate_to_band_currency} "
+                                                            f"{bands.currency} (rate given)")
+    return unit, (f"band edges are in {bands.currency}; {c.code} equity compared to them at face value "
+                  f"(no conversion rate given)")
+
+
+# ------------------------------------------------------------------ the question
+def leverage(broker: str | BrokerProfile, account_type: str, country: str, client_class: str, symbol: str,
+             equity: float, time: Any = None, calendar: Iterable[Any] = (), selected: float | str | None = None,
+             volume_lots: float | None = None, account_currency: str | None = None,
+             rate_to_band_currency: float | None = None) -> LeverageAnswer:
+    """What leverage (margin rate) applies to a new position, with an explanation.
+
+    ``country`` is an ISO-3166 alpha-2 code of the client's residence (or an entity id);
+    ``equity`` is in account currency units (cents for a cent account); ``time`` (ISO string,
+    datetime or int ns) and ``calendar`` (high-impact event times) decide HMR windows;
+    ``selected`` is the trader's leverage setting (N or ``"unlimited"``; None = the maximum).
+
+    >>> leverage("exness", "standard_cent", "SC", "retail", "EURUSD", 150_000).leverage  # USD 1,500
+    2000.0
+    """
+    profile = broker if isinstance(broker, BrokerProfile) else load_broker(broker)
+    if client_class not in ("retail", "pro"):
+        raise PolicyError(f"client class {client_class!r}; expected 'retail' or 'pro'")
+    account = find_account(profile, account_type)
+    entity = resolve_entity(profile, country, client_class)
+    sel = parse_selected(selected)
+    pol = symbol_policy(profile, account, entity, client_class, symbol, sel)
+    rules = list(pol.static)
+    unknowns: list[str] = []
+
+    # equity band
+    ccy = account_currency_of(account, account_currency)
+    if pol.bands is not None:
+        unit, conv_note = band_units(pol.bands, ccy, rate_to_band_currency)
+        amount = Decimal(str(equity)) * unit
+        floors = [Decimal(str(b.min)) for b in pol.bands.bands]
+        i = band_index(floors, amount)
+        b = pol.bands.bands[i]
+        lev_b = band_leverage(b, sel)
+        edge = f"{b.min:,.2f}-{b.max:,.2f}" if b.max is not None else f">= {b.min:,.2f}"
+        note = f"{pol.bands.basis} {amount:,.2f} {pol.bands.currency} is in band {i + 1} ({edge}: "
+        note += f"1:{_fmt(leverage_number(b.leverage))}"
+        if b.default_leverage is not None:
+            note += f", 1:{_fmt(leverage_number(b.default_leverage))} unless {b.opt_in or 'opted in'}"
+        note += ")"
+        if amount < floors[0]:
+            note += "; below the first published band, first band used"
+        if conv_note:
+            note += f"; {conv_note}"
+        if pol.is_fixed:
+            rules.append(Rule("equity_band", f"equity band table {pol.bands.id}", lev_b,
+                              pol.url(b.source or pol.bands.source), b.confidence or pol.bands.confidence,
+                              note + "; ignored: fixed-margin instrument", applied=False))
+        else:
+            rules.append(Rule("equity_band", f"equity band table {pol.bands.id}", lev_b,
+                              pol.url(b.source or pol.bands.source), b.confidence or pol.bands.confidence, note))
+    else:
+        rules.append(Rule("equity_band", "equity band table", None, applied=False,
+                          note=f"no equity-band table covers {pol.spec.symbol} on {account.id}"))
+
+    # HMR windows
+    t_ns = to_ns(time) if time is not None else None
+    events = [to_ns(e) for e in calendar]
+    for w, cap in pol.hmr:
+        label = f"HMR window {w.id} ({w.trigger})"
+        src, conf = pol.url(w.source), w.confidence
+        if t_ns is None:
+            rules.append(Rule("hmr", label, None, src, conf, "no time given: window not checked", applied=False))
+            continue
+        if w.trigger == "news" and not events:
+            rules.append(Rule("hmr", label, None, src, conf, "no economic calendar given: news window not checked",
+                              applied=False))
+            continue
+        inside = in_window(hmr_window(w, profile), t_ns, events)
+        span = (f"{w.minutes_before:g} min before to {w.minutes_after:g} min after "
+                + ("the release" if w.trigger == "news" else f"{w.start} .. {w.end} ({w.timezone})"))
+        if not inside:
+            rules.append(Rule("hmr", label, None, src, conf, f"time is outside the window ({span})", applied=False))
+        elif cap is None:
+            rules.append(Rule("hmr", label, None, src, conf, f"inside the window ({span}) but no cap covers "
+                              f"{pol.spec.symbol}", applied=False))
+        elif cap.leverage == UNKNOWN:
+            rules.append(Rule("hmr", label, UNKNOWN, pol.url(cap.source or w.source), cap.confidence or conf,
+                              f"inside the window ({span}); cap for {pol.spec.symbol} unknown"
+                              + (f": {cap.note}" if cap.note else ""), applied=False))
+        else:
+            rules.append(Rule("hmr", label, leverage_number(cap.leverage), pol.url(cap.source or w.source),
+                              cap.confidence or conf, f"inside the window ({span}); applies to "
+                              f"{w.applies_to.replace('_', ' ')}"))
+
+    if volume_lots is not None:
+        rules.append(Rule("volume_tier", "volume tiers", None, applied=False,
+                          note=f"{volume_lots:g} lots: {profile.name} publishes no volume-tiered leverage"))
+
+    # combine
+    if pol.is_fixed:
+        assert pol.fixed is not None
+        rate = pol.fixed_rate()
+        for r in rules:
+            if r.rule == "selected" and r.applied:
+                r.applied, r.note = False, "ignored: fixed-margin instrument"
+        fixed_rule = Rule("fixed_margin", f"fixed margin for {pol.spec.symbol}",
+                          UNKNOWN if math.isnan(rate) else rate * 100, pol.url(pol.fixed.source),
+                          pol.fixed.confidence, (pol.fixed.note or "") + " (margin % of notional)",
+                          applied=not math.isnan(rate))
+        rules.append(fixed_rule)
+        caps = [(r, r.value) for r in rules if r.applied and r.rule != "fixed_margin"
+                and isinstance(r.value, float)]
+        cap_min = min((v for _, v in caps), default=math.inf)
+        if math.isnan(rate):
+            lev, margin_rate, bound = math.nan, math.nan, "fixed_margin"
+            unknowns.append(f"fixed margin rate of {pol.spec.symbol}")
+        elif cap_min < math.inf and 1.0 / cap_min > rate:
+            margin_rate, lev = 1.0 / cap_min, cap_min
+            bound = _mark_bound(rules, cap_min)
+        else:
+            margin_rate, lev, bound = rate, 1.0 / rate, "fixed_margin"
+            fixed_rule.bound = True
+    else:
+        nums = [r.value for r in rules if r.applied and isinstance(r.value, float)]
+        lev = min(nums, default=math.inf)
+        margin_rate = 0.0 if math.isinf(lev) else 1.0 / lev
+        bound = _mark_bound(rules, lev)
+
+    unknowns += [f"{r.label}" for r in rules if r.value == UNKNOWN]
+    answer_rules = [r.to_dict() for r in rules]
+    regname = pol.regime.id if pol.regime else None
+    expl = _explain(pol, country, lev, margin_rate, bound, rules, unknowns)
+    return LeverageAnswer(lev, margin_rate, pol.is_fixed, bound, answer_rules, entity.id, regname, expl,
+                          broker=profile.id, account_type=account.id, symbol=pol.spec.symbol,
+                          client_class=client_class, unknowns=unknowns)
+
+
+def _mark_bound(rules: list[Rule], value: float) -> str:
+    binding = [r for r in rules if r.applied and isinstance(r.value, float) and r.value == value
+               and r.rule != "fixed_margin"]
+    for r in binding:
+        r.bound = True
+    if not binding:
+        return "none"
+    return min(binding, key=lambda r: _PRIORITY.index(r.rule) if r.rule in _PRIORITY else 99).rule
+
+
+def _fmt(v: float) -> str:
+    if math.isinf(v):
+        return "unlimited"
+    return f"{v:g}"
+
+
+def _explain(pol: SymbolPolicy, country: str, lev: float, rate: float, bound: str, rules: list[Rule],
+             unknowns: list[str]) -> str:
+    reg = pol.regime.name if pol.regime else (pol.entity.regulator_detail or "regulator unknown")
+    head = (f"resident of {country.upper()} -> {pol.entity.name} ({reg}) -> {pol.client_class} client, "
+            f"{pol.account.name} account; {pol.spec.symbol} is {pol.spec.asset_class} "
+            f"(regulatory class {pol.reg_class}).")
+    if pol.is_fixed and not math.isnan(rate):
+        result = f"Margin {rate * 100:.4g}% of notional (fixed-margin instrument), bound by {bound}."
+    elif pol.is_fixed:
+        result = "Fixed-margin instrument whose margin rate is not published: unknown."
+    else:
+        result = f"Leverage 1:{_fmt(lev)} (margin {rate * 100:.4g}% of notional), bound by {bound}."
+    lines = [head, result]
+    for r in rules:
+        status = "BOUND" if r.bound else ("applied" if r.applied else "not applied")
+        val = r.value
+        if isinstance(val, float):
+            val = f"{val:g}%" if r.rule == "fixed_margin" else f"1:{_fmt(val)}"
+        lines.append(f"  - {r.label}: {val if val is not None else '-'} [{status}]" + (f" - {r.note}" if r.note else ""))
+    if unknowns:
+        lines.append("Unknown (not applied): " + "; ".join(unknowns))
+    return "\n".join(lines)

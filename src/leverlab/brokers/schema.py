@@ -1,0 +1,470 @@
+"""The schema of a broker profile (one YAML file per broker), as pydantic v2 models.
+
+Conventions a profile author needs:
+
+* Every published figure is a *fact*: ``{value: ..., source: ..., confidence: high|medium|low}``
+  with optional ``date`` and ``note``. ``source`` is a key of the profile's ``sources:`` table
+  (which holds the URL and the page date) or a URL. A figure no source gives is written
+  ``unknown`` (or ``{value: unknown, note: ...}``) and is never guessed by the code.
+* Leverage is a number N meaning 1:N, or the word ``unlimited``.
+* Equity bands are written exactly as published (``min``/``max``); a band holds from its ``min``
+  up to (not including) the next band's ``min``. So with Exness's ``max: 999.99`` / ``min: 1000``,
+  equity 999.995 is still in the first band and 1000.00 is in the second. When a broker publishes
+  touching edges ("up to 10,000" / "10,000 - 50,000") the shared edge belongs to the higher band.
+* Asset classes are those of ``leverlab.instruments.ASSET_CLASSES``.
+
+Models are strict about unknown keys (``extra="forbid"``) so a typo fails at load time.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Any, Generic, Literal, TypeVar, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ..instruments import ASSET_CLASSES
+
+T = TypeVar("T")
+
+Confidence = Literal["high", "medium", "low"]
+ClientClass = Literal["retail", "pro"]
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+AssetClassName = Literal["major", "minor", "exotic", "metal", "energy", "index", "crypto", "stock"]
+Unknown = Literal["unknown"]
+UNKNOWN = "unknown"
+#: leverage as published: N for 1:N, or "unlimited"
+LeverageValue = Union[Annotated[float, Field(gt=0)], Literal["unlimited"]]
+
+assert set(AssetClassName.__args__) == set(ASSET_CLASSES)  # type: ignore[attr-defined]
+
+_AT = re.compile(r"^\[at ([^\]]+)\] ")
+
+
+def fail_at(subpath: str, message: str) -> ValueError:
+    """A validation error that points below the model being validated (``bands.2.min``)."""
+    return ValueError(f"[at {subpath}] {message}")
+
+
+def leverage_number(value: LeverageValue | str | None) -> float:
+    """1:N as the float N; ``unlimited`` -> ``math.inf``."""
+    if value == "unlimited":
+        return math.inf
+    if value is None or value == UNKNOWN:
+        raise ValueError("leverage is unknown")
+    return float(value)  # type: ignore[arg-type]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Model):
+    """One web page a profile's figures come from."""
+
+    url: str
+    date: str | None = None  # the page's own date, when it shows one
+    title: str | None = None
+
+
+class Sourced(_Model):
+    """Where a figure (or a table of figures) comes from and how far to trust it."""
+
+    source: str | None = None  # key of the profile's sources table, or a URL
+    date: str | None = None
+    confidence: Confidence | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _needs_provenance(self) -> "Sourced":
+        if self._is_known() and (self.source is None or self.confidence is None):
+            missing = [k for k in ("source", "confidence") if getattr(self, k) is None]
+            raise ValueError(f"a published figure needs {' and '.join(missing)}; "
+                             f"expected e.g. source: <key of sources> and confidence: high|medium|low")
+        return self
+
+    def _is_known(self) -> bool:
+        return True
+
+
+class Fact(Sourced, Generic[T]):
+    """A single published figure with its provenance; ``value: unknown`` when no source gives it."""
+
+    value: Union[T, Unknown]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        if data == UNKNOWN:
+            return {"value": UNKNOWN}
+        return data
+
+    def _is_known(self) -> bool:
+        return not self.is_unknown
+
+    @property
+    def is_unknown(self) -> bool:
+        return isinstance(self.value, str) and self.value == UNKNOWN
+
+
+class MoneyFact(Fact[float]):
+    """An amount of money (minimum deposit, commission) with its currency."""
+
+    currency: str = "USD"
+
+
+def _unknown_fact() -> Any:
+    return Fact(value=UNKNOWN)
+
+
+class Match(_Model):
+    """Which instruments a rule covers: listed symbols and/or whole asset classes."""
+
+    symbols: list[str] = []
+    asset_classes: list[AssetClassName] = []
+    exclude_symbols: list[str] = []
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> "Match":
+        if not self.symbols and not self.asset_classes:
+            raise ValueError("a match needs `symbols` or `asset_classes`")
+        return self
+
+    def matches(self, symbol: str, asset_class: str) -> bool:
+        s = symbol.upper()
+        if s in (x.upper() for x in self.exclude_symbols):
+            return False
+        return s in (x.upper() for x in self.symbols) or asset_class in self.asset_classes
+
+    @property
+    def by_symbol(self) -> bool:
+        return bool(self.symbols)
+
+
+# ------------------------------------------------------------------ entities and regulation
+class Serves(Sourced):
+    """Residents of which countries an entity onboards: ISO codes, ``EU``, ``EEA`` or ``REST``."""
+
+    countries: list[str] = Field(min_length=1)
+    client_classes: list[ClientClass] = ["retail", "pro"]
+
+
+class Entity(Sourced):
+    """One legal entity of the broker group and what it offers."""
+
+    id: str
+    name: str
+    regulator: str | None  # id of a regime in regulation.yaml; null when the regulator is unknown
+    regulator_detail: str | None = None  # licence as published
+    serves: Serves
+    max_leverage: Fact[LeverageValue]
+    pro_max_leverage: Fact[LeverageValue] = Field(default_factory=_unknown_fact)
+    margin_call: Fact[float] | None = None  # overrides the account type's level at this entity
+    stop_out: Fact[float] | None = None
+    pro_margin_call: Fact[float] | None = None
+    pro_stop_out: Fact[float] | None = None
+    nbp: Fact[bool] | None = None
+    account_types: list[str] | Literal["all"] = "all"
+
+
+# ------------------------------------------------------------------ account types
+class Spread(Sourced):
+    """The spread model as published; ``typical_pips`` only where a source states a typical value."""
+
+    model: str
+    from_pips: float | None = None
+    typical_pips: dict[str, float] = {}  # symbol or asset class -> pips
+
+
+class HedgedMargin(Fact[dict[str, float]]):
+    """Percent of margin charged on locked (covered) volume, per asset class (or ``all``)."""
+
+    @field_validator("value")
+    @classmethod
+    def _classes(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            for k, pct in v.items():
+                if k != "all" and k not in ASSET_CLASSES:
+                    raise fail_at(str(k), f"unknown asset class {k!r}; expected 'all' or one of {ASSET_CLASSES}")
+                if not 0 <= pct <= 100:
+                    raise fail_at(str(k), f"hedged margin {pct} is not a percent between 0 and 100")
+        return v
+
+
+class AccountType(_Model):
+    """One account type: deposit, costs, margin-call/stop-out levels, limits."""
+
+    id: str
+    name: str
+    cent: bool = False
+    currencies: Fact[list[str]]
+    min_deposit: MoneyFact
+    spread: Spread
+    commission_per_lot_side: MoneyFact
+    margin_call: Fact[float]
+    stop_out: Fact[float]
+    hedged_margin: HedgedMargin
+    swap_free: Fact[str]
+    max_lots: Fact[float]
+    platforms: Fact[list[str]]
+    max_leverage: Fact[LeverageValue] | None = None  # a cap of this account type
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _levels(self) -> "AccountType":
+        mc, so = self.margin_call, self.stop_out
+        if not mc.is_unknown and not so.is_unknown and float(so.value) > float(mc.value):  # type: ignore[arg-type]
+            raise fail_at("stop_out", f"stop-out {so.value}% is above the margin call {mc.value}%; "
+                                      f"expected stop_out <= margin_call")
+        return self
+
+
+# ------------------------------------------------------------------ leverage policy
+class Band(_Model):
+    """One equity band as published. ``default_leverage`` is what applies without the opt-in."""
+
+    min: float = Field(ge=0)
+    max: float | None = None
+    leverage: LeverageValue
+    default_leverage: LeverageValue | None = None
+    opt_in: str | None = None  # condition for ``leverage`` when ``default_leverage`` is set
+    source: str | None = None  # when one band comes from another page than its table
+    confidence: Confidence | None = None
+    note: str | None = None
+
+
+class HistoricalTable(Sourced):
+    period: str
+    bands: list[Band]
+
+
+class EquityBands(Sourced):
+    """A dynamic-leverage table: the maximum leverage by account equity."""
+
+    id: str
+    basis: Literal["equity", "total_equity"] = "equity"
+    currency: str
+    account_types: list[str] | Literal["all"] = "all"
+    applies_to: Match
+    reprices_open: bool = True
+    bands: list[Band] = Field(min_length=1)
+    history: list[HistoricalTable] = []
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "EquityBands":
+        for i, b in enumerate(self.bands):
+            if b.max is not None and b.max < b.min:
+                raise fail_at(f"bands.{i}.max", f"band max {b.max} is below its min {b.min}; expected max >= min")
+            if i == 0:
+                continue
+            prev = self.bands[i - 1]
+            if b.min <= prev.min:
+                raise fail_at(f"bands.{i}.min", f"bands are not sorted: min {b.min} follows min {prev.min}; "
+                                                f"expected ascending band minimums")
+            if prev.max is None:
+                raise fail_at(f"bands.{i - 1}.max", f"band {i - 1} is open-ended (max: null) but band {i} follows; "
+                                                    f"expected only the last band open-ended")
+            if prev.max > b.min:
+                raise fail_at(f"bands.{i}.min", f"bands overlap: band {i - 1} runs to {prev.max} but band {i} "
+                                                f"starts at {b.min}; expected each min >= the previous max")
+        return self
+
+
+class InstrumentCap(Sourced):
+    """A fixed leverage cap for some instruments (e.g. FBS metals 1:500)."""
+
+    match: Match
+    leverage: LeverageValue
+
+
+class FixedMargin(Sourced):
+    """Instruments margined at a fixed percent of notional whatever the account leverage."""
+
+    match: Match
+    margin_pct: Union[Annotated[float, Field(gt=0, le=100)], Unknown]
+
+
+class HmrCap(_Model):
+    match: Match
+    leverage: Union[LeverageValue, Unknown]
+    source: str | None = None
+    confidence: Confidence | None = None
+    note: str | None = None
+
+
+class WeeklyTime(_Model):
+    weekday: Weekday
+    time: str  # "HH:MM" in the window's timezone
+
+    @field_validator("time")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", v):
+            raise ValueError(f"time {v!r} is not HH:MM (24 h)")
+        return v
+
+    def __str__(self) -> str:
+        return f"{self.weekday} {self.time}"
+
+
+class HmrWindowSpec(Sourced):
+    """A higher-margin-requirement window: around news (needs a calendar) or over the weekend."""
+
+    id: str
+    trigger: Literal["news", "weekend"]
+    timezone: str = "UTC"
+    start: WeeklyTime | None = None  # weekend: the market close the window is anchored on
+    end: WeeklyTime | None = None  # weekend: the reopen
+    minutes_before: float = Field(default=0, ge=0)
+    minutes_after: float = Field(default=0, ge=0)
+    applies_to: Literal["new_positions", "all_positions"] = "new_positions"
+    caps: list[HmrCap] = []
+
+    @model_validator(mode="after")
+    def _weekly(self) -> "HmrWindowSpec":
+        if self.trigger == "weekend" and (self.start is None or self.end is None):
+            raise fail_at("start", "a weekend window needs `start` and `end` (weekday + HH:MM)")
+        return self
+
+
+class Unlimited(Sourced):
+    """Unlimited leverage and who may have it."""
+
+    conditions: list[str]
+    max_equity: float | None = None  # equity must stay below this (band currency)
+
+
+class LeveragePolicy(_Model):
+    max: Fact[LeverageValue]
+    selectable: Fact[list[float]] | None = None
+    equity_bands: list[EquityBands] = []
+    instrument_caps: list[InstrumentCap] = []
+    fixed_margin: list[FixedMargin] = []
+    hmr: list[HmrWindowSpec] = []
+    unlimited: Unlimited | None = None
+    notes: list[str] = []
+
+
+# ------------------------------------------------------------------ the rest
+class ServerTime(Sourced):
+    timezone: str  # IANA name
+    rollover: str | None = None  # HH:MM server time
+    triple_swap_day: Union[Weekday, Unknown] = UNKNOWN
+    detail: str | None = None
+
+
+class NegativeBalance(_Model):
+    retail: Fact[bool]
+    pro: Fact[bool]
+
+
+class Feature(Sourced):
+    """An advertised feature (copy trading, loyalty, stop-out protection, ...)."""
+
+    name: str
+    detail: str | None = None
+
+
+class Bonus(Sourced):
+    """A deposit bonus paid as credit."""
+
+    id: str
+    name: str
+    deposit_pct: float | None = None
+    cap: float | None = None
+    cap_currency: str = "USD"
+    counts_for_stop_out: bool | None = None
+    leverage_cap: LeverageValue | None = None
+    account_types: list[str] | Literal["all"] = "all"
+    detail: str | None = None
+
+
+class Cashback(Sourced):
+    name: str
+    per_lot: float | None = None  # account currency per lot round turn; None: not published
+    schedule: Literal["per_trade", "daily", "weekly", "monthly", "none"] = "none"
+    detail: str | None = None
+
+
+class SwapSpec(_Model):
+    long: float
+    short: float
+    mode: Literal["points", "money", "interest"] = "points"
+
+
+class BrokerProfile(_Model):
+    """One broker, as data."""
+
+    schema_version: Literal[1]
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: str
+    formerly: str | None = None
+    as_of: str
+    sources: dict[str, Source]
+    server_time: ServerTime
+    entities: list[Entity] = Field(min_length=1)
+    account_types: list[AccountType] = Field(min_length=1)
+    leverage: LeveragePolicy
+    negative_balance_protection: NegativeBalance
+    swaps: Fact[dict[str, SwapSpec]] = Field(default_factory=_unknown_fact)
+    bonuses: list[Bonus] = []
+    cashback: list[Cashback] = []
+    copy_trading: list[Feature] = []
+    features: list[Feature] = []
+    instruments: dict[str, dict[str, Any]] = {}  # per-symbol overrides of the instrument catalog
+
+    @model_validator(mode="after")
+    def _references(self) -> "BrokerProfile":
+        ent_ids = [e.id for e in self.entities]
+        acc_ids = [a.id for a in self.account_types]
+        for what, ids in (("entities", ent_ids), ("account_types", acc_ids)):
+            dup = sorted({i for i in ids if ids.count(i) > 1})
+            if dup:
+                raise fail_at(what, f"duplicate id(s) {dup}; expected unique ids")
+        for i, e in enumerate(self.entities):
+            if e.account_types != "all":
+                for a in e.account_types:
+                    if a not in acc_ids:
+                        raise fail_at(f"entities.{i}.account_types", f"unknown account type {a!r}; expected one of {acc_ids}")
+        for i, t in enumerate(self.leverage.equity_bands):
+            if t.account_types != "all":
+                for a in t.account_types:
+                    if a not in acc_ids:
+                        raise fail_at(f"leverage.equity_bands.{i}.account_types",
+                                      f"unknown account type {a!r}; expected one of {acc_ids}")
+        for path, src in _walk_sources(self, ""):
+            if src is not None and not src.startswith(("http://", "https://")) and src not in self.sources:
+                raise fail_at(path, f"source {src!r} is neither a URL nor a key of `sources`; "
+                                    f"expected one of {sorted(self.sources)}")
+        return self
+
+    def source_url(self, ref: str | None) -> str | None:
+        """The URL behind a source reference (a key of ``sources`` or a URL)."""
+        if ref is None:
+            return None
+        s = self.sources.get(ref)
+        return s.url if s else ref
+
+    def source_date(self, ref: str | None) -> str | None:
+        s = self.sources.get(ref) if ref else None
+        return s.date if s else None
+
+
+def _walk_sources(obj: Any, path: str) -> Any:
+    """Yield (path, source reference) for every ``source`` field below ``obj``."""
+    if isinstance(obj, BaseModel):
+        for name in type(obj).model_fields:
+            val = getattr(obj, name)
+            sub = f"{path}.{name}" if path else name
+            if name == "source" and (val is None or isinstance(val, str)):
+                yield sub, val
+            else:
+                yield from _walk_sources(val, sub)
+    elif isinstance(obj, (list, tuple)):
+        for i, v in enumerate(obj):
+            yield from _walk_sources(v, f"{path}.{i}")
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            if isinstance(v, BaseModel):
+                yield from _walk_sources(v, f"{path}.{k}")
