@@ -209,6 +209,8 @@ class AccountType(_Model):
     max_lots: Fact[float]
     platforms: Fact[list[str]]
     max_leverage: Fact[LeverageValue] | None = None  # a cap of this account type
+    pro_margin_call: Fact[float] | None = None  # levels for professional clients, when they differ
+    pro_stop_out: Fact[float] | None = None
     note: str | None = None
 
     @model_validator(mode="after")
@@ -348,10 +350,13 @@ class LeveragePolicy(_Model):
 
 # ------------------------------------------------------------------ the rest
 class ServerTime(Sourced):
-    timezone: str  # IANA name
+    timezone: str  # IANA name, or "unknown"
     rollover: str | None = None  # HH:MM server time
     triple_swap_day: Union[Weekday, Unknown] = UNKNOWN
     detail: str | None = None
+
+    def _is_known(self) -> bool:
+        return self.timezone != UNKNOWN
 
 
 class NegativeBalance(_Model):
