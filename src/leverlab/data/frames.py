@@ -122,7 +122,11 @@ class Ticks:
 
 @dataclass(frozen=True)
 class Bars:
-    """OHLC bars labelled by their UTC open time (int64 ns). ``ask_*`` None for single-sided data."""
+    """OHLC bars labelled by their UTC open time (int64 ns). ``ask_*`` None for single-sided data.
+
+    A one-sided file of ask prices keeps them in ``bid_*`` with ``meta["side"] == "ask"``; join a
+    bid and an ask file with :func:`combine_sides`.
+    """
 
     symbol: str
     timeframe: str
@@ -236,11 +240,28 @@ def concat(frames: list[Frame]) -> Frame:
     return Ticks(first.symbol, source=first.source, meta=meta, **kw)
 
 
+def combine_sides(bid: Bars, ask: Bars) -> Bars:
+    """Two-sided bars from a bid file and an ask file (as FXCM and Dukascopy publish them),
+    joined on open time; times present on one side only are dropped and counted in
+    ``meta["unmatched"]``."""
+    if bid.timeframe != ask.timeframe:
+        raise ValueError(f"bid bars are {bid.timeframe}, ask bars {ask.timeframe}: expected one timeframe")
+    common, i, j = np.intersect1d(bid.time, ask.time, assume_unique=False, return_indices=True)
+    meta = dict(bid.meta)
+    meta.pop("side", None)
+    meta["files"] = list(bid.meta.get("files", [])) + list(ask.meta.get("files", []))
+    meta["unmatched"] = {"bid": len(bid) - common.size, "ask": len(ask) - common.size}
+    vol = None if bid.volume is None else bid.volume[i]
+    return Bars(bid.symbol or ask.symbol, bid.timeframe, common, bid.bid_open[i], bid.bid_high[i], bid.bid_low[i],
+                bid.bid_close[i], ask.bid_open[j], ask.bid_high[j], ask.bid_low[j], ask.bid_close[j], vol,
+                source=bid.source, meta=meta)
+
+
 def frame_columns(frame: Frame) -> list[str]:
     """Names of the array columns a frame carries (optional ones only if present)."""
     names = TICK_COLUMNS if isinstance(frame, Ticks) else BAR_COLUMNS
     return [n for n in names if getattr(frame, n) is not None]
 
 
-__all__ = ["Ticks", "Bars", "Frame", "TIMEFRAMES", "timeframe_ns", "concat", "frame_columns",
+__all__ = ["Ticks", "Bars", "Frame", "TIMEFRAMES", "timeframe_ns", "concat", "combine_sides", "frame_columns",
            "TICK_COLUMNS", "BAR_COLUMNS"]

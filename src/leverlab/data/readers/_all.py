@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from . import dukascopy, parquet, text  # noqa: F401  (each registers its readers)
+
 
 def sniff_text(path: Path, head: bytes) -> str | None:
     """The name of the text reader that recognises ``head`` (None if none does)."""
-    return None
+    return text.sniff(path, head)

@@ -8,7 +8,11 @@ from pathlib import Path
 
 from ..errors import CorruptFileError, DataError
 
-_SYMBOL = re.compile(r"([A-Za-z]{6})")
+_SYMBOL = re.compile(r"(?<![A-Za-z])([A-Za-z]{6})(?![A-Za-z])")
+#: ISO codes (and metals) accepted as halves of a symbol guessed from a file name
+CURRENCIES = frozenset(
+    "USD EUR JPY GBP CHF AUD NZD CAD SEK NOK DKK PLN HUF CZK TRY ZAR MXN SGD HKD CNH CNY RUB ILS THB INR "
+    "KRW BRL XAU XAG XPT XPD BTC ETH".split())
 
 
 def read_bytes(path: Path) -> bytes:
@@ -49,6 +53,6 @@ def guess_symbol(*names: str) -> str | None:
         stem = Path(n).name
         for m in _SYMBOL.finditer(stem.replace("_", " ").replace("-", " ")):
             cand = m.group(1).upper()
-            if cand not in ("ASCII", "TICKS", "QUOTE", "MINUTE", "CANDLE"):
+            if cand[:3] in CURRENCIES and cand[3:] in CURRENCIES:
                 return cand
     return None
