@@ -145,7 +145,7 @@ def _format_validation(exc: ValidationError, root: yaml.Node, filename: str) -> 
         if key not in grouped:
             grouped[key] = []
             order.append(key)
-        grouped[key].append({**err, "_node": node})
+        grouped[key].append({**err, "_node": node, "_sub": bool(m)})
     lines = []
     for key in order:
         errs = grouped[key]
@@ -162,8 +162,10 @@ def _format_validation(exc: ValidationError, root: yaml.Node, filename: str) -> 
             msg = _AT.sub("", str(e["msg"]).removeprefix("Value error, "))
             if msg not in msgs:
                 msgs.append(msg)
-        found_txt = _short(found)
-        lines.append(f"{where}: {dotted}: found {found_txt}; expected: {' | or: '.join(msgs)}")
+        if errs[0]["_sub"]:  # the message names what was found and what was expected
+            lines.append(f"{where}: {dotted}: {' | '.join(msgs)}")
+            continue
+        lines.append(f"{where}: {dotted}: found {_short(found)}; expected: {' | or: '.join(msgs)}")
     n = len(lines)
     head = f"{filename}: {n} problem{'s' if n != 1 else ''} in broker profile"
     return head + "\n  " + "\n  ".join(lines)

@@ -1,0 +1,207 @@
+"""Command-line commands over the broker API, as plain Typer-compatible functions.
+
+Register them on an app: ``app.command("brokers")(brokers_cmd)``, ``app.command("broker")(broker_cmd)``,
+``app.command("leverage")(leverage_cmd)``. With ``--json`` each prints exactly one JSON document.
+A bad broker, account type, symbol or country exits with code 2 and a message naming the bad
+value and the valid ones.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ..instruments import UnknownSymbolError
+from .loader import ProfileError, UnknownBrokerError, load_all, load_broker
+from .policy import PolicyError, leverage
+from .regulation import NoEntityError, UnknownCountryError
+from .summary import headline_table
+
+_USER_ERRORS = (UnknownBrokerError, UnknownSymbolError, UnknownCountryError, NoEntityError, PolicyError,
+                ProfileError, ValueError)
+
+
+def _fail(exc: Exception) -> None:
+    """Print a user error to stderr and exit with code 2."""
+    typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(code=2)
+
+
+def _emit(doc: Any) -> None:
+    typer.echo(json.dumps(doc, indent=2, sort_keys=False, default=_jsonable))
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, float) and math.isinf(v):
+        return "unlimited"
+    return str(v)
+
+
+def read_calendar(path: Path) -> list[str]:
+    """High-impact event times from a file: a JSON list (strings or objects with ``time``/``datetime``),
+    or text/CSV with one ISO 8601 time in the first column of each line (a header line is skipped)."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() == ".json" or text.lstrip().startswith("["):
+        data = json.loads(text)
+        out = []
+        for item in data:
+            if isinstance(item, dict):
+                item = item.get("time") or item.get("datetime") or item.get("date")
+            out.append(str(item))
+        return out
+    out = []
+    for line in text.splitlines():
+        cell = line.split(",")[0].strip()
+        if cell and not cell.startswith("#") and cell[0].isdigit():
+            out.append(cell)
+    return out
+
+
+def brokers_cmd(
+    equity: float = typer.Option(1_000.0, "--equity", help="account equity for the 'leverage at equity' column"),
+    country: str = typer.Option("SC", "--country", help="ISO-3166 country of residence"),
+    client: str = typer.Option("retail", "--client", help="retail or pro"),
+    symbol: str = typer.Option("EURUSD", "--symbol", help="symbol for the 'leverage at equity' column"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON document"),
+) -> None:
+    """The bundled brokers side by side: max leverage, leverage at an equity, deposit, MC/SO, NBP."""
+    try:
+        profiles = load_all()
+        rows = headline_table(profiles)
+        for p, row in zip(profiles, rows):
+            row["leverage_at_equity"] = _leverage_at(p, country, client, symbol, equity)
+    except _USER_ERRORS as exc:
+        _fail(exc)
+        return
+    if as_json:
+        _emit({"equity": equity, "country": country.upper(), "client": client, "symbol": symbol.upper(),
+               "brokers": rows})
+        return
+    table = Table(title=f"Brokers - {symbol.upper()}, {client} resident of {country.upper()}, equity {equity:,.2f}")
+    for col in ("broker", "max leverage", f"at {equity:,.0f}", "min deposit", "MC / SO", "NBP", "regulators",
+                "features (n)"):
+        table.add_column(col)
+    for r in rows:
+        at = r["leverage_at_equity"]
+        table.add_row(r["name"], r["max_leverage"], f"{at['leverage']} ({at['entity']}, {at['bound_by']})",
+                      r["min_deposit"], f"{r['margin_call']} / {r['stop_out']}", r["nbp"],
+                      ", ".join(r["regulators"]), str(len(r["features"])))
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=200)
+    console.print(table)
+
+
+def _leverage_at(profile: Any, country: str, client: str, symbol: str, equity: float) -> dict[str, Any]:
+    """Leverage at ``equity`` on the first account type the resident can use."""
+    last: Exception | None = None
+    for acc in profile.account_types:
+        try:
+            a = leverage(profile, acc.id, country, client, symbol, equity)
+        except PolicyError as exc:
+            last = exc
+            continue
+        lev = "unlimited" if math.isinf(a.leverage) else ("unknown" if math.isnan(a.leverage) else f"1:{a.leverage:g}")
+        return {"account_type": acc.id, "leverage": lev, "entity": a.entity, "bound_by": a.bound_by}
+    if isinstance(last, NoEntityError):
+        raise last
+    return {"account_type": None, "leverage": "n/a", "entity": None, "bound_by": str(last)}
+
+
+def broker_cmd(
+    name: str = typer.Argument(..., help="broker id or path of a profile file"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON document"),
+) -> None:
+    """One broker's whole profile, each figure with its source."""
+    try:
+        p = load_broker(name)
+    except _USER_ERRORS as exc:
+        _fail(exc)
+        return
+    doc = p.model_dump(mode="json")
+    _resolve_sources(doc, p)
+    if as_json:
+        _emit(doc)
+        return
+    console = Console()
+    console.print(f"[bold]{p.name}[/bold] ({p.id}), as of {p.as_of}")
+    for path, fact in _facts(doc, ""):
+        val = fact.get("value")
+        src = fact.get("source") or "-"
+        conf = fact.get("confidence") or "-"
+        console.print(f"  {path}: [bold]{val}[/bold]  [dim]{conf} | {src}[/dim]", soft_wrap=True, markup=True,
+                      highlight=False)
+
+
+def _resolve_sources(doc: Any, p: Any) -> None:
+    """Replace source keys by their URLs throughout a dumped profile (in place)."""
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            if k == "source" and isinstance(v, str):
+                doc[k] = p.source_url(v)
+            else:
+                _resolve_sources(v, p)
+    elif isinstance(doc, list):
+        for v in doc:
+            _resolve_sources(v, p)
+
+
+def _facts(doc: Any, path: str) -> Any:
+    if isinstance(doc, dict):
+        if "value" in doc or ("source" in doc and path):
+            yield path, doc
+            return
+        for k, v in doc.items():
+            if k != "sources":
+                yield from _facts(v, f"{path}.{k}" if path else k)
+    elif isinstance(doc, list):
+        for i, v in enumerate(doc):
+            label = v.get("id") if isinstance(v, dict) and "id" in v else str(i)
+            yield from _facts(v, f"{path}[{label}]")
+
+
+def leverage_cmd(
+    broker: str = typer.Option(..., "--broker", help="broker id or path of a profile file"),
+    account_type: str = typer.Option(..., "--account-type", help="account type id or name"),
+    country: str = typer.Option(..., "--country", help="ISO-3166 alpha-2 country of residence"),
+    client: str = typer.Option("retail", "--client", help="retail or pro"),
+    symbol: str = typer.Option(..., "--symbol", help="instrument symbol, e.g. EURUSD"),
+    equity: float = typer.Option(..., "--equity", help="account equity in account units (cents for cent accounts)"),
+    time: Optional[str] = typer.Option(None, "--time", help="ISO 8601 time the position is opened"),
+    calendar: Optional[Path] = typer.Option(None, "--calendar", help="file of high-impact event times"),
+    selected: Optional[str] = typer.Option(None, "--selected", help="leverage selected by the trader (N or unlimited)"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON document"),
+) -> None:
+    """The leverage (or fixed margin rate) for one position, with every rule considered."""
+    try:
+        if client not in ("retail", "pro"):
+            raise PolicyError(f"--client {client!r}; expected 'retail' or 'pro'")
+        events = read_calendar(calendar) if calendar is not None else []
+        a = leverage(broker, account_type, country, client, symbol, equity, time=time, calendar=events,
+                     selected=selected)
+    except OSError as exc:
+        _fail(ValueError(f"cannot read calendar: {exc}"))
+        return
+    except _USER_ERRORS as exc:
+        _fail(exc)
+        return
+    doc = a.to_dict()
+    if as_json:
+        _emit(doc)
+        return
+    typer.echo(a.explanation)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app = typer.Typer()
+    app.command("brokers")(brokers_cmd)
+    app.command("broker")(broker_cmd)
+    app.command("leverage")(leverage_cmd)
+    app(sys.argv[1:])
