@@ -16,6 +16,7 @@ from typing import Any, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ..instruments import UnknownSymbolError
@@ -136,8 +137,8 @@ def broker_cmd(
         val = fact.get("value")
         src = fact.get("source") or "-"
         conf = fact.get("confidence") or "-"
-        console.print(f"  {path}: [bold]{val}[/bold]  [dim]{conf} | {src}[/dim]", soft_wrap=True, markup=True,
-                      highlight=False)
+        console.print(f"  {escape(path)}: [bold]{escape(str(val))}[/bold]  [dim]{conf} | {escape(str(src))}[/dim]",
+                      soft_wrap=True, highlight=False)
 
 
 def _resolve_sources(doc: Any, p: Any) -> None:
@@ -154,16 +155,26 @@ def _resolve_sources(doc: Any, p: Any) -> None:
 
 
 def _facts(doc: Any, path: str) -> Any:
+    """Yield (path, {value, source, confidence}) for every figure of a dumped profile."""
     if isinstance(doc, dict):
-        if "value" in doc or ("source" in doc and path):
+        if "value" in doc:
             yield path, doc
             return
+        if "min" in doc and "leverage" in doc:
+            yield path, {"value": f"{doc['min']:,} .. {doc['max'] if doc['max'] is not None else 'open'}: "
+                                  f"{doc['leverage']}" + (f" (default {doc['default_leverage']})"
+                                                          if doc.get("default_leverage") else ""),
+                         "source": doc.get("source") or "(the table's source)", "confidence": doc.get("confidence")}
+            return
+        if "source" in doc and path:
+            summary = next((doc[k] for k in ("name", "model", "id", "timezone", "period", "countries") if doc.get(k)), "")
+            yield path, {"value": summary, "source": doc.get("source"), "confidence": doc.get("confidence")}
         for k, v in doc.items():
-            if k != "sources":
+            if k not in ("sources", "source", "confidence", "date", "note"):
                 yield from _facts(v, f"{path}.{k}" if path else k)
     elif isinstance(doc, list):
         for i, v in enumerate(doc):
-            label = v.get("id") if isinstance(v, dict) and "id" in v else str(i)
+            label = v.get("id") if isinstance(v, dict) and v.get("id") else str(i)
             yield from _facts(v, f"{path}[{label}]")
 
 
