@@ -12,12 +12,16 @@ from ._sample import load_sample, sample_names
 from .api import load, read
 from .errors import CorruptFileError, DataError, FormatError, ParseError, StoreError, ValidationError
 from .frames import TIMEFRAMES, Bars, Ticks, concat, timeframe_ns
+from .frames import combine_sides
 from .readers import detect
+from .resample import intrabar_path, iter_resample_ticks, resample_bars, resample_ticks
+from .store import Store
 from .validate import DEFAULT_POLICY, Issue, ValidationReport, validate
 
 __all__ = [
     "Ticks", "Bars", "TIMEFRAMES", "timeframe_ns", "concat",
-    "load", "read", "detect", "load_sample", "sample_names",
+    "load", "read", "detect", "load_sample", "sample_names", "combine_sides",
+    "resample_ticks", "resample_bars", "iter_resample_ticks", "intrabar_path", "Store",
     "validate", "ValidationReport", "Issue", "DEFAULT_POLICY",
     "DataError", "FormatError", "ParseError", "CorruptFileError", "ValidationError", "StoreError",
 ]

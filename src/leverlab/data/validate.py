@@ -102,6 +102,7 @@ class ValidationReport:
     end: int | None
     issues: list[Issue]
     gaps: list[dict[str, Any]] = field(default_factory=list)
+    file: str = ""
     frame: Frame | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -117,13 +118,14 @@ class ValidationReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"symbol": self.symbol, "kind": self.kind, "timeframe": self.timeframe, "source": self.source,
+                "file": self.file,
                 "timezone": self.timezone, "rows_in": self.rows_in, "rows_out": self.rows_out,
                 "start": iso(self.start), "end": iso(self.end), "ok": self.ok,
                 "issues": [i.to_dict() for i in self.issues], "gaps": self.gaps}
 
     def __str__(self) -> str:
         kind = self.kind if self.kind == "ticks" else f"bars {self.timeframe}"
-        lines = [f"{self.symbol} {kind} from {self.source or '?'}",
+        lines = [f"{self.symbol} {kind} from {self.file or self.source or '?'}",
                  f"  rows: {self.rows_in:,} read, {self.rows_out:,} kept",
                  f"  range: {iso(self.start)} .. {iso(self.end)}", f"  timezone: {self.timezone}"]
         for i in self.issues:
@@ -280,7 +282,8 @@ def validate(frame: Frame, policy: dict[str, str] | str | None = None, *, outlie
     # unsorted
     d = np.diff(frame.time)
     rows = np.flatnonzero(d < 0) + 1
-    issues.append(_act("unsorted", pol["unsorted"], rows, "earlier than the row before", label, frame, orig))
+    issues.append(_act("unsorted", pol["unsorted"], rows, "earlier than the row before" if rows.size else "",
+                       label, frame, orig))
     if rows.size and pol["unsorted"] == "fix":
         order = np.argsort(frame.time, kind="stable")
         issues[-1].changed = int((order != np.arange(order.size)).sum())
@@ -386,7 +389,7 @@ def validate(frame: Frame, policy: dict[str, str] | str | None = None, *, outlie
 
     tz = frame.meta.get("timezone", "UTC")
     rep = ValidationReport(frame.symbol, frame.kind, getattr(frame, "timeframe", None), frame.source or "", tz,
-                           rows_in, len(frame), frame.start, frame.end, issues, gaps[:50], frame)
+                           rows_in, len(frame), frame.start, frame.end, issues, gaps[:50], label or "", frame)
     frame.meta["report"] = rep.to_dict()
     return rep
 
