@@ -1,0 +1,43 @@
+"""Strategies: the ``Strategy`` base class and the built-ins, by name.
+
+>>> from leverlab import strategies
+>>> strategies.names()[:2]
+['ema_cross', 'sma_cross']
+>>> strategies.get("sma_cross").__name__
+'SmaCross'
+
+Add a strategy: one module here with one ``Strategy`` subclass, and one line in ``_REGISTRY``.
+"""
+
+from __future__ import annotations
+
+from .base import OrderError, Strategy, crossover, ema, sma
+from .ema_cross import EmaCross
+from .sma_cross import SmaCross
+
+_REGISTRY: dict[str, type[Strategy]] = {
+    "sma_cross": SmaCross,
+    "ema_cross": EmaCross,
+}
+
+
+def get(name: str) -> type[Strategy]:
+    """The strategy class registered under ``name`` (case-insensitive, '-' or '_')."""
+    key = name.lower().replace("-", "_")
+    try:
+        return _REGISTRY[key]
+    except KeyError:
+        raise KeyError(f"unknown strategy {name!r}; expected one of: {', '.join(names())}") from None
+
+
+def names() -> list[str]:
+    """Registered strategy names, sorted."""
+    return sorted(_REGISTRY)
+
+
+def register(name: str, cls: type[Strategy]) -> None:
+    """Register a strategy class under a name (used by ``leverlab backtest --strategy``)."""
+    _REGISTRY[name.lower().replace("-", "_")] = cls
+
+
+__all__ = ["Strategy", "OrderError", "crossover", "sma", "ema", "SmaCross", "EmaCross", "get", "names", "register"]

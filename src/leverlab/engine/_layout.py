@@ -1,0 +1,240 @@
+"""Column layout of the struct-of-arrays state the compiled kernel and Python share.
+
+Every table is a 2-D NumPy array; these integer constants name its columns. Python writes orders
+into ``ord_i``/``ord_f`` between kernel calls and reads deals, trades, events and series back.
+Times are int64 nanoseconds (UTC) and live in the int tables; money is float64 in account units
+except the balance and deal amounts, which are int64 minor units (cents) so the ledger is exact.
+"""
+
+from __future__ import annotations
+
+# ---- quote flags (q_flags, uint8) -------------------------------------------------------------
+F_CONT = 1  # the price moved continuously from this symbol's previous quote (a bar-path segment)
+F_CLOSE = 2  # the close of a decision bar: record a series point, apply vectorized targets
+F_OPEN = 4  # the open of a bar (the pessimistic SL-before-TP rule is applied here)
+
+# ---- params (float64) -------------------------------------------------------------------------
+P_MC = 0  # margin-call level % (nan: none)
+P_SO = 1  # stop-out level %
+P_SO_CREDIT = 2  # 1: credit counts in equity for stop-out
+P_NBP = 3  # 1: negative balance protection
+P_DEL_PENDING = 4  # 1: delete pending orders at stop-out
+P_COMMISSION = 5  # commission per lot per side, in the commission currency
+P_HEDGING = 6  # 1: hedging account, 0: netting
+P_ACC_SCALE = 7  # account units per unit of the underlying currency (100 for cent accounts)
+P_MINOR = 8  # minor units per account unit (100 for 2-digit currencies)
+P_SLIPPAGE = 9  # max adverse slippage in points on market and stop fills (uniform), 0: none
+P_PESSIMISTIC = 10  # 1: SL before TP when both are inside one bar
+P_HMR_ALL = 11  # 1: HMR caps apply to all open positions while a window lasts
+P_CASHBACK = 12  # cashback per lot (round turn), account units
+P_CASHBACK_PER_TRADE = 13  # 1: paid at each close; 0: accumulated and paid at cashback times
+P_STRIDE = 14  # record a series point every N quotes (0: only at bar closes and events)
+P_SWAP_FREE = 15  # 1: no swaps
+P_VEC_SYM = 16  # symbol index traded by the vectorized targets (-1: none)
+P_CLOSE_AT_END = 17  # unused by the kernel (Python closes at end); kept for layout stability
+N_PARAMS = 18
+
+# ---- per-symbol table sym_f (float64) -------------------------------------------------------
+S_CS = 0
+S_MODE = 1
+S_MRATE = 2
+S_POINT = 3
+S_STATIC_CAP = 4
+S_FIXED_RATE = 5  # nan: leverage-based
+S_HMR_CAP = 6  # inf: none
+S_BANDS_REPRICE = 7
+S_HEDGE = 8  # hedge factor h
+S_SWAP_LONG = 9
+S_SWAP_SHORT = 10
+S_SWAP_MODE = 11  # 0 points, 1 money (account units per lot), 2 interest (annual %)
+S_M1_SYM = 12  # margin conversion legs: symbol index of the pair (-1 none) and invert flag
+S_M1_INV = 13
+S_M2_SYM = 14
+S_M2_INV = 15
+S_P1_SYM = 16  # profit conversion legs
+S_P1_INV = 17
+S_P2_SYM = 18
+S_P2_INV = 19
+S_C1_SYM = 20  # commission currency -> account legs (same for all symbols; stored per row)
+S_C1_INV = 21
+S_C2_SYM = 22
+S_C2_INV = 23
+S_N_BANDS = 24
+S_MIN_LOT = 25
+S_LOT_STEP = 26
+S_MAX_LOT = 27
+N_SYM = 28
+
+# ---- prices px (float64, one row per symbol) --------------------------------------------------
+X_BID = 0
+X_ASK = 1
+X_PBID = 2  # previous quote
+X_PASK = 3
+X_HAVE = 4
+N_PX = 5
+
+# ---- account scalars acc_f (float64) ----------------------------------------------------------
+A_CREDIT = 0
+A_EQUITY = 1
+A_MARGIN = 2
+A_FREE = 3
+A_LEVEL = 4  # inf when no margin is used
+A_FLOATING = 5
+A_NBP = 6  # absorbed by negative balance protection, account units
+A_COST_SPREAD = 7
+A_COST_COMMISSION = 8
+A_COST_SWAP = 9
+A_CASHBACK = 10
+A_CASHBACK_DUE = 11  # lots accumulated for scheduled cashback
+A_MIN_LEVEL = 12
+N_ACC_F = 13
+
+# ---- account scalars acc_i (int64) ------------------------------------------------------------
+I_BALANCE = 0  # minor units
+I_NEXT_POS_ID = 1
+I_NEXT_ORDER_ID = 2
+I_N_DEALS = 3
+I_N_TRADES = 4
+I_N_EVENTS = 5
+I_N_SERIES = 6
+I_ROLL_PTR = 7
+I_HMR_PTR = 8
+I_MC_STATE = 9  # 1 while below the MC level (an event fires on each downward crossing)
+I_ERROR = 10  # kernel error code (0 none)
+I_ERROR_ARG = 11
+I_POS_HIGH = 12  # slots 0..high-1 may hold positions
+I_ORD_HIGH = 13
+I_NOW = 14  # time of the last processed quote
+I_STRIDE_CTR = 15
+I_DEC_PTR = 16  # next vectorized decision
+I_CASH_PTR = 17
+I_N_OPEN = 18
+I_QUOTES = 19  # quotes processed
+N_ACC_I = 20
+
+ERR_NO_RATE = 1  # no price yet for a conversion pair (arg: symbol index)
+ERR_NO_PRICE = 2  # an order for a symbol that has no quote yet
+
+# ---- positions pos_i (int64) / pos_f (float64) ------------------------------------------------
+PI_ACTIVE = 0
+PI_ID = 1
+PI_SYM = 2
+PI_SIDE = 3  # +1 buy, -1 sell
+PI_OPEN_TIME = 4
+PI_HMR_UNTIL = 5  # HMR cap applies while now < this (0: none)
+PI_COMM_MINOR = 6  # commission booked so far (minor, negative = paid)
+PI_SWAP_MINOR = 7
+N_POS_I = 8
+
+PF_LOTS = 0
+PF_OPEN = 1
+PF_SL = 2  # nan: none
+PF_TP = 3
+PF_LEV_OPEN = 4  # band leverage at open (used when bands do not re-price open positions)
+PF_PROFIT = 5  # floating, account units
+PF_MARGIN = 6  # account units (before hedge relief)
+PF_MAE = 7  # worst floating profit seen (account units)
+PF_MFE = 8  # best floating profit seen
+N_POS_F = 9
+
+# ---- orders ord_i / ord_f ---------------------------------------------------------------------
+OI_ACTIVE = 0
+OI_ID = 1
+OI_SYM = 2
+OI_SIDE = 3
+OI_TYPE = 4
+OI_POS_ID = 5  # CLOSE: the position to close (0: all positions of the symbol)
+OI_TIME = 6
+OI_TAG = 7  # reason code for closes (signal)
+N_ORD_I = 8
+
+OF_LOTS = 0  # for CLOSE: lots to close (nan: all)
+OF_PRICE = 1
+OF_SL = 2
+OF_TP = 3
+N_ORD_F = 4
+
+OT_MARKET = 0
+OT_LIMIT = 1
+OT_STOP = 2
+OT_CLOSE = 3
+
+# ---- deals deal_i / deal_f --------------------------------------------------------------------
+DI_TIME = 0
+DI_KIND = 1
+DI_POS_ID = 2
+DI_AMOUNT = 3  # minor units
+DI_BALANCE = 4  # balance after, minor units
+DI_SYM = 5
+DI_SIDE = 6
+N_DEAL_I = 7
+DF_LOTS = 0
+DF_PRICE = 1
+N_DEAL_F = 2
+
+D_DEPOSIT = 0
+D_OPEN = 1  # an entry: amount 0 (the spread is paid through the price)
+D_CLOSE = 2
+D_COMMISSION = 3
+D_SWAP = 4
+D_NBP = 5
+D_BONUS = 6  # credit granted (does not change the balance)
+D_CASHBACK = 7
+DEAL_KINDS = ("deposit", "open", "close", "commission", "swap", "nbp", "bonus", "cashback")
+
+# ---- trades tr_i / tr_f -----------------------------------------------------------------------
+TI_POS_ID = 0
+TI_SYM = 1
+TI_SIDE = 2
+TI_OPEN_TIME = 3
+TI_CLOSE_TIME = 4
+TI_REASON = 5
+TI_PROFIT = 6  # minor
+TI_COMM = 7  # minor
+TI_SWAP = 8  # minor
+N_TR_I = 9
+TF_LOTS = 0
+TF_OPEN = 1
+TF_CLOSE = 2
+TF_MAE = 3
+TF_MFE = 4
+N_TR_F = 5
+
+R_SIGNAL = 0
+R_SL = 1
+R_TP = 2
+R_STOP_OUT = 3
+R_END = 4
+CLOSE_REASONS = ("signal", "sl", "tp", "stop_out", "end")
+
+# ---- events ev_i / ev_f -----------------------------------------------------------------------
+EI_TIME = 0
+EI_TYPE = 1
+EI_SYM = 2
+EI_REF = 3  # order or position id
+EI_REASON = 4
+N_EV_I = 5
+EF_PRICE = 0
+EF_LEVEL = 1
+EF_AMOUNT = 2
+EF_EQUITY = 3
+N_EV_F = 4
+
+E_REJECT = 0
+E_MARGIN_CALL = 1
+E_STOP_OUT = 2
+E_NBP = 3
+E_PENDING_DELETED = 4
+EVENT_TYPES = ("reject", "margin_call", "stop_out", "nbp", "pending_deleted")
+
+REJ_NO_MONEY = 0
+REJ_LOTS = 1
+REJECT_REASONS = ("not enough free margin", "invalid volume")
+
+# ---- series ser_f -----------------------------------------------------------------------------
+SR_BALANCE = 0
+SR_EQUITY = 1
+SR_MARGIN = 2
+SR_FREE = 3
+SR_LEVEL = 4
+N_SER = 5

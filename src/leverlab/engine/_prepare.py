@@ -1,0 +1,223 @@
+"""Turning market data and account terms into the kernel's arrays.
+
+A run's market is one merged quote stream: ticks as they are, bars expanded into a four-vertex
+intrabar path (open, then the extreme nearer the direction of the bar's first move, the other
+extreme, close). Bullish bars (close >= open) visit low before high; bearish bars high before low
+- the usual MetaTrader-tester convention. Decision points are the closes of the primary
+symbol's bars (or, on ticks, the last tick of each decision-timeframe bar).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..brokers.terms import AccountTerms
+from ..conversion import conversion_path
+from ..data.frames import TIMEFRAMES, Bars, Ticks
+from ..instruments import CALC_MODE_CODE, Instrument, instrument
+from ..money import currency
+from . import _layout as L
+
+
+class DataError(ValueError):
+    """Market data the engine cannot use (unsorted, empty, missing a conversion pair)."""
+
+
+@dataclass
+class Stream:
+    """The merged quote stream of a run and its decision points."""
+
+    time: np.ndarray  # int64
+    sym: np.ndarray  # int64 symbol index
+    bid: np.ndarray
+    ask: np.ndarray
+    flags: np.ndarray  # uint8
+    decisions: np.ndarray  # int64 quote indices of decision points (primary symbol bar closes)
+    bars: Bars  # the decision-timeframe bars of the primary symbol (what the strategy sees)
+
+
+def _check_sorted(name: str, t: np.ndarray) -> None:
+    if t.shape[0] == 0:
+        raise DataError(f"{name}: no data")
+    if t.shape[0] > 1:
+        bad = np.flatnonzero(np.diff(t) < 0)
+        if bad.size:
+            i = int(bad[0])
+            raise DataError(f"{name}: data not sorted by time: row {i + 1} ({t[i + 1]}) comes before row {i} ({t[i]})")
+
+
+def spread_for(bars: Bars, terms: AccountTerms | None, spec: Instrument) -> np.ndarray | float:
+    """Ask - bid for single-sided bars: the data's spread column, else the account type's model."""
+    if bars.spread is not None:
+        return np.asarray(bars.spread, dtype=np.float64) * spec.point
+    if terms is not None:
+        pts = terms.spread_points.get(spec.symbol, terms.spread_points.get(spec.asset_class, 0.0))
+        return float(pts) * spec.point
+    return 0.0
+
+
+def bar_path(bars: Bars, spread: np.ndarray | float) -> tuple[np.ndarray, ...]:
+    """Four vertices per bar: (time, bid, ask, flags); vertex k of bar i sits at time + k ns."""
+    n = len(bars)
+    o, h, l, c = (np.asarray(a, dtype=np.float64) for a in (bars.bid_open, bars.bid_high, bars.bid_low, bars.bid_close))
+    if bars.two_sided:
+        ao, ah, al, ac = (np.asarray(a, dtype=np.float64) for a in (bars.ask_open, bars.ask_high, bars.ask_low,
+                                                                     bars.ask_close))
+    else:
+        ao, ah, al, ac = o + spread, h + spread, l + spread, c + spread
+    bull = c >= o
+    bid = np.empty((n, 4))
+    ask = np.empty((n, 4))
+    bid[:, 0], ask[:, 0] = o, ao
+    bid[:, 1] = np.where(bull, l, h)
+    ask[:, 1] = np.where(bull, al, ah)
+    bid[:, 2] = np.where(bull, h, l)
+    ask[:, 2] = np.where(bull, ah, al)
+    bid[:, 3], ask[:, 3] = c, ac
+    t = np.asarray(bars.time, dtype=np.int64)
+    time = (t[:, None] + np.arange(4, dtype=np.int64)[None, :]).ravel()
+    flags = np.empty((n, 4), dtype=np.uint8)
+    flags[:, 0] = L.F_OPEN
+    flags[:, 1] = L.F_CONT
+    flags[:, 2] = L.F_CONT
+    flags[:, 3] = L.F_CONT | L.F_CLOSE
+    return time, bid.ravel(), ask.ravel(), flags.ravel()
+
+
+def ticks_to_bars(ticks: Ticks, timeframe: str) -> tuple[Bars, np.ndarray]:
+    """Bid OHLC bars of a timeframe from ticks, and the index of each bar's last tick."""
+    tf = TIMEFRAMES[timeframe]
+    t = np.asarray(ticks.time, dtype=np.int64)
+    bucket = t // tf
+    last = np.flatnonzero(np.diff(bucket) != 0)
+    last = np.append(last, t.shape[0] - 1).astype(np.int64)
+    first = np.concatenate(([0], last[:-1] + 1))
+    bid = np.asarray(ticks.bid, dtype=np.float64)
+    ask = np.asarray(ticks.ask, dtype=np.float64)
+    hi = np.maximum.reduceat(bid, first)
+    lo = np.minimum.reduceat(bid, first)
+    bars = Bars(symbol=ticks.symbol, timeframe=timeframe, time=bucket[first] * tf, bid_open=bid[first],
+                bid_high=hi, bid_low=lo, bid_close=bid[last], ask_open=ask[first],
+                ask_high=np.maximum.reduceat(ask, first), ask_low=np.minimum.reduceat(ask, first),
+                ask_close=ask[last], source=ticks.source)
+    return bars, last
+
+
+def build_stream(feeds: dict[str, Bars | Ticks], order: list[str], terms: AccountTerms | None,
+                 specs: dict[str, Instrument], timeframe: str) -> Stream:
+    """Merge every symbol's quotes into one time-ordered stream; decisions on ``order[0]``."""
+    parts = []
+    primary = order[0]
+    decision_bars: Bars | None = None
+    for si, name in enumerate(order):
+        d = feeds[name]
+        _check_sorted(name, np.asarray(d.time))
+        if isinstance(d, Bars):
+            time, bid, ask, flags = bar_path(d, spread_for(d, terms, specs[name]))
+            if name != primary:
+                flags = flags & np.uint8(~L.F_CLOSE & 0xFF)
+            else:
+                decision_bars = d
+        elif isinstance(d, Ticks):
+            time = np.asarray(d.time, dtype=np.int64)
+            bid = np.asarray(d.bid, dtype=np.float64)
+            ask = np.asarray(d.ask, dtype=np.float64)
+            flags = np.zeros(time.shape[0], dtype=np.uint8)
+            if name == primary:
+                decision_bars, last = ticks_to_bars(d, timeframe)
+                flags[last] = L.F_CLOSE
+        else:
+            raise DataError(f"{name}: expected Bars or Ticks, got {type(d).__name__}")
+        parts.append((time, np.full(time.shape[0], si, dtype=np.int64), bid, ask, flags))
+    if len(parts) == 1:
+        time, sym, bid, ask, flags = parts[0]
+    else:
+        time = np.concatenate([p[0] for p in parts])
+        perm = np.argsort(time, kind="stable")
+        time = time[perm]
+        sym, bid, ask, flags = (np.concatenate([p[k] for p in parts])[perm] for k in (1, 2, 3, 4))
+    decisions = np.flatnonzero((flags & L.F_CLOSE) != 0).astype(np.int64)
+    assert decision_bars is not None
+    return Stream(np.ascontiguousarray(time), np.ascontiguousarray(sym), np.ascontiguousarray(bid),
+                  np.ascontiguousarray(ask), np.ascontiguousarray(flags), decisions, decision_bars)
+
+
+def _legs(from_ccy: str, to_ccy: str, order: list[str], what: str, symbol: str) -> list[float]:
+    try:
+        path = conversion_path(from_ccy, to_ccy, order)
+    except ValueError as exc:
+        raise DataError(f"{symbol}: cannot convert its {what} currency to the account currency: {exc}. "
+                        f"Pass the needed pair's prices in the data.") from None
+    out = [-1.0, 0.0, -1.0, 0.0]
+    for n, leg in enumerate(path):
+        out[2 * n] = float(order.index(leg.pair))
+        out[2 * n + 1] = 1.0 if leg.invert else 0.0
+    return out
+
+
+SWAP_MODES = {"points": 0, "money": 1, "interest": 2}
+
+
+def symbol_table(order: list[str], specs: dict[str, Instrument], terms: AccountTerms,
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The per-symbol float table and the equity-band tables (floors, leverages)."""
+    acc = currency(terms.currency).quote_code
+    nb = max([len(terms.symbols[s].band_floor) for s in order if s in terms.symbols] + [1])
+    sym_f = np.zeros((len(order), L.N_SYM))
+    band_floor = np.zeros((len(order), nb))
+    band_lev = np.full((len(order), nb), math.inf)
+    for i, name in enumerate(order):
+        spec = specs[name]
+        sym_f[i, L.S_CS] = spec.contract_size
+        sym_f[i, L.S_MODE] = CALC_MODE_CODE[spec.calc_mode]
+        sym_f[i, L.S_MRATE] = spec.margin_rate
+        sym_f[i, L.S_POINT] = spec.point
+        sym_f[i, L.S_MIN_LOT] = spec.min_lot
+        sym_f[i, L.S_LOT_STEP] = spec.lot_step
+        sym_f[i, L.S_MAX_LOT] = min(spec.max_lot, terms.max_lots or math.inf)
+        sm = terms.symbols.get(name)
+        if sm is None:  # a conversion-only symbol: never traded
+            sym_f[i, L.S_STATIC_CAP] = terms.selected_leverage
+            sym_f[i, L.S_FIXED_RATE] = math.nan
+            sym_f[i, L.S_HMR_CAP] = math.inf
+        else:
+            sym_f[i, L.S_STATIC_CAP] = sm.static_cap
+            sym_f[i, L.S_FIXED_RATE] = math.nan if sm.fixed_margin_rate is None else sm.fixed_margin_rate
+            sym_f[i, L.S_HMR_CAP] = math.inf if sm.hmr_cap is None else sm.hmr_cap
+            sym_f[i, L.S_BANDS_REPRICE] = 1.0 if sm.bands_reprice_open else 0.0
+            sym_f[i, L.S_N_BANDS] = len(sm.band_floor)
+            for b, (fl, lv) in enumerate(zip(sm.band_floor, sm.band_leverage)):
+                band_floor[i, b] = fl
+                band_lev[i, b] = lv
+        sym_f[i, L.S_HEDGE] = terms.hedge_factor_for(spec.asset_class)
+        sw = terms.swaps.get(name)
+        if sw is not None:
+            sym_f[i, L.S_SWAP_LONG] = sw.long
+            sym_f[i, L.S_SWAP_SHORT] = sw.short
+            sym_f[i, L.S_SWAP_MODE] = SWAP_MODES[sw.mode]
+        if sm is not None:
+            sym_f[i, L.S_M1_SYM:L.S_M2_INV + 1] = _legs(spec.margin_currency, acc, order, "margin", name)
+            sym_f[i, L.S_P1_SYM:L.S_P2_INV + 1] = _legs(spec.profit_currency, acc, order, "profit", name)
+            if terms.commission_per_lot_side:
+                sym_f[i, L.S_C1_SYM:L.S_C2_INV + 1] = _legs(terms.commission_currency, acc, order, "commission",
+                                                           name)
+            else:
+                sym_f[i, L.S_C1_SYM:L.S_C2_INV + 1] = [-1.0, 0.0, -1.0, 0.0]
+        else:
+            for col in (L.S_M1_SYM, L.S_M2_SYM, L.S_P1_SYM, L.S_P2_SYM, L.S_C1_SYM, L.S_C2_SYM):
+                sym_f[i, col] = -1.0
+    return sym_f, band_floor, band_lev
+
+
+def spec_for(symbol: str, terms: AccountTerms | None, overrides: dict[str, Instrument] | None) -> Instrument:
+    """The instrument spec used for a symbol: an explicit override, else the catalog's
+    (a cent account trades cent lots: contract size / 100)."""
+    if overrides and symbol in overrides:
+        return overrides[symbol]
+    spec = instrument(symbol)
+    if terms is not None and terms.is_cent:
+        spec = spec.with_overrides(contract_size=spec.contract_size / 100.0)
+    return spec

@@ -1,0 +1,37 @@
+"""Compiled moving-average helpers shared by strategies and their vectorized modes."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def ema_array(x: np.ndarray, alpha: float) -> np.ndarray:
+    """EMA with smoothing ``alpha``, seeded with the first value (no warm-up NaNs)."""
+    out = np.empty_like(x)
+    if x.shape[0] == 0:
+        return out
+    e = x[0]
+    for i in range(x.shape[0]):
+        e = e + alpha * (x[i] - e)
+        out[i] = e
+    return out
+
+
+@njit(cache=True, nogil=True)
+def cross_targets(fast: np.ndarray, slow: np.ndarray, size: float) -> np.ndarray:
+    """Stop-and-reverse targets: +size after fast crosses above slow, -size after it crosses below,
+    NaN (no change) elsewhere - the same decisions ``crossover`` makes bar by bar."""
+    n = fast.shape[0]
+    out = np.full(n, np.nan)
+    for i in range(1, n):
+        a1 = fast[i - 1]
+        b1 = slow[i - 1]
+        a0 = fast[i]
+        b0 = slow[i]
+        if a1 < b1 and a0 > b0:
+            out[i] = size
+        elif b1 < a1 and b0 > a0:
+            out[i] = -size
+    return out

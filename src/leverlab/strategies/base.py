@@ -1,0 +1,243 @@
+"""The Strategy base class: ``init()`` once, ``next()`` at each bar close of the decision timeframe.
+
+A strategy reads prices (``self.data.Close[-1]``), indicators made with ``self.I``, and the
+account (``self.account.equity``, ``.free_margin``, ``.margin_level``, ``self.position``), and
+places orders in lots or units with optional SL/TP. Orders decided at a bar's close fill at the
+next price the engine sees (no look-ahead).
+
+>>> class Breakout(Strategy):
+...     n = 20
+...     def init(self):
+...         self.hi = self.I(rolling_max, self.data.High, self.n)
+...     def next(self):
+...         if not self.position and self.data.Close[-1] >= self.hi[-2]:
+...             self.buy(lots=0.1, sl=self.data.Close[-1] - 0.0050)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..engine.backtest import _Broker
+
+
+class OrderError(ValueError):
+    """An order the account type does not accept (volume outside min/step/max, unknown symbol)."""
+
+
+class _View:
+    """An array seen up to the current bar: ``v[-1]`` is the current value, ``v[-2]`` the previous."""
+
+    __slots__ = ("_a", "_owner", "name")
+
+    def __init__(self, a: np.ndarray, owner: "Strategy", name: str = "") -> None:
+        self._a = a
+        self._owner = owner
+        self.name = name
+
+    def __getitem__(self, key: Any) -> Any:
+        n = self._owner._i + 1
+        if isinstance(key, int):
+            if key < 0:
+                key += n
+            if not 0 <= key < n:
+                raise IndexError(f"{self.name or 'series'}[{key}]: only {n} bars are visible at this bar")
+            return self._a[key]
+        return self._a[:n][key]
+
+    def __len__(self) -> int:
+        return self._owner._i + 1
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        a = self._a[: self._owner._i + 1]
+        return a if dtype is None else a.astype(dtype)
+
+    @property
+    def values(self) -> np.ndarray:
+        """The whole array (all bars; for use in ``init`` only)."""
+        return self._a
+
+    def __float__(self) -> float:
+        return float(self[-1])
+
+
+class _Data:
+    """The primary symbol's decision bars: ``Open, High, Low, Close`` (bid), ``Ask``, ``time``."""
+
+    def __init__(self, bars: Any, owner: "Strategy") -> None:
+        self.bars = bars
+        self.symbol: str = bars.symbol
+        self.Open = _View(np.asarray(bars.bid_open, dtype=np.float64), owner, "Open")
+        self.High = _View(np.asarray(bars.bid_high, dtype=np.float64), owner, "High")
+        self.Low = _View(np.asarray(bars.bid_low, dtype=np.float64), owner, "Low")
+        self.Close = _View(np.asarray(bars.bid_close, dtype=np.float64), owner, "Close")
+        ask = bars.ask_close if bars.ask_close is not None else bars.bid_close
+        self.Ask = _View(np.asarray(ask, dtype=np.float64), owner, "Ask")
+        vol = bars.volume if bars.volume is not None else np.zeros(len(bars))
+        self.Volume = _View(np.asarray(vol, dtype=np.float64), owner, "Volume")
+        self.Time = _View(np.asarray(bars.time, dtype=np.int64), owner, "Time")
+        self._owner = owner
+
+    def __len__(self) -> int:
+        return self._owner._i + 1
+
+    @property
+    def time(self) -> int:
+        """UTC ns open time of the current bar."""
+        return int(self.Time[-1])
+
+
+def crossover(a: Any, b: Any) -> bool:
+    """True when ``a`` has just crossed above ``b`` (strictly below before, strictly above now)."""
+    a1, a0 = float(a[-2]), float(a[-1])
+    if isinstance(b, (int, float)):
+        b1 = b0 = float(b)
+    else:
+        b1, b0 = float(b[-2]), float(b[-1])
+    return a1 < b1 and a0 > b0
+
+
+def sma(x: Any, n: int) -> np.ndarray:
+    """Simple moving average; NaN for the first n-1 bars."""
+    a = np.asarray(x, dtype=np.float64)
+    out = np.full(a.shape[0], np.nan)
+    if a.shape[0] >= n:
+        from numpy.lib.stride_tricks import sliding_window_view
+        out[n - 1:] = sliding_window_view(a, n).mean(axis=1)
+    return out
+
+
+def ema(x: Any, n: int) -> np.ndarray:
+    """Exponential moving average with alpha 2/(n+1), seeded with the first value."""
+    from ._ema import ema_array
+    return ema_array(np.ascontiguousarray(np.asarray(x, dtype=np.float64)), 2.0 / (n + 1.0))
+
+
+class Strategy:
+    """Base class of every strategy. Class attributes are parameters (override with ``params``).
+
+    Sizing: ``lots``, ``units`` or ``risk`` (percent of equity lost if the SL is hit) set the
+    default order size used by ``buy()``/``sell()`` when no size is passed.
+    """
+
+    lots: float | None = None
+    units: float | None = None
+    risk: float | None = None
+
+    def __init__(self, broker: "_Broker", bars: Any, params: dict[str, Any] | None = None) -> None:
+        for k, v in (params or {}).items():
+            if not hasattr(type(self), k):
+                raise TypeError(f"{type(self).__name__} has no parameter {k!r}; "
+                                f"parameters: {', '.join(sorted(self.param_names()))}")
+            setattr(self, k, v)
+        self._broker = broker
+        self._i = len(bars) - 1
+        self.data = _Data(bars, self)
+        self._i = -1
+
+    @classmethod
+    def param_names(cls) -> list[str]:
+        """Names of the parameters (public, non-callable class attributes)."""
+        out = []
+        for klass in cls.__mro__:
+            for k, v in vars(klass).items():
+                if not k.startswith("_") and not callable(v) and not isinstance(v, (property, classmethod,
+                                                                                     staticmethod)):
+                    out.append(k)
+        return sorted(set(out))
+
+    # ---- to override
+    def init(self) -> None:
+        """Prepare indicators (``self.I``); called once before the first bar."""
+
+    def next(self) -> None:
+        """Decide at the close of the current bar."""
+
+    # ---- indicators and data
+    def I(self, func: Callable[..., Any], *args: Any, name: str | None = None, **kwargs: Any) -> _View:  # noqa: E743
+        """Compute an indicator over all bars once; read it bar by bar (``ind[-1]`` is the current value)."""
+        args2 = [a.values if isinstance(a, _View) else a for a in args]
+        arr = np.asarray(func(*args2, **kwargs), dtype=np.float64)
+        if arr.shape[-1] != len(self.data.bars):
+            raise ValueError(f"indicator {name or getattr(func, '__name__', 'I')} has length {arr.shape[-1]}, "
+                             f"expected one value per bar ({len(self.data.bars)})")
+        return _View(arr, self, name or getattr(func, "__name__", "indicator"))
+
+    @property
+    def time(self) -> int:
+        """UTC ns open time of the current decision bar."""
+        return self.data.time
+
+    @property
+    def account(self) -> Any:
+        """The account now: ``balance, equity, margin, free_margin, margin_level, credit``."""
+        return self._broker.account()
+
+    @property
+    def position(self) -> Any:
+        """The net position in the primary symbol (falsy when flat)."""
+        return self._broker.net_position(self.data.symbol)
+
+    @property
+    def positions(self) -> list[Any]:
+        """Every open position (all symbols)."""
+        return self._broker.positions()
+
+    @property
+    def orders(self) -> list[Any]:
+        """Pending orders not yet filled."""
+        return self._broker.orders()
+
+    # ---- orders
+    def order_size(self, sl_distance: float | None = None, symbol: str | None = None) -> float:
+        """The default order size in lots from ``lots`` / ``units`` / ``risk`` (risk needs an SL distance)."""
+        sym = symbol or self.data.symbol
+        if self.lots is not None:
+            return float(self.lots)
+        if self.units is not None:
+            return float(self.units) / self._broker.contract_size(sym)
+        if self.risk is not None:
+            if not sl_distance or sl_distance <= 0:
+                raise ValueError("risk sizing needs a stop-loss distance (pass sl=...)")
+            lots = self._broker.lots_for_risk(sym, float(self.risk), float(sl_distance))
+            return lots
+        return self._broker.min_lot(sym)
+
+    def _order(self, side: int, lots: float | None, units: float | None, sl: float | None, tp: float | None,
+               limit: float | None, stop: float | None, symbol: str | None) -> int:
+        sym = symbol or self.data.symbol
+        ref = limit if limit is not None else (stop if stop is not None else float(self.data.Close[-1]))
+        if lots is None and units is not None:
+            lots = units / self._broker.contract_size(sym)
+        if lots is None:
+            lots = self.order_size(abs(ref - sl) if sl is not None else None, sym)
+        return self._broker.submit(sym, side, float(lots), sl, tp, limit, stop)
+
+    def buy(self, lots: float | None = None, *, units: float | None = None, sl: float | None = None,
+            tp: float | None = None, limit: float | None = None, stop: float | None = None,
+            symbol: str | None = None) -> int:
+        """Buy (at the ask of the next price); ``limit``/``stop`` make it a pending order. Returns the order id."""
+        return self._order(1, lots, units, sl, tp, limit, stop, symbol)
+
+    def sell(self, lots: float | None = None, *, units: float | None = None, sl: float | None = None,
+             tp: float | None = None, limit: float | None = None, stop: float | None = None,
+             symbol: str | None = None) -> int:
+        """Sell (at the bid of the next price); ``limit``/``stop`` make it a pending order."""
+        return self._order(-1, lots, units, sl, tp, limit, stop, symbol)
+
+    def close(self, position_id: int = 0, *, lots: float | None = None, symbol: str | None = None) -> None:
+        """Close a position (by id) or every position of a symbol, fully or ``lots`` of it, at the next price."""
+        self._broker.close(symbol or self.data.symbol, position_id, lots)
+
+    def modify(self, position_id: int, *, sl: float | None = math.nan, tp: float | None = math.nan) -> None:
+        """Change a position's SL/TP (None removes it; omitted keeps it)."""
+        self._broker.modify(position_id, sl, tp)
+
+    def cancel(self, order_id: int) -> None:
+        """Delete a pending order."""
+        self._broker.cancel(order_id)

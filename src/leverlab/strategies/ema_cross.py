@@ -1,0 +1,42 @@
+"""EMA(fast/slow) stop-and-reverse on the decision bars (e.g. 1-minute bars built from ticks)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._ema import cross_targets
+from .base import Strategy, crossover, ema
+
+
+class EmaCross(Strategy):
+    """Long after EMA(``fast``) crosses above EMA(``slow``), short after it crosses below."""
+
+    fast: int = 10
+    slow: int = 20
+
+    def init(self) -> None:
+        self.ma_fast = self.I(ema, self.data.Close, self.fast, name=f"EMA({self.fast})")
+        self.ma_slow = self.I(ema, self.data.Close, self.slow, name=f"EMA({self.slow})")
+
+    def next(self) -> None:
+        if crossover(self.ma_fast, self.ma_slow):
+            if self.position:
+                self.position.close()
+            self.buy()
+        elif crossover(self.ma_slow, self.ma_fast):
+            if self.position:
+                self.position.close()
+            self.sell()
+
+    @classmethod
+    def targets(cls, bars: Any, fast: int | None = None, slow: int | None = None, lots: float | None = None,
+                units: float | None = None, contract_size: float = 100_000.0, **_: Any) -> np.ndarray:
+        """Vectorized mode: target signed lots per decision bar (NaN = keep)."""
+        fast = fast or cls.fast
+        slow = slow or cls.slow
+        size = lots if lots is not None else (units / contract_size if units is not None else
+                                              (cls.lots if cls.lots is not None else 0.01))
+        close = np.ascontiguousarray(np.asarray(bars.bid_close, dtype=np.float64))
+        return cross_targets(ema(close, fast), ema(close, slow), float(size))

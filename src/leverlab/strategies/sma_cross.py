@@ -1,0 +1,62 @@
+"""SMA(fast/slow) stop-and-reverse: long after the fast average crosses above the slow one,
+short after it crosses below; always in the market once the first cross happened."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._ema import cross_targets
+from .base import Strategy, crossover, sma
+
+
+class SmaCross(Strategy):
+    """Stop-and-reverse on SMA(``fast``) / SMA(``slow``) crosses of the bid close.
+
+    Size from ``lots``, ``units`` or ``risk`` (risk needs ``sl_pips``); optional ``sl_pips`` /
+    ``tp_pips`` attach a stop-loss / take-profit to each entry.
+    """
+
+    fast: int = 10
+    slow: int = 20
+    sl_pips: float | None = None
+    tp_pips: float | None = None
+
+    def init(self) -> None:
+        self.ma_fast = self.I(sma, self.data.Close, self.fast, name=f"SMA({self.fast})")
+        self.ma_slow = self.I(sma, self.data.Close, self.slow, name=f"SMA({self.slow})")
+        from ..instruments import instrument
+        try:
+            self._pip = instrument(self.data.symbol).pip_size
+        except KeyError:
+            self._pip = 0.0001
+
+    def _levels(self, side: int) -> tuple[float | None, float | None]:
+        px = float(self.data.Ask[-1]) if side > 0 else float(self.data.Close[-1])
+        sl = px - side * self.sl_pips * self._pip if self.sl_pips else None
+        tp = px + side * self.tp_pips * self._pip if self.tp_pips else None
+        return sl, tp
+
+    def next(self) -> None:
+        if crossover(self.ma_fast, self.ma_slow):
+            if self.position:
+                self.position.close()
+            sl, tp = self._levels(1)
+            self.buy(sl=sl, tp=tp)
+        elif crossover(self.ma_slow, self.ma_fast):
+            if self.position:
+                self.position.close()
+            sl, tp = self._levels(-1)
+            self.sell(sl=sl, tp=tp)
+
+    @classmethod
+    def targets(cls, bars: Any, fast: int | None = None, slow: int | None = None, lots: float | None = None,
+                units: float | None = None, contract_size: float = 100_000.0, **_: Any) -> np.ndarray:
+        """Vectorized mode: target signed lots per bar (NaN = keep), the same decisions as ``next``."""
+        fast = fast or cls.fast
+        slow = slow or cls.slow
+        size = lots if lots is not None else (units / contract_size if units is not None else
+                                              (cls.lots if cls.lots is not None else 0.01))
+        close = np.asarray(bars.bid_close, dtype=np.float64)
+        return cross_targets(sma(close, fast), sma(close, slow), float(size))
