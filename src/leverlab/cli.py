@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from .analysis import commands as calc
+from .brokers import commands as broker_cmds
+from .data.commands import app as data_app
 
 app = typer.Typer(
     name="leverlab",
@@ -14,12 +16,16 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+app.command("brokers")(broker_cmds.brokers_cmd)
+app.command("broker")(broker_cmds.broker_cmd)
+app.command("leverage")(broker_cmds.leverage_cmd)
 app.command("margin")(calc.margin_cmd)
 app.command("size")(calc.size_cmd)
 app.command("stopout")(calc.stopout_cmd)
 app.command("pip")(calc.pip_cmd)
 app.command("swap")(calc.swap_cmd)
 app.command("ruin")(calc.ruin_cmd)
+app.add_typer(data_app, name="data")
 
 
 def main() -> None:
