@@ -43,11 +43,10 @@ class _View:
     def __getitem__(self, key: Any) -> Any:
         n = self._owner._i + 1
         if isinstance(key, int):
-            if key < 0:
-                key += n
-            if not 0 <= key < n:
-                raise IndexError(f"{self.name or 'series'}[{key}]: only {n} bars are visible at this bar")
-            return self._a[key]
+            k = key + n if key < 0 else key
+            if not 0 <= k < n:
+                raise IndexError(f"{self.name or 'series'}[{key}]: only {n} bar(s) are visible at this bar")
+            return self._a[k]
         return self._a[:n][key]
 
     def __len__(self) -> int:
@@ -94,6 +93,8 @@ class _Data:
 
 def crossover(a: Any, b: Any) -> bool:
     """True when ``a`` has just crossed above ``b`` (strictly below before, strictly above now)."""
+    if len(a) < 2 or (not isinstance(b, (int, float)) and len(b) < 2):
+        return False
     a1, a0 = float(a[-2]), float(a[-1])
     if isinstance(b, (int, float)):
         b1 = b0 = float(b)
