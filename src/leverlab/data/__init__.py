@@ -16,12 +16,14 @@ from .frames import combine_sides
 from .readers import detect
 from .resample import intrabar_path, iter_resample_ticks, resample_bars, resample_ticks
 from .store import Store
+from .synthetic import GapEvent, iter_synthetic_bars, iter_synthetic_ticks, synthetic_bars, synthetic_ticks
 from .validate import DEFAULT_POLICY, Issue, ValidationReport, validate
 
 __all__ = [
     "Ticks", "Bars", "TIMEFRAMES", "timeframe_ns", "concat",
     "load", "read", "detect", "load_sample", "sample_names", "combine_sides",
     "resample_ticks", "resample_bars", "iter_resample_ticks", "intrabar_path", "Store",
+    "synthetic_ticks", "synthetic_bars", "iter_synthetic_ticks", "iter_synthetic_bars", "GapEvent",
     "validate", "ValidationReport", "Issue", "DEFAULT_POLICY",
     "DataError", "FormatError", "ParseError", "CorruptFileError", "ValidationError", "StoreError",
 ]
