@@ -57,8 +57,8 @@ class Rule:
     bound: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["value"] = _json_value(self.value)
+        d = {"rule": self.rule, "label": self.label, "value": _json_value(self.value), "source": self.source,
+             "confidence": self.confidence, "note": self.note, "applied": self.applied, "bound": self.bound}
         d["status"] = "bound" if self.bound else ("applied" if self.applied else "not applied")
         return d
 
@@ -164,9 +164,10 @@ def band_index(floors: list[Decimal], amount: Decimal) -> int:
 def _pick(rules: Iterable[Any], symbol: str, asset_class: str) -> Any | None:
     """The rule for a symbol: one naming the symbol beats one naming its class; first wins."""
     rules = list(rules)
+    symbol = symbol.upper()
     for r in rules:
         m: Match = r.match
-        if m.matches(symbol, asset_class) and symbol.upper() in (s.upper() for s in m.symbols):
+        if symbol in m.symbols and m.matches(symbol, asset_class):
             return r
     for r in rules:
         if r.match.matches(symbol, asset_class):

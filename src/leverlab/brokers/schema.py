@@ -125,6 +125,11 @@ class Match(_Model):
     asset_classes: list[AssetClassName] = []
     exclude_symbols: list[str] = []
 
+    @field_validator("symbols", "exclude_symbols")
+    @classmethod
+    def _upper(cls, v: list[str]) -> list[str]:
+        return [s.upper() for s in v]
+
     @model_validator(mode="after")
     def _not_empty(self) -> "Match":
         if not self.symbols and not self.asset_classes:
@@ -133,9 +138,9 @@ class Match(_Model):
 
     def matches(self, symbol: str, asset_class: str) -> bool:
         s = symbol.upper()
-        if s in (x.upper() for x in self.exclude_symbols):
+        if s in self.exclude_symbols:
             return False
-        return s in (x.upper() for x in self.symbols) or asset_class in self.asset_classes
+        return s in self.symbols or asset_class in self.asset_classes
 
     @property
     def by_symbol(self) -> bool:
