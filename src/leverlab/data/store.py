@@ -297,7 +297,7 @@ class Store:
             floats = [c for c in table.column_names if c != "time"]
             pq.write_table(table, tmp, compression="zstd", compression_level=1, use_dictionary=False,
                            column_encoding={"time": "DELTA_BINARY_PACKED", **{c: "BYTE_STREAM_SPLIT" for c in floats}},
-                           row_group_size=1 << 22)
+                           row_group_size=1 << 20)
             os.chmod(tmp, 0o644)
             os.replace(tmp, folder / name)
         except BaseException:
@@ -323,8 +323,8 @@ class Store:
              start: str | int | None = None, end: str | int | None = None) -> Ticks | Bars:
         """All rows of a dataset (optionally ``start <= time < end``) into contiguous arrays.
 
-        Arrays are allocated once at their final size and each month file is copied into its
-        slice, so peak memory is the arrays plus one month.
+        Arrays are allocated once at their final size and each row group (1M rows) is copied
+        into its slice, so peak memory is the arrays plus one row group.
         """
         key, d = self._dataset(symbol, kind, timeframe)
         lo, hi = _ns(start), _ns(end)
@@ -335,18 +335,26 @@ class Store:
         arrays = {c: np.empty(n, np.int64 if c == "time" else np.float64) for c in cols}
         folder = self.root / d["symbol"] / d["kind"]
         at = 0
-        for _, p_ in parts:
-            t = pq.read_table(folder / p_["file"], columns=cols)
-            for c in cols:
-                col = t.column(c)
-                if c == "time":
-                    col = col.cast(pa.int64())
-                off = at
-                for ch in col.chunks:
-                    arrays[c][off:off + len(ch)] = ch.to_numpy(zero_copy_only=False)
-                    off += len(ch)
-            at += t.num_rows
-            del t
+        for _, p_ in parts:  # one row group at a time: peak memory = arrays + one row group
+            pf = pq.ParquetFile(folder / p_["file"])
+            for g in range(pf.num_row_groups):
+                t = pf.read_row_group(g, columns=cols)
+                for c in cols:
+                    col = t.column(c)
+                    if c == "time":
+                        col = col.cast(pa.int64())
+                    off = at
+                    for ch in col.chunks:
+                        arrays[c][off:off + len(ch)] = ch.to_numpy(zero_copy_only=False)
+                        off += len(ch)
+                at += t.num_rows
+                del t
+        release = getattr(pa.default_memory_pool(), "release_unused", None)
+        if release is not None:
+            release()  # hand Arrow's freed row-group buffers back to the system
+        if at != n:
+            raise StoreError(f"{key}: catalog lists {n} rows, files hold {at}", path=folder,
+                             expected="files matching the catalog (re-import the data)")
         meta = {"format": "store", "store": str(self.root), "timezone": "UTC", "dataset": key,
                 "sources": sorted({i["source"] for i in d["imports"]})}
         if d["imports"] and d["imports"][-1].get("report"):

@@ -82,3 +82,56 @@ def write_parquet(frame: Frame, path: str | Path) -> Path:
 
 
 register("parquet", read_parquet)
+
+
+def write_parquet_stream(chunks, path: str | Path) -> int:
+    """Write an iterable of same-kind frames to one Parquet file, a row group per chunk, with
+    constant memory (temporary file, then rename). Returns the number of rows written."""
+    p = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
+    os.close(fd)
+    writer = None
+    rows = 0
+    try:
+        for ch in chunks:
+            table = ch.to_arrow()
+            if writer is None:
+                md = {"symbol": ch.symbol, "source": ch.source or "", "kind": ch.kind}
+                if isinstance(ch, Bars):
+                    md["timeframe"] = ch.timeframe
+                table = table.replace_schema_metadata(md)
+                floats = [c for c in table.column_names if c != "time"]
+                writer = pq.ParquetWriter(tmp, table.schema, compression="zstd", compression_level=1,
+                                          use_dictionary=False, column_encoding={
+                                              "time": "DELTA_BINARY_PACKED", **{c: "BYTE_STREAM_SPLIT" for c in floats}})
+            writer.write_table(table.replace_schema_metadata(writer.schema.metadata))
+            rows += table.num_rows
+        if writer is not None:
+            writer.close()
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, p)
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return rows
+
+
+def iter_parquet(path: str | Path, *, chunk_size: int = 1_000_000, symbol: str | None = None):
+    """Read a leverlab-layout Parquet file (as :func:`write_parquet` or
+    :func:`write_parquet_stream` write it) in chunks of at most ``chunk_size`` rows."""
+    p = Path(path)
+    try:
+        pf = pq.ParquetFile(p)
+    except (pa.ArrowInvalid, OSError) as e:
+        raise CorruptFileError(f"not a readable Parquet file ({e})", path=p, expected="a Parquet file") from None
+    md = {k.decode(): v.decode() for k, v in (pf.schema_arrow.metadata or {}).items() if not k.startswith(b"ARROW")}
+    sym = (symbol or md.get("symbol") or "").upper()
+    for batch in pf.iter_batches(batch_size=chunk_size):
+        t = pa.Table.from_batches([batch])
+        if "bid" in t.column_names:
+            yield Ticks.from_arrow(t, sym, md.get("source", "parquet"), {"timezone": "UTC", "files": [str(p)]})
+        else:
+            yield Bars.from_arrow(t, sym, md.get("timeframe") or "M1", md.get("source", "parquet"),
+                                  {"timezone": "UTC", "files": [str(p)]})
