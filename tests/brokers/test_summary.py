@@ -43,3 +43,10 @@ def test_terms_costs_and_unknowns_are_explained() -> None:
     fbs = resolve_terms("fbs", "standard", "SC", bonus="deposit_100")
     assert fbs.bonus_pct == 100 and not fbs.stop_out_counts_credit
     assert fbs.margin_for("EURUSD").leverage_at(100) == 500
+
+
+def test_selected_leverage_in_terms() -> None:
+    assert resolve_terms("exness", "standard", "SC").selected_leverage == 2000  # unlimited needs the opt-in
+    assert resolve_terms("exness", "standard", "SC", selected_leverage="unlimited").unlimited
+    assert resolve_terms("exness", "standard", "SC", selected_leverage=500).selected_leverage == 500
+    assert resolve_terms("xm", "micro", "BR", selected_leverage=5000).selected_leverage == 1000

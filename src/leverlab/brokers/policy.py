@@ -55,10 +55,12 @@ class Rule:
     note: str = ""
     applied: bool = True  # False: unknown / not applicable / ignored
     bound: bool = False
+    date: str | None = None  # the source page's date, when it shows one
 
     def to_dict(self) -> dict[str, Any]:
         d = {"rule": self.rule, "label": self.label, "value": _json_value(self.value), "source": self.source,
-             "confidence": self.confidence, "note": self.note, "applied": self.applied, "bound": self.bound}
+             "date": self.date, "confidence": self.confidence, "note": self.note, "applied": self.applied,
+             "bound": self.bound}
         d["status"] = "bound" if self.bound else ("applied" if self.applied else "not applied")
         return d
 
@@ -430,6 +432,10 @@ def leverage(broker: str | BrokerProfile, account_type: str, country: str, clien
         margin_rate = 0.0 if math.isinf(lev) else 1.0 / lev
         bound = _mark_bound(rules, lev)
 
+    dates = {src.url: src.date for src in profile.sources.values() if src.date}
+    for r in rules:
+        if r.date is None and r.source in dates:
+            r.date = dates[r.source]
     unknowns += [f"{r.label}" for r in rules if r.value == UNKNOWN]
     answer_rules = [r.to_dict() for r in rules]
     regname = pol.regime.id if pol.regime else None

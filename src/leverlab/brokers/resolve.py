@@ -20,8 +20,8 @@ from typing import Any
 from ..instruments import symbols as catalog_symbols
 from ..money import currency as money_currency
 from .loader import load_broker, profile_instrument, profile_symbols
-from .policy import (PolicyError, SymbolPolicy, account_currency_of, band_units, find_account, hmr_window,
-                     parse_selected, resolve_entity, symbol_policy)
+from .policy import (PolicyError, SymbolPolicy, account_currency_of, band_leverage, band_units, find_account,
+                     hmr_window, parse_selected, resolve_entity, symbol_policy)
 from .regulation import regimes
 from .schema import UNKNOWN, AccountType, BrokerProfile, Entity, Fact, leverage_number
 from .terms import WEEKDAYS, AccountTerms, SwapRate, SymbolMargin
@@ -123,6 +123,10 @@ def resolve_terms(broker: str | BrokerProfile, account_type: str, country: str, 
         caps.append(leverage_number(ent.value))
     if account.max_leverage is not None and not account.max_leverage.is_unknown:
         caps.append(leverage_number(account.max_leverage.value))
+    if sel is None:  # "the maximum": without an opt-in a band's default (Exness 1:2000, not unlimited)
+        for t in profile.leverage.equity_bands:
+            if t.account_types == "all" or account.id in t.account_types:
+                caps.append(max(band_leverage(b, None) for b in t.bands))
     selected_eff = min([sel if sel is not None else math.inf] + caps)
 
     # per-symbol margin rules

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..money import currency as money_currency
 from .loader import load_broker
-from .policy import PolicyError, resolve_entity
+from .policy import resolve_entity
 from .regulation import regimes
 from .schema import UNKNOWN, AccountType, BrokerProfile, Fact, leverage_number
 
@@ -129,4 +129,4 @@ def headline_markdown(profiles: list[BrokerProfile] | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["eligible_account_types", "headline_table", "headline_markdown", "PolicyError"]
+__all__ = ["eligible_account_types", "headline_table", "headline_markdown"]
