@@ -50,3 +50,5 @@ def test_selected_leverage_in_terms() -> None:
     assert resolve_terms("exness", "standard", "SC", selected_leverage="unlimited").unlimited
     assert resolve_terms("exness", "standard", "SC", selected_leverage=500).selected_leverage == 500
     assert resolve_terms("xm", "micro", "BR", selected_leverage=5000).selected_leverage == 1000
+    assert resolve_terms("exness", "standard", "DE").selected_leverage == 30  # CySEC's highest class cap
+    assert resolve_terms("pepperstone", "razor", "AU", "pro").selected_leverage == 500

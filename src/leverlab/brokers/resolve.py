@@ -123,6 +123,10 @@ def resolve_terms(broker: str | BrokerProfile, account_type: str, country: str, 
         caps.append(leverage_number(ent.value))
     if account.max_leverage is not None and not account.max_leverage.is_unknown:
         caps.append(leverage_number(account.max_leverage.value))
+    if regime is not None and client_class == "retail":
+        numeric = [float(v) for v in regime.retail_caps.values() if not isinstance(v, str)]
+        if numeric:  # no instrument can be traded above the regulator's highest class cap
+            caps.append(max(numeric))
     if sel is None:  # "the maximum": without an opt-in a band's default (Exness 1:2000, not unlimited)
         for t in profile.leverage.equity_bands:
             if t.account_types == "all" or account.id in t.account_types:
