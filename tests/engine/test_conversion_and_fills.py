@@ -102,15 +102,14 @@ def test_gap_through_tp_fills_at_better_gap_price():
     assert r.trades[0].reason == "tp" and r.trades[0].close_price == 1.11
 
 
-@pytest.mark.parametrize("pessimistic, reason, price", [(True, "sl", 1.095), (False, "tp", 1.105)])
+@pytest.mark.parametrize("pessimistic, reason, price", [(True, "sl", 1.095), (False, "tp", 1.104)])
 def test_sl_and_tp_in_one_bar(pessimistic, reason, price):
-    """A bullish bar 1.1 -> 1.108 with low 1.094: pessimistic takes the SL; the path (open, low,
-    high, close) takes the SL too, so with pessimistic off use a bearish-first path via a bullish
-    bar whose path visits the low first - here we check the configurable rule on a bar where the
-    path visits the high first (bearish bar)."""
-    plan = {0: lambda s: s.buy(1, sl=1.095, tp=1.105)}
+    """A bar from 1.1000 with high 1.1050 and low 1.0940 reaches both SL 1.0950 and TP 1.1040.
+    Pessimistic (default) takes the SL; otherwise the intrabar path decides: the high is nearer
+    the open, so it comes first and the TP fills."""
+    plan = {0: lambda s: s.buy(1, sl=1.095, tp=1.104)}
     b = bars("EURUSD", [1.1, 1.1, 1.099, 1.099], opens=[1.1, 1.1, 1.1, 1.099],
-             highs=[1.1, 1.1, 1.106, 1.099], lows=[1.1, 1.1, 1.094, 1.099])
+             highs=[1.1, 1.1, 1.105, 1.099], lows=[1.1, 1.1, 1.094, 1.099])
     r = Backtest(b, scripted(plan), terms=make_terms(), deposit=10_000, pessimistic=pessimistic).run()
     assert r.trades[0].reason == reason and r.trades[0].close_price == price
 

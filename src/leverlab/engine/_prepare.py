@@ -1,9 +1,8 @@
 """Turning market data and account terms into the kernel's arrays.
 
-A run's market is one merged quote stream: ticks as they are, bars expanded into a four-vertex
-intrabar path (open, then the extreme nearer the direction of the bar's first move, the other
-extreme, close). Bullish bars (close >= open) visit low before high; bearish bars high before low
-- the usual MetaTrader-tester convention. Decision points are the closes of the primary
+A run's market is one merged quote stream: ticks as they are, bars expanded into the data
+layer's four-vertex intrabar path (``leverlab.data.intrabar_path``: open, the extreme nearer the
+open, the other extreme, close). Decision points are the closes of the primary
 symbol's bars (or, on ticks, the last tick of each decision-timeframe bar).
 """
 
@@ -49,42 +48,29 @@ def _check_sorted(name: str, t: np.ndarray) -> None:
             raise DataError(f"{name}: data not sorted by time: row {i + 1} ({t[i + 1]}) comes before row {i} ({t[i]})")
 
 
-def spread_for(bars: Bars, terms: AccountTerms | None, spec: Instrument) -> np.ndarray | float:
-    """Ask - bid for single-sided bars: the data's spread column, else the account type's model."""
-    if bars.spread is not None:
-        return np.asarray(bars.spread, dtype=np.float64) * spec.point
-    if terms is not None:
-        pts = terms.spread_points.get(spec.symbol, terms.spread_points.get(spec.asset_class, 0.0))
-        return float(pts) * spec.point
-    return 0.0
+def spread_points_for(terms: AccountTerms | None, spec: Instrument) -> float:
+    """The account type's spread model for single-sided data, in points (0 when it has none)."""
+    if terms is None:
+        return 0.0
+    return float(terms.spread_points.get(spec.symbol, terms.spread_points.get(spec.asset_class, 0.0)))
 
 
-def bar_path(bars: Bars, spread: np.ndarray | float) -> tuple[np.ndarray, ...]:
-    """Four vertices per bar: (time, bid, ask, flags); vertex k of bar i sits at time + k ns."""
+def bar_path(bars: Bars, spread_points: float, point: float) -> tuple[np.ndarray, ...]:
+    """The data layer's four-vertex intrabar path (open, nearer extreme, other extreme, close) with
+    the kernel's flags: the open is a gap from the previous bar, the rest is continuous."""
+    from ..data.resample import intrabar_path
+
     n = len(bars)
-    o, h, l, c = (np.asarray(a, dtype=np.float64) for a in (bars.bid_open, bars.bid_high, bars.bid_low, bars.bid_close))
-    if bars.two_sided:
-        ao, ah, al, ac = (np.asarray(a, dtype=np.float64) for a in (bars.ask_open, bars.ask_high, bars.ask_low,
-                                                                     bars.ask_close))
+    if bars.two_sided or bars.spread is not None:
+        time, bid, ask = intrabar_path(bars, point=point)
     else:
-        ao, ah, al, ac = o + spread, h + spread, l + spread, c + spread
-    bull = c >= o
-    bid = np.empty((n, 4))
-    ask = np.empty((n, 4))
-    bid[:, 0], ask[:, 0] = o, ao
-    bid[:, 1] = np.where(bull, l, h)
-    ask[:, 1] = np.where(bull, al, ah)
-    bid[:, 2] = np.where(bull, h, l)
-    ask[:, 2] = np.where(bull, ah, al)
-    bid[:, 3], ask[:, 3] = c, ac
-    t = np.asarray(bars.time, dtype=np.int64)
-    time = (t[:, None] + np.arange(4, dtype=np.int64)[None, :]).ravel()
+        time, bid, ask = intrabar_path(bars, point=point, spread=spread_points)
     flags = np.empty((n, 4), dtype=np.uint8)
     flags[:, 0] = L.F_OPEN
     flags[:, 1] = L.F_CONT
     flags[:, 2] = L.F_CONT
     flags[:, 3] = L.F_CONT | L.F_CLOSE
-    return time, bid.ravel(), ask.ravel(), flags.ravel()
+    return time, bid, ask, flags.ravel()
 
 
 def ticks_to_bars(ticks: Ticks, timeframe: str) -> tuple[Bars, np.ndarray]:
@@ -116,7 +102,7 @@ def build_stream(feeds: dict[str, Bars | Ticks], order: list[str], terms: Accoun
         d = feeds[name]
         _check_sorted(name, np.asarray(d.time))
         if isinstance(d, Bars):
-            time, bid, ask, flags = bar_path(d, spread_for(d, terms, specs[name]))
+            time, bid, ask, flags = bar_path(d, spread_points_for(terms, specs[name]), specs[name].point)
             if name != primary:
                 flags = flags & np.uint8(~L.F_CLOSE & 0xFF)
             else:

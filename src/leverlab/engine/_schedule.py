@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from ..brokers.terms import WEEKDAYS, HmrWindow
+from ..brokers.terms import WEEKDAYS, AccountTerms
 
 NS = 1_000_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -54,7 +54,8 @@ def rollover_times(start_ns: int, end_ns: int, rollover_time: str, server_timezo
                    triple_day: str) -> tuple[np.ndarray, np.ndarray]:
     """Rollover instants between two times and each one's swap multiplier.
 
-    A rollover happens at ``rollover_time`` (server time) on each Monday to Friday; the one on
+    Each trading day D (Monday to Friday, server time) ends with a rollover at ``rollover_time``
+    on D - or, for "00:00", at midnight that ends D (the start of D + 1). The rollover ending
     ``triple_day`` books three nights (it covers the weekend's settlement).
     """
     tz = ZoneInfo(server_timezone)
@@ -66,56 +67,22 @@ def rollover_times(start_ns: int, end_ns: int, rollover_time: str, server_timezo
         wd = d.weekday()
         if wd >= 5:
             continue
-        ns = to_ns(datetime.combine(d, time(hh, mm), tzinfo=tz))
+        at = d + timedelta(days=1) if (hh, mm) == (0, 0) else d
+        ns = to_ns(datetime.combine(at, time(hh, mm), tzinfo=tz))
         if start_ns < ns <= end_ns:
             times.append(ns)
             mult.append(3.0 if wd == triple else 1.0)
     return np.asarray(times, dtype=np.int64), np.asarray(mult, dtype=np.float64)
 
 
-_NY = "America/New_York"
+def hmr_schedule(terms: AccountTerms, start_ns: int, end_ns: int, calendar: Iterable[int]) -> tuple[np.ndarray, bool]:
+    """Merged (n, 2) int64 [start, end) HMR intervals (``leverlab.brokers.hmr``) and whether any
+    window applies to all open positions (else only to positions opened inside it)."""
+    from ..brokers.hmr import hmr_intervals
 
-
-def weekend_windows(start_ns: int, end_ns: int) -> list[tuple[int, int]]:
-    """FX weekend closures: Friday 17:00 to Sunday 17:00 New York time (DST-aware), as UTC ns."""
-    tz = ZoneInfo(_NY)
-    out = []
-    for d in _days(start_ns - 3 * 86_400 * NS, end_ns + 3 * 86_400 * NS, tz):
-        if d.weekday() == 4:
-            close = to_ns(datetime.combine(d, time(17, 0), tzinfo=tz))
-            reopen = to_ns(datetime.combine(d + timedelta(days=2), time(17, 0), tzinfo=tz))
-            out.append((close, reopen))
-    return out
-
-
-def hmr_intervals(windows: Iterable[HmrWindow], start_ns: int, end_ns: int,
-                  calendar: Iterable[int]) -> tuple[np.ndarray, bool]:
-    """Merged, sorted (n, 2) int64 [start, end) intervals of higher-margin windows.
-
-    'weekend' rules wrap each weekend closure; 'news' rules wrap each calendar event time.
-    Returns the intervals and whether any rule applies to all open positions.
-    """
-    spans: list[tuple[int, int]] = []
-    all_positions = False
-    cal = sorted(int(c) for c in calendar)
-    for w in windows:
-        before = int(w.minutes_before * 60 * NS)
-        after = int(w.minutes_after * 60 * NS)
-        if w.applies_to == "all_positions":
-            all_positions = True
-        if w.trigger == "weekend":
-            spans += [(a - before, b + after) for a, b in weekend_windows(start_ns, end_ns)]
-        elif w.trigger == "news":
-            spans += [(c - before, c + after) for c in cal]
-    spans.sort()
-    merged: list[list[int]] = []
-    for a, b in spans:
-        if merged and a <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], b)
-        else:
-            merged.append([a, b])
-    arr = np.asarray(merged, dtype=np.int64).reshape(-1, 2)
-    return arr, all_positions
+    iv = hmr_intervals(terms, start_ns, end_ns, calendar) if terms.hmr_windows else np.zeros((0, 2), np.int64)
+    all_positions = any(w.applies_to == "all_positions" for w in terms.hmr_windows)
+    return np.ascontiguousarray(iv, dtype=np.int64), all_positions
 
 
 def cashback_times(start_ns: int, end_ns: int, schedule: str) -> np.ndarray:

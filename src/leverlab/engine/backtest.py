@@ -31,7 +31,7 @@ from ..money import from_minor, round_money, to_minor
 from . import _layout as L
 from ._kernel import close_all, recalc, run_segment, seed_rng
 from ._prepare import DataError, Stream, build_stream, spec_for, symbol_table
-from ._schedule import cashback_times, hmr_intervals, iso, rollover_times, to_ns
+from ._schedule import cashback_times, hmr_schedule, iso, rollover_times, to_ns
 from .result import Deal, Event, Result, Series, Trade, max_drawdown
 
 
@@ -469,7 +469,7 @@ class Backtest:
             raise BacktestError(str(exc)) from None
         t0, t1 = int(stream.time[0]), int(stream.time[-1])
         roll_t, roll_f = rollover_times(t0, t1, t.rollover_time, t.server_timezone, t.triple_swap_day)
-        hmr, hmr_all = hmr_intervals(t.hmr_windows, t0, t1, self.calendar)
+        hmr, hmr_all = hmr_schedule(t, t0, t1, self.calendar)
         params = self._params()
         params[L.P_HMR_ALL] = 1.0 if hmr_all else 0.0
         cash_t = cashback_times(t0, t1, t.cashback_schedule) if t.cashback_per_lot else np.zeros(0, np.int64)
