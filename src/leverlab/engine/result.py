@@ -128,13 +128,14 @@ class Result:
         return sum((d.amount for d in self.deals if d.kind != "bonus"), Decimal(0))
 
     def summary(self) -> dict[str, Any]:
-        """A JSON-serialisable summary (what ``leverlab backtest --json`` prints)."""
+        """A JSON-serialisable summary (what ``leverlab backtest --json`` prints). Money appears as
+        numbers with the currency's decimals (the exact Decimals are in ``stats``)."""
         s = self.stats
         out: dict[str, Any] = {
             "currency": self.currency,
-            "deposit": str(self.deposit),
-            "final_balance": str(s["final_balance"]),
-            "final_equity": str(s["final_equity"]),
+            "deposit": float(self.deposit),
+            "final_balance": float(s["final_balance"]),
+            "final_equity": float(s["final_equity"]),
             "net_return": s["net_return"],
             "max_drawdown": s["max_drawdown"],
             "trades": s["trades"],
@@ -142,8 +143,8 @@ class Result:
             "stop_outs": s["stop_outs"],
             "margin_calls": s["margin_calls"],
             "rejects": s["rejects"],
-            "nbp_absorbed": str(s["nbp_absorbed"]),
-            "costs": {k: str(v) for k, v in s["costs"].items()},
+            "nbp_absorbed": float(s["nbp_absorbed"]),
+            "costs": {k: float(v) for k, v in s["costs"].items()},
             "first_stop_out_time": s["first_stop_out_time"],
             "min_margin_level": s["min_margin_level"],
             "events": [e.to_dict() for e in self.events],

@@ -1,0 +1,150 @@
+"""``leverlab backtest``: run a registered strategy on market data under one broker's account terms.
+
+Register on an app: ``app.command("backtest")(backtest_cmd)``. With ``--json`` it prints exactly
+one JSON document (``Result.summary()``); otherwise a Rich summary. Bad input (unknown broker,
+symbol or strategy, unreadable data, a missing conversion pair, lots below the minimum, a
+strategy error) exits with code 2 and a message naming the cause.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+
+def _fail(msg: str) -> None:
+    typer.echo(f"error: {msg}", err=True)
+    raise typer.Exit(code=2)
+
+
+def parse_params(items: list[str]) -> dict[str, Any]:
+    """``["fast=5", "slow=30", "name=x"]`` -> ``{"fast": 5, "slow": 30, "name": "x"}`` (numbers and
+    booleans parsed, anything else kept as text)."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--param {item!r}: expected key=value, e.g. --param fast=10")
+        text = raw.strip()
+        if text.lower() in ("true", "false"):
+            value: Any = text.lower() == "true"
+        else:
+            try:
+                value = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                value = text
+        out[key.strip()] = value
+    return out
+
+
+def _leverage(text: Optional[str]) -> float | str | None:
+    if text is None:
+        return None
+    t = text.strip().lower()
+    if t in ("unlimited", "inf", "max"):
+        return t
+    if t.startswith("1:"):
+        t = t[2:]
+    try:
+        return float(t)
+    except ValueError:
+        raise ValueError(f"--leverage {text!r}: expected a number like 500, 1:500 or 'unlimited'") from None
+
+
+def backtest_cmd(
+    data: str = typer.Option(..., "--data", help="market data: a file, a store symbol or sample:eurusd-h1"),
+    symbol: Optional[str] = typer.Option(None, "--symbol", help="the symbol to trade (when the source needs it)"),
+    strategy: str = typer.Option("sma_cross", "--strategy", help="a registered strategy name"),
+    param: list[str] = typer.Option([], "--param", help="strategy parameter key=value (repeatable)"),
+    lots: Optional[float] = typer.Option(None, "--lots", help="order size in lots"),
+    units: Optional[float] = typer.Option(None, "--units", help="order size in units of the base currency"),
+    risk: Optional[float] = typer.Option(None, "--risk", help="order size: percent of equity risked to the SL"),
+    broker: str = typer.Option(..., "--broker", help="broker id, e.g. exness"),
+    account_type: str = typer.Option(..., "--account-type", help="account type id, e.g. standard"),
+    country: str = typer.Option(..., "--country", help="ISO-3166 country of residence"),
+    client: str = typer.Option("retail", "--client", help="retail or pro"),
+    deposit: float = typer.Option(1_000.0, "--deposit", help="deposit in account units (cents for a cent account)"),
+    currency: str = typer.Option("USD", "--currency", help="account currency"),
+    leverage: Optional[str] = typer.Option(None, "--leverage", help="selected leverage (capped by the policy)"),
+    timeframe: str = typer.Option("M1", "--timeframe", help="decision timeframe when the data are ticks"),
+    netting: bool = typer.Option(False, "--netting", help="a netting account (default: hedging)"),
+    calendar: Optional[Path] = typer.Option(None, "--calendar", help="economic calendar file for news HMR windows"),
+    vectorized: bool = typer.Option(False, "--vectorized", help="run the strategy's compiled target-position mode"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON document"),
+) -> None:
+    """Backtest a strategy with one broker's margin, stop-out, NBP and costs, and summarise the account."""
+    from ..strategies import get as get_strategy
+    from .backtest import Backtest
+
+    try:
+        sizes = {k: v for k, v in (("lots", lots), ("units", units), ("risk", risk)) if v is not None}
+        if len(sizes) > 1:
+            raise ValueError(f"give one of --lots, --units or --risk, not {' and '.join('--' + k for k in sizes)}")
+        params = parse_params(param)
+        params.update(sizes)
+        cls = get_strategy(strategy)
+        from ..data import load
+
+        frame = load(data, symbol) if symbol else load(data)
+        if symbol and frame.symbol.upper() != symbol.upper():
+            raise ValueError(f"--symbol {symbol} but {data!r} holds {frame.symbol}")
+        cal: list[Any] = []
+        if calendar is not None:
+            from ..brokers.commands import read_calendar
+
+            cal = read_calendar(calendar)
+        bt = Backtest(frame, cls, broker=broker, account_type=account_type, country=country, client=client,
+                      deposit=deposit, currency=currency, leverage=_leverage(leverage), hedging=not netting,
+                      calendar=cal, timeframe=timeframe, vectorized=vectorized)
+        result = bt.run(**params)
+    except typer.Exit:
+        raise
+    except Exception as exc:  # every failure here is the user's input: name it and exit 2
+        _fail(f"{type(exc).__name__}: {exc}" if not isinstance(exc, (ValueError, KeyError)) else str(exc).strip('"'))
+        return
+    summary = result.summary()
+    summary["strategy"] = strategy
+    summary["params"] = {k: v for k, v in params.items()}
+    if as_json:
+        typer.echo(json.dumps(summary, default=_jsonable))
+        return
+    _print(summary)
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, float) and math.isinf(v):
+        return None
+    return str(v)
+
+
+def _print(s: dict[str, Any]) -> None:
+    console = Console()
+    t = Table(title=f"{escape(s['strategy'])} on {escape(str(s.get('symbol')))} - {escape(str(s.get('broker')))} "
+                    f"{escape(str(s.get('account_type')))}", show_header=False)
+    cur = s["currency"]
+    rows = [("deposit", f"{s['deposit']:,.2f} {cur}"), ("final balance", f"{s['final_balance']:,.2f} {cur}"),
+            ("final equity", f"{s['final_equity']:,.2f} {cur}"), ("net return", f"{s['net_return']:.2%}"),
+            ("max drawdown", f"{s['max_drawdown']:.2%}"), ("trades", str(s["trades"])), ("deals", str(s["deals"])),
+            ("margin calls", str(s["margin_calls"])), ("stop-outs", str(s["stop_outs"])),
+            ("rejected orders", str(s["rejects"])), ("absorbed by NBP", f"{s['nbp_absorbed']:,.2f} {cur}")]
+    rows += [(f"cost: {k}", f"{v:,.2f} {cur}") for k, v in s["costs"].items()]
+    for k, v in rows:
+        t.add_row(k, v)
+    console.print(t)
+    shown = [e for e in s["events"] if e["type"] != "reject"][:10]
+    if shown:
+        ev = Table(title="first events (rejects omitted)")
+        for col in ("type", "time", "price", "margin_level", "amount"):
+            ev.add_column(col)
+        for e in shown:
+            ev.add_row(e["type"], e["time"], *(("" if e.get(k) is None else f"{e[k]:.6g}")
+                                               for k in ("price", "margin_level", "amount")))
+        console.print(ev)
