@@ -336,7 +336,7 @@ class Store:
         folder = self.root / d["symbol"] / d["kind"]
         at = 0
         for _, p_ in parts:  # one row group at a time: peak memory = arrays + one row group
-            pf = pq.ParquetFile(folder / p_["file"])
+            pf = pq.ParquetFile(folder / p_["file"], pre_buffer=False)
             for g in range(pf.num_row_groups):
                 t = pf.read_row_group(g, columns=cols)
                 for c in cols:

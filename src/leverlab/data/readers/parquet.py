@@ -123,7 +123,7 @@ def iter_parquet(path: str | Path, *, chunk_size: int = 1_000_000, symbol: str |
     :func:`write_parquet_stream` write it) in chunks of at most ``chunk_size`` rows."""
     p = Path(path)
     try:
-        pf = pq.ParquetFile(p)
+        pf = pq.ParquetFile(p, pre_buffer=False)  # pre-buffering would keep every row group read
     except (pa.ArrowInvalid, OSError) as e:
         raise CorruptFileError(f"not a readable Parquet file ({e})", path=p, expected="a Parquet file") from None
     md = {k.decode(): v.decode() for k, v in (pf.schema_arrow.metadata or {}).items() if not k.startswith(b"ARROW")}
