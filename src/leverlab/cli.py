@@ -7,6 +7,7 @@ import typer
 from .analysis import commands as calc
 from .brokers import commands as broker_cmds
 from .data.commands import app as data_app
+from .engine.commands import backtest_cmd
 
 app = typer.Typer(
     name="leverlab",
@@ -25,6 +26,7 @@ app.command("stopout")(calc.stopout_cmd)
 app.command("pip")(calc.pip_cmd)
 app.command("swap")(calc.swap_cmd)
 app.command("ruin")(calc.ruin_cmd)
+app.command("backtest")(backtest_cmd)
 app.add_typer(data_app, name="data")
 
 
