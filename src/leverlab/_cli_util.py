@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 console = Console()
 err_console = Console(stderr=True)
@@ -60,7 +61,7 @@ def emit_json(obj: Any) -> None:
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print a clear error on stderr and exit (2 = bad input)."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)
 
 

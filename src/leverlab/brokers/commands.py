@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from .._cli_util import emit_json, fail
 from ..instruments import UnknownSymbolError
 from .loader import ProfileError, UnknownBrokerError, load_all, load_broker
 from .policy import PolicyError, leverage
@@ -30,19 +31,8 @@ _USER_ERRORS = (UnknownBrokerError, UnknownSymbolError, UnknownCountryError, NoE
 
 
 def _fail(exc: Exception) -> None:
-    """Print a user error to stderr and exit with code 2."""
-    typer.echo(f"error: {exc}", err=True)
-    raise typer.Exit(code=2)
-
-
-def _emit(doc: Any) -> None:
-    typer.echo(json.dumps(doc, indent=2, sort_keys=False, default=_jsonable))
-
-
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, float) and math.isinf(v):
-        return "unlimited"
-    return str(v)
+    """A user error: message on stderr, exit code 2."""
+    fail(str(exc))
 
 
 def read_calendar(path: Path) -> list[str]:
@@ -82,7 +72,7 @@ def brokers_cmd(
         _fail(exc)
         return
     if as_json:
-        _emit({"equity": equity, "country": country.upper(), "client": client, "symbol": symbol.upper(),
+        emit_json({"equity": equity, "country": country.upper(), "client": client, "symbol": symbol.upper(),
                "brokers": rows})
         return
     table = Table(title=f"Brokers - {symbol.upper()}, {client} resident of {country.upper()}, equity {equity:,.2f}")
@@ -129,7 +119,7 @@ def broker_cmd(
     doc = p.model_dump(mode="json")
     _resolve_sources(doc, p)
     if as_json:
-        _emit(doc)
+        emit_json(doc)
         return
     console = Console()
     console.print(f"[bold]{p.name}[/bold] ({p.id}), as of {p.as_of}")
@@ -205,7 +195,7 @@ def leverage_cmd(
         return
     doc = a.to_dict()
     if as_json:
-        _emit(doc)
+        emit_json(doc)
         return
     typer.echo(a.explanation)
 
