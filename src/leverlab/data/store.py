@@ -34,7 +34,13 @@ import re
 import tempfile
 import time
 import uuid
+
+try:  # POSIX advisory locks; elsewhere a single writer is assumed
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -210,9 +216,27 @@ class Store:
         res.seconds = time.perf_counter() - t0
         return res
 
+    @contextmanager
+    def _writer(self) -> Iterator[None]:
+        """One writer at a time: an exclusive lock on the store's lock file around read-modify-write."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "a+") as fh:
+            if fcntl is not None:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                if fcntl is not None:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
     def write(self, frame: Frame, *, source: str | None = None, sha256: str | None = None,
               progress: Progress | None = None) -> ImportResult:
         """Store a frame: its rows replace stored rows of the same span; one commit of the catalog."""
+        with self._writer():
+            return self._write(frame, source=source, sha256=sha256, progress=progress)
+
+    def _write(self, frame: Frame, *, source: str | None, sha256: str | None,
+               progress: Progress | None) -> ImportResult:
         if isinstance(frame, Bars) and frame.meta.get("side") == "ask" and frame.two_sided:
             raise StoreError("bars marked ask-only carry ask columns", expected="consistent bars")
         if len(frame) and (np.diff(frame.time) < 0).any():
@@ -384,6 +408,10 @@ class Store:
 
     def delete(self, symbol: str, kind: str | None = None) -> int:
         """Remove a symbol's datasets (or one kind); returns rows removed."""
+        with self._writer():
+            return self._delete(symbol, kind)
+
+    def _delete(self, symbol: str, kind: str | None) -> int:
         cat = self._catalog()
         sym = symbol.upper()
         keys = [k for k, d in cat["datasets"].items() if d["symbol"] == sym and (kind is None or d["kind"] == kind)]
