@@ -48,7 +48,7 @@ from .formulas import CFD, FOREX, FOREX_NO_LEVERAGE, hedged_margin, margin_in_ma
 LOT_EPS = 1e-9
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def to_minor_units(amount: float, minor: float) -> int:
     """Round an amount to integer minor units, half away from zero, as ``money.round_money`` does.
 
@@ -61,7 +61,7 @@ def to_minor_units(amount: float, minor: float) -> int:
     return -np.int64(math.floor(-y + 0.5))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy", inline="always")
 def _leg(px, sym: float, inv: float, f: float) -> float:
     if sym < 0.0:
         return f
@@ -74,21 +74,21 @@ def _leg(px, sym: float, inv: float, f: float) -> float:
     return f * mid
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy", inline="always")
 def _conv(px, sym_f, s: int, col1: int) -> float:
     """Factor from a symbol's margin/profit/commission currency to the account's underlying currency."""
     f = _leg(px, sym_f[s, col1], sym_f[s, col1 + 1], 1.0)
     return _leg(px, sym_f[s, col1 + 2], sym_f[s, col1 + 3], f)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def _set_error(acc_i, code: int, arg: int) -> None:
     if acc_i[I_ERROR] == 0:
         acc_i[I_ERROR] = code
         acc_i[I_ERROR_ARG] = arg
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def _in_window(hmr, acc_i, now: int) -> int:
     """End of the HMR window containing ``now`` (0 when outside every window)."""
     p = acc_i[I_HMR_PTR]
@@ -97,7 +97,7 @@ def _in_window(hmr, acc_i, now: int) -> int:
     return 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def _band_leverage(band_floor, band_lev, s: int, nb: int, equity: float) -> float:
     j = 0
     for b in range(nb):
@@ -106,13 +106,22 @@ def _band_leverage(band_floor, band_lev, s: int, nb: int, equity: float) -> floa
     return band_lev[s, j]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch, track: bool) -> None:
     """Re-value every open position: floating profit, margin (account units), equity, level."""
+    _recalc_impl(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch, track)
+
+
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy", inline="always")
+def _recalc_impl(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch,
+                 track: bool) -> None:
+    """``recalc``'s body, inlined into the per-quote loop (a call with a dozen arrays costs more
+    than the work itself)."""
     scale = params[P_ACC_SCALE]
     minor = params[P_MINOR]
     now = acc_i[I_NOW]
     floating = 0.0
+    bad = -1  # a symbol whose conversion rate is missing (reported once, after the loops)
     high = acc_i[I_POS_HIGH]
     for k in range(high):
         if pos_i[k, PI_ACTIVE] == 0:
@@ -122,8 +131,7 @@ def recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, 
         close = px[s, X_BID] if side > 0 else px[s, X_ASK]
         pc = _conv(px, sym_f, s, S_P1_SYM)
         if math.isnan(pc):
-            _set_error(acc_i, ERR_NO_RATE, s)
-            pc = 0.0
+            bad = s
         pr = profit_in_profit_ccy(side, pos_f[k, PF_LOTS], sym_f[s, S_CS], pos_f[k, PF_OPEN], close) * pc * scale
         pos_f[k, PF_PROFIT] = pr
         if track:
@@ -141,8 +149,18 @@ def recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, 
         scratch[s, 2] = 0.0
         scratch[s, 3] = 0.0
         nb = int(sym_f[s, S_N_BANDS])
-        scratch[s, 4] = _band_leverage(band_floor, band_lev, s, nb, equity) if nb > 0 else math.inf
-    in_win = params[P_HMR_ALL] > 0.0 and _in_window(hmr, acc_i, now) > 0
+        blev = math.inf
+        if nb > 0:
+            j = 0
+            for b in range(nb):
+                if equity >= band_floor[s, b]:
+                    j = b
+            blev = band_lev[s, j]
+        scratch[s, 4] = blev
+    in_win = False
+    if params[P_HMR_ALL] > 0.0:
+        hp = acc_i[I_HMR_PTR]
+        in_win = hp < hmr.shape[0] and hmr[hp, 0] <= now < hmr[hp, 1]
     for k in range(high):
         if pos_i[k, PI_ACTIVE] == 0:
             continue
@@ -168,8 +186,7 @@ def recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, 
             m = margin_in_margin_ccy(mode, lots, sym_f[s, S_CS], price, lev, sym_f[s, S_MRATE])
         mc = _conv(px, sym_f, s, S_M1_SYM)
         if math.isnan(mc):
-            _set_error(acc_i, ERR_NO_RATE, s)
-            mc = 0.0
+            bad = s
         m = m * mc * scale
         pos_f[k, PF_MARGIN] = m
         if side > 0:
@@ -185,6 +202,9 @@ def recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, 
             margin += hedged_margin(scratch[s, 0], scratch[s, 1], scratch[s, 2], scratch[s, 3], sym_f[s, S_HEDGE])
         else:
             margin += scratch[s, 0] + scratch[s, 1]
+    if bad >= 0 and acc_i[I_ERROR] == 0:
+        acc_i[I_ERROR] = ERR_NO_RATE
+        acc_i[I_ERROR_ARG] = bad
     acc_f[A_FLOATING] = floating
     acc_f[A_EQUITY] = equity
     acc_f[A_MARGIN] = margin
@@ -192,7 +212,7 @@ def recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, 
     acc_f[A_LEVEL] = equity / margin * 100.0 if margin > 0.0 else math.inf
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy", inline="always")
 def _so_level(params, acc_f) -> float:
     """Margin level as the stop-out rule sees it (credit excluded where the broker excludes it)."""
     if acc_f[A_MARGIN] <= 0.0:
@@ -203,7 +223,7 @@ def _so_level(params, acc_f) -> float:
     return eq / acc_f[A_MARGIN] * 100.0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def _book(acc_i, deal_i, deal_f, kind: int, t: int, pos_id: int, s: int, side: int, amount: int,
           lots: float, price: float) -> None:
     """Append a deal and apply its amount (minor units) to the balance."""
@@ -221,7 +241,7 @@ def _book(acc_i, deal_i, deal_f, kind: int, t: int, pos_id: int, s: int, side: i
     acc_i[I_N_DEALS] = n + 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def _event(acc_i, acc_f, ev_i, ev_f, typ: int, t: int, s: int, ref: int, reason: int, price: float,
            level: float, amount: float) -> None:
     n = acc_i[I_N_EVENTS]
@@ -237,7 +257,7 @@ def _event(acc_i, acc_f, ev_i, ev_f, typ: int, t: int, s: int, ref: int, reason:
     acc_i[I_N_EVENTS] = n + 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def record(params, acc_f, acc_i, ser_t, ser_f) -> None:
     """Append one point to the balance/equity/margin/free-margin/margin-level series."""
     n = acc_i[I_N_SERIES]
@@ -251,7 +271,7 @@ def record(params, acc_f, acc_i, ser_t, ser_f) -> None:
     acc_i[I_N_SERIES] = n + 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def _commission(params, sym_f, px, acc_i, s: int, lots: float) -> int:
     """Commission for one side of ``lots`` in account minor units (negative: a charge)."""
     c = params[P_COMMISSION]
@@ -264,7 +284,7 @@ def _commission(params, sym_f, px, acc_i, s: int, lots: float) -> int:
     return -to_minor_units(c * lots * f * params[P_ACC_SCALE], params[P_MINOR])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def close_position(params, sym_f, px, acc_f, acc_i, pos_i, pos_f, deal_i, deal_f, tr_i, tr_f,
                    k: int, lots: float, price: float, reason: int) -> int:
     """Close ``lots`` of the position in slot ``k`` at ``price``: book the deals, write a trade.
@@ -337,7 +357,7 @@ def close_position(params, sym_f, px, acc_f, acc_i, pos_i, pos_f, deal_i, deal_f
     return pm
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def _slip(params, sym_f, s: int) -> float:
     sl = params[P_SLIPPAGE]
     if sl <= 0.0:
@@ -345,7 +365,7 @@ def _slip(params, sym_f, s: int) -> float:
     return np.random.random() * sl * sym_f[s, S_POINT]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def _open_position(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, deal_i, deal_f,
                    ev_i, ev_f, hmr, scratch, s: int, side: int, lots: float, price: float, sl: float,
                    tp: float, ref: int) -> int:
@@ -400,7 +420,7 @@ def _open_position(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i,
     return k
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def _fill(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, deal_i, deal_f, tr_i, tr_f,
           ev_i, ev_f, hmr, scratch, s: int, side: int, lots: float, price: float, sl: float, tp: float,
           ref: int) -> None:
@@ -450,7 +470,7 @@ def _fill(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, d
     recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch, False)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def _nbp(params, acc_f, acc_i, deal_i, deal_f, ev_i, ev_f) -> None:
     """Negative balance protection: with nothing open, a negative balance is reset to zero."""
     if params[P_NBP] > 0.0 and acc_i[I_N_OPEN] == 0 and acc_i[I_BALANCE] < 0:
@@ -463,7 +483,7 @@ def _nbp(params, acc_f, acc_i, deal_i, deal_f, ev_i, ev_f) -> None:
         _event(acc_i, acc_f, ev_i, ev_f, E_NBP, t, -1, 0, 0, math.nan, math.nan, amt / params[P_MINOR])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy", inline="always")
 def _set_px(px, s: int, b0: float, a0: float, b1: float, a1: float, t: float) -> None:
     if t >= 1.0:
         px[s, X_BID] = b1
@@ -473,7 +493,7 @@ def _set_px(px, s: int, b0: float, a0: float, b1: float, a1: float, t: float) ->
         px[s, X_ASK] = a0 + t * (a1 - a0)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def _bisect(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch, s: int, b0: float,
             a0: float, b1: float, a1: float, t0: float, t1: float, stop_out: bool, level: float) -> None:
     """Move symbol ``s`` to the first point of the segment where the margin level reaches ``level``
@@ -498,7 +518,7 @@ def _bisect(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f,
     recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch, False)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def _margin_checks(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, ord_i, ord_f, deal_i,
                    deal_f, tr_i, tr_f, ev_i, ev_f, ser_t, ser_f, hmr, scratch, s: int, b0: float, a0: float,
                    b1: float, a1: float, t0: float, t1: float, cont: bool) -> None:
@@ -560,7 +580,7 @@ def _margin_checks(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i,
     recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch, False)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def _swaps(params, sym_f, px, acc_f, acc_i, pos_i, pos_f, deal_i, deal_f, t: int, mult: float) -> None:
     """Book one rollover's swap for every open position (``mult`` 3 on the triple-swap night)."""
     scale = params[P_ACC_SCALE]
@@ -593,7 +613,7 @@ def _swaps(params, sym_f, px, acc_f, acc_i, pos_i, pos_f, deal_i, deal_f, t: int
             acc_f[A_COST_SWAP] -= am / params[P_MINOR]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def _apply_target(params, sym_f, acc_i, pos_i, pos_f, ord_i, ord_f, s: int, target: float) -> None:
     """Queue the market orders that move symbol ``s``'s net position to ``target`` signed lots."""
     net = 0.0
@@ -615,7 +635,7 @@ def _apply_target(params, sym_f, acc_i, pos_i, pos_f, ord_i, ord_f, s: int, targ
     _new_order(acc_i, ord_i, ord_f, s, 1 if diff > 0 else -1, OT_MARKET, abs(diff), math.nan, math.nan, math.nan)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def _new_order(acc_i, ord_i, ord_f, s: int, side: int, typ: int, lots: float, price: float, sl: float,
                tp: float) -> int:
     j = 0
@@ -639,7 +659,7 @@ def _new_order(acc_i, ord_i, ord_f, s: int, side: int, typ: int, lots: float, pr
     return j
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy", inline="always")
 def _next_order(acc_i, ord_i, s: int, close_orders: bool) -> int:
     """Slot of the oldest queued market (or close) order for symbol ``s``, -1 when none."""
     best = -1
@@ -654,7 +674,7 @@ def _next_order(acc_i, ord_i, s: int, close_orders: bool) -> int:
     return best
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def _exec_close_order(params, sym_f, px, acc_f, acc_i, pos_i, pos_f, deal_i, deal_f, tr_i, tr_f, j: int,
                       ord_i, ord_f) -> None:
     s = ord_i[j, OI_SYM]
@@ -680,7 +700,7 @@ def _exec_close_order(params, sym_f, px, acc_f, acc_i, pos_i, pos_f, deal_i, dea
     ord_i[j, OI_ACTIVE] = 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def _crossing(prev: float, cur: float, level: float, cont: bool, down: bool) -> float:
     """Path parameter in [0, 1] where ``level`` is first reached; 1 on a gap, 0 if already beyond."""
     if not cont:
@@ -702,7 +722,7 @@ def _crossing(prev: float, cur: float, level: float, cont: bool, down: bool) -> 
     return t
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def _next_vertices(q_sym, q_bid, q_ask, i: int, end_all: int, s: int):
     """Bid and ask range of the two vertices after the open of a bar (the bar's extremes)."""
     blo = math.inf
@@ -724,7 +744,7 @@ def _next_vertices(q_sym, q_bid, q_ask, i: int, end_all: int, s: int):
     return blo, bhi, alo, ahi
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def run_segment(q_time, q_sym, q_bid, q_ask, q_flags, start: int, end: int, params, sym_f, band_floor, band_lev,
                 px, acc_f, acc_i, pos_i, pos_f, ord_i, ord_f, deal_i, deal_f, tr_i, tr_f, ev_i, ev_f, ser_t, ser_f,
                 roll_t, roll_f, hmr, cash_t, dec_idx, dec_tgt, scratch, cand_t, cand_k) -> int:
@@ -931,11 +951,28 @@ def run_segment(q_time, q_sym, q_bid, q_ask, q_flags, start: int, end: int, para
                     _nbp(params, acc_f, acc_i, deal_i, deal_f, ev_i, ev_f)
         # ---- the rest of the segment: margin call / stop-out, then MAE/MFE at the vertex
         if acc_i[I_N_OPEN] > 0:
-            _margin_checks(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, ord_i, ord_f,
-                           deal_i, deal_f, tr_i, tr_f, ev_i, ev_f, ser_t, ser_f, hmr, scratch, s, b0, a0, b1, a1,
-                           t_last, 1.0, cont)
-            recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch, True)
+            _set_px(px, s, b0, a0, b1, a1, 1.0)
+            _recalc_impl(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch, False)
             lvl = acc_f[A_LEVEL]
+            mc = params[P_MC]
+            event = _so_level(params, acc_f) <= params[P_SO]
+            if not math.isnan(mc):
+                if acc_i[I_MC_STATE] == 0:
+                    event = event or lvl < mc
+                else:
+                    event = event or lvl >= mc
+            if event:  # the rare path: locate crossings, close worst-first, NBP
+                _margin_checks(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, ord_i, ord_f,
+                               deal_i, deal_f, tr_i, tr_f, ev_i, ev_f, ser_t, ser_f, hmr, scratch, s, b0, a0, b1,
+                               a1, t_last, 1.0, cont)
+                lvl = acc_f[A_LEVEL]
+            for k in range(acc_i[I_POS_HIGH]):
+                if pos_i[k, PI_ACTIVE] == 1:
+                    pr = pos_f[k, PF_PROFIT]
+                    if pr < pos_f[k, PF_MAE]:
+                        pos_f[k, PF_MAE] = pr
+                    if pr > pos_f[k, PF_MFE]:
+                        pos_f[k, PF_MFE] = pr
             if lvl < acc_f[A_MIN_LEVEL]:
                 acc_f[A_MIN_LEVEL] = lvl
         else:
@@ -968,7 +1005,7 @@ def run_segment(q_time, q_sym, q_bid, q_ask, q_flags, start: int, end: int, para
     return end
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def close_all(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, deal_i, deal_f, tr_i, tr_f,
               ev_i, ev_f, ser_t, ser_f, hmr, scratch, reason: int) -> None:
     """Close every open position at the current prices (the end of a run), then NBP and a last point."""
@@ -983,7 +1020,7 @@ def close_all(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_
     record(params, acc_f, acc_i, ser_t, ser_f)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def seed_rng(seed: int) -> None:
     """Seed the kernel's slippage generator (numba keeps its own generator state)."""
     np.random.seed(seed)

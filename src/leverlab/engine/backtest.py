@@ -14,7 +14,7 @@ in between; a target-position array (or a strategy's ``targets`` classmethod wit
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -371,6 +371,12 @@ def _as_feeds(data: Any) -> dict[str, Bars | Ticks]:
     raise BacktestError(f"data must be Bars, Ticks, a dict of them or a source string, got {type(data).__name__}")
 
 
+def _chain(first: list[Any], rest: Iterator[Any] | None) -> Iterator[Any]:
+    yield from first
+    if rest is not None:
+        yield from rest
+
+
 def _calendar_ns(calendar: Iterable[Any]) -> list[int]:
     out = []
     for c in calendar:
@@ -404,6 +410,13 @@ class Backtest:
                  slippage: float = 0.0, seed: int = 0, pessimistic: bool = True, timeframe: str = "M1",
                  instruments: Mapping[str, Instrument] | None = None, record_every: int = 0,
                  vectorized: bool = False) -> None:
+        self._chunks: Iterator[Ticks] | None = None
+        if isinstance(data, Iterator):  # a stream of Ticks chunks: simulated chunk by chunk
+            first = next(data, None)
+            if not isinstance(first, Ticks):
+                raise BacktestError("a streamed data source must yield Ticks chunks of one symbol")
+            self._chunks = data
+            data = first
         self.feeds = _as_feeds(data)
         if not self.feeds:
             raise BacktestError("no market data given")
@@ -460,19 +473,32 @@ class Backtest:
         p[L.P_VEC_SYM] = -1.0
         return p
 
-    def _build(self) -> tuple[_Sim, Stream]:
-        t = self.terms
+    def _stream(self, feeds: dict[str, Bars | Ticks]) -> Stream:
         try:
-            stream = build_stream(self.feeds, self.order, t, self.specs, self.timeframe)
+            return build_stream(feeds, self.order, self.terms, self.specs, self.timeframe)
+        except DataError as exc:
+            raise BacktestError(str(exc)) from None
+
+    def _schedules(self, t0: int, t1: int) -> tuple[np.ndarray, ...]:
+        """Rollover instants (t0, t1], HMR intervals and cashback instants for a span of quotes."""
+        t = self.terms
+        roll_t, roll_f = rollover_times(t0, t1, t.rollover_time, t.server_timezone, t.triple_swap_day)
+        hmr, _ = hmr_schedule(t, t0, t1, self.calendar)
+        cash_t = cashback_times(t0, t1, t.cashback_schedule) if t.cashback_per_lot else np.zeros(0, np.int64)
+        return roll_t, roll_f, hmr, cash_t
+
+    def _build(self, stream: Stream | None = None) -> tuple[_Sim, Stream]:
+        t = self.terms
+        if stream is None:
+            stream = self._stream(self.feeds)
+        try:
             sym_f, band_floor, band_lev = symbol_table(self.order, self.specs, t)
         except DataError as exc:
             raise BacktestError(str(exc)) from None
         t0, t1 = int(stream.time[0]), int(stream.time[-1])
-        roll_t, roll_f = rollover_times(t0, t1, t.rollover_time, t.server_timezone, t.triple_swap_day)
-        hmr, hmr_all = hmr_schedule(t, t0, t1, self.calendar)
+        roll_t, roll_f, hmr, cash_t = self._schedules(t0 - 1, t1)
         params = self._params()
-        params[L.P_HMR_ALL] = 1.0 if hmr_all else 0.0
-        cash_t = cashback_times(t0, t1, t.cashback_schedule) if t.cashback_per_lot else np.zeros(0, np.int64)
+        params[L.P_HMR_ALL] = 1.0 if any(w.applies_to == "all_positions" for w in t.hmr_windows) else 0.0
         sim = _Sim(stream, sym_f, band_floor, band_lev, params, roll_t, roll_f, hmr, cash_t)
         seed_rng(self.seed)
         ccy = _currency(t.currency)
@@ -503,6 +529,8 @@ class Backtest:
 
     def run(self, **params: Any) -> Result:
         """Run the whole data and return the Result. ``params`` override the strategy's parameters."""
+        if self._chunks is not None:
+            return self._run_stream(params)
         sim, stream = self._build()
         strategy = self.strategy
         if isinstance(strategy, str):
@@ -531,6 +559,70 @@ class Backtest:
             self._run_python(sim, stream, strategy, params)
         if sim.acc_i[L.I_ERROR]:
             self._raise_kernel_error(sim)
+        sim.finish(L.R_END)
+        return self._result(sim, stream)
+
+    def _run_stream(self, params: dict[str, Any]) -> Result:
+        """Simulate a stream of Ticks chunks in bounded memory with a strategy's compiled
+        ``stream_targets(bars, state, **params)``. Each chunk is cut at its last complete
+        decision bar; the unfinished bar's ticks are carried into the next chunk."""
+        from ..data.frames import TIMEFRAMES
+
+        cls = self.strategy
+        if isinstance(cls, str):
+            from ..strategies import get
+            cls = get(cls)
+        if not hasattr(cls, "stream_targets"):
+            raise BacktestError(f"{getattr(cls, '__name__', cls)!r} cannot run on a stream: it has no "
+                                "stream_targets(bars, state, **params) classmethod")
+        tf = TIMEFRAMES[self.timeframe]
+        name = self.order[0]
+        state: dict[str, Any] = {}
+        sim: _Sim | None = None
+        stream: Stream | None = None
+        carry: Ticks | None = None
+        last_t = None
+        cs = self.specs[name].contract_size
+
+        def simulate(ticks: Ticks) -> None:
+            nonlocal sim, stream, last_t
+            stream = self._stream({name: ticks})
+            targets = np.ascontiguousarray(cls.stream_targets(stream.bars, state, contract_size=cs, **params),
+                                           dtype=np.float64)
+            if sim is None:
+                sim, _ = self._build(stream)
+            else:
+                t0 = int(last_t)
+                roll_t, roll_f, hmr, cash_t = self._schedules(t0, int(stream.time[-1]))
+                sim.q, sim.i = stream, 0
+                sim.roll_t, sim.roll_f, sim.hmr, sim.cash_t = roll_t, roll_f, hmr, cash_t
+                sim.acc_i[L.I_ROLL_PTR] = sim.acc_i[L.I_HMR_PTR] = sim.acc_i[L.I_CASH_PTR] = 0
+            sim.params[L.P_VEC_SYM] = 0.0
+            sim.dec_idx, sim.dec_tgt = stream.decisions, targets
+            sim.acc_i[L.I_DEC_PTR] = 0
+            sim.advance(stream.time.shape[0])
+            if sim.acc_i[L.I_ERROR]:
+                self._raise_kernel_error(sim)
+            last_t = int(stream.time[-1])
+
+        chunks = [self.feeds[name]]
+        for chunk in _chain(chunks, self._chunks):
+            if chunk.symbol.upper() != name:
+                raise BacktestError(f"stream chunk of {chunk.symbol}, expected {name}")
+            if carry is not None and len(carry):
+                from ..data.frames import concat
+                chunk = concat([carry, chunk])
+            t = np.asarray(chunk.time, dtype=np.int64)
+            bucket = t // tf
+            cut = int(np.searchsorted(bucket, bucket[-1], side="left"))
+            if cut == 0:
+                carry = chunk
+                continue
+            head, carry = chunk.take(slice(0, cut)), chunk.take(slice(cut, None))
+            simulate(head)
+        if carry is not None and len(carry):
+            simulate(carry)
+        assert sim is not None and stream is not None
         sim.finish(L.R_END)
         return self._result(sim, stream)
 

@@ -35,3 +35,29 @@ def cross_targets(fast: np.ndarray, slow: np.ndarray, size: float) -> np.ndarray
         elif b1 < a1 and b0 > a0:
             out[i] = -size
     return out
+
+
+@njit(cache=True, nogil=True)
+def ema_cross_stream(close: np.ndarray, a_fast: float, a_slow: float, state: np.ndarray, size: float) -> np.ndarray:
+    """``cross_targets(ema(fast), ema(slow))`` continued across chunks: ``state`` holds
+    [started, ema_fast, ema_slow] after the previous chunk and is updated in place."""
+    n = close.shape[0]
+    out = np.full(n, np.nan)
+    for i in range(n):
+        x = close[i]
+        if state[0] == 0.0:
+            state[0] = 1.0
+            state[1] = x
+            state[2] = x
+            continue
+        pf = state[1]
+        ps = state[2]
+        f = pf + a_fast * (x - pf)
+        s = ps + a_slow * (x - ps)
+        if pf < ps and f > s:
+            out[i] = size
+        elif ps < pf and s > f:
+            out[i] = -size
+        state[1] = f
+        state[2] = s
+    return out

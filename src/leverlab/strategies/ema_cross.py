@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ._ema import cross_targets
+from ._ema import cross_targets, ema_cross_stream
 from .base import Strategy, crossover, ema
 
 
@@ -40,3 +40,16 @@ class EmaCross(Strategy):
                                               (cls.lots if cls.lots is not None else 0.01))
         close = np.ascontiguousarray(np.asarray(bars.bid_close, dtype=np.float64))
         return cross_targets(ema(close, fast), ema(close, slow), float(size))
+
+    @classmethod
+    def stream_targets(cls, bars: Any, state: dict[str, Any], fast: int | None = None, slow: int | None = None,
+                       lots: float | None = None, units: float | None = None, contract_size: float = 100_000.0,
+                       **_: Any) -> np.ndarray:
+        """Streaming mode: ``targets`` for one chunk of decision bars, continuing the EMAs in ``state``."""
+        fast = fast or cls.fast
+        slow = slow or cls.slow
+        size = lots if lots is not None else (units / contract_size if units is not None else
+                                              (cls.lots if cls.lots is not None else 0.01))
+        st = state.setdefault("ema", np.zeros(3))
+        close = np.ascontiguousarray(np.asarray(bars.bid_close, dtype=np.float64))
+        return ema_cross_stream(close, 2.0 / (fast + 1.0), 2.0 / (slow + 1.0), st, float(size))

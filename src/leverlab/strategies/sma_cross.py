@@ -60,3 +60,15 @@ class SmaCross(Strategy):
                                               (cls.lots if cls.lots is not None else 0.01))
         close = np.asarray(bars.bid_close, dtype=np.float64)
         return cross_targets(sma(close, fast), sma(close, slow), float(size))
+
+    @classmethod
+    def stream_targets(cls, bars: Any, state: dict[str, Any], **params: Any) -> np.ndarray:
+        """Streaming mode: ``targets`` for one chunk, with the last ``slow`` + 1 closes carried in ``state``."""
+        slow = params.get("slow") or cls.slow
+        close = np.asarray(bars.bid_close, dtype=np.float64)
+        prev = state.get("close", np.zeros(0))
+        both = np.concatenate((prev, close))
+        full = type("B", (), {"bid_close": both})
+        out = cls.targets(full, **params)[prev.shape[0]:]
+        state["close"] = both[-(slow + 1):]
+        return out

@@ -1,0 +1,64 @@
+"""Vectorized (target positions, fully compiled) and streamed (chunked ticks) runs agree with the
+bar-by-bar Python strategy run."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from leverlab.data.frames import Ticks
+from leverlab.engine import Backtest, BacktestError
+from leverlab.strategies import EmaCross, SmaCross
+from conftest import make_terms, ns
+
+
+def _ticks(n: int = 60_000, seed: int = 3) -> Ticks:
+    rng = np.random.default_rng(seed)
+    t = ns(2024, 1, 2) + np.cumsum(rng.integers(200, 2_000, n)).astype(np.int64) * 1_000_000
+    bid = np.round(1.1 * np.exp(np.cumsum(rng.normal(0, 0.00008, n))), 5)
+    return Ticks("EURUSD", t, bid, bid + 0.00012)
+
+
+def _chunks(tk: Ticks, size: int):
+    for a in range(0, len(tk), size):
+        yield tk.take(slice(a, a + size))
+
+
+@pytest.mark.parametrize("cls", [EmaCross, SmaCross])
+def test_python_vectorized_and_streamed_runs_agree(cls):
+    tk = _ticks()
+    terms = make_terms(leverage=1000.0)
+    kw = dict(terms=terms, deposit=1_000, timeframe="M1")
+    a = Backtest(tk, cls, **kw).run(lots=0.1)
+    b = Backtest(tk, cls, vectorized=True, **kw).run(lots=0.1)
+    c = Backtest(_chunks(tk, 7_777), cls, **kw).run(lots=0.1)
+    assert a.stats["trades"] > 20
+    key = lambda r: [(t.open_time, t.close_time, t.side, t.profit) for t in r.trades]  # noqa: E731
+    assert key(a) == key(b) == key(c)
+    assert a.final_balance == b.final_balance == c.final_balance
+    assert a.stats["final_equity"] == b.stats["final_equity"] == c.stats["final_equity"]
+
+
+def test_stop_out_on_ticks_closes_at_the_first_tick_beyond_the_level():
+    """Target +10 lots from the first decision bar on 10,000 USD at 1:1000, SO 50 %; the bid then falls
+    by 1e-5 per tick. Margin re-priced: the level crosses 50 % at p = 1.0905453 (see test_stopout),
+    so the stop-out closes at the first tick at or below it, 1.09054, each tick checked."""
+    n = 2_000
+    t = ns(2024, 1, 2) + np.arange(n, dtype=np.int64) * 1_000_000_000
+    bid = np.round(np.where(np.arange(n) < 120, 1.1, 1.1 - (np.arange(n) - 119) * 1e-5), 5)
+    tk = Ticks("EURUSD", t, bid, bid.copy())
+    targets = np.full(34, np.nan)
+    targets[0] = 10.0
+    r = Backtest(tk, targets, terms=make_terms(), deposit=10_000).run()
+    so = [e for e in r.events if e.type == "stop_out"]
+    assert so and so[0].price == 1.09054
+    assert r.trades[0].open_price == 1.1 and r.trades[0].reason == "stop_out"
+    assert r.final_balance == r.ledger_balance() == Decimal("540.00")  # 10,000 - 1e6 x 0.00946
+
+
+def test_target_array_length_is_checked():
+    tk = _ticks(5_000)
+    with pytest.raises(BacktestError, match="one per decision bar"):
+        Backtest(tk, np.zeros(3), terms=make_terms()).run()
