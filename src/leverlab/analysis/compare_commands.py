@@ -1,0 +1,205 @@
+"""Command-line faces of the comparison: ``leverlab compare`` and ``leverlab sweep`` (registered by ``leverlab.cli``).
+
+Bad input (unknown strategy or parameter, a deposit below every minimum, data too short, weights
+that do not parse) ends with a clear message and exit code 2 before any file is written; the
+report is written to a temporary file and renamed, so a failed run leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import webbrowser
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.table import Table
+
+from .._cli_util import console, emit_json, err_console, fail, fmt_leverage
+from .compare import CompareError, Comparison, Sizing
+
+DataOpt = Annotated[str, typer.Option("--data", help="Market data: a file, a stored symbol or sample:eurusd-h1.")]
+SymbolOpt = Annotated[Optional[str], typer.Option("--symbol", help="Symbol of the data when the file does not say.")]
+StrategyOpt = Annotated[str, typer.Option("--strategy", help="Strategy name (sma_cross, donchian, ...).")]
+ParamOpt = Annotated[Optional[list[str]], typer.Option("--param", help="Strategy parameter NAME=VALUE (repeatable).")]
+LotsOpt = Annotated[Optional[float], typer.Option("--lots", help="Fixed lots per order.")]
+UnitsOpt = Annotated[Optional[float], typer.Option("--units", help="Fixed units of base currency per order.")]
+RiskOpt = Annotated[Optional[float], typer.Option("--risk", help="Percent of equity lost at the stop (default 1).")]
+DepositOpt = Annotated[float, typer.Option("--deposit", help="Deposit in the account currency.")]
+CurrencyOpt = Annotated[str, typer.Option("--currency", help="Account currency (USD, EUR, ...).")]
+CountryOpt = Annotated[str, typer.Option("--country", help="Your country of residence, ISO-2 (DE, GB, AU, SC...).")]
+ClientOpt = Annotated[str, typer.Option("--client", help="retail or pro.")]
+LeverageOpt = Annotated[Optional[str], typer.Option("--leverage",
+                                                    help="Leverage you would pick (1000, 1:1000, unlimited); "
+                                                         "default: the most each broker allows you.")]
+WorkersOpt = Annotated[Optional[int], typer.Option("--workers", help="Parallel backtests (default: all cores).")]
+StartOpt = Annotated[Optional[str], typer.Option("--start", help="First date of the data to use (ISO).")]
+EndOpt = Annotated[Optional[str], typer.Option("--end", help="Last date of the data to use (ISO).")]
+
+
+def parse_params(items: list[str] | None) -> dict[str, str]:
+    """``--param NAME=VALUE`` options into a dict (values stay text; the strategy's types decide)."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            fail(f"--param {item!r}: expected NAME=VALUE, e.g. --param fast=10")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def parse_sizing(lots: float | None, units: float | None, risk: float | None) -> Sizing:
+    """One of --lots / --units / --risk (risk 1 % when none is given)."""
+    given = [(k, v) for k, v in (("lots", lots), ("units", units), ("risk", risk)) if v is not None]
+    if len(given) > 1:
+        fail(f"give one of --lots, --units or --risk, not {' and '.join('--' + k for k, _ in given)}")
+    kind, value = given[0] if given else ("risk", 1.0)
+    try:
+        return Sizing(kind, float(value))
+    except CompareError as exc:
+        fail(f"--{kind}: {exc}")
+
+
+def parse_leverage(text: str | None) -> float | None:
+    """'1000', '1:1000' or 'unlimited' -> a number (inf for unlimited); None keeps the brokers' maximum."""
+    if text is None:
+        return None
+    t = text.strip().lower()
+    if t in ("unlimited", "inf", "infinite"):
+        return math.inf
+    if t.startswith("1:"):
+        t = t[2:]
+    try:
+        v = float(t)
+    except ValueError:
+        fail(f"--leverage {text!r}: expected a number such as 1000, 1:1000 or 'unlimited'")
+    if not v >= 1:
+        fail(f"--leverage {text!r}: leverage must be 1 or more")
+    return v
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{x * 100:+.1f}%"
+
+
+def _money(x: float) -> str:
+    return f"{x:,.2f}"
+
+
+def ranking_table(c: Comparison) -> Table:
+    """The ranking as a rich table: results, costs, protection, leverage and each score component."""
+    ccy = c.inputs["currency"]
+    t = Table(title=f"Ranking - {c.inputs['strategy']} on {c.inputs['symbol']} {c.inputs['timeframe'] or ''} "
+                    f"{c.inputs['start'][:10]} .. {c.inputs['end'][:10]}, {c.inputs['deposit']:,.0f} {ccy}, "
+                    f"{c.inputs['country']} {c.inputs['client']}", title_justify="left")
+    for name, just, nowrap in (("#", "right", True), ("account", "left", True), ("regulator", "left", False),
+                               ("leverage", "left", False), (f"final {ccy}", "right", True),
+                               ("return", "right", True), ("max DD", "right", True), ("SO/MC/rej", "right", True),
+                               ("1st SO day", "right", False), ("spread", "right", True), ("comm", "right", True),
+                               ("swap-cb", "right", True), ("NBP", "right", True),
+                               ("surv ret cost prot lev", "right", True), ("score", "right", True)):
+        t.add_column(name, justify=just, no_wrap=nowrap)  # type: ignore[arg-type]
+    for r in c.ranked:
+        s, sc = r.stats, r.score or {}
+        co = s["costs"]
+        lev = fmt_leverage(r.leverage) + (f" {r.leverage_bound_by}" if r.leverage_bound_by else "")
+        t.add_row(str(r.rank), r.label + (f" (= {r.shared_with})" if r.shared_with else ""),
+                  f"{r.regulator or '-'}", lev, _money(s["final_equity"]), _pct(s["net_return"]),
+                  f"{s['max_drawdown'] * 100:.1f}%", f"{s['stop_outs']}/{s['margin_calls']}/{s['rejects']}",
+                  "-" if s["days_to_first_stop_out"] is None else f"{s['days_to_first_stop_out']:.0f}",
+                  _money(co["spread"]), _money(co["commission"]), _money(co["swap"] - co["cashback"]),
+                  _money(s["nbp_absorbed"]),
+                  " ".join(f"{sc[k]:.2f}" for k in ("survival", "return", "cost", "protection", "leverage")),
+                  f"[bold]{sc['total'] * 100:.1f}[/]")
+    return t
+
+
+def print_comparison(c: Comparison) -> None:
+    """Ranking, then the accounts that were not run and why."""
+    console.print(ranking_table(c))
+    w = c.weights
+    console.print("score = weighted mean of the components x 100; weights: "
+                  + ", ".join(f"{k}={v:g}" for k, v in w.items()), highlight=False)
+    capped = [r for r in c.ranked if r.leverage_capped]
+    for r in capped:
+        console.print(f"[yellow]capped[/] {r.label}: {r.reason.split('; ')[-1]}", highlight=False)
+    for r in c.ineligible:
+        console.print(f"[red]cannot open[/] {r.label}: {r.reason}" + (f" -> {r.instead}" if r.instead else ""),
+                      highlight=False)
+    for r in c.failed:
+        console.print(f"[red]not run[/] {r.label}: {r.error}", highlight=False)
+    for n in c.notes:
+        console.print(f"note: {n}", highlight=False)
+
+
+def _run_compare(**kw: Any) -> Comparison:
+    from .compare import compare
+
+    try:
+        return compare(**kw)
+    except CompareError as exc:
+        fail(str(exc))
+
+
+def compare_cmd(
+    data: DataOpt = "sample:eurusd-h1",
+    symbol: SymbolOpt = None,
+    strategy: StrategyOpt = "sma_cross",
+    param: ParamOpt = None,
+    lots: LotsOpt = None,
+    units: UnitsOpt = None,
+    risk: RiskOpt = None,
+    deposit: DepositOpt = 1000.0,
+    currency: CurrencyOpt = "USD",
+    country: CountryOpt = "SC",
+    client: ClientOpt = "retail",
+    leverage: LeverageOpt = None,
+    weights: Annotated[Optional[str], typer.Option("--weights", help="Score weights, e.g. "
+                                                  "survival=3,return=2,cost=2,protection=2,leverage=1")] = None,
+    brokers: Annotated[Optional[str], typer.Option("--brokers", help="Comma-separated broker ids "
+                                                   "(default: all).")] = None,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    out: Annotated[Path, typer.Option("--out", help="Directory for report.html and report.png.")] =
+    Path("leverlab-report"),
+    open_report: Annotated[bool, typer.Option("--open", help="Open the report in a browser.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the whole table as one JSON document.")] = False,
+    workers: WorkersOpt = None,
+) -> None:
+    """Run one strategy under every broker and account type you can open, rank them, and write a report."""
+    from .score import WeightsError, parse_weights
+
+    t0 = time.perf_counter()
+    sizing = parse_sizing(lots, units, risk)
+    try:
+        w = parse_weights(weights)
+    except WeightsError as exc:
+        fail(str(exc))
+    c = _run_compare(data=data, strategy=strategy, deposit=deposit, currency=currency, country=country,
+                     client=client, leverage=parse_leverage(leverage), params=parse_params(param), sizing=sizing,
+                     brokers=[b.strip() for b in brokers.split(",") if b.strip()] if brokers else None,
+                     weights=w, workers=workers, progress=not json_out, symbol=symbol, start=start, end=end)
+    from .report import write_report
+
+    html, png = out / "report.html", out / "report.png"
+    try:
+        write_report(c, html, png)
+    except OSError as exc:
+        fail(f"cannot write the report into {out}: {exc}")
+    if json_out:
+        doc = c.to_dict()
+        doc["report"] = {"html": str(html), "png": str(png)}
+        emit_json(doc)
+    else:
+        print_comparison(c)
+        n = int(c.timing.get("backtests", 0))
+        best = c.ranked[0] if c.ranked else None
+        err_console.print(f"{n} backtests in {c.timing['run']:.1f} s ({time.perf_counter() - t0:.1f} s in all)",
+                          highlight=False)
+        if best is not None:
+            console.print(f"[bold green]best for you:[/] {best.broker_name} {best.account_type} "
+                          f"(score {best.score['total'] * 100:.1f})", highlight=False)  # type: ignore[index]
+        console.print(f"report: [bold]{html.resolve()}[/]  picture: {png.resolve()}", highlight=False)
+    if open_report:
+        webbrowser.open(html.resolve().as_uri())

@@ -1,0 +1,482 @@
+"""The comparison report: one self-contained interactive HTML file, and a PNG of the key chart.
+
+The HTML holds the ranking table (every score component shown), the equity curves of all
+accounts overlaid, each account's margin level with its margin-call and stop-out lines and the
+stop-outs marked, the cost breakdown, each broker's leverage-by-equity steps and the trade lists.
+plotly.js is inlined once, so the file opens offline and can be mailed; the same comparison gives
+the same bytes (fixed element ids, no timestamps). Files are written to a temporary name and
+renamed, so a failed run never leaves half a report.
+
+>>> # write_report(compare("sample:eurusd-h1", "sma_cross", deposit=1000), "out/report.html", "out/report.png")
+"""
+
+from __future__ import annotations
+
+import html as _html
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .compare import Comparison, Row
+
+#: Points per curve after thinning (each bucket keeps its lowest and highest value, so no
+#: drawdown or stop-out disappears from the picture).
+MAX_POINTS = 1500
+#: Trades listed per account (stop-out closes first, then the latest); the ledger has them all.
+MAX_TRADES = 150
+#: Where "unlimited" leverage is drawn on the step chart.
+_UNLIMITED_Y = 10_000.0
+
+_PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+            "#bcbd22", "#7f7f7f", "#393b79", "#ad494a", "#637939", "#8c6d31", "#843c39", "#7b4173",
+            "#3182bd", "#e6550d", "#31a354", "#756bb1", "#636363", "#6baed6", "#fd8d3c", "#74c476",
+            "#9e9ac8", "#969696", "#9ecae1", "#fdae6b")
+
+_CSS = """
+:root{--ink:#1d2733;--muted:#5b6b7c;--line:#dfe5ec;--bg:#f5f7fa;--card:#fff;--good:#1a7f37;--bad:#c62828;--warn:#b26a00}
+*{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:var(--ink);background:var(--bg)}
+header{background:#10253f;color:#fff;padding:22px 32px}header h1{margin:0 0 4px;font-size:22px}
+header p{margin:0;color:#b9c8da}main{padding:18px 32px 40px;max-width:1500px;margin:auto}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(220px,1fr));gap:12px;margin:0 0 18px}
+.card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:12px 14px}
+.card b{display:block;font-size:12px;color:var(--muted);font-weight:600;text-transform:uppercase;letter-spacing:.04em}
+.card span{font-size:18px;font-weight:600}section{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:14px 16px;margin:0 0 18px}
+section h2{font-size:16px;margin:0 0 6px}section p.note{color:var(--muted);margin:0 0 8px}
+table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}th,td{padding:5px 7px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}
+th{background:#eef2f6;font-size:12px;position:sticky;top:0}td.l,th.l{text-align:left}tr:hover td{background:#f8fafc}
+.scroll{overflow:auto;max-height:640px}.neg{color:var(--bad)}.pos{color:var(--good)}.warn{color:var(--warn)}
+.bar{display:inline-block;height:8px;background:#2f6fb0;border-radius:2px;vertical-align:middle}
+details{margin:6px 0}summary{cursor:pointer;font-weight:600}.swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
+small{color:var(--muted)}
+"""
+
+
+# ------------------------------------------------------------------ helpers
+def _esc(x: Any) -> str:
+    return _html.escape(str(x), quote=True)
+
+
+def _thin(t: np.ndarray, y: np.ndarray, n: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """At most ~n points: per bucket the lowest and highest value in time order (NaN gaps kept)."""
+    m = t.shape[0]
+    if m <= n:
+        return t, y
+    buckets = n // 2
+    edges = np.linspace(0, m, buckets + 1).astype(np.int64)
+    idx: list[int] = []
+    for a, b in zip(edges[:-1], edges[1:]):
+        if b <= a:
+            continue
+        seg = y[a:b]
+        if np.all(np.isnan(seg)):
+            idx.append(int(a))
+            continue
+        lo, hi = int(a + np.nanargmin(seg)), int(a + np.nanargmax(seg))
+        idx.extend(sorted({lo, hi}))
+    if idx[-1] != m - 1:
+        idx.append(m - 1)
+    ix = np.asarray(idx, dtype=np.int64)
+    return t[ix], y[ix]
+
+
+def _times(t: np.ndarray) -> list[str]:
+    return [str(s) for s in np.datetime_as_string(t.astype("datetime64[ns]"), unit="m")]
+
+
+def _vals(y: np.ndarray, digits: int = 2) -> list[float | None]:
+    return [None if not math.isfinite(v) else round(float(v), digits) for v in y]
+
+
+def _lev(x: float) -> str:
+    return "unlimited" if math.isinf(x) else f"1:{x:g}"
+
+
+def _unique_runs(c: Comparison) -> list[tuple[Row, list[Row]]]:
+    """Ranked rows grouped by shared simulation: (the row that was run, every row it stands for)."""
+    out: dict[str, tuple[Row, list[Row]]] = {}
+    for r in c.ranked:
+        key = r.shared_with or r.label
+        if key not in out:
+            out[key] = (r, [r])
+        else:
+            out[key][1].append(r)
+    return list(out.values())
+
+
+def _colors(c: Comparison) -> dict[str, str]:
+    return {r.label: _PALETTE[i % len(_PALETTE)] for i, (r, _) in enumerate(_unique_runs(c))}
+
+
+def _name(group: list[Row]) -> str:
+    first = group[0]
+    more = f" (+{len(group) - 1} same)" if len(group) > 1 else ""
+    return f"#{first.rank} {first.label}{more}"
+
+
+# ------------------------------------------------------------------ figures
+def _layout(title: str, **kw: Any) -> dict[str, Any]:
+    base = {"title": {"text": title, "x": 0.01, "font": {"size": 15}}, "template": "plotly_white",
+            "margin": {"l": 60, "r": 20, "t": 46, "b": 40}, "hovermode": "closest",
+            "legend": {"font": {"size": 11}}, "height": 460}
+    base.update(kw)
+    return base
+
+
+def equity_figure(c: Comparison) -> Any:
+    """Equity of every account over time (trader's currency), stop-outs marked with an x."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    colors = _colors(c)
+    for row, group in _unique_runs(c):
+        res = row.result
+        assert res is not None
+        t, y = _thin(res.series.time, res.series.equity * row.unit_value)
+        fig.add_trace(go.Scatter(x=_times(t), y=_vals(y), mode="lines", name=_name(group),
+                                 line={"width": 1.4, "color": colors[row.label]}, legendgroup=row.label))
+        so = [e for e in res.events if e.type == "stop_out"]
+        if so:
+            st = np.asarray([e.time for e in so], dtype=np.int64)
+            eq = np.interp(st.astype(float), res.series.time.astype(float), res.series.equity) * row.unit_value
+            fig.add_trace(go.Scatter(x=_times(st), y=_vals(eq), mode="markers", name=f"{row.label} stop-out",
+                                     marker={"symbol": "x", "size": 9, "color": colors[row.label]},
+                                     legendgroup=row.label, showlegend=False,
+                                     hovertext=[f"stop-out {row.label}" for _ in so], hoverinfo="text+x"))
+    fig.add_hline(y=c.inputs["deposit"], line={"dash": "dot", "color": "#888", "width": 1},
+                  annotation_text="deposit", annotation_position="top left")
+    fig.update_layout(**_layout(f"Equity ({c.inputs['currency']}) - same strategy, same prices, each broker's rules",
+                                height=520), yaxis_title=c.inputs["currency"])
+    return fig
+
+
+def margin_figure(c: Comparison) -> Any:
+    """Margin level of one account at a time (a menu picks it), with its MC/SO lines and stop-outs."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    colors = _colors(c)
+    runs = _unique_runs(c)
+    spans: list[tuple[int, int]] = []
+    shapes_by: list[list[dict[str, Any]]] = []
+    for k, (row, group) in enumerate(runs):
+        res = row.result
+        assert res is not None
+        first = len(fig.data)
+        lvl = res.series.margin_level.copy()
+        t, y = _thin(res.series.time, np.where(np.isfinite(lvl), lvl, np.nan))
+        fig.add_trace(go.Scatter(x=_times(t), y=_vals(y, 1), mode="lines", name=f"{_name(group)} margin level %",
+                                 line={"width": 1.2, "color": colors[row.label]}, visible=k == 0, connectgaps=False))
+        so = [e for e in res.events if e.type == "stop_out"]
+        mc = [e for e in res.events if e.type == "margin_call"]
+        for evs, label, sym, color in ((mc, "margin call", "triangle-down", "#b26a00"),
+                                       (so, "stop-out", "x", "#c62828")):
+            if evs:
+                fig.add_trace(go.Scatter(x=_times(np.asarray([e.time for e in evs], dtype=np.int64)),
+                                         y=[round(e.margin_level, 2) if e.margin_level else None for e in evs],
+                                         mode="markers", name=label, visible=k == 0,
+                                         marker={"symbol": sym, "size": 9, "color": color}))
+        spans.append((first, len(fig.data)))
+        shapes = [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": row.stop_out_level,
+                   "y1": row.stop_out_level, "line": {"color": "#c62828", "dash": "dash", "width": 1.2}}]
+        if row.margin_call_level is not None:
+            shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y",
+                           "y0": row.margin_call_level, "y1": row.margin_call_level,
+                           "line": {"color": "#b26a00", "dash": "dot", "width": 1.2}})
+        shapes_by.append(shapes)
+    n = len(fig.data)
+    buttons = []
+    for k, (row, group) in enumerate(runs):
+        vis = [spans[k][0] <= i < spans[k][1] for i in range(n)]
+        so_txt = f"SO {row.stop_out_level:g}%" + (f", MC {row.margin_call_level:g}%" if row.margin_call_level else "")
+        buttons.append({"label": f"#{row.rank} {row.label}", "method": "update",
+                        "args": [{"visible": vis}, {"shapes": shapes_by[k],
+                                                    "title.text": f"Margin level - {_name(group)} ({so_txt})"}]})
+    first_row = runs[0][0]
+    so_txt = f"SO {first_row.stop_out_level:g}%" + (
+        f", MC {first_row.margin_call_level:g}%" if first_row.margin_call_level else "")
+    fig.update_layout(**_layout(f"Margin level - {_name(runs[0][1])} ({so_txt})"), shapes=shapes_by[0],
+                      yaxis={"type": "log", "title": "margin level % (log)"},
+                      updatemenus=[{"buttons": buttons, "direction": "down", "x": 1.0, "xanchor": "right",
+                                    "y": 1.16, "yanchor": "top", "showactive": True}])
+    return fig
+
+
+def cost_figure(c: Comparison) -> Any:
+    """What each account paid: spread, commission, swap, and cashback received (negative)."""
+    import plotly.graph_objects as go
+
+    rows = c.ranked
+    names = [f"#{r.rank} {r.label}" for r in rows]
+    fig = go.Figure()
+    for key, label, color, sign in (("spread", "spread", "#4c78a8", 1), ("commission", "commission", "#f58518", 1),
+                                    ("swap", "swap", "#54a24b", 1), ("cashback", "cashback (received)", "#b279a2", -1)):
+        fig.add_trace(go.Bar(y=names, x=[sign * r.stats["costs"][key] for r in rows], name=label, orientation="h",
+                             marker={"color": color}))
+    fig.update_layout(**_layout(f"Costs paid over the run ({c.inputs['currency']})",
+                                height=max(320, 26 * len(rows) + 120)), barmode="relative",
+                      yaxis={"autorange": "reversed"}, xaxis_title=c.inputs["currency"])
+    return fig
+
+
+def leverage_figure(c: Comparison) -> Any:
+    """Leverage for a new position by account equity (outside news/weekend windows), one step line per account."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    seen: dict[str, list[str]] = {}
+    rows_by_key: dict[str, Row] = {}
+    for r in c.ranked:
+        key = json.dumps([[f, None if math.isinf(v) else v] for f, v in r.leverage_steps])
+        seen.setdefault(key, []).append(r.label)
+        rows_by_key.setdefault(key, r)
+    colors = _colors(c)
+    dep = float(c.inputs["deposit"])
+    top = max([dep * 100] + [f * 3 for r in c.ranked for f, _ in r.leverage_steps])
+    for key, labels in seen.items():
+        r = rows_by_key[key]
+        xs, ys = [], []
+        for f, v in r.leverage_steps:
+            xs.append(max(f, 1.0))
+            ys.append(_UNLIMITED_Y if math.isinf(v) else v)
+        xs.append(top)
+        ys.append(ys[-1])
+        name = labels[0] + (f" (+{len(labels) - 1})" if len(labels) > 1 else "")
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line_shape="hv", name=name,
+                                 line={"width": 2, "color": colors.get(r.shared_with or r.label, "#555")},
+                                 hovertext=[", ".join(labels)] * len(xs), hoverinfo="text+x+y"))
+    fig.add_vline(x=dep, line={"dash": "dot", "color": "#888"}, annotation_text="your deposit")
+    tick = [30, 100, 200, 500, 1000, 2000, 3000, _UNLIMITED_Y]
+    fig.update_layout(**_layout("Leverage by equity - what each account gives a new position"),
+                      xaxis={"type": "log", "title": f"equity ({c.inputs['currency']})"},
+                      yaxis={"type": "log", "title": "leverage 1:L", "tickvals": tick,
+                             "ticktext": [f"1:{v:g}" for v in tick[:-1]] + ["unlimited"]})
+    return fig
+
+
+# ------------------------------------------------------------------ HTML parts
+def _num(x: float, cls: bool = False) -> str:
+    css = (' class="neg"' if x < 0 else ' class="pos"' if x > 0 else "") if cls else ""
+    return f"<td{css}>{x:,.2f}</td>"
+
+
+def ranking_html(c: Comparison) -> str:
+    """The ranking table: results, costs, protection, leverage and each score component."""
+    colors = _colors(c)
+    ccy = _esc(c.inputs["currency"])
+    head = ("<tr><th>#</th><th class='l'>broker / account</th><th class='l'>entity (regulator)</th>"
+            "<th class='l'>leverage (why)</th>"
+            f"<th>final {ccy}</th><th>return</th><th>max DD</th><th>stop-outs</th><th>margin calls</th>"
+            "<th>rejected</th><th>1st stop-out (day)</th><th>spread</th><th>commission</th><th>swap - cashback</th>"
+            "<th>NBP absorbed</th><th>MC / SO</th><th>survival</th><th>return</th><th>cost</th><th>protection</th>"
+            "<th>leverage</th><th>score</th></tr>")
+    body = []
+    for r in c.ranked:
+        s, sc = r.stats, r.score or {}
+        co = s["costs"]
+        color = colors.get(r.shared_with or r.label, "#555")
+        lev_title = _esc(r.leverage_why)
+        cap = " <span class='warn'>capped</span>" if r.leverage_capped else ""
+        so_day = "-" if s["days_to_first_stop_out"] is None else f"{s['days_to_first_stop_out']:.0f}"
+        mc = "-" if r.margin_call_level is None else f"{r.margin_call_level:g}%"
+        comps = "".join(f"<td title='weight {c.weights[k]:g}'>{sc[k]:.2f}</td>"
+                        for k in ("survival", "return", "cost", "protection", "leverage"))
+        shared = f"<br><small>same terms as {_esc(r.shared_with)}</small>" if r.shared_with else ""
+        body.append(
+            f"<tr><td>{r.rank}</td><td class='l'><span class='swatch' style='background:{color}'></span>"
+            f"<b>{_esc(r.broker_name)}</b> {_esc(r.account_type)}{shared}</td>"
+            f"<td class='l'>{_esc(r.entity)} ({_esc(r.regulator)})</td>"
+            f"<td class='l' title='{lev_title}'>{_lev(r.leverage)} <small>{_esc(r.leverage_bound_by)}</small>{cap}</td>"
+            f"{_num(s['final_equity'])}<td class='{'neg' if s['net_return'] < 0 else 'pos'}'>"
+            f"{s['net_return'] * 100:+.1f}%</td><td>{s['max_drawdown'] * 100:.1f}%</td>"
+            f"<td class='{'neg' if s['stop_outs'] else ''}'>{s['stop_outs']}</td><td>{s['margin_calls']}</td>"
+            f"<td>{s['rejects']}</td><td>{so_day}</td>{_num(co['spread'])}{_num(co['commission'])}"
+            f"{_num(co['swap'] - co['cashback'])}{_num(s['nbp_absorbed'])}<td>{mc} / {r.stop_out_level:g}%</td>"
+            f"{comps}<td><b>{sc['total'] * 100:.1f}</b> <span class='bar' style='width:{sc['total'] * 60:.0f}px'>"
+            f"</span></td></tr>")
+    return f"<div class='scroll'><table>{head}{''.join(body)}</table></div>"
+
+
+def others_html(c: Comparison) -> str:
+    """Accounts not run: cannot be opened (reason, what instead) or refused by the engine."""
+    items = []
+    for r in c.ineligible:
+        items.append(f"<tr><td class='l'>{_esc(r.broker_name)} {_esc(r.account_type)}</td>"
+                     f"<td class='l'>{_esc(r.reason)}</td><td class='l'>{_esc(r.instead)}</td></tr>")
+    for r in c.failed:
+        items.append(f"<tr><td class='l'>{_esc(r.broker_name)} {_esc(r.account_type)}</td>"
+                     f"<td class='l'>not run: {_esc(r.error)}</td><td class='l'>{_esc(r.reason)}</td></tr>")
+    capped = [r for r in c.ranked if r.leverage_capped]
+    for r in capped:
+        items.append(f"<tr><td class='l'>{_esc(r.broker_name)} {_esc(r.account_type)}</td>"
+                     f"<td class='l'>{_esc(r.reason.split('; ')[-1])}</td><td class='l'>{_esc(r.instead)}</td></tr>")
+    if not items:
+        return "<p class='note'>Every account type of every broker is open to this trader.</p>"
+    return ("<table><tr><th class='l'>account</th><th class='l'>why</th><th class='l'>instead</th></tr>"
+            + "".join(items) + "</table>")
+
+
+def trades_html(c: Comparison) -> str:
+    """Per account: the stop-out closes and the latest trades, with counts of what is not shown."""
+    parts = []
+    for row, group in _unique_runs(c):
+        res = row.result
+        assert res is not None
+        trades = res.trades
+        forced = [t for t in trades if t.reason == "stop_out"]
+        rest = [t for t in trades if t.reason != "stop_out"][-max(0, MAX_TRADES - len(forced)):]
+        shown = sorted(forced[:MAX_TRADES] + rest, key=lambda t: (t.close_time, t.position_id))
+        u = row.unit_value
+        lines = []
+        for t in shown:
+            net = float(t.net) * u
+            lines.append(f"<tr><td>{t.position_id}</td><td class='l'>{t.side}</td><td>{t.lots:g}</td>"
+                         f"<td class='l'>{_times(np.asarray([t.open_time]))[0]}</td><td>{t.open_price:.5f}</td>"
+                         f"<td class='l'>{_times(np.asarray([t.close_time]))[0]}</td><td>{t.close_price:.5f}</td>"
+                         f"{_num(float(t.profit) * u)}{_num(float(t.commission) * u)}{_num(float(t.swap) * u)}"
+                         f"{_num(net, True)}<td class='l{' neg' if t.reason == 'stop_out' else ''}'>{t.reason}</td></tr>")
+        note = (f"showing {len(shown)} of {len(trades)} trades (every stop-out close, then the latest)"
+                if len(shown) < len(trades) else f"{len(trades)} trades")
+        labels = ", ".join(r.label for r in group)
+        parts.append(
+            f"<details><summary>#{row.rank} {_esc(labels)} - {len(trades)} trades, "
+            f"{row.stats['stop_outs']} stop-out(s)</summary><p class='note'>{note}; amounts in "
+            f"{_esc(c.inputs['currency'])}</p><div class='scroll' style='max-height:380px'><table>"
+            "<tr><th>position</th><th class='l'>side</th><th>lots</th><th class='l'>opened</th><th>price</th>"
+            "<th class='l'>closed</th><th>price</th><th>profit</th><th>commission</th><th>swap</th><th>net</th>"
+            f"<th class='l'>closed by</th></tr>{''.join(lines)}</table></div></details>")
+    return "".join(parts)
+
+
+def _cards(c: Comparison) -> str:
+    i = c.inputs
+    ranked = c.ranked
+    best = ranked[0]
+    blown = [r for r in ranked if r.stats["stop_outs"]]
+    sizing = ", ".join(f"{k} {v:g}" + ("%" if k == "risk" else "") for k, v in i["sizing"].items())
+    cards = [("best for you", f"{best.broker_name} {best.account_type}",
+              f"score {best.score['total'] * 100:.1f}, {best.stats['net_return'] * 100:+.1f}%"),  # type: ignore[index]
+             ("trader", f"{i['deposit']:,.0f} {i['currency']}", f"{i['country']} {i['client']}, "
+              + (f"asks 1:{i['leverage']}" if i["leverage"] not in (None, "unlimited") else
+                 "asks unlimited" if i["leverage"] == "unlimited" else "max leverage")),
+             ("strategy", i["strategy"], f"{sizing}; " + (", ".join(f"{k}={v}" for k, v in i["params"].items())
+                                                          or "default parameters")),
+             ("data", f"{i['symbol']} {i['timeframe'] or ''}", f"{i['start'][:10]} .. {i['end'][:10]}, {i['bars']:,} bars"),
+             ("stopped out", f"{len(blown)} of {len(ranked)} accounts",
+              "none" if not blown else "first: " + min(blown, key=lambda r: r.stats['first_stop_out_time'])
+              .label)]
+    return "<div class='cards'>" + "".join(
+        f"<div class='card'><b>{_esc(a)}</b><span>{_esc(b)}</span><br><small>{_esc(d)}</small></div>"
+        for a, b, d in cards) + "</div>"
+
+
+def render_html(c: Comparison) -> str:
+    """The whole page as text (deterministic for the same comparison)."""
+    import plotly.io as pio
+    from plotly.offline import get_plotlyjs
+
+    if not c.ranked:
+        raise ValueError("nothing to report: no account was simulated")
+    cfg = {"displaylogo": False, "responsive": True}
+    figs = [("equity", equity_figure(c)), ("margin", margin_figure(c)), ("costs", cost_figure(c)),
+            ("leverage", leverage_figure(c))]
+    plots = {k: pio.to_html(f, full_html=False, include_plotlyjs=False, div_id=f"plot-{k}", config=cfg,
+                            validate=True) for k, f in figs}
+    weights = ", ".join(f"{k} {v:g}" for k, v in c.weights.items())
+    notes = "".join(f"<li>{_esc(n)}</li>" for n in c.notes)
+    i = c.inputs
+    title = f"leverlab - which broker for {i['strategy']} with {i['deposit']:,.0f} {i['currency']}?"
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>{_esc(title)}</title><style>{_CSS}</style>
+<script type="text/javascript">{get_plotlyjs()}</script></head>
+<body><header><h1>{_esc(title)}</h1>
+<p>The same strategy, the same prices and the same deposit under each broker's real rules for a
+{_esc(i['client'])} client from {_esc(i['country'])}: leverage policy, margin call and stop-out, negative
+balance protection, commission, swaps and cashback. Every number below comes from the simulated ledger.</p></header>
+<main>{_cards(c)}
+<section><h2>Ranking</h2><p class="note">score = weighted mean of five components in [0, 1] x 100
+(weights: {_esc(weights)}). survival: 1 without a stop-out, else half the share of the period survived;
+return: (1 + net return) / 2; cost: 1 / (1 + net costs / deposit); protection: mean of NBP, stop-out level / 50
+and the regulator's retail rules; leverage: log L / log 3000. Hover a leverage for the full reason.</p>
+{ranking_html(c)}</section>
+<section><h2>Equity</h2>{plots['equity']}</section>
+<section><h2>Margin level</h2><p class="note">Pick an account in the menu. Dashed red: the stop-out level;
+dotted amber: margin call; x: a stop-out.</p>{plots['margin']}</section>
+<section><h2>Costs</h2>{plots['costs']}</section>
+<section><h2>Leverage by equity</h2><p class="note">The leverage a new position gets as the account grows
+(equity bands, regulator and entity caps); news and weekend windows can lower it further.</p>{plots['leverage']}</section>
+<section><h2>Accounts not in the ranking, or capped</h2>{others_html(c)}</section>
+<section><h2>Trades</h2>{trades_html(c)}</section>
+<section><h2>Notes</h2><ul>{notes}</ul></section>
+</main></body></html>
+"""
+
+
+def render_png(c: Comparison, path: str | os.PathLike[str], top: int = 10) -> None:
+    """The key chart for sharing: equity of the best ``top`` accounts plus every stopped-out one."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = _unique_runs(c)
+    colors = _colors(c)
+    keep = [g for k, g in enumerate(runs) if k < top or g[0].stats["stop_outs"]]
+    fig, ax = plt.subplots(figsize=(11, 5.6), dpi=110)
+    for row, group in keep:
+        res = row.result
+        assert res is not None
+        t, y = _thin(res.series.time, res.series.equity * row.unit_value, 3000)
+        x = t.astype("datetime64[ns]").astype("datetime64[ms]").astype(object)
+        lw = 2.2 if row.rank == 1 else 1.2
+        ax.plot(x, y, color=colors[row.label], lw=lw, label=_name(group), alpha=0.95)
+        for e in (e for e in res.events if e.type == "stop_out"):
+            yy = float(np.interp(float(e.time), res.series.time.astype(float), res.series.equity)) * row.unit_value
+            ax.plot([np.datetime64(e.time, "ns").astype("datetime64[ms]").astype(object)], [yy], "x",
+                    color=colors[row.label], ms=9, mew=2)
+    ax.axhline(float(c.inputs["deposit"]), color="#888", lw=0.8, ls=":")
+    i = c.inputs
+    ax.set_title(f"{i['strategy']} on {i['symbol']}, {i['deposit']:,.0f} {i['currency']}, {i['country']} "
+                 f"{i['client']}: equity under each broker's rules (x = stop-out)", fontsize=11, loc="left")
+    ax.set_ylabel(i["currency"])
+    ax.grid(alpha=0.25)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.legend(fontsize=7.5, ncol=2, loc="upper left", frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, format="png", metadata={"Software": None})
+    plt.close(fig)
+
+
+def _atomic_write(path: Path, write: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_report(comparison: Comparison, path_html: str | os.PathLike[str],
+                 path_png: str | os.PathLike[str] | None = None) -> tuple[Path, Path | None]:
+    """Write the HTML report (and the PNG) atomically; returns the paths written.
+
+    Both files are rendered to temporary names first and renamed only when both are complete.
+    """
+    text = render_html(comparison)
+    html_path = Path(path_html)
+    png_path = Path(path_png) if path_png is not None else None
+    if png_path is not None:
+        _atomic_write(png_path, lambda p: render_png(comparison, p))
+    _atomic_write(html_path, lambda p: p.write_text(text, encoding="utf-8"))
+    return html_path, png_path
+
+
+__all__ = ["write_report", "render_html", "render_png", "equity_figure", "margin_figure", "cost_figure",
+           "leverage_figure", "ranking_html"]

@@ -1,0 +1,175 @@
+"""The ranking score of a broker comparison: five components in [0, 1], a weighted mean, shown in full.
+
+Every component is an absolute function of one row's own numbers (not of the other rows), so a
+broker's score does not change when another broker is added, and each number can be recomputed
+by hand from the table:
+
+- **survival** = 1 when the account was never stopped out; otherwise half the fraction of the
+  test period that passed before the first stop-out (a blow-up in the last week scores ~0.5, one
+  on the first day ~0).
+- **return** = (1 + net return) / 2, clipped to [0, 1]: a wiped-out account scores 0, breaking
+  even 0.5, doubling the deposit 1.
+- **cost** = 1 / (1 + net costs / deposit), where net costs = spread + commission + swap -
+  cashback paid over the run: no costs score 1, costs equal to the deposit 0.5.
+- **protection** = mean of three parts: negative balance protection (1 or 0); the close-out
+  level, stop-out % / 50 capped at 1 (50 % is the close-out rule of ESMA, FCA and ASIC); and the
+  regulator's retail rules as the regulation data states them - the share of {a retail leverage
+  cap, a close-out rule, NBP required} the regime has (ESMA/CySEC/FCA/ASIC: 1, an offshore
+  regulator with none of them: 0, no known regulator: 0).
+- **leverage** = log(L) / log(3000), capped at 1, for the leverage L applied at the deposit
+  (unlimited: 1; 1:30 -> 0.42; 1:1000 -> 0.86). More room is what a high-leverage trader asks
+  for; the survival component already pays for what it costs.
+
+total = sum(weight x component) / sum(weights), in [0, 1]; the table shows it x 100.
+
+>>> w = parse_weights("survival=3, return=1")
+>>> w["survival"], w["return"], w["cost"]
+(3.0, 1.0, 2.0)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+#: Default weights: surviving matters most; return, cost and protection next; leverage last.
+DEFAULT_WEIGHTS: dict[str, float] = {"survival": 3.0, "return": 2.0, "cost": 2.0, "protection": 2.0, "leverage": 1.0}
+COMPONENTS: tuple[str, ...] = tuple(DEFAULT_WEIGHTS)
+
+#: Leverage that earns the full leverage component (the most the profiles offer with a number).
+FULL_LEVERAGE = 3000.0
+#: Close-out level that earns the full close-out part (the ESMA/FCA/ASIC retail rule).
+FULL_CLOSE_OUT = 50.0
+
+
+class WeightsError(ValueError):
+    """A ``--weights`` text that does not parse (unknown component, not a number, all zero)."""
+
+
+def parse_weights(text: str | Mapping[str, float] | None) -> dict[str, float]:
+    """Weights from ``"survival=3,return=2,cost=2,protection=2,leverage=1"`` (or a mapping).
+
+    Components not named keep their default weight; weights must be finite and >= 0 and not all 0.
+    """
+    out = dict(DEFAULT_WEIGHTS)
+    if text is None:
+        return out
+    items: Iterable[tuple[str, Any]]
+    if isinstance(text, Mapping):
+        items = text.items()
+    else:
+        pairs = []
+        for part in str(text).replace(";", ",").split(","):
+            part = part.strip()
+            if not part:
+                continue
+            key, sep, value = part.partition("=")
+            if not sep:
+                raise WeightsError(f"weights: {part!r} is not NAME=NUMBER; expected e.g. "
+                                   f"'survival=3,return=2' with names {', '.join(COMPONENTS)}")
+            pairs.append((key.strip(), value.strip()))
+        items = pairs
+    for key, value in items:
+        name = str(key).lower()
+        if name not in DEFAULT_WEIGHTS:
+            raise WeightsError(f"weights: unknown component {key!r}; expected one of {', '.join(COMPONENTS)}")
+        try:
+            w = float(value)
+        except (TypeError, ValueError):
+            raise WeightsError(f"weights: {key}={value!r} is not a number") from None
+        if not math.isfinite(w) or w < 0:
+            raise WeightsError(f"weights: {key}={value!r} must be a finite number >= 0")
+        out[name] = w
+    if sum(out.values()) <= 0:
+        raise WeightsError("weights: at least one weight must be above 0")
+    return out
+
+
+def _regulator_rules(regulator: str | None) -> float:
+    """Share of {retail leverage cap, close-out rule, NBP required} the regime has, from the regulation data."""
+    if not regulator:
+        return 0.0
+    from ..brokers import regimes
+
+    r = regimes().get(regulator)
+    if r is None:
+        return 0.0
+    has_cap = any(isinstance(v, (int, float)) for v in r.retail_caps.values())
+    has_close_out = isinstance(r.close_out_pct, (int, float))
+    has_nbp = r.nbp is True
+    return (has_cap + has_close_out + has_nbp) / 3.0
+
+
+def components(row: Mapping[str, Any]) -> dict[str, float]:
+    """The five components of one simulated row (see the module docstring for each formula).
+
+    ``row`` needs: ``stop_outs``, ``first_stop_out_fraction`` (0..1 of the period, or None),
+    ``net_return``, ``net_cost``, ``deposit``, ``nbp``, ``stop_out_level``, ``regulator``,
+    ``leverage`` (float, inf = unlimited).
+    """
+    if row["stop_outs"]:
+        frac = row.get("first_stop_out_fraction")
+        survival = 0.5 * min(1.0, max(0.0, float(frac if frac is not None else 0.0)))
+    else:
+        survival = 1.0
+    ret = min(1.0, max(0.0, (1.0 + float(row["net_return"])) / 2.0))
+    deposit = float(row["deposit"])
+    cost_ratio = max(0.0, float(row["net_cost"])) / deposit if deposit > 0 else 0.0
+    cost = 1.0 / (1.0 + cost_ratio)
+    nbp = 1.0 if row["nbp"] else 0.0
+    close_out = min(1.0, max(0.0, float(row["stop_out_level"]) / FULL_CLOSE_OUT))
+    protection = (nbp + close_out + _regulator_rules(row.get("regulator"))) / 3.0
+    lev = float(row["leverage"])
+    if math.isinf(lev):
+        leverage = 1.0
+    elif lev <= 1:
+        leverage = 0.0
+    else:
+        leverage = min(1.0, math.log(lev) / math.log(FULL_LEVERAGE))
+    return {"survival": survival, "return": ret, "cost": cost, "protection": protection, "leverage": leverage}
+
+
+def total(parts: Mapping[str, float], weights: Mapping[str, float]) -> float:
+    """Weighted mean of the components, in [0, 1]."""
+    wsum = sum(weights[k] for k in COMPONENTS)
+    return sum(weights[k] * parts[k] for k in COMPONENTS) / wsum
+
+
+def _get(row: Any, key: str) -> Any:
+    return row.get(key) if isinstance(row, Mapping) else getattr(row, key, None)
+
+
+def _set(row: Any, key: str, value: Any) -> None:
+    if isinstance(row, dict):
+        row[key] = value
+    else:
+        setattr(row, key, value)
+
+
+def score(rows: list[Any], weights: Mapping[str, float] | str | None = None) -> list[Any]:
+    """Score and rank ``rows`` in place (and return them): sets ``score`` (components + total) and ``rank``.
+
+    A row is a mapping with the keys ``components`` reads plus ``simulated``, ``broker`` and
+    ``account_type``, or an object with those attributes and a ``score_inputs()`` method (a
+    comparison ``Row``). Rows not simulated get no score and no rank. Ties on the total are broken
+    by net return, then broker id and account type, so the order is stable.
+    """
+    w = parse_weights(weights)
+    ranked = []
+    for row in rows:
+        if not _get(row, "simulated"):
+            _set(row, "score", None)
+            _set(row, "rank", None)
+            continue
+        inputs = row.score_inputs() if hasattr(row, "score_inputs") else row
+        parts = components(inputs)
+        _set(row, "score", {**{k: round(v, 6) for k, v in parts.items()}, "total": round(total(parts, w), 6)})
+        ranked.append((row, float(inputs["net_return"])))
+    ranked.sort(key=lambda x: (-_get(x[0], "score")["total"], -x[1], _get(x[0], "broker"), _get(x[0], "account_type")))
+    for i, (row, _) in enumerate(ranked, 1):
+        _set(row, "rank", i)
+    return rows
+
+
+__all__ = ["DEFAULT_WEIGHTS", "COMPONENTS", "WeightsError", "parse_weights", "components", "total", "score"]
