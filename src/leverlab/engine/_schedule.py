@@ -50,29 +50,57 @@ def _days(start_ns: int, end_ns: int, tz: ZoneInfo) -> Iterable[date]:
         d += timedelta(days=1)
 
 
+def _utc_offsets_ns(local_days: np.ndarray, at: time, tz: ZoneInfo) -> np.ndarray:
+    """UTC offset (ns) of local time ``at`` on each day (epoch day numbers); looked up weekly, and day
+    by day only in a week where the offset changes (DST), so long spans cost few zone look-ups."""
+    base = date(1970, 1, 1)
+
+    def off(k: int) -> int:
+        u = datetime.combine(base + timedelta(days=int(local_days[k])), at, tzinfo=tz).utcoffset()
+        return int(u.total_seconds()) * NS if u is not None else 0
+
+    n = local_days.shape[0]
+    out = np.empty(n, dtype=np.int64)
+    prev_i, prev = 0, off(0)
+    out[0] = prev
+    i = 5
+    while True:
+        j = min(i, n - 1)
+        cur = off(j)
+        if cur == prev:
+            out[prev_i:j + 1] = prev
+        else:
+            for k in range(prev_i + 1, j + 1):
+                out[k] = off(k)
+        if j == n - 1:
+            break
+        prev_i, prev = j, cur
+        i += 5
+    return out
+
+
 def rollover_times(start_ns: int, end_ns: int, rollover_time: str, server_timezone: str,
                    triple_day: str) -> tuple[np.ndarray, np.ndarray]:
-    """Rollover instants between two times and each one's swap multiplier.
+    """Rollover instants in (start_ns, end_ns] and each one's swap multiplier.
 
     Each trading day D (Monday to Friday, server time) ends with a rollover at ``rollover_time``
     on D - or, for "00:00", at midnight that ends D (the start of D + 1). The rollover ending
-    ``triple_day`` books three nights (it covers the weekend's settlement).
+    ``triple_day`` books three nights (it covers the weekend's settlement). DST-aware.
     """
     tz = ZoneInfo(server_timezone)
     hh, mm = (int(x) for x in rollover_time.split(":"))
     triple = WEEKDAYS.index(triple_day.lower())
-    times: list[int] = []
-    mult: list[float] = []
-    for d in _days(start_ns, end_ns, tz):
-        wd = d.weekday()
-        if wd >= 5:
-            continue
-        at = d + timedelta(days=1) if (hh, mm) == (0, 0) else d
-        ns = to_ns(datetime.combine(at, time(hh, mm), tzinfo=tz))
-        if start_ns < ns <= end_ns:
-            times.append(ns)
-            mult.append(3.0 if wd == triple else 1.0)
-    return np.asarray(times, dtype=np.int64), np.asarray(mult, dtype=np.float64)
+    day = 86_400 * NS
+    days = np.arange(start_ns // day - 2, end_ns // day + 3, dtype=np.int64)
+    wd = (days + 3) % 7  # 1970-01-01 was a Thursday
+    days, wd = days[wd < 5], wd[wd < 5]
+    if days.shape[0] == 0:
+        return np.zeros(0, np.int64), np.zeros(0)
+    local_days = days + (1 if (hh, mm) == (0, 0) else 0)
+    utc = local_days * day + (hh * 3600 + mm * 60) * NS - _utc_offsets_ns(local_days, time(hh, mm), tz)
+    keep = (utc > start_ns) & (utc <= end_ns)
+    mult = np.where(wd == triple, 3.0, 1.0)
+    return np.ascontiguousarray(utc[keep]), np.ascontiguousarray(mult[keep])
 
 
 def hmr_schedule(terms: AccountTerms, start_ns: int, end_ns: int, calendar: Iterable[int]) -> tuple[np.ndarray, bool]:

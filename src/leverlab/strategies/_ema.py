@@ -61,3 +61,16 @@ def ema_cross_stream(close: np.ndarray, a_fast: float, a_slow: float, state: np.
         state[1] = f
         state[2] = s
     return out
+
+
+@njit(cache=True, nogil=True)
+def rolling_mean(x: np.ndarray, n: int) -> np.ndarray:
+    """Mean of each window of ``n`` values (each window summed afresh, so no drift); NaN before."""
+    m = x.shape[0]
+    out = np.full(m, np.nan)
+    for i in range(n - 1, m):
+        s = 0.0
+        for j in range(i - n + 1, i + 1):
+            s += x[j]
+        out[i] = s / n
+    return out

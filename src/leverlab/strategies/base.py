@@ -105,12 +105,8 @@ def crossover(a: Any, b: Any) -> bool:
 
 def sma(x: Any, n: int) -> np.ndarray:
     """Simple moving average; NaN for the first n-1 bars."""
-    a = np.asarray(x, dtype=np.float64)
-    out = np.full(a.shape[0], np.nan)
-    if a.shape[0] >= n:
-        from numpy.lib.stride_tricks import sliding_window_view
-        out[n - 1:] = sliding_window_view(a, n).mean(axis=1)
-    return out
+    from ._ema import rolling_mean
+    return rolling_mean(np.ascontiguousarray(np.asarray(x, dtype=np.float64)), int(n))
 
 
 def ema(x: Any, n: int) -> np.ndarray:

@@ -1,0 +1,322 @@
+"""leverlab's engine side by side with the peers that are installed, on the same data and strategy.
+
+    python benchmarks/bench_engine.py            # everything (a few minutes)
+    python benchmarks/bench_engine.py --quick    # smaller sizes, no 100M-tick stream
+    python benchmarks/bench_engine.py --json out.json
+
+Cases (medians of ``--repeat`` runs after one warm-up, compiled code cached on disk):
+- bars: SMA(10/20) stop-and-reverse at 1,000 units on backtesting.py's EURUSD H1, mirror-tiled
+  (the series, then its time reverse, ... so no fake gaps) to 100k and 1M bars. leverlab runs the
+  full margin / stop-out model (Exness standard terms resolved for SC, 1:1000); backtesting.py and
+  vectorbt have no broker margin model. vectorbt is timed on ``Portfolio.from_signals`` alone with
+  signals precomputed (its fastest path), and also end to end.
+- ticks: EMA(10/20) cross on 1-minute bars with every tick simulated (margin and stop-out checked
+  on each), 1:1000, on the real 2.0M Oanda XAUUSD ticks (LEAN files in the shared data) and on
+  100M synthetic EURUSD ticks streamed in 5M-tick chunks (peak RSS measured in a fresh process).
+- start-up: a first backtest in a fresh process with the compiled code cached on disk.
+
+The machine is shared (2 cores): run it when it is quiet, and read the numbers as indicative.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+BT_CSV = SHARED / "backtesting-py" / "backtesting" / "test" / "EURUSD.csv"
+XAU_TICKS = SHARED / "lean" / "Data" / "cfd" / "oanda" / "tick" / "xauusd"
+H1 = 3_600_000_000_000
+# published medians of the peers on this kind of machine (for context when a peer is not installed)
+REFERENCE = {"backtesting.py bars/s": 73_000, "vectorbt bars/s": 5_700_000, "nautilus ticks/s": 45_000,
+             "nautilus bars/s": 6_500}
+
+
+def _median_time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    out = fn()  # warm-up (and JIT compile where a tool compiles)
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+def mirror_tile(o, h, l, c, n: int) -> tuple[np.ndarray, ...]:
+    """Repeat a bar series forwards, then backwards in time, ... up to ``n`` bars. A reversed bar swaps
+    its open and close, so every bar opens where the previous one closed, as in the original."""
+    fwd = (o, h, l, c)
+    rev = (c[::-1], h[::-1], l[::-1], o[::-1])
+    parts: list[tuple[np.ndarray, ...]] = []
+    have = 0
+    k = 0
+    while have < n:
+        parts.append(fwd if k % 2 == 0 else rev)
+        have += len(o)
+        k += 1
+    return tuple(np.concatenate([p[i] for p in parts])[:n] for i in range(4))
+
+
+def load_bt_bars():
+    import csv
+    with open(BT_CSV) as f:
+        rows = list(csv.reader(f))[1:]
+    a = np.array([[float(x) for x in r[1:5]] for r in rows])
+    return a[:, 0], a[:, 1], a[:, 2], a[:, 3]
+
+
+def exness_terms(leverage: float = 1000.0):
+    from leverlab.brokers import resolve_terms
+    return resolve_terms("exness", "standard", "SC", selected_leverage=leverage)
+
+
+# ---------------------------------------------------------------------------------------- bars
+def bench_bars(n: int, repeat: int, peers: bool, python_mode: bool) -> list[dict[str, Any]]:
+    from leverlab.data.frames import Bars
+    from leverlab.engine import Backtest
+    from leverlab.strategies import SmaCross
+
+    o, h, l, c = mirror_tile(*load_bt_bars(), n)
+    t = np.datetime64("2017-01-02T00:00", "ns").astype(np.int64) + np.arange(n, dtype=np.int64) * H1
+    bars = Bars("EURUSD", "H1", t, o, h, l, c)
+    terms = exness_terms()
+    rows = []
+    sec, r = _median_time(lambda: Backtest(bars, SmaCross, terms=terms, deposit=10_000, vectorized=True
+                                           ).run(units=1000), repeat)
+    rows.append(dict(case=f"bars {n:,}", tool="leverlab (vectorized, full margin model)", items=n, seconds=sec,
+                     note=f"{r.stats['trades']} trades, final equity {r.stats['final_equity']}"))
+    if python_mode:
+        sec, r = _median_time(lambda: Backtest(bars, SmaCross, terms=terms, deposit=10_000).run(units=1000),
+                              max(1, repeat // 2))
+        rows.append(dict(case=f"bars {n:,}", tool="leverlab (Strategy.next per bar)", items=n, seconds=sec,
+                         note=f"{r.stats['trades']} trades"))
+    if not peers:
+        return rows
+    try:
+        import pandas as pd
+        from backtesting import Backtest as BtBacktest
+        from backtesting import Strategy as BtStrategy
+        from backtesting.lib import crossover
+        from backtesting.test import SMA
+
+        class BtSma(BtStrategy):
+            def init(self):
+                self.a = self.I(SMA, self.data.Close, 10)
+                self.b = self.I(SMA, self.data.Close, 20)
+
+            def next(self):
+                if crossover(self.a, self.b):
+                    self.position.close()
+                    self.buy(size=1000)
+                elif crossover(self.b, self.a):
+                    self.position.close()
+                    self.sell(size=1000)
+
+        df = pd.DataFrame({"Open": o, "High": h, "Low": l, "Close": c}, index=pd.to_datetime(t))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            bt_rep = 1 if n > 200_000 else max(1, repeat // 2)
+            sec, st = _median_time(lambda: BtBacktest(df, BtSma, cash=10_000, margin=1, trade_on_close=False,
+                                                       finalize_trades=False).run(), bt_rep)
+        rows.append(dict(case=f"bars {n:,}", tool="backtesting.py", items=n, seconds=sec,
+                         note=f"{st['# Trades']} trades, equity {st['Equity Final [$]']:.2f}"))
+    except ImportError:
+        rows.append(dict(case=f"bars {n:,}", tool="backtesting.py", items=n, seconds=None, note="not installed"))
+    try:
+        import pandas as pd
+        import vectorbt as vbt
+
+        close = pd.Series(c, index=pd.to_datetime(t))
+        opens = pd.Series(o, index=close.index)
+
+        def signals():
+            fast = vbt.MA.run(close, 10).ma
+            slow = vbt.MA.run(close, 20).ma
+            return fast.vbt.crossed_above(slow), fast.vbt.crossed_below(slow)
+
+        ent, ext = signals()
+        sec, pf = _median_time(lambda: vbt.Portfolio.from_signals(close, entries=ent, short_entries=ext, size=1000,
+                                                                  init_cash=10_000, price=opens.shift(-1).ffill()),
+                               repeat)
+        rows.append(dict(case=f"bars {n:,}", tool="vectorbt (from_signals only)", items=n, seconds=sec,
+                         note=f"{int(pf.trades.count())} trades; no margin model"))
+
+        def full():
+            e, x = signals()
+            return vbt.Portfolio.from_signals(close, entries=e, short_entries=x, size=1000, init_cash=10_000)
+
+        sec, pf = _median_time(full, max(1, repeat // 2))
+        rows.append(dict(case=f"bars {n:,}", tool="vectorbt (signals + portfolio)", items=n, seconds=sec,
+                         note="end to end"))
+    except ImportError:
+        rows.append(dict(case=f"bars {n:,}", tool="vectorbt", items=n, seconds=None, note="not installed"))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------- ticks
+def load_xau_ticks():
+    from leverlab.data import concat, read
+    files = sorted(glob.glob(str(XAU_TICKS / "*_quote.zip")))
+    if not files:
+        return None
+    return concat([read(f) for f in files])
+
+
+def bench_xau(repeat: int, peers: bool) -> list[dict[str, Any]]:
+    from leverlab.engine import Backtest
+    from leverlab.strategies import EmaCross
+
+    tk = load_xau_ticks()
+    if tk is None:
+        return [dict(case="XAUUSD ticks", tool="leverlab", items=0, seconds=None, note="shared data not found")]
+    terms = exness_terms()
+    n = len(tk)
+    sec, r = _median_time(lambda: Backtest(tk, EmaCross, terms=terms, deposit=10_000, vectorized=True,
+                                           timeframe="M1").run(lots=0.1), repeat)
+    rows = [dict(case=f"XAUUSD ticks {n:,}", tool="leverlab (vectorized, every tick)", items=n, seconds=sec,
+                 note=f"{r.stats['trades']} trades, {r.stats['stop_outs']} stop-outs")]
+    sec, r = _median_time(lambda: Backtest(tk, EmaCross, terms=terms, deposit=10_000, timeframe="M1"
+                                           ).run(lots=0.1), max(1, repeat // 2))
+    rows.append(dict(case=f"XAUUSD ticks {n:,}", tool="leverlab (Strategy.next per minute)", items=n, seconds=sec,
+                     note=f"{r.stats['trades']} trades"))
+    if peers:
+        try:
+            import nautilus_trader  # noqa: F401
+            rows.append(dict(case=f"XAUUSD ticks {n:,}", tool="NautilusTrader", items=n, seconds=None,
+                             note="installed; side-by-side harness not written yet - see reference"))
+        except ImportError:
+            rows.append(dict(case=f"XAUUSD ticks {n:,}", tool="NautilusTrader", items=n, seconds=None,
+                             note=f"not installed; reference ~{REFERENCE['nautilus ticks/s']:,} ticks/s"))
+    return rows
+
+
+STREAM_CHILD = r"""
+import json, resource, sys, time
+import numpy as np
+from leverlab.data import iter_synthetic_ticks
+from leverlab.engine import Backtest
+from leverlab.strategies import EmaCross
+from leverlab.brokers import resolve_terms
+n, chunk = int(sys.argv[1]), int(sys.argv[2])
+terms = resolve_terms("exness", "standard", "SC", selected_leverage=1000)
+gen_time = 0.0
+def chunks():
+    global gen_time
+    it = iter_synthetic_ticks(n, symbol="EURUSD", seed=7, chunk_size=chunk)
+    while True:
+        t0 = time.perf_counter()
+        c = next(it, None)
+        gen_time += time.perf_counter() - t0
+        if c is None:
+            return
+        yield c
+t0 = time.perf_counter()
+r = Backtest(chunks(), EmaCross, terms=terms, deposit=10_000, timeframe="M1").run(lots=0.1)
+total = time.perf_counter() - t0
+print(json.dumps({"seconds": total, "gen_seconds": gen_time, "quotes": r.stats["quotes"],
+                  "trades": r.stats["trades"], "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def bench_stream(n: int, chunk: int) -> list[dict[str, Any]]:
+    out = subprocess.run([sys.executable, "-c", STREAM_CHILD, str(n), str(chunk)], capture_output=True, text=True,
+                         cwd=ROOT)
+    if out.returncode != 0:
+        return [dict(case=f"synthetic ticks {n:,}", tool="leverlab (streamed)", items=n, seconds=None,
+                     note=out.stderr.strip().splitlines()[-1][:120])]
+    d = json.loads(out.stdout.strip().splitlines()[-1])
+    sim = d["seconds"] - d["gen_seconds"]
+    return [dict(case=f"synthetic ticks {n:,}", tool="leverlab (streamed, simulation only)", items=n, seconds=sim,
+                 note=f"peak RSS {d['rss_mb']:.0f} MB incl. generator; generating took {d['gen_seconds']:.1f} s; "
+                      f"{d['trades']} trades")]
+
+
+STARTUP_CHILD = r"""
+import time
+t0 = time.perf_counter()
+from leverlab.engine import Backtest
+from leverlab.strategies import SmaCross
+from leverlab.data import load
+r = Backtest(load("sample:eurusd-h1"), SmaCross, broker="exness", account_type="standard", country="SC",
+             deposit=1_000).run(lots=0.01)
+print(time.perf_counter() - t0)
+"""
+
+
+def bench_startup() -> list[dict[str, Any]]:
+    subprocess.run([sys.executable, "-c", STARTUP_CHILD], capture_output=True, cwd=ROOT)  # fill the cache
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", STARTUP_CHILD], capture_output=True, text=True, cwd=ROOT)
+        wall = time.perf_counter() - t0
+        inner = float(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else float("nan")
+        times.append((wall, inner))
+    wall, inner = sorted(times)[1]
+    return [dict(case="start-up", tool="leverlab first backtest, fresh process", items=1, seconds=wall,
+                 note=f"{inner:.2f} s from first import to result (74k H1 bars, Strategy.next per bar)")]
+
+
+# ---------------------------------------------------------------------------------------- report
+def ratios(rows: list[dict[str, Any]]) -> None:
+    by_case: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_case.setdefault(r["case"], []).append(r)
+    for case, rs in by_case.items():
+        mine = next((r for r in rs if r["tool"].startswith("leverlab") and r["seconds"]), None)
+        for r in rs:
+            r["rate"] = r["items"] / r["seconds"] if r["seconds"] else None
+            if mine and r["seconds"] and r is not mine and not r["tool"].startswith("leverlab"):
+                r["leverlab_x"] = mine["rate"] / r["rate"]
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    lines = [f"{'case':<24} {'tool':<44} {'seconds':>9} {'items/s':>14} {'leverlab is':>12}  note"]
+    for r in rows:
+        sec = f"{r['seconds']:.3f}" if r["seconds"] else "-"
+        rate = f"{r['rate']:,.0f}" if r.get("rate") else "-"
+        x = f"{r['leverlab_x']:.1f}x" if r.get("leverlab_x") else ""
+        lines.append(f"{r['case']:<24} {r['tool']:<44} {sec:>9} {rate:>14} {x:>12}  {r.get('note', '')}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="100k bars, XAUUSD ticks, 10M streamed ticks")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--stream", type=int, default=None, help="synthetic ticks to stream (default 100M, quick 10M)")
+    ap.add_argument("--json", type=Path, default=None)
+    a = ap.parse_args()
+    peers = not a.no_peers
+    rows: list[dict[str, Any]] = []
+    rows += bench_bars(100_000, a.repeat, peers, python_mode=True)
+    if not a.quick:
+        rows += bench_bars(1_000_000, a.repeat, peers, python_mode=False)
+    rows += bench_xau(a.repeat, peers)
+    n_stream = a.stream or (10_000_000 if a.quick else 100_000_000)
+    rows += bench_stream(n_stream, 5_000_000)
+    rows += bench_startup()
+    ratios(rows)
+    print(f"cpu: {os.cpu_count()} cores (shared); python {sys.version.split()[0]}")
+    print(table(rows))
+    print("reference medians for peers on this kind of machine: " +
+          ", ".join(f"{k} ~{v:,}" for k, v in REFERENCE.items()))
+    if a.json:
+        a.json.write_text(json.dumps(rows, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()
