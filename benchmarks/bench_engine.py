@@ -194,11 +194,23 @@ def bench_xau(repeat: int, peers: bool) -> list[dict[str, Any]]:
     if peers:
         try:
             import nautilus_trader  # noqa: F401
-            rows.append(dict(case=f"XAUUSD ticks {n:,}", tool="NautilusTrader", items=n, seconds=None,
-                             note="installed; side-by-side harness not written yet - see reference"))
         except ImportError:
             rows.append(dict(case=f"XAUUSD ticks {n:,}", tool="NautilusTrader", items=n, seconds=None,
                              note=f"not installed; reference ~{REFERENCE['nautilus ticks/s']:,} ticks/s"))
+            return rows
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "ticks.npz"
+            np.savez(path, time=tk.time, bid=tk.bid, ask=tk.ask)
+            out = subprocess.run([sys.executable, str(Path(__file__).with_name("bench_engine_nautilus.py")), str(path)],
+                                 capture_output=True, text=True)
+        if out.returncode == 0:
+            d = json.loads(out.stdout.strip().splitlines()[-1])
+            rows.append(dict(case=f"XAUUSD ticks {n:,}", tool="NautilusTrader (EMACross example, engine.run)",
+                             items=n, seconds=d["seconds"], note=f"{d['fills']} fills; margin account, no stop-out"))
+        else:
+            rows.append(dict(case=f"XAUUSD ticks {n:,}", tool="NautilusTrader", items=n, seconds=None,
+                             note="failed: " + (out.stderr.strip().splitlines() or ["?"])[-1][:100]))
     return rows
 
 
