@@ -52,6 +52,7 @@ th{background:#eef2f6;font-size:12px;position:sticky;top:0}td.l,th.l{text-align:
 .bar{display:inline-block;height:8px;background:#2f6fb0;border-radius:2px;vertical-align:middle}
 details{margin:6px 0}summary{cursor:pointer;font-weight:600}.swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
 small{color:var(--muted)}
+table.wrap td,table.wrap th{white-space:normal}td.ent{max-width:260px;overflow:hidden;text-overflow:ellipsis}
 """
 
 
@@ -107,14 +108,43 @@ def _unique_runs(c: Comparison) -> list[tuple[Row, list[Row]]]:
     return list(out.values())
 
 
+def _curve_groups(c: Comparison) -> list[tuple[Row, list[Row]]]:
+    """Ranked rows grouped by identical equity curves (same numbers under different rules draw one line)."""
+    import hashlib
+
+    out: dict[str, tuple[Row, list[Row]]] = {}
+    for r in c.ranked:
+        res = r.result
+        assert res is not None
+        key = hashlib.sha1(res.series.equity.tobytes() + res.series.time.tobytes()
+                           + repr(r.unit_value).encode()).hexdigest()
+        if key not in out:
+            out[key] = (r, [r])
+        else:
+            out[key][1].append(r)
+    return list(out.values())
+
+
 def _colors(c: Comparison) -> dict[str, str]:
-    return {r.label: _PALETTE[i % len(_PALETTE)] for i, (r, _) in enumerate(_unique_runs(c))}
+    """One colour per simulation, keyed by the label of the row that ran it (``shared_with or label``)."""
+    return {(r.shared_with or r.label): _PALETTE[i % len(_PALETTE)] for i, (r, _) in enumerate(_unique_runs(c))}
 
 
 def _name(group: list[Row]) -> str:
     first = group[0]
     more = f" (+{len(group) - 1} same)" if len(group) > 1 else ""
     return f"#{first.rank} {first.label}{more}"
+
+
+def _curve_name(group: list[Row], width: int = 60) -> str:
+    """'#1 a/b, #3 c/d, ...' shortened to ``width`` characters with a count of the rest."""
+    names = [f"#{r.rank} {r.label}" for r in group]
+    text = names[0]
+    k = 1
+    while k < len(names) and len(text) + len(names[k]) + 2 <= width:
+        text += ", " + names[k]
+        k += 1
+    return text + (f" +{len(names) - k} more" if k < len(names) else "")
 
 
 # ------------------------------------------------------------------ figures
@@ -132,24 +162,28 @@ def equity_figure(c: Comparison) -> Any:
 
     fig = go.Figure()
     colors = _colors(c)
-    for row, group in _unique_runs(c):
+    for row, group in _curve_groups(c):
         res = row.result
         assert res is not None
         t, y = _thin(res.series.time, res.series.equity * row.unit_value)
-        fig.add_trace(go.Scatter(x=_times(t), y=_vals(y), mode="lines", name=_name(group),
-                                 line={"width": 1.4, "color": colors[row.label]}, legendgroup=row.label))
+        fig.add_trace(go.Scatter(x=_times(t), y=_vals(y), mode="lines", name=_curve_name(group),
+                                 line={"width": 2.4 if row.rank == 1 else 1.4,
+                                       "color": colors[row.shared_with or row.label]}, legendgroup=row.label,
+                                 hovertemplate="%{y:,.2f}<extra>" + _esc(", ".join(r.label for r in group))
+                                 + "</extra>"))
         so = [e for e in res.events if e.type == "stop_out"]
         if so:
             st = np.asarray([e.time for e in so], dtype=np.int64)
             eq = np.interp(st.astype(float), res.series.time.astype(float), res.series.equity) * row.unit_value
             fig.add_trace(go.Scatter(x=_times(st), y=_vals(eq), mode="markers", name=f"{row.label} stop-out",
-                                     marker={"symbol": "x", "size": 9, "color": colors[row.label]},
+                                     marker={"symbol": "x", "size": 9, "color": colors[row.shared_with or row.label]},
                                      legendgroup=row.label, showlegend=False,
                                      hovertext=[f"stop-out {row.label}" for _ in so], hoverinfo="text+x"))
     fig.add_hline(y=c.inputs["deposit"], line={"dash": "dot", "color": "#888", "width": 1},
                   annotation_text="deposit", annotation_position="top left")
     fig.update_layout(**_layout(f"Equity ({c.inputs['currency']}) - same strategy, same prices, each broker's rules",
-                                height=520), yaxis_title=c.inputs["currency"])
+                                height=560, legend={"orientation": "h", "y": -0.12, "font": {"size": 11}}),
+                      yaxis_title=c.inputs["currency"])
     return fig
 
 
@@ -169,7 +203,7 @@ def margin_figure(c: Comparison) -> Any:
         lvl = res.series.margin_level.copy()
         t, y = _thin(res.series.time, np.where(np.isfinite(lvl), lvl, np.nan))
         fig.add_trace(go.Scatter(x=_times(t), y=_vals(y, 1), mode="lines", name=f"{_name(group)} margin level %",
-                                 line={"width": 1.2, "color": colors[row.label]}, visible=k == 0, connectgaps=False))
+                                 line={"width": 1.2, "color": colors[row.shared_with or row.label]}, visible=k == 0, connectgaps=False))
         so = [e for e in res.events if e.type == "stop_out"]
         mc = [e for e in res.events if e.type == "margin_call"]
         for evs, label, sym, color in ((mc, "margin call", "triangle-down", "#b26a00"),
@@ -288,7 +322,7 @@ def ranking_html(c: Comparison) -> str:
         body.append(
             f"<tr><td>{r.rank}</td><td class='l'><span class='swatch' style='background:{color}'></span>"
             f"<b>{_esc(r.broker_name)}</b> {_esc(r.account_type)}{shared}</td>"
-            f"<td class='l'>{_esc(r.entity)} ({_esc(r.regulator)})</td>"
+            f"<td class='l ent' title='{_esc(r.regulator)}'>{_esc(r.entity)} ({_esc(r.regulator)})</td>"
             f"<td class='l' title='{lev_title}'>{_lev(r.leverage)} <small>{_esc(r.leverage_bound_by)}</small>{cap}</td>"
             f"{_num(s['final_equity'])}<td class='{'neg' if s['net_return'] < 0 else 'pos'}'>"
             f"{s['net_return'] * 100:+.1f}%</td><td>{s['max_drawdown'] * 100:.1f}%</td>"
@@ -315,7 +349,7 @@ def others_html(c: Comparison) -> str:
                      f"<td class='l'>{_esc(r.reason.split('; ')[-1])}</td><td class='l'>{_esc(r.instead)}</td></tr>")
     if not items:
         return "<p class='note'>Every account type of every broker is open to this trader.</p>"
-    return ("<table><tr><th class='l'>account</th><th class='l'>why</th><th class='l'>instead</th></tr>"
+    return ("<table class='wrap'><tr><th class='l'>account</th><th class='l'>why</th><th class='l'>instead</th></tr>"
             + "".join(items) + "</table>")
 
 
@@ -423,21 +457,22 @@ def render_png(c: Comparison, path: str | os.PathLike[str], top: int = 10) -> No
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    runs = _unique_runs(c)
+    runs = _curve_groups(c)
     colors = _colors(c)
     keep = [g for k, g in enumerate(runs) if k < top or g[0].stats["stop_outs"]]
-    fig, ax = plt.subplots(figsize=(11, 5.6), dpi=110)
+    fig, ax = plt.subplots(figsize=(11, 6.2), dpi=110)
     for row, group in keep:
         res = row.result
         assert res is not None
         t, y = _thin(res.series.time, res.series.equity * row.unit_value, 3000)
         x = t.astype("datetime64[ns]").astype("datetime64[ms]").astype(object)
         lw = 2.2 if row.rank == 1 else 1.2
-        ax.plot(x, y, color=colors[row.label], lw=lw, label=_name(group), alpha=0.95)
+        ax.plot(x, y, color=colors[row.shared_with or row.label], lw=lw, alpha=0.95,
+                label=_curve_name(group, 70) + (" - stopped out" if row.stats["stop_outs"] else ""))
         for e in (e for e in res.events if e.type == "stop_out"):
             yy = float(np.interp(float(e.time), res.series.time.astype(float), res.series.equity)) * row.unit_value
             ax.plot([np.datetime64(e.time, "ns").astype("datetime64[ms]").astype(object)], [yy], "x",
-                    color=colors[row.label], ms=9, mew=2)
+                    color=colors[row.shared_with or row.label], ms=10, mew=2.5)
     ax.axhline(float(c.inputs["deposit"]), color="#888", lw=0.8, ls=":")
     i = c.inputs
     ax.set_title(f"{i['strategy']} on {i['symbol']}, {i['deposit']:,.0f} {i['currency']}, {i['country']} "
@@ -446,7 +481,7 @@ def render_png(c: Comparison, path: str | os.PathLike[str], top: int = 10) -> No
     ax.grid(alpha=0.25)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.legend(fontsize=7.5, ncol=2, loc="upper left", frameon=False)
+    ax.legend(fontsize=8, ncol=1, loc="upper center", bbox_to_anchor=(0.5, -0.08), frameon=False)
     fig.tight_layout()
     fig.savefig(path, format="png", metadata={"Software": None})
     plt.close(fig)
