@@ -1,0 +1,84 @@
+"""The public API with real broker terms and bundled data, and the `leverlab backtest` command."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from leverlab.engine import Backtest, BacktestError
+from leverlab.engine.commands import backtest_cmd, parse_params
+from leverlab.strategies import SmaCross
+
+
+@pytest.fixture(scope="module")
+def sample():
+    from leverlab.data import load
+    bars = load("sample:eurusd-h1")
+    from leverlab.data.frames import Bars
+    n = 3_000
+    return Bars(bars.symbol, bars.timeframe, *(getattr(bars, f)[:n] for f in (
+        "time", "bid_open", "bid_high", "bid_low", "bid_close", "ask_open", "ask_high", "ask_low", "ask_close")))
+
+
+def test_backtest_with_broker_terms(sample):
+    r = Backtest(sample, SmaCross, broker="exness", account_type="standard", country="SC", deposit=1_000).run(lots=0.01)
+    s = r.summary()
+    for key in ("final_balance", "final_equity", "trades", "deals", "events", "nbp_absorbed"):
+        assert key in s
+    assert s["trades"] == len(r.trades) > 10 and s["deals"] == len(r.deals)
+    assert r.ledger_balance() == r.final_balance
+    assert len(r.series) == len(sample) + 1  # one point per bar close + the end
+    json.dumps(s)
+
+
+def test_unknown_broker_is_an_error(sample):
+    with pytest.raises(Exception, match="unknown broker"):
+        Backtest(sample, SmaCross, broker="nobroker", account_type="standard", country="SC")
+
+
+def test_backtest_needs_terms_or_broker(sample):
+    with pytest.raises(BacktestError, match="give either terms"):
+        Backtest(sample, SmaCross)
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    app.command("backtest")(backtest_cmd)
+    app.command("noop")(lambda: None)
+    return app
+
+
+def test_cli_json_prints_one_document():
+    res = CliRunner().invoke(_app(), ["backtest", "--data", "sample:eurusd-h1", "--strategy", "sma_cross",
+                                      "--param", "fast=5", "--lots", "0.01", "--broker", "exness",
+                                      "--account-type", "standard", "--country", "SC", "--deposit", "500",
+                                      "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["params"] == {"fast": 5, "lots": 0.01}
+    assert isinstance(doc["final_balance"], float) and isinstance(doc["events"], list)
+    for e in doc["events"]:
+        assert {"type", "time"} <= set(e)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--lots", "0.001"], "below the minimum volume"),
+    (["--lots", "0.01", "--units", "1000"], "give one of --lots, --units or --risk"),
+    (["--strategy", "nope", "--lots", "0.01"], "unknown strategy 'nope'"),
+])
+def test_cli_errors_exit_2(args, message):
+    base = ["backtest", "--data", "sample:eurusd-h1", "--broker", "exness", "--account-type", "standard",
+            "--country", "SC"]
+    res = CliRunner().invoke(_app(), base + args)
+    assert res.exit_code == 2
+    assert message in res.output
+
+
+def test_parse_params():
+    assert parse_params(["a=1", "b=2.5", "c=x", "d=true"]) == {"a": 1, "b": 2.5, "c": "x", "d": True}
+    with pytest.raises(ValueError, match="expected key=value"):
+        parse_params(["oops"])
