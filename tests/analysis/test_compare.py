@@ -30,14 +30,14 @@ def blowup(q4):
 
 # ------------------------------------------------------------------ score arithmetic
 def _row(**kw):
-    base = {"stop_outs": 0, "first_stop_out_fraction": None, "net_return": 0.0, "net_cost": 0.0, "deposit": 1000.0,
+    base = {"ruined": False, "ruin_fraction": None, "net_return": 0.0, "net_cost": 0.0, "deposit": 1000.0,
             "nbp": True, "stop_out_level": 50.0, "regulator": "fca", "leverage": 30.0}
     base.update(kw)
     return base
 
 
 def test_components_by_hand():
-    c = S.components(_row(stop_outs=1, first_stop_out_fraction=0.4, net_return=-0.6, net_cost=250.0,
+    c = S.components(_row(ruined=True, ruin_fraction=0.4, net_return=-0.6, net_cost=250.0,
                           nbp=False, stop_out_level=20.0, regulator="fsa_seychelles", leverage=1000.0))
     assert c["survival"] == pytest.approx(0.2)
     assert c["return"] == pytest.approx(0.2)
@@ -135,11 +135,12 @@ def test_the_blowup_is_visible_and_scored(blowup):
     stopped = [r for r in blowup.ranked if r.stats["stop_outs"]]
     assert stopped, "1 lot on 1,000 USD should be stopped out somewhere"
     for r in stopped:
-        f = r.stats["first_stop_out_fraction"]
-        assert 0 <= f <= 1 and r.score["survival"] == pytest.approx(0.5 * f, abs=1e-6)
+        f = r.stats["ruin_fraction"]
+        assert r.stats["ruined"] and 0 <= f <= r.stats["first_stop_out_fraction"] <= 1
+        assert r.score["survival"] == pytest.approx(0.5 * f, abs=1e-6)
         assert r.stats["days_to_first_stop_out"] is not None
-    survivors = [r for r in blowup.ranked if not r.stats["stop_outs"]]
-    assert all(r.score["survival"] == 1.0 for r in survivors)
+    survivors = [r for r in blowup.ranked if not r.stats["ruined"]]
+    assert all(r.score["survival"] == 1.0 and r.stats["final_equity"] > 10 for r in survivors)
     totals = [r.score["total"] for r in blowup.ranked]
     assert totals == sorted(totals, reverse=True)
 

@@ -45,6 +45,8 @@ from . import score as _score
 #: Stop distance used for risk sizing when a strategy has an ``sl_pips`` parameter left unset:
 #: risk-% sizing needs a stop, and a stop-and-reverse strategy has none of its own.
 DEFAULT_RISK_SL_PIPS = 50.0
+#: Equity at or below this share of the deposit counts as ruin, stopped out or not.
+RUIN_LEVEL = 0.01
 #: Parameter names that set an indicator's look-back (used to check the data is long enough).
 _LOOKBACK_NAMES = ("fast", "slow", "n", "period", "lookback", "window", "entry", "exit", "bb_period", "rsi_period")
 
@@ -72,6 +74,21 @@ class Sizing:
     def describe(self) -> str:
         return {"risk": f"{self.value:g}% of equity at risk per trade", "lots": f"{self.value:g} lots per order",
                 "units": f"{self.value:g} units per order"}[self.kind]
+
+
+def as_sizing(sizing: Sizing | Mapping[str, float] | None) -> Sizing:
+    """A Sizing from None (1 % risk), a Sizing, or a one-item mapping such as ``{"lots": 0.1}``."""
+    if sizing is None:
+        return Sizing()
+    if isinstance(sizing, Sizing):
+        return sizing
+    if len(sizing) != 1:
+        raise CompareError(f"sizing: give exactly one of risk, lots or units, got {dict(sizing)}")
+    (k, v), = sizing.items()
+    try:
+        return Sizing(k, float(v))
+    except (TypeError, ValueError):
+        raise CompareError(f"sizing: {k} must be a positive number, got {v!r}") from None
 
 
 @dataclass
@@ -119,7 +136,7 @@ class Row:
     # what score.components reads
     def score_inputs(self) -> dict[str, Any]:
         s = self.stats
-        return {"stop_outs": s["stop_outs"], "first_stop_out_fraction": s["first_stop_out_fraction"],
+        return {"ruined": s["ruined"], "ruin_fraction": s["ruin_fraction"],
                 "net_return": s["net_return"], "net_cost": s["costs"]["net"], "deposit": self.deposit,
                 "nbp": self.nbp, "stop_out_level": self.stop_out_level, "regulator": self.regulator,
                 "leverage": self.leverage}
@@ -220,6 +237,16 @@ def _coerce(name: str, default: Any, value: Any) -> Any:
     return text
 
 
+def default_stop(cls: type[Strategy], params: dict[str, Any], sizing: Sizing) -> str | None:
+    """Risk-% sizing needs a stop: give an unset ``sl_pips`` the documented default (returns the note)."""
+    if sizing.kind == "risk" and "sl_pips" in cls.param_names() and params.get("sl_pips",
+                                                                               getattr(cls, "sl_pips")) is None:
+        params["sl_pips"] = DEFAULT_RISK_SL_PIPS
+        return (f"risk sizing needs a stop: sl_pips={DEFAULT_RISK_SL_PIPS:g} used "
+                f"(set it with --param sl_pips=N)")
+    return None
+
+
 def check_params(cls: type[Strategy], params: Mapping[str, Any] | None) -> dict[str, Any]:
     """Validate parameter names against the strategy and coerce text values to the defaults' types."""
     names = cls.param_names()
@@ -253,6 +280,7 @@ def min_bars(cls: type[Strategy], params: Mapping[str, Any]) -> int:
 class _Job:
     terms: AccountTerms
     deposit: float  # account units
+    params: dict[str, Any] | None = None  # overrides of the context's strategy parameters (sweeps)
 
 
 @dataclass(frozen=True)
@@ -277,7 +305,8 @@ def _run(job: _Job, ctx: _Context | None = None) -> Result | str:
     c = ctx or _CTX
     assert c is not None
     try:
-        return Backtest(c.data, c.strategy, terms=job.terms, deposit=job.deposit).run(**c.params)
+        params = c.params if not job.params else {**c.params, **job.params}
+        return Backtest(c.data, c.strategy, terms=job.terms, deposit=job.deposit).run(**params)
     except (BacktestError, StrategyError, ValueError) as exc:
         return f"{type(exc).__name__}: {exc}"
 
@@ -329,7 +358,7 @@ def run_jobs(jobs: Sequence[_Job], ctx: _Context, workers: int | None = None,
 
 
 # ------------------------------------------------------------------ the comparison
-def _load_data(data: Any, symbol: str | None, start: str | None, end: str | None) -> Any:
+def load_data(data: Any, symbol: str | None, start: str | None, end: str | None) -> Any:
     from ..data import Bars, Ticks
     from ..data.errors import DataError
 
@@ -352,7 +381,7 @@ def _load_data(data: Any, symbol: str | None, start: str | None, end: str | None
             raise CompareError(f"start/end: {exc}") from None
         if len(data) == 0:
             raise CompareError("the data is empty")
-        cover = f"{_iso(int(data.time[0]))[:10]} .. {_iso(int(data.time[-1]))[:10]}"
+        cover = f"{iso(int(data.time[0]))[:10]} .. {iso(int(data.time[-1]))[:10]}"
         data = data.between(s, e)
         if len(data) == 0:
             raise CompareError(f"no market data between {start or 'the start'} and {end or 'the end'}; "
@@ -383,7 +412,7 @@ def _profiles(brokers: Iterable[str | BrokerProfile] | None) -> list[BrokerProfi
     return out
 
 
-def _stats(result: Result, unit: float, deposit: float) -> dict[str, Any]:
+def row_stats(result: Result, unit: float, deposit: float) -> dict[str, Any]:
     """The row's numbers in the trader's currency."""
     s = result.stats
     c = s["costs"]
@@ -398,6 +427,13 @@ def _stats(result: Result, unit: float, deposit: float) -> dict[str, Any]:
         first = s["first_stop_out_time"]
         frac = (so[0].time - start) / (stop - start) if stop > start else 0.0
         days = round((so[0].time - start) / 86_400e9, 2)
+    # ruin: stopped out, or equity down to RUIN_LEVEL of the deposit (an unlimited-leverage or 0 %
+    # stop-out account can lose everything without a stop-out)
+    ruin_t = so[0].time if so else None
+    wiped = np.flatnonzero(result.series.equity * unit <= RUIN_LEVEL * deposit)
+    if wiped.size and (ruin_t is None or int(t[wiped[0]]) < ruin_t):
+        ruin_t = int(t[wiped[0]])
+    ruin_frac = None if ruin_t is None else ((ruin_t - start) / (stop - start) if stop > start else 0.0)
     return {
         "final_equity": round(float(s["final_equity"]) * unit, 2),
         "final_balance": round(float(s["final_balance"]) * unit, 2),
@@ -410,6 +446,9 @@ def _stats(result: Result, unit: float, deposit: float) -> dict[str, Any]:
         "first_stop_out_time": first,
         "days_to_first_stop_out": days,
         "first_stop_out_fraction": frac,
+        "ruined": ruin_t is not None,
+        "ruin_time": None if ruin_t is None else iso(ruin_t),
+        "ruin_fraction": ruin_frac,
         "min_margin_level": s["min_margin_level"],
         "nbp_absorbed": round(float(s["nbp_absorbed"]) * unit, 2),
         "costs": {"spread": round(spread, 2), "commission": round(comm, 2), "swap": round(swap, 2),
@@ -458,15 +497,7 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
     t_start = time.perf_counter()
     cls = resolve_strategy(strategy)
     p = check_params(cls, params)
-    if sizing is None:
-        sz = Sizing()
-    elif isinstance(sizing, Sizing):
-        sz = sizing
-    else:
-        if len(sizing) != 1:
-            raise CompareError(f"sizing: give exactly one of risk, lots or units, got {dict(sizing)}")
-        (k, v), = sizing.items()
-        sz = Sizing(k, float(v))
+    sz = as_sizing(sizing)
     try:
         w = _score.parse_weights(weights)
     except _score.WeightsError as exc:
@@ -480,11 +511,10 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
     except ValueError as exc:
         raise CompareError(str(exc)) from None
     notes: list[str] = []
-    if sz.kind == "risk" and "sl_pips" in cls.param_names() and p.get("sl_pips", getattr(cls, "sl_pips")) is None:
-        p["sl_pips"] = DEFAULT_RISK_SL_PIPS
-        notes.append(f"risk sizing needs a stop: sl_pips={DEFAULT_RISK_SL_PIPS:g} used "
-                     f"(set it with --param sl_pips=N)")
-    bars = _load_data(data, symbol, start, end)
+    note = default_stop(cls, p, sz)
+    if note:
+        notes.append(note)
+    bars = load_data(data, symbol, start, end)
     need = min_bars(cls, p)
     if len(bars) < need:
         raise CompareError(f"data too short: {len(bars)} bars, {cls.__name__} needs at least {need} "
@@ -561,7 +591,7 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
 
     ctx = _Context(bars, cls, {**p, **sz.params()})
     t_setup = time.perf_counter()
-    results = _run_with_progress(jobs, ctx, workers, progress)
+    results = run_with_progress(jobs, ctx, workers, progress)
     t_run = time.perf_counter()
     for i, row in enumerate(rows):
         if i not in job_of_row:
@@ -575,12 +605,12 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
             res.meta = {**res.meta, "broker": row.broker, "account_type": row.account_type}
         row.result = res
         row.simulated = True
-        row.stats = _stats(res, row.unit_value, row.deposit)
+        row.stats = row_stats(res, row.unit_value, row.deposit)
     _score.score(rows, w)
     t_end = time.perf_counter()
     inputs = {"data": str(data) if isinstance(data, (str, os.PathLike)) else getattr(bars, "source", "") or sym,
               "symbol": sym, "timeframe": getattr(bars, "timeframe", None), "bars": len(bars),
-              "start": _iso(int(bars.time[0])), "end": _iso(int(bars.time[-1])),
+              "start": iso(int(bars.time[0])), "end": iso(int(bars.time[-1])),
               "strategy": cls.__name__, "params": p, "sizing": {sz.kind: sz.value}, "deposit": float(deposit),
               "currency": currency.upper(), "country": country.upper(), "client": client,
               "leverage": None if requested is None else ("unlimited" if math.isinf(requested) else requested)}
@@ -599,11 +629,11 @@ def resolve_terms_for(profile: BrokerProfile, account: str, country: str, client
     return resolve_terms(profile, account, country, client, currency=currency, selected_leverage=leverage)
 
 
-def _iso(ns: int) -> str:
+def iso(ns: int) -> str:
     return str(np.datetime64(ns, "ns").astype("datetime64[s]")) + "Z"
 
 
-def _run_with_progress(jobs: Sequence[_Job], ctx: _Context, workers: int | None, progress: bool) -> list[Result | str]:
+def run_with_progress(jobs: Sequence[_Job], ctx: _Context, workers: int | None, progress: bool) -> list[Result | str]:
     if not progress:
         return run_jobs(jobs, ctx, workers)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn

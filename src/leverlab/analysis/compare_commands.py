@@ -120,17 +120,17 @@ def print_comparison(c: Comparison) -> None:
     console.print(ranking_table(c))
     w = c.weights
     console.print("score = weighted mean of the components x 100; weights: "
-                  + ", ".join(f"{k}={v:g}" for k, v in w.items()), highlight=False)
+                  + ", ".join(f"{k}={v:g}" for k, v in w.items()), highlight=False, emoji=False)
     capped = [r for r in c.ranked if r.leverage_capped]
     for r in capped:
-        console.print(f"[yellow]capped[/] {r.label}: {r.reason.split('; ')[-1]}", highlight=False)
+        console.print(f"[yellow]capped[/] {r.label}: {r.reason.split('; ')[-1]}", highlight=False, emoji=False)
     for r in c.ineligible:
         console.print(f"[red]cannot open[/] {r.label}: {r.reason}" + (f" -> {r.instead}" if r.instead else ""),
-                      highlight=False)
+                      highlight=False, emoji=False)
     for r in c.failed:
-        console.print(f"[red]not run[/] {r.label}: {r.error}", highlight=False)
+        console.print(f"[red]not run[/] {r.label}: {r.error}", highlight=False, emoji=False)
     for n in c.notes:
-        console.print(f"note: {n}", highlight=False)
+        console.print(f"note: {n}", highlight=False, emoji=False)
 
 
 def _run_compare(**kw: Any) -> Comparison:
@@ -196,10 +196,96 @@ def compare_cmd(
         n = int(c.timing.get("backtests", 0))
         best = c.ranked[0] if c.ranked else None
         err_console.print(f"{n} backtests in {c.timing['run']:.1f} s ({time.perf_counter() - t0:.1f} s in all)",
-                          highlight=False)
+                          highlight=False, emoji=False)
         if best is not None:
             console.print(f"[bold green]best for you:[/] {best.broker_name} {best.account_type} "
-                          f"(score {best.score['total'] * 100:.1f})", highlight=False)  # type: ignore[index]
-        console.print(f"report: [bold]{html.resolve()}[/]  picture: {png.resolve()}", highlight=False)
+                          f"(score {best.score['total'] * 100:.1f})", highlight=False, emoji=False)  # type: ignore[index]
+        console.print(f"report: [bold]{html.resolve()}[/]  picture: {png.resolve()}", highlight=False, emoji=False)
     if open_report:
         webbrowser.open(html.resolve().as_uri())
+
+
+def parse_grid(items: list[str] | None) -> dict[str, list[str]]:
+    """``--grid NAME=V1,V2,...`` options into a parameter grid (values stay text)."""
+    out: dict[str, list[str]] = {}
+    for item in items or []:
+        name, sep, values = item.partition("=")
+        vals = [v.strip() for v in values.split(",") if v.strip()]
+        if not sep or not name.strip() or not vals:
+            fail(f"--grid {item!r}: expected NAME=V1,V2,..., e.g. --grid fast=5,10,20")
+        out[name.strip()] = vals
+    return out
+
+
+def sweep_cmd(
+    broker: Annotated[str, typer.Option("--broker", help="Broker id.")],
+    account_type: Annotated[str, typer.Option("--account-type", help="Account type id (see `leverlab broker B`).")],
+    leverages: Annotated[str, typer.Option("--leverages", help="Leverage settings to try, comma-separated.")] =
+    "30,100,500,1000,2000,3000,unlimited",
+    grid: Annotated[Optional[list[str]], typer.Option("--grid", help="Parameter values to try, NAME=V1,V2 "
+                                                      "(repeatable).")] = None,
+    data: DataOpt = "sample:eurusd-h1",
+    symbol: SymbolOpt = None,
+    strategy: StrategyOpt = "sma_cross",
+    param: ParamOpt = None,
+    lots: LotsOpt = None,
+    units: UnitsOpt = None,
+    risk: RiskOpt = None,
+    deposit: DepositOpt = 1000.0,
+    currency: CurrencyOpt = "USD",
+    country: CountryOpt = "SC",
+    client: ClientOpt = "retail",
+    start: StartOpt = None,
+    end: EndOpt = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Directory for sweep.png.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print every point as one JSON document.")] = False,
+    workers: WorkersOpt = None,
+) -> None:
+    """One broker account at several leverages (and strategy parameters): survival and return against leverage."""
+    from .sweep import render_sweep_png, sweep
+
+    sizing = parse_sizing(lots, units, risk)
+    try:
+        s = sweep(data, strategy, broker, account_type, [x for x in leverages.split(",") if x.strip()],
+                  parse_grid(grid) or None, deposit=deposit, currency=currency, country=country, client=client,
+                  params=parse_params(param), sizing=sizing, workers=workers, progress=not json_out,
+                  symbol=symbol, start=start, end=end)
+    except CompareError as exc:
+        fail(str(exc))
+    png = None
+    if out is not None:
+        from .report import _atomic_write
+
+        png = out / "sweep.png"
+        try:
+            _atomic_write(png, lambda p: render_sweep_png(s, p))
+        except OSError as exc:
+            fail(f"cannot write {png}: {exc}")
+    if json_out:
+        doc = s.to_dict()
+        doc["png"] = None if png is None else str(png)
+        emit_json(doc)
+        return
+    ccy = s.inputs["currency"]
+    t = Table(title=f"Sweep - {s.inputs['strategy']} at {broker}/{account_type}, {deposit:,.0f} {ccy}, "
+                    f"{s.inputs['start'][:10]} .. {s.inputs['end'][:10]}", title_justify="left")
+    for name in ("asked", "applied", "parameters", f"final {ccy}", "return", "max DD", "SO/MC/rej", "ruined"):
+        t.add_column(name, justify="left" if name in ("asked", "applied", "parameters") else "right")
+    for p in s.points:
+        if p.error:
+            t.add_row(fmt_leverage(p.leverage_requested), fmt_leverage(p.leverage_applied),
+                      ", ".join(f"{k}={v}" for k, v in p.params.items()), "-", "-", "-", "-", f"not run: {p.error}")
+            continue
+        st = p.stats
+        t.add_row(fmt_leverage(p.leverage_requested), fmt_leverage(p.leverage_applied),
+                  ", ".join(f"{k}={v}" for k, v in p.params.items()) or "defaults", _money(st["final_equity"]),
+                  _pct(st["net_return"]), f"{st['max_drawdown'] * 100:.1f}%",
+                  f"{st['stop_outs']}/{st['margin_calls']}/{st['rejects']}",
+                  "[red]yes[/]" if st["ruined"] else "no")
+    console.print(t)
+    for lev in sorted({p.leverage_requested for p in s.points}):
+        console.print(f"{fmt_leverage(lev):>10}: survived {s.survival_rate(lev) * 100:.0f}% of runs", highlight=False, emoji=False)
+    for n in s.notes:
+        console.print(f"note: {n}", highlight=False, emoji=False)
+    if png is not None:
+        console.print(f"picture: [bold]{png.resolve()}[/]", highlight=False, emoji=False)

@@ -389,7 +389,7 @@ def _cards(c: Comparison) -> str:
     i = c.inputs
     ranked = c.ranked
     best = ranked[0]
-    blown = [r for r in ranked if r.stats["stop_outs"]]
+    blown = [r for r in ranked if r.stats["ruined"]]
     sizing = ", ".join(f"{k} {v:g}" + ("%" if k == "risk" else "") for k, v in i["sizing"].items())
     cards = [("best for you", f"{best.broker_name} {best.account_type}",
               f"score {best.score['total'] * 100:.1f}, {best.stats['net_return'] * 100:+.1f}%"),  # type: ignore[index]
@@ -399,9 +399,9 @@ def _cards(c: Comparison) -> str:
              ("strategy", i["strategy"], f"{sizing}; " + (", ".join(f"{k}={v}" for k, v in i["params"].items())
                                                           or "default parameters")),
              ("data", f"{i['symbol']} {i['timeframe'] or ''}", f"{i['start'][:10]} .. {i['end'][:10]}, {i['bars']:,} bars"),
-             ("stopped out", f"{len(blown)} of {len(ranked)} accounts",
-              "none" if not blown else "first: " + min(blown, key=lambda r: r.stats['first_stop_out_time'])
-              .label)]
+             ("ruined", f"{len(blown)} of {len(ranked)} accounts",
+              "stopped out or down to 1% of the deposit" + ("" if not blown else "; first: " + min(
+                  blown, key=lambda r: r.stats["ruin_time"]).label))]
     return "<div class='cards'>" + "".join(
         f"<div class='card'><b>{_esc(a)}</b><span>{_esc(b)}</span><br><small>{_esc(d)}</small></div>"
         for a, b, d in cards) + "</div>"
@@ -459,7 +459,7 @@ def render_png(c: Comparison, path: str | os.PathLike[str], top: int = 10) -> No
 
     runs = _curve_groups(c)
     colors = _colors(c)
-    keep = [g for k, g in enumerate(runs) if k < top or g[0].stats["stop_outs"]]
+    keep = [g for k, g in enumerate(runs) if k < top or g[0].stats["ruined"]]
     fig, ax = plt.subplots(figsize=(11, 6.2), dpi=110)
     for row, group in keep:
         res = row.result
@@ -468,7 +468,8 @@ def render_png(c: Comparison, path: str | os.PathLike[str], top: int = 10) -> No
         x = t.astype("datetime64[ns]").astype("datetime64[ms]").astype(object)
         lw = 2.2 if row.rank == 1 else 1.2
         ax.plot(x, y, color=colors[row.shared_with or row.label], lw=lw, alpha=0.95,
-                label=_curve_name(group, 70) + (" - stopped out" if row.stats["stop_outs"] else ""))
+                label=_curve_name(group, 70) + (" - stopped out" if row.stats["stop_outs"] else
+                                                " - wiped out" if row.stats["ruined"] else ""))
         for e in (e for e in res.events if e.type == "stop_out"):
             yy = float(np.interp(float(e.time), res.series.time.astype(float), res.series.equity)) * row.unit_value
             ax.plot([np.datetime64(e.time, "ns").astype("datetime64[ms]").astype(object)], [yy], "x",

@@ -4,9 +4,10 @@ Every component is an absolute function of one row's own numbers (not of the oth
 broker's score does not change when another broker is added, and each number can be recomputed
 by hand from the table:
 
-- **survival** = 1 when the account was never stopped out; otherwise half the fraction of the
-  test period that passed before the first stop-out (a blow-up in the last week scores ~0.5, one
-  on the first day ~0).
+- **survival** = 1 when the account was never ruined; otherwise half the fraction of the test
+  period that passed before ruin (a blow-up in the last week scores ~0.5, one on the first day
+  ~0). Ruin is the first stop-out, or equity falling to 1 % of the deposit (an account with
+  unlimited leverage or a 0 % stop-out can lose everything without being stopped out).
 - **return** = (1 + net return) / 2, clipped to [0, 1]: a wiped-out account scores 0, breaking
   even 0.5, doubling the deposit 1.
 - **cost** = 1 / (1 + net costs / deposit), where net costs = spread + commission + swap -
@@ -104,12 +105,12 @@ def _regulator_rules(regulator: str | None) -> float:
 def components(row: Mapping[str, Any]) -> dict[str, float]:
     """The five components of one simulated row (see the module docstring for each formula).
 
-    ``row`` needs: ``stop_outs``, ``first_stop_out_fraction`` (0..1 of the period, or None),
+    ``row`` needs: ``ruined`` (bool), ``ruin_fraction`` (0..1 of the period, or None),
     ``net_return``, ``net_cost``, ``deposit``, ``nbp``, ``stop_out_level``, ``regulator``,
     ``leverage`` (float, inf = unlimited).
     """
-    if row["stop_outs"]:
-        frac = row.get("first_stop_out_fraction")
+    if row["ruined"]:
+        frac = row.get("ruin_fraction")
         survival = 0.5 * min(1.0, max(0.0, float(frac if frac is not None else 0.0)))
     else:
         survival = 1.0

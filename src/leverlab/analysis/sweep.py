@@ -1,0 +1,214 @@
+"""One broker account, many leverage settings (and strategy parameters): survival and return against leverage.
+
+This is the picture behind the risk note on every high-leverage offer: the same strategy and the
+same deposit, run margin-exact at 1:30, 1:100, ... 1:3000 and unlimited with one broker's real
+terms. Each setting is what the trader *asks for*; the broker's policy may grant less (equity
+bands, regulator caps), and the row says what was applied.
+
+>>> from leverlab.analysis.sweep import sweep
+>>> s = sweep("sample:eurusd-h1", "sma_cross", "exness", "standard", leverages=[30, 500, "unlimited"],
+...           deposit=1_000, sizing={"lots": 1}, start="2018-01-01")  # doctest: +SKIP
+>>> [(p.leverage_requested, p.survived) for p in s.points]  # doctest: +SKIP
+[(30.0, True), (500.0, False), (inf, False)]
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..brokers import PolicyError
+from ..engine import Result
+from ..money import currency as money_currency
+from ..strategies import Strategy
+from .compare import (CompareError, Sizing, _Context, _Job, as_sizing, check_params, default_stop, iso, load_data,
+                      min_bars, resolve_strategy, resolve_terms_for, row_stats, run_with_progress)
+
+#: The leverage settings of the seed question, from a regulated retail cap to "unlimited".
+DEFAULT_LEVERAGES: tuple[float, ...] = (30, 100, 500, 1000, 2000, 3000, math.inf)
+
+
+@dataclass
+class SweepPoint:
+    """One run: the leverage asked for and applied, the parameters, and the results (trader's currency)."""
+
+    leverage_requested: float
+    leverage_applied: float  # for a new position at the deposit
+    params: dict[str, Any]
+    stats: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    result: Result | None = None
+
+    @property
+    def survived(self) -> bool:
+        """Never ruined - not stopped out, equity never down to 1 % of the deposit (and the run happened)."""
+        return self.error is None and not self.stats.get("ruined", True)
+
+    def to_dict(self) -> dict[str, Any]:
+        def lev(x: float) -> Any:
+            return "unlimited" if math.isinf(x) else x
+
+        return {"leverage_requested": lev(self.leverage_requested), "leverage_applied": lev(self.leverage_applied),
+                "params": self.params, "survived": self.survived, "error": self.error, "stats": self.stats or None}
+
+
+@dataclass
+class Sweep:
+    """All points of a sweep, in the order leverages x parameter combinations."""
+
+    inputs: dict[str, Any]
+    points: list[SweepPoint]
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"inputs": self.inputs, "notes": self.notes, "points": [p.to_dict() for p in self.points]}
+
+    def survival_rate(self, leverage: float) -> float:
+        """Share of the parameter combinations that survived at one requested leverage."""
+        pts = [p for p in self.points if p.leverage_requested == leverage and p.error is None]
+        return sum(p.survived for p in pts) / len(pts) if pts else math.nan
+
+
+def parse_leverages(items: Sequence[float | str]) -> list[float]:
+    """Leverage settings as numbers (``"unlimited"`` -> inf); each must be 1 or more."""
+    out = []
+    for x in items:
+        t = str(x).strip().lower()
+        if t in ("unlimited", "inf", "infinite"):
+            out.append(math.inf)
+            continue
+        try:
+            v = float(t[2:] if t.startswith("1:") else t)
+        except ValueError:
+            raise CompareError(f"leverage {x!r}: expected a number such as 500, 1:500 or 'unlimited'") from None
+        if not v >= 1:
+            raise CompareError(f"leverage {x!r}: must be 1 or more")
+        out.append(v)
+    if not out:
+        raise CompareError("give at least one leverage to sweep")
+    return out
+
+
+def _combinations(cls: type[Strategy], grid: Mapping[str, Sequence[Any]] | None) -> list[dict[str, Any]]:
+    if not grid:
+        return [{}]
+    keys = list(grid)
+    for k in keys:
+        if not list(grid[k]):
+            raise CompareError(f"parameter grid: {k} has no values")
+    combos = []
+    for values in itertools.product(*(list(grid[k]) for k in keys)):
+        combos.append(check_params(cls, dict(zip(keys, values))))
+    return combos
+
+
+def sweep(data: Any, strategy: str | type[Strategy], broker: str, account_type: str,
+          leverages: Sequence[float | str] = DEFAULT_LEVERAGES, params_grid: Mapping[str, Sequence[Any]] | None = None,
+          *, deposit: float = 1_000, currency: str = "USD", country: str = "SC", client: str = "retail",
+          params: Mapping[str, Any] | None = None, sizing: Sizing | Mapping[str, float] | None = None,
+          workers: int | None = None, progress: bool = False, symbol: str | None = None,
+          start: str | None = None, end: str | None = None) -> Sweep:
+    """Run ``strategy`` with one broker account at each leverage in ``leverages`` and each combination
+    of ``params_grid`` (name -> values); see ``compare`` for the other arguments.
+
+    Raises ``CompareError`` on bad input (unknown broker, account type, parameter, data too short).
+    """
+    cls = resolve_strategy(strategy)
+    base = check_params(cls, params)
+    sz = as_sizing(sizing)
+    levs = parse_leverages(leverages)
+    combos = _combinations(cls, params_grid)
+    notes = [n for n in [default_stop(cls, base, sz)] if n]
+    if not (isinstance(deposit, (int, float)) and math.isfinite(deposit) and deposit > 0):
+        raise CompareError(f"deposit must be a positive amount, got {deposit!r}")
+    bars = load_data(data, symbol, start, end)
+    need = max(min_bars(cls, {**base, **c}) for c in combos)
+    if len(bars) < need:
+        raise CompareError(f"data too short: {len(bars)} bars, {cls.__name__} needs at least {need}")
+    sym = bars.symbol.upper()
+    from ..brokers import UnknownBrokerError, load_broker
+
+    try:
+        prof = load_broker(broker)
+    except UnknownBrokerError as exc:
+        raise CompareError(str(exc)) from None
+    jobs: list[_Job] = []
+    points: list[SweepPoint] = []
+    for lev in levs:
+        try:
+            terms = resolve_terms_for(prof, account_type, country, client, currency, lev)
+            sm = terms.margin_for(sym)
+        except (PolicyError, KeyError, LookupError, ValueError) as exc:
+            raise CompareError(str(exc.args[0] if isinstance(exc, KeyError) else exc)) from None
+        ccy = money_currency(terms.currency)
+        unit = float(ccy.unit_value) if ccy.is_cent else 1.0
+        applied = sm.leverage_at(float(deposit) / unit)
+        for combo in combos:
+            jobs.append(_Job(terms, float(deposit) / unit, combo or None))
+            points.append(SweepPoint(lev, applied, {**base, **combo}))
+    ctx = _Context(bars, cls, {**base, **sz.params()})
+    results = run_with_progress(jobs, ctx, workers, progress)
+    for pt, res, job in zip(points, results, jobs):
+        if isinstance(res, str):
+            pt.error = res
+            continue
+        unit = float(money_currency(job.terms.currency).unit_value) if job.terms.is_cent else 1.0
+        pt.result = res
+        pt.stats = row_stats(res, unit, float(deposit))
+        capped = pt.leverage_applied < pt.leverage_requested
+        if capped and not any("grants less" in n for n in notes):
+            notes.append(f"{broker}/{account_type} grants less than some settings asked for "
+                         f"(leverage_applied shows what a new position got at the deposit)")
+    inputs = {"data": str(data) if isinstance(data, (str, os.PathLike)) else sym, "symbol": sym,
+              "start": iso(int(bars.time[0])), "end": iso(int(bars.time[-1])), "bars": len(bars),
+              "strategy": cls.__name__, "params": base, "grid": {k: list(v) for k, v in (params_grid or {}).items()},
+              "sizing": {sz.kind: sz.value}, "broker": broker, "account_type": account_type,
+              "deposit": float(deposit), "currency": currency.upper(), "country": country.upper(), "client": client}
+    return Sweep(inputs, points, notes)
+
+
+def render_sweep_png(s: Sweep, path: str | os.PathLike[str]) -> None:
+    """Survival share and median net return against the leverage asked for (log axis; unlimited at the right)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    levs = sorted({p.leverage_requested for p in s.points})
+    finite = [x for x in levs if math.isfinite(x)]
+    top = (max(finite) if finite else 1000.0) * 3
+    xs = [x if math.isfinite(x) else top for x in levs]
+    surv = [s.survival_rate(x) for x in levs]
+    ret = []
+    for x in levs:
+        r = [p.stats["net_return"] for p in s.points if p.leverage_requested == x and p.error is None]
+        ret.append(float(np.median(r)) * 100 if r else math.nan)
+    fig, ax = plt.subplots(figsize=(9, 4.8), dpi=110)
+    ax.plot(xs, ret, "o-", color="#1f77b4", lw=2, label="median net return %")
+    ax.axhline(0, color="#888", lw=0.8, ls=":")
+    ax.set_xscale("log")
+    ax.set_xticks(xs)
+    ax.set_xticklabels(["unlimited" if not math.isfinite(x) else f"1:{x:g}" for x in levs])
+    ax.set_ylabel("net return %")
+    ax2 = ax.twinx()
+    ax2.bar(xs, [v * 100 for v in surv], width=[x * 0.25 for x in xs], color="#2ca02c", alpha=0.25,
+            label="survived (not ruined) %")
+    ax2.set_ylim(0, 105)
+    ax2.set_ylabel("survived %")
+    i = s.inputs
+    ax.set_title(f"{i['strategy']} at {i['broker']}/{i['account_type']}, {i['deposit']:,.0f} {i['currency']}: "
+                 f"return and survival against leverage", fontsize=10, loc="left")
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, fontsize=8, frameon=False, loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path, format="png", metadata={"Software": None})
+    plt.close(fig)
+
+
+__all__ = ["sweep", "Sweep", "SweepPoint", "parse_leverages", "render_sweep_png", "DEFAULT_LEVERAGES"]
