@@ -12,7 +12,7 @@ Cases (medians of ``--repeat`` runs after one warm-up, compiled code cached on d
   signals precomputed (its fastest path), and also end to end.
 - ticks: EMA(10/20) cross on 1-minute bars with every tick simulated (margin and stop-out checked
   on each), 1:1000, on the real 2.0M Oanda XAUUSD ticks (LEAN files in the shared data) and on
-  100M synthetic EURUSD ticks streamed in 5M-tick chunks (peak RSS measured in a fresh process).
+  100M synthetic EURUSD ticks streamed in 2M-tick chunks (peak RSS measured in a fresh process).
 - start-up: a first backtest in a fresh process with the compiled code cached on disk.
 
 The machine is shared (2 cores): run it when it is quiet, and read the numbers as indicative.
@@ -193,7 +193,7 @@ def bench_xau(repeat: int, peers: bool) -> list[dict[str, Any]]:
                      note=f"{r.stats['trades']} trades"))
     if peers:
         try:
-            import nautilus_trader  # noqa: F401
+            import nautilus_trader  # noqa: F401  (installed?)
         except ImportError:
             rows.append(dict(case=f"XAUUSD ticks {n:,}", tool="NautilusTrader", items=n, seconds=None,
                              note=f"not installed; reference ~{REFERENCE['nautilus ticks/s']:,} ticks/s"))
@@ -319,7 +319,7 @@ def main() -> None:
         rows += bench_bars(1_000_000, a.repeat, peers, python_mode=False)
     rows += bench_xau(a.repeat, peers)
     n_stream = a.stream or (10_000_000 if a.quick else 100_000_000)
-    rows += bench_stream(n_stream, 5_000_000)
+    rows += bench_stream(n_stream, 2_000_000)
     rows += bench_startup()
     ratios(rows)
     print(f"cpu: {os.cpu_count()} cores (shared); python {sys.version.split()[0]}")

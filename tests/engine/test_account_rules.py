@@ -13,7 +13,7 @@ import pytest
 from leverlab.brokers.terms import HmrWindow, SwapRate, SymbolMargin
 from leverlab.data.frames import Bars
 from leverlab.engine import Backtest
-from conftest import H1, bars, make_terms, ns, scripted
+from conftest import bars, make_terms, ns, scripted
 
 EXNESS_BANDS = dict(band_floor=(0.0, 1000.0, 5000.0, 30000.0), band_leverage=(2000.0, 2000.0, 1000.0, 500.0))
 

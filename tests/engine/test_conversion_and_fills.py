@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from leverlab.engine import Backtest, BacktestError, StrategyError
-from conftest import bars, make_terms, scripted, ticks
+from conftest import bars, make_terms, scripted
 
 
 def test_usdjpy_short_in_usd_account():

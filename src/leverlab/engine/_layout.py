@@ -4,6 +4,9 @@ Every table is a 2-D NumPy array; these integer constants name its columns. Pyth
 into ``ord_i``/``ord_f`` between kernel calls and reads deals, trades, events and series back.
 Times are int64 nanoseconds (UTC) and live in the int tables; money is float64 in account units
 except the balance and deal amounts, which are int64 minor units (cents) so the ledger is exact.
+
+These constants are compiled into the cached kernel: after changing one, touch ``_kernel.py`` so
+numba's on-disk cache (keyed on that file) is rebuilt.
 """
 
 from __future__ import annotations
@@ -31,8 +34,7 @@ P_CASHBACK_PER_TRADE = 13  # 1: paid at each close; 0: accumulated and paid at c
 P_STRIDE = 14  # record a series point every N quotes (0: only at bar closes and events)
 P_SWAP_FREE = 15  # 1: no swaps
 P_VEC_SYM = 16  # symbol index traded by the vectorized targets (-1: none)
-P_CLOSE_AT_END = 17  # unused by the kernel (Python closes at end); kept for layout stability
-N_PARAMS = 18
+N_PARAMS = 17
 
 # ---- per-symbol table sym_f (float64) -------------------------------------------------------
 S_CS = 0
@@ -113,7 +115,6 @@ I_QUOTES = 19  # quotes processed
 N_ACC_I = 20
 
 ERR_NO_RATE = 1  # no price yet for a conversion pair (arg: symbol index)
-ERR_NO_PRICE = 2  # an order for a symbol that has no quote yet
 
 # ---- positions pos_i (int64) / pos_f (float64) ------------------------------------------------
 PI_ACTIVE = 0

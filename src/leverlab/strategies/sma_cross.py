@@ -53,7 +53,12 @@ class SmaCross(Strategy):
     @classmethod
     def targets(cls, bars: Any, fast: int | None = None, slow: int | None = None, lots: float | None = None,
                 units: float | None = None, contract_size: float = 100_000.0, **_: Any) -> np.ndarray:
-        """Vectorized mode: target signed lots per bar (NaN = keep), the same decisions as ``next``."""
+        """Vectorized mode: target signed lots per bar (NaN = keep), from the same crosses as ``next``.
+
+        A target is a position, so a cross in the direction already held keeps the position,
+        whereas ``next`` closes and re-opens it (as backtesting.py's SmaCross does). That only
+        happens after an exact SMA tie (fast == slow on a bar), so the two agree on real data.
+        """
         fast = fast or cls.fast
         slow = slow or cls.slow
         size = lots if lots is not None else (units / contract_size if units is not None else
