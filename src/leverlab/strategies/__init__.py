@@ -1,8 +1,8 @@
 """Strategies: the ``Strategy`` base class and the built-ins, by name.
 
 >>> from leverlab import strategies
->>> strategies.names()[:2]
-['ema_cross', 'sma_cross']
+>>> "sma_cross" in strategies.names()
+True
 >>> strategies.get("sma_cross").__name__
 'SmaCross'
 
