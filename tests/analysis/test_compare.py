@@ -196,3 +196,17 @@ def test_sizing_object():
     assert Sizing("units", 1000).params() == {"units": 1000.0}
     with pytest.raises(CompareError):
         Sizing("percent", 1)
+
+
+def test_compiled_targets_mode_gives_the_python_loops_numbers(q4):
+    from leverlab.analysis.compare import can_vectorize
+    from leverlab.strategies import SmaCross
+
+    kw = dict(deposit=1_000, sizing={"lots": 0.5}, brokers=["xm", "pepperstone"], workers=1)
+    fast = compare(q4, "sma_cross", vectorized=None, **kw)
+    slow = compare(q4, "sma_cross", vectorized=False, **kw)
+    assert "compiled targets mode" in fast.notes[-2] and "bar by bar" in slow.notes[-2]
+    assert [(r.label, r.stats) for r in fast.ranked] == [(r.label, r.stats) for r in slow.ranked]
+    assert can_vectorize(SmaCross, {"fast": 5}, Sizing("lots", 1))
+    assert not can_vectorize(SmaCross, {"sl_pips": 30}, Sizing("lots", 1))  # targets() would ignore the stop
+    assert not can_vectorize(SmaCross, {}, Sizing("risk", 1))  # needs the equity at each decision

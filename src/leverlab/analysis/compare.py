@@ -288,6 +288,21 @@ class _Context:
     data: Any
     strategy: type[Strategy]
     params: dict[str, Any]
+    vectorized: bool = False  # the strategy's compiled ``targets`` mode (same decisions, no Python loop)
+
+
+def can_vectorize(cls: type[Strategy], params: Mapping[str, Any], sizing: Sizing) -> bool:
+    """True when the run can use the strategy's compiled ``targets`` mode and mean the same thing:
+    fixed sizing (risk-% sizing needs the equity at each decision) and every parameter given is one
+    ``targets`` names explicitly (so none is silently ignored, e.g. a stop-loss)."""
+    import inspect
+
+    fn = getattr(cls, "targets", None)
+    if sizing.kind == "risk" or not callable(fn):
+        return False
+    named = {n for n, prm in inspect.signature(fn).parameters.items()
+             if prm.kind in (prm.POSITIONAL_OR_KEYWORD, prm.KEYWORD_ONLY)}
+    return all(k in named for k in params) and sizing.kind in named
 
 
 _CTX: _Context | None = None
@@ -306,7 +321,8 @@ def _run(job: _Job, ctx: _Context | None = None) -> Result | str:
     assert c is not None
     try:
         params = c.params if not job.params else {**c.params, **job.params}
-        return Backtest(c.data, c.strategy, terms=job.terms, deposit=job.deposit).run(**params)
+        return Backtest(c.data, c.strategy, terms=job.terms, deposit=job.deposit,
+                        vectorized=c.vectorized).run(**params)
     except (BacktestError, StrategyError, ValueError) as exc:
         return f"{type(exc).__name__}: {exc}"
 
@@ -318,12 +334,14 @@ def _sim_key(terms: AccountTerms) -> AccountTerms:
 
 
 def run_jobs(jobs: Sequence[_Job], ctx: _Context, workers: int | None = None,
-             on_done: Callable[[], None] | None = None) -> list[Result | str]:
+             on_done: Callable[[], None] | None = None, pool: str = "auto") -> list[Result | str]:
     """Run backtests, in parallel when ``workers`` > 1, results in the order of ``jobs``.
 
     Parallel runs use forked worker processes: the Python strategy loop holds the GIL, and a
     forked worker inherits the parent's loaded modules and compiled kernels (no warm-up).
-    Where fork is not available (Windows, macOS default) threads are used.
+    Where fork is not available (Windows, macOS default) threads are used. ``pool`` forces
+    ``"process"`` or ``"thread"`` (the compiled kernel releases the GIL, so compiled-targets runs
+    also scale on threads; benchmarks/bench_compare.py measures both).
     """
     n = len(jobs)
     if workers is None:
@@ -336,18 +354,20 @@ def run_jobs(jobs: Sequence[_Job], ctx: _Context, workers: int | None = None,
             if on_done:
                 on_done()
         return out  # type: ignore[return-value]
-    pool: Executor
-    if sys.platform.startswith("linux"):
+    executor: Executor
+    if pool not in ("auto", "process", "thread"):
+        raise ValueError(f"pool must be auto, process or thread, got {pool!r}")
+    if pool == "process" or (pool == "auto" and sys.platform.startswith("linux")):
         import multiprocessing as mp
 
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"),
-                                   initializer=_init_worker, initargs=(ctx,))
-    else:  # pragma: no cover - exercised on other platforms
-        _init_worker(ctx)
-        pool = ThreadPoolExecutor(max_workers=workers)
-    with pool:
-        # longest first keeps both workers busy to the end; results go back to their slot
-        futures = {pool.submit(_run, jobs[i]): i for i in range(n)}
+        executor = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"),
+                                       initializer=_init_worker, initargs=(ctx,))
+    else:
+        executor = ThreadPoolExecutor(max_workers=workers)
+    in_process = isinstance(executor, ThreadPoolExecutor)
+    with executor as ex:
+        # results go back to their job's slot, so the order never depends on timing
+        futures = {ex.submit(_run, jobs[i], ctx if in_process else None): i for i in range(n)}
         from concurrent.futures import as_completed
 
         for fut in as_completed(futures):
@@ -482,7 +502,7 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
             brokers: Iterable[str | BrokerProfile] | None = None,
             weights: Mapping[str, float] | str | None = None, workers: int | None = None,
             progress: bool = False, symbol: str | None = None, start: str | None = None,
-            end: str | None = None) -> Comparison:
+            end: str | None = None, vectorized: bool | None = None) -> Comparison:
     """Run ``strategy`` on ``data`` under every broker's account types this trader can open, and rank them.
 
     ``deposit`` is in ``currency`` (the trader's money; a cent account gets it in cents);
@@ -490,7 +510,9 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
     ``leverage`` the setting the trader would pick (None: the most each broker allows);
     ``sizing`` ``Sizing("risk", 1)`` (default), ``{"lots": 0.1}`` or ``{"units": 1000}``;
     ``brokers`` a subset of broker ids; ``weights`` for the score (see ``leverlab.analysis.score``);
-    ``start``/``end`` cut the data (ISO dates). Raises ``CompareError`` on bad input.
+    ``start``/``end`` cut the data (ISO dates); ``vectorized`` None picks the strategy's compiled
+    ``targets`` mode when it means the same as ``next()`` (see ``can_vectorize``), True/False forces it.
+    Raises ``CompareError`` on bad input.
     """
     import time
 
@@ -589,7 +611,10 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
         raise CompareError(f"no broker account can be opened by a {client} client from {country.upper()} with "
                            f"{deposit:,.2f} {currency}: {reasons}")
 
-    ctx = _Context(bars, cls, {**p, **sz.params()})
+    vec = can_vectorize(cls, p, sz) if vectorized is None else bool(vectorized)
+    ctx = _Context(bars, cls, {**p, **sz.params()}, vec)
+    notes.append(f"{cls.__name__} ran in its compiled targets mode (same decisions as next())" if vec else
+                 f"{cls.__name__} ran bar by bar in Python (next() at each bar close)")
     t_setup = time.perf_counter()
     results = run_with_progress(jobs, ctx, workers, progress)
     t_run = time.perf_counter()

@@ -66,26 +66,35 @@ def _thin(t: np.ndarray, y: np.ndarray, n: int = MAX_POINTS) -> tuple[np.ndarray
     m = t.shape[0]
     if m <= n:
         return t, y
-    buckets = n // 2
-    edges = np.linspace(0, m, buckets + 1).astype(np.int64)
-    idx: list[int] = []
-    for a, b in zip(edges[:-1], edges[1:]):
-        if b <= a:
-            continue
-        seg = y[a:b]
-        if np.all(np.isnan(seg)):
-            idx.append(int(a))
-            continue
-        lo, hi = int(a + np.nanargmin(seg)), int(a + np.nanargmax(seg))
-        idx.extend(sorted({lo, hi}))
-    if idx[-1] != m - 1:
-        idx.append(m - 1)
-    ix = np.asarray(idx, dtype=np.int64)
-    return t[ix], y[ix]
+    buckets = max(1, n // 2)
+    k = -(-m // buckets)  # bucket length
+    pad = buckets * k - m
+    yy = np.concatenate([y.astype(np.float64), np.full(pad, np.nan)]).reshape(buckets, k)
+    empty = np.isnan(yy).all(axis=1)
+    lo = np.argmin(np.where(np.isnan(yy), np.inf, yy), axis=1)
+    hi = np.argmax(np.where(np.isnan(yy), -np.inf, yy), axis=1)
+    lo[empty] = 0
+    hi[empty] = 0
+    base = np.arange(buckets, dtype=np.int64) * k
+    idx = np.unique(np.concatenate([base + lo, base + hi, [m - 1]]))
+    idx = idx[idx < m]
+    return t[idx], y[idx]
 
 
 def _times(t: np.ndarray) -> list[str]:
     return [str(s) for s in np.datetime_as_string(t.astype("datetime64[ns]"), unit="m")]
+
+
+def _dt(t: np.ndarray) -> np.ndarray:
+    """Times for a chart axis (minute precision; plotly and matplotlib both take datetime64)."""
+    return np.asarray(t, dtype=np.int64).astype("datetime64[ns]").astype("datetime64[m]")
+
+
+def _arr(y: np.ndarray, digits: int = 2) -> np.ndarray:
+    """Rounded floats for a chart (NaN/inf shown as gaps)."""
+    a = np.round(np.asarray(y, dtype=np.float64), digits)
+    a[~np.isfinite(a)] = np.nan
+    return a
 
 
 def _vals(y: np.ndarray, digits: int = 2) -> list[float | None]:
@@ -166,7 +175,7 @@ def equity_figure(c: Comparison) -> Any:
         res = row.result
         assert res is not None
         t, y = _thin(res.series.time, res.series.equity * row.unit_value)
-        fig.add_trace(go.Scatter(x=_times(t), y=_vals(y), mode="lines", name=_curve_name(group),
+        fig.add_trace(go.Scatter(x=_dt(t), y=_arr(y), mode="lines", name=_curve_name(group),
                                  line={"width": 2.4 if row.rank == 1 else 1.4,
                                        "color": colors[row.shared_with or row.label]}, legendgroup=row.label,
                                  hovertemplate="%{y:,.2f}<extra>" + _esc(", ".join(r.label for r in group))
@@ -202,7 +211,7 @@ def margin_figure(c: Comparison) -> Any:
         first = len(fig.data)
         lvl = res.series.margin_level.copy()
         t, y = _thin(res.series.time, np.where(np.isfinite(lvl), lvl, np.nan))
-        fig.add_trace(go.Scatter(x=_times(t), y=_vals(y, 1), mode="lines", name=f"{_name(group)} margin level %",
+        fig.add_trace(go.Scatter(x=_dt(t), y=_arr(y, 1), mode="lines", name=f"{_name(group)} margin level %",
                                  line={"width": 1.2, "color": colors[row.shared_with or row.label]}, visible=k == 0, connectgaps=False))
         so = [e for e in res.events if e.type == "stop_out"]
         mc = [e for e in res.events if e.type == "margin_call"]
@@ -465,14 +474,14 @@ def render_png(c: Comparison, path: str | os.PathLike[str], top: int = 10) -> No
         res = row.result
         assert res is not None
         t, y = _thin(res.series.time, res.series.equity * row.unit_value, 3000)
-        x = t.astype("datetime64[ns]").astype("datetime64[ms]").astype(object)
+        x = _dt(t)
         lw = 2.2 if row.rank == 1 else 1.2
         ax.plot(x, y, color=colors[row.shared_with or row.label], lw=lw, alpha=0.95,
                 label=_curve_name(group, 70) + (" - stopped out" if row.stats["stop_outs"] else
                                                 " - wiped out" if row.stats["ruined"] else ""))
         for e in (e for e in res.events if e.type == "stop_out"):
             yy = float(np.interp(float(e.time), res.series.time.astype(float), res.series.equity)) * row.unit_value
-            ax.plot([np.datetime64(e.time, "ns").astype("datetime64[ms]").astype(object)], [yy], "x",
+            ax.plot(_dt(np.asarray([e.time])), [yy], "x",
                     color=colors[row.shared_with or row.label], ms=10, mew=2.5)
     ax.axhline(float(c.inputs["deposit"]), color="#888", lw=0.8, ls=":")
     i = c.inputs

@@ -25,7 +25,7 @@ from ..brokers import PolicyError
 from ..engine import Result
 from ..money import currency as money_currency
 from ..strategies import Strategy
-from .compare import (CompareError, Sizing, _Context, _Job, as_sizing, check_params, default_stop, iso, load_data,
+from .compare import (CompareError, Sizing, _Context, _Job, as_sizing, can_vectorize, check_params, default_stop, iso, load_data,
                       min_bars, resolve_strategy, resolve_terms_for, row_stats, run_with_progress)
 
 #: The leverage settings of the seed question, from a regulated retail cap to "unlimited".
@@ -150,7 +150,8 @@ def sweep(data: Any, strategy: str | type[Strategy], broker: str, account_type: 
         for combo in combos:
             jobs.append(_Job(terms, float(deposit) / unit, combo or None))
             points.append(SweepPoint(lev, applied, {**base, **combo}))
-    ctx = _Context(bars, cls, {**base, **sz.params()})
+    vec = can_vectorize(cls, {**base, **(params_grid or {})}, sz)
+    ctx = _Context(bars, cls, {**base, **sz.params()}, vec)
     results = run_with_progress(jobs, ctx, workers, progress)
     for pt, res, job in zip(points, results, jobs):
         if isinstance(res, str):
