@@ -740,6 +740,94 @@ def _next_vertices(q_sym, q_bid, q_ask, i: int, end_all: int, s: int):
 
 
 @njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+def _quiet_run(q_time, q_sym, q_bid, q_ask, q_flags, i: int, end: int, t_stop: int, params, sym_f, band_floor,
+               band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch) -> int:
+    """The common case, lean: quotes with nothing to fill (no orders, no SL/TP), no booking due
+    before ``t_stop`` and no bar open/close. Each quote re-values the account and checks the
+    margin-call and stop-out levels; at the first quote where anything happens (or a bar
+    boundary) it stops *before* that quote, prices restored, and the full path takes over."""
+    minor = params[P_MINOR]
+    mc = params[P_MC]
+    so = params[P_SO]
+    while i < end:
+        fl = q_flags[i]
+        t = q_time[i]
+        if (fl & (F_CLOSE | F_OPEN)) != 0 or t >= t_stop:
+            return i
+        s = q_sym[i]
+        if px[s, X_HAVE] == 0.0:
+            return i
+        b0 = px[s, X_BID]
+        a0 = px[s, X_ASK]
+        pb0 = px[s, X_PBID]
+        pa0 = px[s, X_PASK]
+        px[s, X_PBID] = b0
+        px[s, X_PASK] = a0
+        px[s, X_BID] = q_bid[i]
+        px[s, X_ASK] = q_ask[i]
+        if acc_i[I_N_OPEN] > 0:
+            acc_i[I_NOW] = t
+            _recalc_impl(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch, False)
+            lvl = acc_f[A_LEVEL]
+            event = _so_level(params, acc_f) <= so or acc_i[I_ERROR] != 0
+            if not math.isnan(mc):
+                if acc_i[I_MC_STATE] == 0:
+                    event = event or lvl < mc
+                else:
+                    event = event or lvl >= mc
+            if event:  # hand this quote to the full path, as if never seen
+                px[s, X_BID] = b0
+                px[s, X_ASK] = a0
+                px[s, X_PBID] = pb0
+                px[s, X_PASK] = pa0
+                if acc_i[I_ERROR] != 0:
+                    acc_i[I_ERROR] = 0
+                return i
+            for k in range(acc_i[I_POS_HIGH]):
+                if pos_i[k, PI_ACTIVE] == 1:
+                    pr = pos_f[k, PF_PROFIT]
+                    if pr < pos_f[k, PF_MAE]:
+                        pos_f[k, PF_MAE] = pr
+                    if pr > pos_f[k, PF_MFE]:
+                        pos_f[k, PF_MFE] = pr
+            if lvl < acc_f[A_MIN_LEVEL]:
+                acc_f[A_MIN_LEVEL] = lvl
+        else:
+            acc_i[I_NOW] = t
+            acc_f[A_EQUITY] = acc_i[I_BALANCE] / minor + acc_f[A_CREDIT]
+            acc_f[A_FREE] = acc_f[A_EQUITY]
+        acc_i[I_QUOTES] += 1
+        i += 1
+    return i
+
+
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+def _quiet_until(params, acc_i, pos_i, pos_f, ord_i, roll_t, hmr, cash_t) -> int:
+    """The time before which the lean path may run (0 when it may not run at all)."""
+    if params[P_STRIDE] > 0.0:
+        return 0
+    for j in range(acc_i[I_ORD_HIGH]):
+        if ord_i[j, OI_ACTIVE] == 1:
+            return 0
+    for k in range(acc_i[I_POS_HIGH]):
+        if pos_i[k, PI_ACTIVE] == 1 and not (math.isnan(pos_f[k, PF_SL]) and math.isnan(pos_f[k, PF_TP])):
+            return 0
+    stop = np.int64(9223372036854775807)
+    rp = acc_i[I_ROLL_PTR]
+    if rp < roll_t.shape[0] and roll_t[rp] < stop:
+        stop = roll_t[rp]
+    cp = acc_i[I_CASH_PTR]
+    if cp < cash_t.shape[0] and cash_t[cp] < stop:
+        stop = cash_t[cp]
+    hp = acc_i[I_HMR_PTR]
+    if hp < hmr.shape[0]:
+        edge = hmr[hp, 0] if acc_i[I_NOW] < hmr[hp, 0] else hmr[hp, 1]
+        if edge < stop:
+            stop = edge
+    return stop
+
+
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def run_segment(q_time, q_sym, q_bid, q_ask, q_flags, start: int, end: int, params, sym_f, band_floor, band_lev,
                 px, acc_f, acc_i, pos_i, pos_f, ord_i, ord_f, deal_i, deal_f, tr_i, tr_f, ev_i, ev_f, ser_t, ser_f,
                 roll_t, roll_f, hmr, cash_t, dec_idx, dec_tgt, scratch, cand_t, cand_k) -> int:
@@ -752,7 +840,16 @@ def run_segment(q_time, q_sym, q_bid, q_ask, q_flags, start: int, end: int, para
     pess = params[P_PESSIMISTIC] > 0.0
     minor = params[P_MINOR]
     need = 8 * P + 32
-    for i in range(start, end):
+    i = start - 1
+    while i + 1 < end:
+        i += 1
+        if acc_i[I_ERROR] == 0:
+            t_stop = _quiet_until(params, acc_i, pos_i, pos_f, ord_i, roll_t, hmr, cash_t)
+            if t_stop > q_time[i]:
+                i = _quiet_run(q_time, q_sym, q_bid, q_ask, q_flags, i, end, t_stop, params, sym_f, band_floor,
+                               band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch)
+                if i >= end:
+                    break
         if (deal_i.shape[0] - acc_i[I_N_DEALS] < need or tr_i.shape[0] - acc_i[I_N_TRADES] < need
                 or ev_i.shape[0] - acc_i[I_N_EVENTS] < need or ser_t.shape[0] - acc_i[I_N_SERIES] < need
                 or acc_i[I_N_OPEN] + 3 > P or acc_i[I_ORD_HIGH] + 4 > ord_i.shape[0]):
@@ -824,6 +921,10 @@ def run_segment(q_time, q_sym, q_bid, q_ask, q_flags, start: int, end: int, para
                 _fill(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, deal_i, deal_f, tr_i,
                       tr_f, ev_i, ev_f, hmr, scratch, s, side, ord_f[j, OF_LOTS], price, ord_f[j, OF_SL],
                       ord_f[j, OF_TP], ord_i[j, OI_ID])
+            h = acc_i[I_ORD_HIGH]  # forget emptied slots at the top so idle quotes skip the order scans
+            while h > 0 and ord_i[h - 1, OI_ACTIVE] == 0:
+                h -= 1
+            acc_i[I_ORD_HIGH] = h
         # ---- price-triggered events on this segment, in path order: pending orders, SL, TP
         nc = 0
         for j in range(acc_i[I_ORD_HIGH]):
