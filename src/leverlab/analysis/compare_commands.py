@@ -87,14 +87,27 @@ def _money(x: float) -> str:
     return f"{x:,.2f}"
 
 
+_BOUND = {"equity_band": "band", "regulator": "regulator", "entity": "entity", "broker_max": "broker max",
+          "account_type": "account", "instrument_cap": "symbol cap", "selected": "as asked", "hmr": "news/weekend",
+          "fixed_margin": "fixed margin"}
+
+
+def _short_regulator(text: str | None) -> str:
+    """The regulator id, or 'unknown' for the profiles' longer notes about an unverified one."""
+    if not text:
+        return "-"
+    head = text.split()[0]
+    return head if text == head and len(head) <= 18 else "unknown"
+
+
 def ranking_table(c: Comparison) -> Table:
     """The ranking as a rich table: results, costs, protection, leverage and each score component."""
     ccy = c.inputs["currency"]
     t = Table(title=f"Ranking - {c.inputs['strategy']} on {c.inputs['symbol']} {c.inputs['timeframe'] or ''} "
                     f"{c.inputs['start'][:10]} .. {c.inputs['end'][:10]}, {c.inputs['deposit']:,.0f} {ccy}, "
                     f"{c.inputs['country']} {c.inputs['client']}", title_justify="left")
-    for name, just, nowrap in (("#", "right", True), ("account", "left", True), ("regulator", "left", False),
-                               ("leverage", "left", False), (f"final {ccy}", "right", True),
+    for name, just, nowrap in (("#", "right", True), ("account", "left", True), ("regulator", "left", True),
+                               ("leverage", "left", True), (f"final {ccy}", "right", True),
                                ("return", "right", True), ("max DD", "right", True), ("SO/MC/rej", "right", True),
                                ("1st SO day", "right", False), ("spread", "right", True), ("comm", "right", True),
                                ("swap-cb", "right", True), ("NBP", "right", True),
@@ -103,9 +116,10 @@ def ranking_table(c: Comparison) -> Table:
     for r in c.ranked:
         s, sc = r.stats, r.score or {}
         co = s["costs"]
-        lev = fmt_leverage(r.leverage) + (f" {r.leverage_bound_by}" if r.leverage_bound_by else "")
+        lev = fmt_leverage(r.leverage) + (f" {_BOUND.get(r.leverage_bound_by, r.leverage_bound_by)}"
+                                          if r.leverage_bound_by else "")
         t.add_row(str(r.rank), r.label + (f" (= {r.shared_with})" if r.shared_with else ""),
-                  f"{r.regulator or '-'}", lev, _money(s["final_equity"]), _pct(s["net_return"]),
+                  _short_regulator(r.regulator), lev, _money(s["final_equity"]), _pct(s["net_return"]),
                   f"{s['max_drawdown'] * 100:.1f}%", f"{s['stop_outs']}/{s['margin_calls']}/{s['rejects']}",
                   "-" if s["days_to_first_stop_out"] is None else f"{s['days_to_first_stop_out']:.0f}",
                   _money(co["spread"]), _money(co["commission"]), _money(co["swap"] - co["cashback"]),

@@ -242,7 +242,7 @@ def margin_figure(c: Comparison) -> Any:
     so_txt = f"SO {first_row.stop_out_level:g}%" + (
         f", MC {first_row.margin_call_level:g}%" if first_row.margin_call_level else "")
     fig.update_layout(**_layout(f"Margin level - {_name(runs[0][1])} ({so_txt})"), shapes=shapes_by[0],
-                      yaxis={"type": "log", "title": "margin level % (log)"},
+                      yaxis={"type": "log", "title": "margin level % (log)", "dtick": 1},
                       updatemenus=[{"buttons": buttons, "direction": "down", "x": 1.0, "xanchor": "right",
                                     "y": 1.16, "yanchor": "top", "showactive": True}])
     return fig
