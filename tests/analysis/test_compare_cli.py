@@ -74,3 +74,11 @@ def test_bad_input_exit_2_and_no_report(tmp_path, args, needle):
     assert r.exit_code == 2, r.output
     assert needle in " ".join(r.output.split())
     assert not out.exists()
+
+
+def test_open_hands_the_report_to_the_browser(tmp_path, monkeypatch):
+    opened: list[str] = []
+    monkeypatch.setattr("webbrowser.open", lambda url, *a, **k: opened.append(url) or True)
+    r = run(*FAST, "--lots", "0.1", "--out", str(tmp_path / "o"), "--open", "--workers", "1")
+    assert r.exit_code == 0, r.output
+    assert opened == [(tmp_path / "o" / "report.html").resolve().as_uri()]

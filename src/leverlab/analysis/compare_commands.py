@@ -209,7 +209,9 @@ def compare_cmd(
         print_comparison(c)
         n = int(c.timing.get("backtests", 0))
         best = c.ranked[0] if c.ranked else None
-        err_console.print(f"{n} backtests in {c.timing['run']:.1f} s ({time.perf_counter() - t0:.1f} s in all)",
+        per = c.timing["run"] / n if n else 0.0
+        err_console.print(f"{n} backtests in {c.timing['run']:.1f} s ({per:.2f} s each, "
+                          f"{time.perf_counter() - t0:.1f} s in all with the report)",
                           highlight=False, emoji=False)
         if best is not None:
             console.print(f"[bold green]best for you:[/] {best.broker_name} {best.account_type} "
