@@ -46,7 +46,7 @@ def main(argv: list[str]) -> int:
     for label, sizing, workers, pool in cases:
         original = cmp.run_jobs
 
-        def run_jobs(jobs, ctx, w=None, on_done=None, pool=pool, _orig=original):  # noqa: ANN001
+        def run_jobs(jobs, ctx, w=None, on_done=None, pool=pool, _orig=original, **_):  # noqa: ANN001
             return _orig(jobs, ctx, w, on_done, pool=pool)
 
         cmp.run_jobs = run_jobs

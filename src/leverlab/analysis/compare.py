@@ -442,14 +442,16 @@ def row_stats(result: Result, unit: float, deposit: float) -> dict[str, Any]:
     first = None
     frac = None
     days = None
-    so = [e for e in result.events if e.type == "stop_out"] if s["stop_outs"] else []
-    if so:
+    so_t = None
+    if s["stop_outs"] and s["first_stop_out_time"]:
+        # from the stats' timestamp: building every Event object (thousands of rejects) is not needed
+        so_t = int(np.datetime64(str(s["first_stop_out_time"]).rstrip("Z"), "ns").astype(np.int64))
         first = s["first_stop_out_time"]
-        frac = (so[0].time - start) / (stop - start) if stop > start else 0.0
-        days = round((so[0].time - start) / 86_400e9, 2)
+        frac = (so_t - start) / (stop - start) if stop > start else 0.0
+        days = round((so_t - start) / 86_400e9, 2)
     # ruin: stopped out, or equity down to RUIN_LEVEL of the deposit (an unlimited-leverage or 0 %
     # stop-out account can lose everything without a stop-out)
-    ruin_t = so[0].time if so else None
+    ruin_t = so_t
     wiped = np.flatnonzero(result.series.equity * unit <= RUIN_LEVEL * deposit)
     if wiped.size and (ruin_t is None or int(t[wiped[0]]) < ruin_t):
         ruin_t = int(t[wiped[0]])
@@ -659,8 +661,11 @@ def iso(ns: int) -> str:
 
 
 def run_with_progress(jobs: Sequence[_Job], ctx: _Context, workers: int | None, progress: bool) -> list[Result | str]:
+    """``run_jobs`` with a progress bar on stderr; compiled-targets runs go to threads (the kernel
+    releases the GIL), bar-by-bar Python runs to forked processes."""
+    pool = "thread" if ctx.vectorized else "auto"
     if not progress:
-        return run_jobs(jobs, ctx, workers)
+        return run_jobs(jobs, ctx, workers, pool=pool)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from .._cli_util import err_console
@@ -668,7 +673,7 @@ def run_with_progress(jobs: Sequence[_Job], ctx: _Context, workers: int | None, 
     with Progress(TextColumn("backtests"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err_console, transient=True) as bar:
         task = bar.add_task("runs", total=len(jobs))
-        return run_jobs(jobs, ctx, workers, on_done=lambda: bar.advance(task))
+        return run_jobs(jobs, ctx, workers, on_done=lambda: bar.advance(task), pool=pool)
 
 
 __all__ = ["compare", "Comparison", "Row", "Sizing", "CompareError", "check_params", "resolve_strategy",

@@ -180,7 +180,7 @@ def equity_figure(c: Comparison) -> Any:
                                        "color": colors[row.shared_with or row.label]}, legendgroup=row.label,
                                  hovertemplate="%{y:,.2f}<extra>" + _esc(", ".join(r.label for r in group))
                                  + "</extra>"))
-        so = [e for e in res.events if e.type == "stop_out"]
+        so = [e for e in res.events if e.type == "stop_out"] if row.stats["stop_outs"] else []
         if so:
             st = np.asarray([e.time for e in so], dtype=np.int64)
             eq = np.interp(st.astype(float), res.series.time.astype(float), res.series.equity) * row.unit_value
@@ -213,8 +213,9 @@ def margin_figure(c: Comparison) -> Any:
         t, y = _thin(res.series.time, np.where(np.isfinite(lvl), lvl, np.nan))
         fig.add_trace(go.Scatter(x=_dt(t), y=_arr(y, 1), mode="lines", name=f"{_name(group)} margin level %",
                                  line={"width": 1.2, "color": colors[row.shared_with or row.label]}, visible=k == 0, connectgaps=False))
-        so = [e for e in res.events if e.type == "stop_out"]
-        mc = [e for e in res.events if e.type == "margin_call"]
+        events = res.events if row.stats["stop_outs"] or row.stats["margin_calls"] else []
+        so = [e for e in events if e.type == "stop_out"]
+        mc = [e for e in events if e.type == "margin_call"]
         for evs, label, sym, color in ((mc, "margin call", "triangle-down", "#b26a00"),
                                        (so, "stop-out", "x", "#c62828")):
             if evs:
@@ -479,7 +480,7 @@ def render_png(c: Comparison, path: str | os.PathLike[str], top: int = 10) -> No
         ax.plot(x, y, color=colors[row.shared_with or row.label], lw=lw, alpha=0.95,
                 label=_curve_name(group, 70) + (" - stopped out" if row.stats["stop_outs"] else
                                                 " - wiped out" if row.stats["ruined"] else ""))
-        for e in (e for e in res.events if e.type == "stop_out"):
+        for e in (e for e in (res.events if row.stats["stop_outs"] else []) if e.type == "stop_out"):
             yy = float(np.interp(float(e.time), res.series.time.astype(float), res.series.equity)) * row.unit_value
             ax.plot(_dt(np.asarray([e.time])), [yy], "x",
                     color=colors[row.shared_with or row.label], ms=10, mew=2.5)
