@@ -277,10 +277,9 @@ def leverage_figure(c: Comparison) -> Any:
         key = json.dumps([[f, None if math.isinf(v) else v] for f, v in r.leverage_steps])
         seen.setdefault(key, []).append(r.label)
         rows_by_key.setdefault(key, r)
-    colors = _colors(c)
     dep = float(c.inputs["deposit"])
     top = max([dep * 100] + [f * 3 for r in c.ranked for f, _ in r.leverage_steps])
-    for key, labels in seen.items():
+    for k, (key, labels) in enumerate(seen.items()):
         r = rows_by_key[key]
         xs, ys = [], []
         for f, v in r.leverage_steps:
@@ -290,7 +289,8 @@ def leverage_figure(c: Comparison) -> Any:
         ys.append(ys[-1])
         name = labels[0] + (f" (+{len(labels) - 1})" if len(labels) > 1 else "")
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line_shape="hv", name=name,
-                                 line={"width": 2, "color": colors.get(r.shared_with or r.label, "#555")},
+                                 line={"width": 2, "color": _PALETTE[k % len(_PALETTE)],
+                                       "dash": ("solid", "dash", "dot")[(k // 10) % 3]},
                                  hovertext=[", ".join(labels)] * len(xs), hoverinfo="text+x+y"))
     fig.add_vline(x=dep, line={"dash": "dot", "color": "#888"}, annotation_text="your deposit")
     tick = [30, 100, 200, 500, 1000, 2000, 3000, _UNLIMITED_Y]
@@ -352,7 +352,8 @@ def others_html(c: Comparison) -> str:
                      f"<td class='l'>{_esc(r.reason)}</td><td class='l'>{_esc(r.instead)}</td></tr>")
     for r in c.failed:
         items.append(f"<tr><td class='l'>{_esc(r.broker_name)} {_esc(r.account_type)}</td>"
-                     f"<td class='l'>not run: {_esc(r.error)}</td><td class='l'>{_esc(r.reason)}</td></tr>")
+                     f"<td class='l'>eligible, but the engine could not run it: {_esc(r.error)}</td>"
+                     f"<td class='l'></td></tr>")
     capped = [r for r in c.ranked if r.leverage_capped]
     for r in capped:
         items.append(f"<tr><td class='l'>{_esc(r.broker_name)} {_esc(r.account_type)}</td>"
