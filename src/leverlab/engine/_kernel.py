@@ -1028,7 +1028,8 @@ def run_segment(q_time, q_sym, q_bid, q_ask, q_flags, start: int, end: int, para
                       ord_f[j, OF_TP], ord_i[j, OI_ID])
         # ---- pessimistic bars: a position whose SL and TP both lie inside this bar loses first
         if pess and (fl & F_OPEN) != 0 and acc_i[I_N_OPEN] > 0:
-            blo, bhi, alo, ahi = _next_vertices(q_sym, q_bid, q_ask, i, n_all, s)
+            looked = False
+            blo = bhi = alo = ahi = 0.0
             for k in range(acc_i[I_POS_HIGH]):
                 if pos_i[k, PI_ACTIVE] == 0 or pos_i[k, PI_SYM] != s:
                     continue
@@ -1036,6 +1037,9 @@ def run_segment(q_time, q_sym, q_bid, q_ask, q_flags, start: int, end: int, para
                 tp = pos_f[k, PF_TP]
                 if math.isnan(sl) or math.isnan(tp):
                     continue
+                if not looked:  # the bar's range, read only when a position has both levels
+                    blo, bhi, alo, ahi = _next_vertices(q_sym, q_bid, q_ask, i, n_all, s)
+                    looked = True
                 if pos_i[k, PI_SIDE] > 0:
                     both = blo <= sl and bhi >= tp
                 else:

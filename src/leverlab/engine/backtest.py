@@ -401,6 +401,13 @@ class Backtest:
     timeframe on ticks. ``pessimistic``: SL wins when SL and TP are both inside one bar.
     ``slippage``: max adverse slippage in points (uniform, seeded) on market and stop fills.
     ``record_every``: on ticks, record a series point every N quotes (0: at decision bars only).
+    ``hedging=False`` makes a netting account (one position per symbol, opposite orders net).
+
+    Conventions: margin and profit are converted to the account currency at the mid price of the
+    linking pair(s) found in ``data``; margin is re-priced on every quote (ask for buys, bid for
+    sells); swaps are booked as deals at each rollover; an order rejected for margin is an event.
+    A stream of Ticks chunks (an iterator) runs in bounded memory with a strategy's
+    ``stream_targets``.
     """
 
     def __init__(self, data: Any, strategy: Any = None, *, broker: str | None = None,
