@@ -210,3 +210,10 @@ def test_compiled_targets_mode_gives_the_python_loops_numbers(q4):
     assert can_vectorize(SmaCross, {"fast": 5}, Sizing("lots", 1))
     assert not can_vectorize(SmaCross, {"sl_pips": 30}, Sizing("lots", 1))  # targets() would ignore the stop
     assert not can_vectorize(SmaCross, {}, Sizing("risk", 1))  # needs the equity at each decision
+
+
+def test_fixed_lots_mean_the_same_exposure_on_a_cent_account(blowup):
+    rows = {r.label: r for r in blowup.rows}
+    cent, std = rows["exness/standard_cent"], rows["exness/standard"]
+    assert std.result.trades[0].lots == 1.0 and cent.result.trades[0].lots == 100.0  # 100,000 EUR both
+    assert any("1 lots = 100,000 units of EUR" in n for n in blowup.notes)

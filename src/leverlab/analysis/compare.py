@@ -613,8 +613,22 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
         raise CompareError(f"no broker account can be opened by a {client} client from {country.upper()} with "
                            f"{deposit:,.2f} {currency}: {reasons}")
 
-    vec = can_vectorize(cls, p, sz) if vectorized is None else bool(vectorized)
-    ctx = _Context(bars, cls, {**p, **sz.params()}, vec)
+    run_sz = sz
+    if sz.kind == "lots":
+        # the same exposure on every account: a cent account's lot is 1/100 of a standard one, so
+        # "0.1 lots" means 10,000 units of base currency everywhere
+        from ..instruments import instrument
+
+        try:
+            cs = instrument(sym).contract_size
+        except KeyError:
+            cs = None
+        if cs:
+            run_sz = Sizing("units", sz.value * cs)
+            notes.append(f"{sz.value:g} lots = {sz.value * cs:,.0f} units of {sym[:3]} on every account "
+                         f"(cent accounts trade the same exposure in their smaller lots)")
+    vec = can_vectorize(cls, p, run_sz) if vectorized is None else bool(vectorized)
+    ctx = _Context(bars, cls, {**p, **run_sz.params()}, vec)
     notes.append(f"{cls.__name__} ran in its compiled targets mode (same decisions as next())" if vec else
                  f"{cls.__name__} ran bar by bar in Python (next() at each bar close)")
     t_setup = time.perf_counter()
