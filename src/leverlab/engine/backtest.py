@@ -644,7 +644,15 @@ class Backtest:
             raise StrategyError(f"{name}.init() failed: {type(exc).__name__}: {exc}") from exc
         dec = stream.decisions
         bar_time = np.asarray(stream.bars.time, dtype=np.int64)
-        for d in range(dec.shape[0]):
+        acting = strat.decision_bars()
+        if acting is None:
+            steps: Iterable[int] = range(dec.shape[0])
+        else:
+            acting = np.asarray(acting, dtype=np.bool_)
+            if acting.shape != (dec.shape[0],):
+                raise StrategyError(f"{name}.decision_bars() gave {acting.shape[0]} flags for {dec.shape[0]} bars")
+            steps = np.flatnonzero(acting).tolist()
+        for d in steps:
             end = int(dec[d]) + 1
             sim.advance(end)
             if sim.acc_i[L.I_ERROR]:

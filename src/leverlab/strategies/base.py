@@ -165,6 +165,16 @@ class Strategy:
                              f"expected one value per bar ({len(self.data.bars)})")
         return _View(arr, self, name or getattr(func, "__name__", "indicator"))
 
+    def decision_bars(self) -> np.ndarray | None:
+        """Bars on which ``next()`` may act (a bool per bar), or None for every bar.
+
+        Called once after ``init()``. A strategy whose decisions depend only on its indicators
+        (e.g. a cross) can name those bars; the engine then simulates the quiet stretches between
+        them in one compiled run instead of returning to Python at every bar. Same results, fewer
+        round trips. A bar's flag must depend on data up to that bar only.
+        """
+        return None
+
     @property
     def time(self) -> int:
         """UTC ns open time of the current decision bar."""

@@ -38,6 +38,14 @@ class SmaCross(Strategy):
         tp = px + side * self.tp_pips * self._pip if self.tp_pips else None
         return sl, tp
 
+    def decision_bars(self) -> np.ndarray:
+        """The crosses: ``next`` does nothing on any other bar."""
+        f, w = self.ma_fast.values, self.ma_slow.values
+        out = np.zeros(f.shape[0], dtype=np.bool_)
+        with np.errstate(invalid="ignore"):
+            out[1:] = ((f[:-1] < w[:-1]) & (f[1:] > w[1:])) | ((w[:-1] < f[:-1]) & (w[1:] > f[1:]))
+        return out
+
     def next(self) -> None:
         if crossover(self.ma_fast, self.ma_slow):
             if self.position:
