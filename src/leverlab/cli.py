@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from .analysis import commands as calc
-from .analysis.compare_commands import compare_cmd
+from .analysis.compare_commands import compare_cmd, sweep_cmd
 from .brokers import commands as broker_cmds
 from .data.commands import app as data_app
 from .engine.commands import backtest_cmd
@@ -31,6 +31,7 @@ app.command("swap")(calc.swap_cmd)
 app.command("ruin")(calc.ruin_cmd)
 app.command("backtest")(backtest_cmd)
 app.command("compare")(compare_cmd)
+app.command("sweep")(sweep_cmd)
 app.add_typer(data_app, name="data")
 
 

@@ -12,12 +12,20 @@ Add a strategy: one module here with one ``Strategy`` subclass, and one line in 
 from __future__ import annotations
 
 from .base import OrderError, Strategy, crossover, ema, sma
+from .bollinger_rsi import BollingerRsi
+from .donchian import DonchianBreakout
 from .ema_cross import EmaCross
+from .grid import Grid
+from .martingale import Martingale
 from .sma_cross import SmaCross
 
 _REGISTRY: dict[str, type[Strategy]] = {
     "sma_cross": SmaCross,
     "ema_cross": EmaCross,
+    "donchian": DonchianBreakout,
+    "bollinger_rsi": BollingerRsi,
+    "grid": Grid,
+    "martingale": Martingale,
 }
 
 
@@ -40,4 +48,5 @@ def register(name: str, cls: type[Strategy]) -> None:
     _REGISTRY[name.lower().replace("-", "_")] = cls
 
 
-__all__ = ["Strategy", "OrderError", "crossover", "sma", "ema", "SmaCross", "EmaCross", "get", "names", "register"]
+__all__ = ["Strategy", "OrderError", "crossover", "sma", "ema", "SmaCross", "EmaCross", "DonchianBreakout",
+           "BollingerRsi", "Grid", "Martingale", "get", "names", "register"]
