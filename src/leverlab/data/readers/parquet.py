@@ -26,7 +26,7 @@ def read_parquet(path: str | Path, *, symbol: str | None = None, columns: dict[s
     """Read a Parquet file into Ticks (bid/ask columns) or Bars (OHLC columns)."""
     p = Path(path)
     try:
-        t = pq.read_table(p)
+        t = pq.ParquetFile(p).read()
     except FileNotFoundError:
         raise DataError("file not found", path=p) from None
     except (pa.ArrowInvalid, OSError) as e:
