@@ -741,18 +741,29 @@ def _next_vertices(q_sym, q_bid, q_ask, i: int, end_all: int, s: int):
 
 @njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def _quiet_run(q_time, q_sym, q_bid, q_ask, q_flags, i: int, end: int, t_stop: int, params, sym_f, band_floor,
-               band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch) -> int:
-    """The common case, lean: quotes with nothing to fill (no orders, no SL/TP), no booking due
-    before ``t_stop`` and no bar open/close. Each quote re-values the account and checks the
-    margin-call and stop-out levels; at the first quote where anything happens (or a bar
-    boundary) it stops *before* that quote, prices restored, and the full path takes over."""
+               band_lev, px, acc_f, acc_i, pos_i, pos_f, ord_i, ord_f, ser_t, ser_f, hmr, scratch, dec_idx,
+               dec_tgt) -> int:
+    """The common case, lean: quotes with nothing to fill (no orders, no SL/TP) and no booking due
+    before ``t_stop``. Each quote re-values the account and checks the margin-call and stop-out
+    levels; a bar close records its series point and applies the vectorized target. At the first
+    quote where anything happens it stops *before* that quote, prices restored, and the full path
+    takes over (after a close whose target queued orders, it stops just after it).
+
+    Every quote gets exactly the arithmetic the full path would give it, so results are identical
+    whichever path ran it (tests/engine/test_lean_path.py)."""
     minor = params[P_MINOR]
     mc = params[P_MC]
     so = params[P_SO]
+    vec_sym = int(params[P_VEC_SYM])
+    n_ser = ser_t.shape[0]
+    need = 8 * pos_i.shape[0] + 32
     while i < end:
         fl = q_flags[i]
         t = q_time[i]
-        if (fl & (F_CLOSE | F_OPEN)) != 0 or t >= t_stop:
+        if t >= t_stop:
+            return i
+        is_close = (fl & F_CLOSE) != 0
+        if is_close and n_ser - acc_i[I_N_SERIES] < need:
             return i
         s = q_sym[i]
         if px[s, X_HAVE] == 0.0:
@@ -794,10 +805,25 @@ def _quiet_run(q_time, q_sym, q_bid, q_ask, q_flags, i: int, end: int, t_stop: i
                 acc_f[A_MIN_LEVEL] = lvl
         else:
             acc_i[I_NOW] = t
+            acc_f[A_FLOATING] = 0.0
             acc_f[A_EQUITY] = acc_i[I_BALANCE] / minor + acc_f[A_CREDIT]
+            acc_f[A_MARGIN] = 0.0
             acc_f[A_FREE] = acc_f[A_EQUITY]
+            acc_f[A_LEVEL] = math.inf
+            acc_i[I_MC_STATE] = 0
         acc_i[I_QUOTES] += 1
         i += 1
+        if is_close:
+            record(params, acc_f, acc_i, ser_t, ser_f)
+            if vec_sym >= 0:
+                dp = acc_i[I_DEC_PTR]
+                if dp < dec_idx.shape[0] and dec_idx[dp] == i - 1:
+                    tg = dec_tgt[dp]
+                    if not math.isnan(tg):
+                        _apply_target(params, sym_f, acc_i, pos_i, pos_f, ord_i, ord_f, vec_sym, tg)
+                    acc_i[I_DEC_PTR] = dp + 1
+                    if acc_i[I_ORD_HIGH] > 0:
+                        return i
     return i
 
 
@@ -847,7 +873,8 @@ def run_segment(q_time, q_sym, q_bid, q_ask, q_flags, start: int, end: int, para
             t_stop = _quiet_until(params, acc_i, pos_i, pos_f, ord_i, roll_t, hmr, cash_t)
             if t_stop > q_time[i]:
                 i = _quiet_run(q_time, q_sym, q_bid, q_ask, q_flags, i, end, t_stop, params, sym_f, band_floor,
-                               band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch)
+                               band_lev, px, acc_f, acc_i, pos_i, pos_f, ord_i, ord_f, ser_t, ser_f, hmr, scratch,
+                               dec_idx, dec_tgt)
                 if i >= end:
                     break
         if (deal_i.shape[0] - acc_i[I_N_DEALS] < need or tr_i.shape[0] - acc_i[I_N_TRADES] < need
