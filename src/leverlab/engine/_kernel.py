@@ -25,15 +25,15 @@ from ._layout import (
     A_FREE, A_LEVEL, A_MARGIN, A_MIN_LEVEL, A_NBP, D_CASHBACK, D_CLOSE, D_COMMISSION, D_NBP, D_OPEN, D_SWAP,
     DF_LOTS, DF_PRICE, DI_AMOUNT, DI_BALANCE, DI_KIND, DI_POS_ID, DI_SIDE, DI_SYM, DI_TIME, E_MARGIN_CALL,
     E_NBP, E_PENDING_DELETED, E_REJECT, E_STOP_OUT, EF_AMOUNT, EF_EQUITY, EF_LEVEL, EF_PRICE, EI_REASON,
-    EI_REF, EI_SYM, EI_TIME, EI_TYPE, ERR_NO_RATE, F_CLOSE, F_CONT, F_OPEN, I_BALANCE, I_CASH_PTR, I_DEC_PTR,
+    EI_REF, EI_SYM, EI_TIME, EI_TYPE, ERR_NO_RATE, F_CLOSE, F_CONT, F_OPEN, H_END, H_NEW_UNTIL, H_START, I_BALANCE, I_CASH_PTR, I_DEC_PTR,
     I_ERROR, I_ERROR_ARG, I_HMR_PTR, I_MC_STATE, I_N_DEALS, I_N_EVENTS, I_N_OPEN, I_N_SERIES, I_N_TRADES,
     I_NEXT_ORDER_ID, I_NEXT_POS_ID, I_NOW, I_ORD_HIGH, I_POS_HIGH, I_QUOTES, I_ROLL_PTR, I_STRIDE_CTR, OF_LOTS,
     OF_PRICE, OF_SL, OF_TP, OI_ACTIVE, OI_ID, OI_POS_ID, OI_SIDE, OI_SYM, OI_TAG, OI_TIME, OI_TYPE, OT_CLOSE,
     OT_LIMIT, OT_MARKET, OT_STOP, P_ACC_SCALE, P_CASHBACK, P_CASHBACK_PER_TRADE, P_COMMISSION, P_DEL_PENDING,
     P_HEDGING, P_HMR_ALL, P_MC, P_MINOR, P_NBP, P_PESSIMISTIC, P_SLIPPAGE, P_SO, P_SO_CREDIT, P_STRIDE,
-    P_SWAP_FREE, P_VEC_SYM, PF_LEV_OPEN, PF_LOTS, PF_MAE, PF_MARGIN, PF_MFE, PF_OPEN, PF_PROFIT, PF_SL, PF_TP,
+    P_SWAP_FREE, P_VEC_SYM, PF_HMR_CAP, PF_LEV_OPEN, PF_LOTS, PF_MAE, PF_MARGIN, PF_MFE, PF_OPEN, PF_PROFIT, PF_SL, PF_TP,
     PI_ACTIVE, PI_COMM_MINOR, PI_HMR_UNTIL, PI_ID, PI_OPEN_TIME, PI_SIDE, PI_SWAP_MINOR, PI_SYM, R_SIGNAL,
-    R_SL, R_STOP_OUT, R_TP, REJ_NO_MONEY, S_BANDS_REPRICE, S_C1_SYM, S_CS, S_FIXED_RATE, S_HEDGE, S_HMR_CAP,
+    R_SL, R_STOP_OUT, R_TP, REJ_NO_MONEY, S_BANDS_REPRICE, S_C1_SYM, S_CS, S_FIXED_RATE, S_HEDGE,
     S_M1_SYM, S_MODE, S_MRATE, S_N_BANDS, S_P1_SYM, S_POINT, S_STATIC_CAP, S_SWAP_LONG, S_SWAP_MODE,
     S_SWAP_SHORT, SR_BALANCE, SR_EQUITY, SR_FREE, SR_LEVEL, SR_MARGIN, TF_CLOSE, TF_LOTS, TF_MAE, TF_MFE,
     TF_OPEN, TI_CLOSE_TIME, TI_COMM, TI_OPEN_TIME, TI_POS_ID, TI_PROFIT, TI_REASON, TI_SIDE, TI_SWAP, TI_SYM,
@@ -86,11 +86,11 @@ def _set_error(acc_i, code: int, arg: int) -> None:
 
 @njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def _in_window(hmr, acc_i, now: int) -> int:
-    """End of the HMR window containing ``now`` (0 when outside every window)."""
+    """Row of the HMR interval containing ``now`` (-1 when outside every window)."""
     p = acc_i[I_HMR_PTR]
-    if p < hmr.shape[0] and hmr[p, 0] <= now < hmr[p, 1]:
-        return hmr[p, 1]
-    return 0
+    if p < hmr.shape[0] and hmr[p, H_START] <= now < hmr[p, H_END]:
+        return p
+    return -1
 
 
 @njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
@@ -103,13 +103,13 @@ def _band_leverage(band_floor, band_lev, s: int, nb: int, equity: float) -> floa
 
 
 @njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
-def recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch, track: bool) -> None:
+def recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch, track: bool) -> None:
     """Re-value every open position: floating profit, margin (account units), equity, level."""
-    _recalc_impl(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch, track)
+    _recalc_impl(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch, track)
 
 
 @njit(cache=True, nogil=True, _nrt=False, error_model="numpy", inline="always")
-def _recalc_impl(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch,
+def _recalc_impl(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch,
                  track: bool) -> None:
     """``recalc``'s body, inlined into the per-quote loop (a call with a dozen arrays costs more
     than the work itself)."""
@@ -154,9 +154,9 @@ def _recalc_impl(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, p
             blev = band_lev[s, j]
         scratch[s, 4] = blev
     in_win = False
+    hp = acc_i[I_HMR_PTR]
     if params[P_HMR_ALL] > 0.0:
-        hp = acc_i[I_HMR_PTR]
-        in_win = hp < hmr.shape[0] and hmr[hp, 0] <= now < hmr[hp, 1]
+        in_win = hp < hmr.shape[0] and hmr[hp, H_START] <= now < hmr[hp, H_END]
     for k in range(high):
         if pos_i[k, PI_ACTIVE] == 0:
             continue
@@ -175,8 +175,12 @@ def _recalc_impl(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, p
                 blev = scratch[s, 4] if sym_f[s, S_BANDS_REPRICE] > 0.0 else pos_f[k, PF_LEV_OPEN]
                 if blev < lev:
                     lev = blev
-            if in_win or now < pos_i[k, PI_HMR_UNTIL]:
-                cap = sym_f[s, S_HMR_CAP]
+            if in_win:  # windows on every open position
+                cap = hmr_cap[hp, s]
+                if cap < lev:
+                    lev = cap
+            if now < pos_i[k, PI_HMR_UNTIL]:  # the windows it was opened in
+                cap = pos_f[k, PF_HMR_CAP]
                 if cap < lev:
                     lev = cap
             m = margin_in_margin_ccy(mode, lots, sym_f[s, S_CS], price, lev, sym_f[s, S_MRATE])
@@ -363,7 +367,7 @@ def _slip(params, sym_f, s: int) -> float:
 
 @njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def _open_position(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, deal_i, deal_f,
-                   ev_i, ev_f, hmr, scratch, s: int, side: int, lots: float, price: float, sl: float,
+                   ev_i, ev_f, hmr, hmr_cap, scratch, s: int, side: int, lots: float, price: float, sl: float,
                    tp: float, ref: int) -> int:
     """Open a position (hedging) after the free-margin check; returns its slot or -1 when rejected."""
     t = acc_i[I_NOW]
@@ -383,7 +387,13 @@ def _open_position(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i,
     pos_i[k, PI_SYM] = s
     pos_i[k, PI_SIDE] = side
     pos_i[k, PI_OPEN_TIME] = t
-    pos_i[k, PI_HMR_UNTIL] = _in_window(hmr, acc_i, t)
+    hp = _in_window(hmr, acc_i, t)
+    if hp >= 0 and hmr[hp, H_NEW_UNTIL] > 0:  # opened inside new-position windows: their tightest cap
+        pos_i[k, PI_HMR_UNTIL] = hmr[hp, H_NEW_UNTIL]
+        pos_f[k, PF_HMR_CAP] = hmr_cap[hp, sym_f.shape[0] + s]
+    else:
+        pos_i[k, PI_HMR_UNTIL] = 0
+        pos_f[k, PF_HMR_CAP] = math.inf
     pos_i[k, PI_COMM_MINOR] = 0
     pos_i[k, PI_SWAP_MINOR] = 0
     pos_f[k, PF_LOTS] = lots
@@ -394,13 +404,13 @@ def _open_position(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i,
     pos_f[k, PF_MAE] = 0.0
     pos_f[k, PF_MFE] = 0.0
     acc_i[I_N_OPEN] += 1
-    recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch, False)
+    recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch, False)
     cm = _commission(params, sym_f, px, acc_i, s, lots)
     if acc_f[A_FREE] + cm / params[P_MINOR] < 0.0:
         need = pos_f[k, PF_MARGIN]
         pos_i[k, PI_ACTIVE] = 0
         acc_i[I_N_OPEN] -= 1
-        recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch, False)
+        recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch, False)
         _event(acc_i, acc_f, ev_i, ev_f, E_REJECT, t, s, ref, REJ_NO_MONEY, price, acc_f[A_LEVEL], need)
         return -1
     acc_i[I_NEXT_POS_ID] += 1
@@ -418,7 +428,7 @@ def _open_position(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i,
 
 @njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def _fill(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, deal_i, deal_f, tr_i, tr_f,
-          ev_i, ev_f, hmr, scratch, s: int, side: int, lots: float, price: float, sl: float, tp: float,
+          ev_i, ev_f, hmr, hmr_cap, scratch, s: int, side: int, lots: float, price: float, sl: float, tp: float,
           ref: int) -> None:
     """Execute an entry: hedging opens a new position; netting nets against the symbol's position."""
     if params[P_HEDGING] == 0.0:
@@ -430,7 +440,7 @@ def _fill(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, d
                                    k, min(lots, have), price, R_SIGNAL)
                     lots -= min(lots, have)
                     if lots < LOT_EPS:
-                        recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch,
+                        recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch,
                                False)
                         return
                     break
@@ -439,12 +449,12 @@ def _fill(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, d
                 old_open = pos_f[k, PF_OPEN]
                 pos_f[k, PF_LOTS] = old_lots + lots
                 pos_f[k, PF_OPEN] = (old_open * old_lots + price * lots) / (old_lots + lots)
-                recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch, False)
+                recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch, False)
                 cm = _commission(params, sym_f, px, acc_i, s, lots)
                 if acc_f[A_FREE] + cm / params[P_MINOR] < 0.0:
                     pos_f[k, PF_LOTS] = old_lots
                     pos_f[k, PF_OPEN] = old_open
-                    recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch,
+                    recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch,
                            False)
                     _event(acc_i, acc_f, ev_i, ev_f, E_REJECT, acc_i[I_NOW], s, ref, REJ_NO_MONEY, price,
                            acc_f[A_LEVEL], 0.0)
@@ -459,11 +469,11 @@ def _fill(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, d
                     pos_f[k, PF_SL] = sl
                 if not math.isnan(tp):
                     pos_f[k, PF_TP] = tp
-                recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch, False)
+                recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch, False)
                 return
     _open_position(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, deal_i, deal_f,
-                   ev_i, ev_f, hmr, scratch, s, side, lots, price, sl, tp, ref)
-    recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch, False)
+                   ev_i, ev_f, hmr, hmr_cap, scratch, s, side, lots, price, sl, tp, ref)
+    recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch, False)
 
 
 @njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
@@ -490,7 +500,7 @@ def _set_px(px, s: int, b0: float, a0: float, b1: float, a1: float, t: float) ->
 
 
 @njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
-def _bisect(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch, s: int, b0: float,
+def _bisect(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch, s: int, b0: float,
             a0: float, b1: float, a1: float, t0: float, t1: float, stop_out: bool, level: float) -> None:
     """Move symbol ``s`` to the first point of the segment where the margin level reaches ``level``
     (the stop-out rule's level when ``stop_out``, else the plain level below the MC level)."""
@@ -501,7 +511,7 @@ def _bisect(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f,
         if mid <= lo or mid >= hi:
             break
         _set_px(px, s, b0, a0, b1, a1, mid)
-        recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch, False)
+        recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch, False)
         if stop_out:
             hit = _so_level(params, acc_f) <= level
         else:
@@ -511,36 +521,36 @@ def _bisect(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f,
         else:
             lo = mid
     _set_px(px, s, b0, a0, b1, a1, hi)
-    recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch, False)
+    recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch, False)
 
 
 @njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def _margin_checks(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, ord_i, ord_f, deal_i,
-                   deal_f, tr_i, tr_f, ev_i, ev_f, ser_t, ser_f, hmr, scratch, s: int, b0: float, a0: float,
+                   deal_f, tr_i, tr_f, ev_i, ev_f, ser_t, ser_f, hmr, hmr_cap, scratch, s: int, b0: float, a0: float,
                    b1: float, a1: float, t0: float, t1: float, cont: bool) -> None:
     """Margin call and stop-out along the segment t0 -> t1 of symbol ``s``'s path (prices already at t1
     are set here). On a continuous segment the stop-out fires at the exact crossing price."""
     _set_px(px, s, b0, a0, b1, a1, t1)
-    recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch, False)
+    recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch, False)
     mc = params[P_MC]
     so = params[P_SO]
     if not math.isnan(mc):
         if acc_f[A_LEVEL] < mc and acc_i[I_MC_STATE] == 0:
             if cont and t1 > t0:
-                _bisect(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch, s, b0, a0,
+                _bisect(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch, s, b0, a0,
                         b1, a1, t0, t1, False, mc)
             acc_i[I_MC_STATE] = 1
             _event(acc_i, acc_f, ev_i, ev_f, E_MARGIN_CALL, acc_i[I_NOW], s, 0, 0, px[s, X_BID], acc_f[A_LEVEL],
                    acc_f[A_MARGIN])
             record(params, acc_f, acc_i, ser_t, ser_f)
             _set_px(px, s, b0, a0, b1, a1, t1)
-            recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch, False)
+            recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch, False)
         elif acc_f[A_LEVEL] >= mc and acc_i[I_MC_STATE] == 1:
             acc_i[I_MC_STATE] = 0
     if not _so_level(params, acc_f) <= so:
         return
     if cont and t1 > t0:
-        _bisect(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch, s, b0, a0, b1, a1,
+        _bisect(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch, s, b0, a0, b1, a1,
                 t0, t1, True, so)
     any_closed = False
     while acc_i[I_N_OPEN] > 0:
@@ -560,7 +570,7 @@ def _margin_checks(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i,
         pm = close_position(params, sym_f, px, acc_f, acc_i, pos_i, pos_f, deal_i, deal_f, tr_i, tr_f, worst,
                             pos_f[worst, PF_LOTS], price, R_STOP_OUT)
         _event(acc_i, acc_f, ev_i, ev_f, E_STOP_OUT, acc_i[I_NOW], ws, pid, 0, price, lvl, pm / params[P_MINOR])
-        recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch, False)
+        recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch, False)
         any_closed = True
     if any_closed:
         if params[P_DEL_PENDING] > 0.0:
@@ -573,7 +583,7 @@ def _margin_checks(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i,
         record(params, acc_f, acc_i, ser_t, ser_f)
     # continue to the end of the segment from the stop-out point
     _set_px(px, s, b0, a0, b1, a1, t1)
-    recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch, False)
+    recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch, False)
 
 
 @njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
@@ -741,7 +751,7 @@ def _next_vertices(q_sym, q_bid, q_ask, i: int, end_all: int, s: int):
 
 @njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def _quiet_run(q_time, q_sym, q_bid, q_ask, q_flags, i: int, end: int, t_stop: int, params, sym_f, band_floor,
-               band_lev, px, acc_f, acc_i, pos_i, pos_f, ord_i, ord_f, ser_t, ser_f, hmr, scratch, dec_idx,
+               band_lev, px, acc_f, acc_i, pos_i, pos_f, ord_i, ord_f, ser_t, ser_f, hmr, hmr_cap, scratch, dec_idx,
                dec_tgt) -> int:
     """The common case, lean: quotes with nothing to fill (no orders, no SL/TP) and no booking due
     before ``t_stop``. Each quote re-values the account and checks the margin-call and stop-out
@@ -778,7 +788,7 @@ def _quiet_run(q_time, q_sym, q_bid, q_ask, q_flags, i: int, end: int, t_stop: i
         px[s, X_ASK] = q_ask[i]
         if acc_i[I_N_OPEN] > 0:
             acc_i[I_NOW] = t
-            _recalc_impl(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch, False)
+            _recalc_impl(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch, False)
             lvl = acc_f[A_LEVEL]
             event = _so_level(params, acc_f) <= so or acc_i[I_ERROR] != 0
             if not math.isnan(mc):
@@ -847,7 +857,7 @@ def _quiet_until(params, acc_i, pos_i, pos_f, ord_i, roll_t, hmr, cash_t) -> int
         stop = cash_t[cp]
     hp = acc_i[I_HMR_PTR]
     if hp < hmr.shape[0]:
-        edge = hmr[hp, 0] if acc_i[I_NOW] < hmr[hp, 0] else hmr[hp, 1]
+        edge = hmr[hp, H_START] if acc_i[I_NOW] < hmr[hp, H_START] else hmr[hp, H_END]
         if edge < stop:
             stop = edge
     return stop
@@ -856,7 +866,7 @@ def _quiet_until(params, acc_i, pos_i, pos_f, ord_i, roll_t, hmr, cash_t) -> int
 @njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def run_segment(q_time, q_sym, q_bid, q_ask, q_flags, start: int, end: int, params, sym_f, band_floor, band_lev,
                 px, acc_f, acc_i, pos_i, pos_f, ord_i, ord_f, deal_i, deal_f, tr_i, tr_f, ev_i, ev_f, ser_t, ser_f,
-                roll_t, roll_f, hmr, cash_t, dec_idx, dec_tgt, scratch, cand_t, cand_k) -> int:
+                roll_t, roll_f, hmr, hmr_cap, cash_t, dec_idx, dec_tgt, scratch, cand_t, cand_k) -> int:
     """Simulate quotes ``start..end-1``; return the index reached (``end`` unless a buffer is nearly
     full or an error was set, in which case Python grows the tables / raises and resumes there)."""
     n_all = q_time.shape[0]
@@ -873,7 +883,7 @@ def run_segment(q_time, q_sym, q_bid, q_ask, q_flags, start: int, end: int, para
             t_stop = _quiet_until(params, acc_i, pos_i, pos_f, ord_i, roll_t, hmr, cash_t)
             if t_stop > q_time[i]:
                 i = _quiet_run(q_time, q_sym, q_bid, q_ask, q_flags, i, end, t_stop, params, sym_f, band_floor,
-                               band_lev, px, acc_f, acc_i, pos_i, pos_f, ord_i, ord_f, ser_t, ser_f, hmr, scratch,
+                               band_lev, px, acc_f, acc_i, pos_i, pos_f, ord_i, ord_f, ser_t, ser_f, hmr, hmr_cap, scratch,
                                dec_idx, dec_tgt)
                 if i >= end:
                     break
@@ -908,7 +918,7 @@ def run_segment(q_time, q_sym, q_bid, q_ask, q_flags, start: int, end: int, para
             cp += 1
             acc_i[I_CASH_PTR] = cp
         hp = acc_i[I_HMR_PTR]
-        while hp < hmr.shape[0] and hmr[hp, 1] <= t:
+        while hp < hmr.shape[0] and hmr[hp, H_END] <= t:
             hp += 1
         acc_i[I_HMR_PTR] = hp
         acc_i[I_NOW] = t
@@ -936,7 +946,7 @@ def run_segment(q_time, q_sym, q_bid, q_ask, q_flags, start: int, end: int, para
                                   ord_i, ord_f)
                 filled = True
             if filled:
-                recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch, False)
+                recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch, False)
                 _nbp(params, acc_f, acc_i, deal_i, deal_f, ev_i, ev_f)
             while True:
                 j = _next_order(acc_i, ord_i, s, False)
@@ -946,7 +956,7 @@ def run_segment(q_time, q_sym, q_bid, q_ask, q_flags, start: int, end: int, para
                 price = a1 + _slip(params, sym_f, s) if side > 0 else b1 - _slip(params, sym_f, s)
                 ord_i[j, OI_ACTIVE] = 0
                 _fill(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, deal_i, deal_f, tr_i,
-                      tr_f, ev_i, ev_f, hmr, scratch, s, side, ord_f[j, OF_LOTS], price, ord_f[j, OF_SL],
+                      tr_f, ev_i, ev_f, hmr, hmr_cap, scratch, s, side, ord_f[j, OF_LOTS], price, ord_f[j, OF_SL],
                       ord_f[j, OF_TP], ord_i[j, OI_ID])
             h = acc_i[I_ORD_HIGH]  # forget emptied slots at the top so idle quotes skip the order scans
             while h > 0 and ord_i[h - 1, OI_ACTIVE] == 0:
@@ -1013,7 +1023,7 @@ def run_segment(q_time, q_sym, q_bid, q_ask, q_flags, start: int, end: int, para
             kk = cand_k[c]
             if acc_i[I_N_OPEN] > 0:
                 _margin_checks(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, ord_i, ord_f,
-                               deal_i, deal_f, tr_i, tr_f, ev_i, ev_f, ser_t, ser_f, hmr, scratch, s, b0, a0, b1, a1,
+                               deal_i, deal_f, tr_i, tr_f, ev_i, ev_f, ser_t, ser_f, hmr, hmr_cap, scratch, s, b0, a0, b1, a1,
                                t_last, tt, cont)
             else:
                 _set_px(px, s, b0, a0, b1, a1, tt)
@@ -1034,7 +1044,7 @@ def run_segment(q_time, q_sym, q_bid, q_ask, q_flags, start: int, end: int, para
                     price = mkt - side * _slip(params, sym_f, s)
                 close_position(params, sym_f, px, acc_f, acc_i, pos_i, pos_f, deal_i, deal_f, tr_i, tr_f, k,
                                pos_f[k, PF_LOTS], price, R_TP if is_tp else R_SL)
-                recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch, False)
+                recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch, False)
                 _nbp(params, acc_f, acc_i, deal_i, deal_f, ev_i, ev_f)
             else:
                 j = kk - 2 * P
@@ -1051,7 +1061,7 @@ def run_segment(q_time, q_sym, q_bid, q_ask, q_flags, start: int, end: int, para
                     price = mkt
                 ord_i[j, OI_ACTIVE] = 0
                 _fill(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, deal_i, deal_f, tr_i,
-                      tr_f, ev_i, ev_f, hmr, scratch, s, side, ord_f[j, OF_LOTS], price, ord_f[j, OF_SL],
+                      tr_f, ev_i, ev_f, hmr, hmr_cap, scratch, s, side, ord_f[j, OF_LOTS], price, ord_f[j, OF_SL],
                       ord_f[j, OF_TP], ord_i[j, OI_ID])
         # ---- pessimistic bars: a position whose SL and TP both lie inside this bar loses first
         if pess and (fl & F_OPEN) != 0 and acc_i[I_N_OPEN] > 0:
@@ -1074,12 +1084,12 @@ def run_segment(q_time, q_sym, q_bid, q_ask, q_flags, start: int, end: int, para
                 if both:
                     close_position(params, sym_f, px, acc_f, acc_i, pos_i, pos_f, deal_i, deal_f, tr_i, tr_f, k,
                                    pos_f[k, PF_LOTS], sl, R_SL)
-                    recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch, False)
+                    recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch, False)
                     _nbp(params, acc_f, acc_i, deal_i, deal_f, ev_i, ev_f)
         # ---- the rest of the segment: margin call / stop-out, then MAE/MFE at the vertex
         if acc_i[I_N_OPEN] > 0:
             _set_px(px, s, b0, a0, b1, a1, 1.0)
-            _recalc_impl(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch, False)
+            _recalc_impl(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch, False)
             lvl = acc_f[A_LEVEL]
             mc = params[P_MC]
             event = _so_level(params, acc_f) <= params[P_SO]
@@ -1090,7 +1100,7 @@ def run_segment(q_time, q_sym, q_bid, q_ask, q_flags, start: int, end: int, para
                     event = event or lvl >= mc
             if event:  # the rare path: locate crossings, close worst-first, NBP
                 _margin_checks(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, ord_i, ord_f,
-                               deal_i, deal_f, tr_i, tr_f, ev_i, ev_f, ser_t, ser_f, hmr, scratch, s, b0, a0, b1,
+                               deal_i, deal_f, tr_i, tr_f, ev_i, ev_f, ser_t, ser_f, hmr, hmr_cap, scratch, s, b0, a0, b1,
                                a1, t_last, 1.0, cont)
                 lvl = acc_f[A_LEVEL]
             for k in range(acc_i[I_POS_HIGH]):
@@ -1134,7 +1144,7 @@ def run_segment(q_time, q_sym, q_bid, q_ask, q_flags, start: int, end: int, para
 
 @njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def close_all(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, deal_i, deal_f, tr_i, tr_f,
-              ev_i, ev_f, ser_t, ser_f, hmr, scratch, reason: int) -> None:
+              ev_i, ev_f, ser_t, ser_f, hmr, hmr_cap, scratch, reason: int) -> None:
     """Close every open position at the current prices (the end of a run), then NBP and a last point."""
     for k in range(acc_i[I_POS_HIGH]):
         if pos_i[k, PI_ACTIVE] == 1:
@@ -1142,7 +1152,7 @@ def close_all(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_
             price = px[s, X_BID] if pos_i[k, PI_SIDE] > 0 else px[s, X_ASK]
             close_position(params, sym_f, px, acc_f, acc_i, pos_i, pos_f, deal_i, deal_f, tr_i, tr_f, k,
                            pos_f[k, PF_LOTS], price, reason)
-    recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, scratch, False)
+    recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch, False)
     _nbp(params, acc_f, acc_i, deal_i, deal_f, ev_i, ev_f)
     record(params, acc_f, acc_i, ser_t, ser_f)
 

@@ -28,7 +28,7 @@ P_ACC_SCALE = 7  # account units per unit of the underlying currency (100 for ce
 P_MINOR = 8  # minor units per account unit (100 for 2-digit currencies)
 P_SLIPPAGE = 9  # max adverse slippage in points on market and stop fills (uniform), 0: none
 P_PESSIMISTIC = 10  # 1: SL before TP when both are inside one bar
-P_HMR_ALL = 11  # 1: HMR caps apply to all open positions while a window lasts
+P_HMR_ALL = 11  # 1: some HMR window applies to all open positions while it lasts
 P_CASHBACK = 12  # cashback per lot (round turn), account units
 P_CASHBACK_PER_TRADE = 13  # 1: paid at each close; 0: accumulated and paid at cashback times
 P_STRIDE = 14  # record a series point every N quotes (0: only at bar closes and events)
@@ -43,7 +43,7 @@ S_MRATE = 2
 S_POINT = 3
 S_STATIC_CAP = 4
 S_FIXED_RATE = 5  # nan: leverage-based
-S_HMR_CAP = 6  # inf: none
+S_HMR_CAP = 6  # inf: none (the tightest window's cap; the kernel reads per-window caps from hmr_cap)
 S_BANDS_REPRICE = 7
 S_HEDGE = 8  # hedge factor h
 S_SWAP_LONG = 9
@@ -136,7 +136,8 @@ PF_PROFIT = 5  # floating, account units
 PF_MARGIN = 6  # account units (before hedge relief)
 PF_MAE = 7  # worst floating profit seen (account units)
 PF_MFE = 8  # best floating profit seen
-N_POS_F = 9
+PF_HMR_CAP = 9  # leverage cap from the HMR windows the position was opened in (while now < PI_HMR_UNTIL)
+N_POS_F = 10
 
 # ---- orders ord_i / ord_f ---------------------------------------------------------------------
 OI_ACTIVE = 0
@@ -231,6 +232,14 @@ EVENT_TYPES = ("reject", "margin_call", "stop_out", "nbp", "pending_deleted")
 REJ_NO_MONEY = 0
 REJ_LOTS = 1
 REJECT_REASONS = ("not enough free margin", "invalid volume")
+
+# ---- HMR schedule hmr (int64, one row per elementary interval: no window starts or ends inside) ------
+# and hmr_cap (float64, the same rows; columns 0..n_sym-1: cap on every open position while inside,
+# n_sym..2n_sym-1: cap given to positions opened inside; inf: none)
+H_START = 0
+H_END = 1
+H_NEW_UNTIL = 2  # end of the new-position windows containing this interval (0: none): the cap's expiry
+N_HMR = 3
 
 # ---- series ser_f -----------------------------------------------------------------------------
 SR_BALANCE = 0

@@ -6,6 +6,7 @@ pointer forward. Rollovers follow the broker's server time zone, so DST shifts t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -103,14 +104,73 @@ def rollover_times(start_ns: int, end_ns: int, rollover_time: str, server_timezo
     return np.ascontiguousarray(utc[keep]), np.ascontiguousarray(mult[keep])
 
 
-def hmr_schedule(terms: AccountTerms, start_ns: int, end_ns: int, calendar: Iterable[int]) -> tuple[np.ndarray, bool]:
-    """Merged (n, 2) int64 [start, end) HMR intervals (``leverlab.brokers.hmr``) and whether any
-    window applies to all open positions (else only to positions opened inside it)."""
+_IV_CACHE: dict[tuple, np.ndarray] = {}
+
+
+def _window_intervals(terms: AccountTerms, i: int, start_ns: int, end_ns: int, calendar: tuple[int, ...]) -> np.ndarray:
+    """One window's merged intervals, remembered for the last few spans: a comparison runs many
+    accounts over the same data, and a long span's weekly windows cost a zone look-up each."""
     from ..brokers.hmr import hmr_intervals
 
-    iv = hmr_intervals(terms, start_ns, end_ns, calendar) if terms.hmr_windows else np.zeros((0, 2), np.int64)
-    all_positions = any(w.applies_to == "all_positions" for w in terms.hmr_windows)
-    return np.ascontiguousarray(iv, dtype=np.int64), all_positions
+    w = terms.hmr_windows[i]
+    key = (w, start_ns, end_ns, calendar if w.trigger == "news" else ())
+    iv = _IV_CACHE.get(key)
+    if iv is None:
+        iv = np.asarray(hmr_intervals(terms, start_ns, end_ns, calendar, window=i), dtype=np.int64).reshape(-1, 2)
+        if len(_IV_CACHE) >= 32:
+            _IV_CACHE.pop(next(iter(_IV_CACHE)))
+        _IV_CACHE[key] = iv
+    return iv
+
+
+def hmr_schedule(terms: AccountTerms, start_ns: int, end_ns: int, calendar: Iterable[int],
+                 order: list[str]) -> tuple[np.ndarray, np.ndarray, bool]:
+    """The HMR windows (``leverlab.brokers.hmr``) as the kernel reads them.
+
+    Returns ``hmr``, int64 (n, 3): elementary [start, end) intervals (no window starts or ends
+    inside one) with, per row, the end of the new-position windows containing it (0: none), and
+    ``hmr_cap``, float64 (n, 2 x symbols): per symbol the leverage cap on every open position while
+    inside (windows that apply to all positions) and the cap given to a position opened inside
+    (windows that apply to new positions) - each window with its own cap
+    (``SymbolMargin.hmr_caps``, else ``hmr_cap``), the tightest where windows overlap; and whether
+    any window applies to all open positions.
+    """
+    windows = terms.hmr_windows
+    n_sym = len(order)
+    all_positions = any(w.applies_to == "all_positions" for w in windows)
+    if not windows:
+        return np.zeros((0, 3), np.int64), np.zeros((0, 2 * n_sym)), all_positions
+    cal = tuple(int(c) for c in calendar)
+    ivs = [_window_intervals(terms, i, start_ns, end_ns, cal) for i in range(len(windows))]
+    edges = np.unique(np.concatenate([iv.ravel() for iv in ivs] + [np.zeros(0, np.int64)]))
+    if edges.shape[0] < 2:
+        return np.zeros((0, 3), np.int64), np.zeros((0, 2 * n_sym)), all_positions
+    lo, hi = edges[:-1], edges[1:]
+    m = lo.shape[0]
+    cap = np.full((m, 2 * n_sym), math.inf)
+    new_until = np.zeros(m, np.int64)
+    active = np.zeros(m, dtype=bool)
+    for i, (w, iv) in enumerate(zip(windows, ivs)):
+        if iv.shape[0] == 0:
+            continue
+        j = np.searchsorted(iv[:, 0], lo, side="right") - 1
+        inside = (j >= 0) & (lo < iv[np.maximum(j, 0), 1])
+        if not inside.any():
+            continue
+        active |= inside
+        col0 = 0 if w.applies_to == "all_positions" else n_sym
+        if col0:
+            new_until = np.where(inside, np.maximum(new_until, iv[np.maximum(j, 0), 1]), new_until)
+        for si, name in enumerate(order):
+            sm = terms.symbols.get(name)
+            if sm is None:
+                continue
+            c = sm.hmr_caps[i] if len(sm.hmr_caps) == len(windows) else sm.hmr_cap
+            if c is None:
+                continue
+            cap[inside, col0 + si] = np.minimum(cap[inside, col0 + si], float(c))
+    hmr = np.ascontiguousarray(np.stack([lo, hi, new_until], axis=1)[active], dtype=np.int64)
+    return hmr, np.ascontiguousarray(cap[active]), all_positions
 
 
 def cashback_times(start_ns: int, end_ns: int, schedule: str) -> np.ndarray:

@@ -117,10 +117,10 @@ class _Sim:
 
     def __init__(self, stream: Stream, sym_f: np.ndarray, band_floor: np.ndarray, band_lev: np.ndarray,
                  params: np.ndarray, roll_t: np.ndarray, roll_f: np.ndarray, hmr: np.ndarray,
-                 cash_t: np.ndarray, positions: int = 32, orders: int = 32, rows: int = 4096) -> None:
+                 hmr_cap: np.ndarray, cash_t: np.ndarray, positions: int = 32, orders: int = 32, rows: int = 4096) -> None:
         self.q = stream
         self.sym_f, self.band_floor, self.band_lev, self.params = sym_f, band_floor, band_lev, params
-        self.roll_t, self.roll_f, self.hmr, self.cash_t = roll_t, roll_f, hmr, cash_t
+        self.roll_t, self.roll_f, self.hmr, self.hmr_cap, self.cash_t = roll_t, roll_f, hmr, hmr_cap, cash_t
         n_sym = sym_f.shape[0]
         self.px = np.zeros((n_sym, L.N_PX))
         self.acc_f = np.zeros(L.N_ACC_F)
@@ -184,7 +184,7 @@ class _Sim:
             i = run_segment(q.time, q.sym, q.bid, q.ask, q.flags, self.i, end, self.params, self.sym_f,
                             self.band_floor, self.band_lev, self.px, self.acc_f, self.acc_i, self.pos_i, self.pos_f,
                             self.ord_i, self.ord_f, self.deal_i, self.deal_f, self.tr_i, self.tr_f, self.ev_i,
-                            self.ev_f, self.ser_t, self.ser_f, self.roll_t, self.roll_f, self.hmr, self.cash_t,
+                            self.ev_f, self.ser_t, self.ser_f, self.roll_t, self.roll_f, self.hmr, self.hmr_cap, self.cash_t,
                             self.dec_idx, self.dec_tgt, self.scratch, self.cand_t, self.cand_k)
             self.i = i
             if self.acc_i[L.I_ERROR]:
@@ -194,13 +194,13 @@ class _Sim:
 
     def recalc(self) -> None:
         recalc(self.params, self.sym_f, self.band_floor, self.band_lev, self.px, self.acc_f, self.acc_i, self.pos_i,
-               self.pos_f, self.hmr, self.scratch, False)
+               self.pos_f, self.hmr, self.hmr_cap, self.scratch, False)
 
     def finish(self, reason: int) -> None:
         self.grow()
         close_all(self.params, self.sym_f, self.band_floor, self.band_lev, self.px, self.acc_f, self.acc_i,
                   self.pos_i, self.pos_f, self.deal_i, self.deal_f, self.tr_i, self.tr_f, self.ev_i, self.ev_f,
-                  self.ser_t, self.ser_f, self.hmr, self.scratch, reason)
+                  self.ser_t, self.ser_f, self.hmr, self.hmr_cap, self.scratch, reason)
 
     def book_external(self, kind: int, t: int, amount_minor: int) -> None:
         """A deal from outside the kernel (the deposit, a bonus)."""
@@ -490,9 +490,9 @@ class Backtest:
         """Rollover instants (t0, t1], HMR intervals and cashback instants for a span of quotes."""
         t = self.terms
         roll_t, roll_f = rollover_times(t0, t1, t.rollover_time, t.server_timezone, t.triple_swap_day)
-        hmr, _ = hmr_schedule(t, t0, t1, self.calendar)
+        hmr, hmr_cap, _ = hmr_schedule(t, t0, t1, self.calendar, self.order)
         cash_t = cashback_times(t0, t1, t.cashback_schedule) if t.cashback_per_lot else np.zeros(0, np.int64)
-        return roll_t, roll_f, hmr, cash_t
+        return roll_t, roll_f, hmr, hmr_cap, cash_t
 
     def _build(self, stream: Stream | None = None) -> tuple[_Sim, Stream]:
         t = self.terms
@@ -503,10 +503,10 @@ class Backtest:
         except DataError as exc:
             raise BacktestError(str(exc)) from None
         t0, t1 = int(stream.time[0]), int(stream.time[-1])
-        roll_t, roll_f, hmr, cash_t = self._schedules(t0 - 1, t1)
+        roll_t, roll_f, hmr, hmr_cap, cash_t = self._schedules(t0 - 1, t1)
         params = self._params()
         params[L.P_HMR_ALL] = 1.0 if any(w.applies_to == "all_positions" for w in t.hmr_windows) else 0.0
-        sim = _Sim(stream, sym_f, band_floor, band_lev, params, roll_t, roll_f, hmr, cash_t)
+        sim = _Sim(stream, sym_f, band_floor, band_lev, params, roll_t, roll_f, hmr, hmr_cap, cash_t)
         seed_rng(self.seed)
         ccy = _currency(t.currency)
         dep = to_minor(self.deposit, ccy)
@@ -600,9 +600,9 @@ class Backtest:
                 sim, _ = self._build(stream)
             else:
                 t0 = int(last_t)
-                roll_t, roll_f, hmr, cash_t = self._schedules(t0, int(stream.time[-1]))
+                roll_t, roll_f, hmr, hmr_cap, cash_t = self._schedules(t0, int(stream.time[-1]))
                 sim.q, sim.i = stream, 0
-                sim.roll_t, sim.roll_f, sim.hmr, sim.cash_t = roll_t, roll_f, hmr, cash_t
+                sim.roll_t, sim.roll_f, sim.hmr, sim.hmr_cap, sim.cash_t = roll_t, roll_f, hmr, hmr_cap, cash_t
                 sim.acc_i[L.I_ROLL_PTR] = sim.acc_i[L.I_HMR_PTR] = sim.acc_i[L.I_CASH_PTR] = 0
             sim.params[L.P_VEC_SYM] = 0.0
             sim.dec_idx, sim.dec_tgt = stream.decisions, targets
