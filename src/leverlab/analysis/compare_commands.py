@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
+from rich import box
 from rich.table import Table
+from rich.text import Text
 
 from .._cli_util import console, emit_json, err_console, fail, fmt_leverage
 from .compare import CompareError, Comparison, Sizing
@@ -92,6 +94,10 @@ _BOUND = {"equity_band": "band", "regulator": "regulator", "entity": "entity", "
           "fixed_margin": "fixed margin"}
 
 
+_SHORT = {"regulator": "reg", "broker max": "max", "account": "acct", "symbol cap": "sym", "as asked": "asked",
+          "news/weekend": "hmr", "fixed margin": "fixed"}
+
+
 def _short_regulator(text: str | None) -> str:
     """The regulator id, or 'unknown' for the profiles' longer notes about an unverified one."""
     if not text:
@@ -100,38 +106,64 @@ def _short_regulator(text: str | None) -> str:
     return head if text == head and len(head) <= 18 else "unknown"
 
 
-def ranking_table(c: Comparison) -> Table:
-    """The ranking as a rich table: results, costs, protection, leverage and each score component."""
+def ranking_table(c: Comparison, compact: bool = False) -> Table:
+    """The ranking as a rich table: results, costs, protection, leverage and each score component.
+
+    ``compact`` keeps what fits an 80-column terminal (the wide table, the report and --json have all).
+    """
     ccy = c.inputs["currency"]
     t = Table(title=f"Ranking - {c.inputs['strategy']} on {c.inputs['symbol']} {c.inputs['timeframe'] or ''} "
                     f"{c.inputs['start'][:10]} .. {c.inputs['end'][:10]}, {c.inputs['deposit']:,.0f} {ccy}, "
                     f"{c.inputs['country']} {c.inputs['client']}", title_justify="left")
-    for name, just, nowrap in (("#", "right", True), ("account", "left", True), ("regulator", "left", True),
-                               ("leverage", "left", True), (f"final {ccy}", "right", True),
-                               ("return", "right", True), ("max DD", "right", True), ("SO/MC/rej", "right", True),
-                               ("1st SO day", "right", False), ("spread", "right", True), ("comm", "right", True),
-                               ("swap-cb", "right", True), ("NBP", "right", True),
-                               ("surv ret cost prot lev", "right", True), ("score", "right", True)):
-        t.add_column(name, justify=just, no_wrap=nowrap)  # type: ignore[arg-type]
+    if compact:
+        t.box = box.SIMPLE_HEAD
+        t.pad_edge = False
+        cols = ("#", "account", "leverage", f"final {ccy}", "return", "SO", "costs", "score")
+    else:
+        cols = ("#", "account", "regulator", "leverage", f"final {ccy}", "return", "max DD", "SO/MC/rej",
+                "1st SO day", "spread", "comm", "swap-cb", "NBP", "surv ret cost prot lev", "score")
+    rows: list[tuple[str, ...]] = []
     for r in c.ranked:
         s, sc = r.stats, r.score or {}
         co = s["costs"]
-        lev = fmt_leverage(r.leverage) + (f" {_BOUND.get(r.leverage_bound_by, r.leverage_bound_by)}"
-                                          if r.leverage_bound_by else "")
-        t.add_row(str(r.rank), r.label + (f" (= {r.shared_with})" if r.shared_with else ""),
-                  _short_regulator(r.regulator), lev, _money(s["final_equity"]), _pct(s["net_return"]),
-                  f"{s['max_drawdown'] * 100:.1f}%", f"{s['stop_outs']}/{s['margin_calls']}/{s['rejects']}",
+        bound = _BOUND.get(r.leverage_bound_by, r.leverage_bound_by) if r.leverage_bound_by else ""
+        score = f"[bold]{sc['total'] * 100:.1f}[/]"
+        if compact:
+            why = f" {_SHORT.get(bound, bound)}" if bound and console.width >= 100 else ""
+            lev = fmt_leverage(r.leverage) + why
+            rows.append((str(r.rank), r.label + ("*" if r.shared_with else ""), lev, _money(s["final_equity"]),
+                         _pct(s["net_return"]), str(s["stop_outs"]),
+                         _money(co["spread"] + co["commission"] + co["swap"] - co["cashback"]), score))
+            continue
+        rows.append((str(r.rank), r.label + (f" (= {r.shared_with})" if r.shared_with else ""),
+                  _short_regulator(r.regulator), fmt_leverage(r.leverage) + (f" {bound}" if bound else ""),
+                  _money(s["final_equity"]), _pct(s["net_return"]), f"{s['max_drawdown'] * 100:.1f}%",
+                  f"{s['stop_outs']}/{s['margin_calls']}/{s['rejects']}",
                   "-" if s["days_to_first_stop_out"] is None else f"{s['days_to_first_stop_out']:.0f}",
                   _money(co["spread"]), _money(co["commission"]), _money(co["swap"] - co["cashback"]),
                   _money(s["nbp_absorbed"]),
-                  " ".join(f"{sc[k]:.2f}" for k in ("survival", "return", "cost", "protection", "leverage")),
-                  f"[bold]{sc['total'] * 100:.1f}[/]")
+                     " ".join(f"{sc[k]:.2f}" for k in ("survival", "return", "cost", "protection", "leverage")),
+                     score))
+    # every column as wide as its widest cell; only the account names give way on a narrow terminal
+    widths = [max([len(h)] + [len(Text.from_markup(row[i]).plain) for row in rows]) for i, h in enumerate(cols)]
+    per_col = 3  # padding and a separator
+    room = console.width - sum(w for h, w in zip(cols, widths) if h != "account") - per_col * len(cols)
+    for h, w in zip(cols, widths):
+        t.add_column(h, justify="left" if h in ("account", "regulator", "leverage") else "right", no_wrap=True,
+                     min_width=None if h == "account" else w,
+                     max_width=max(12, room) if h == "account" else None, overflow="ellipsis")
+    for row in rows:
+        t.add_row(*row)
     return t
 
 
 def print_comparison(c: Comparison) -> None:
     """Ranking, then the accounts that were not run and why."""
-    console.print(ranking_table(c))
+    compact = console.width < 170
+    console.print(ranking_table(c, compact=compact))
+    if compact:
+        console.print("[dim]* same terms as another account type, simulated once. A wider terminal shows the "
+                      "costs split, regulator, NBP and each score component; so do --json and the report.[/]")
     w = c.weights
     console.print("score = weighted mean of the components x 100; weights: "
                   + ", ".join(f"{k}={v:g}" for k, v in w.items()), highlight=False, emoji=False)
