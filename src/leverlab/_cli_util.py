@@ -81,3 +81,21 @@ def parse_rates(items: list[str] | None) -> dict[str, float]:
 
 def fmt_leverage(lev: float) -> str:
     return "unlimited" if math.isinf(lev) else f"1:{lev:g}"
+
+
+def parse_leverage(text: str | None) -> float | None:
+    """'1000', '1:1000' or 'unlimited' -> a number (inf for unlimited); None keeps the brokers' maximum."""
+    if text is None:
+        return None
+    t = text.strip().lower()
+    if t in ("unlimited", "inf", "infinite"):
+        return math.inf
+    if t.startswith("1:"):
+        t = t[2:]
+    try:
+        v = float(t)
+    except ValueError:
+        fail(f"--leverage {text!r}: expected a number such as 1000, 1:1000 or 'unlimited'")
+    if not v >= 1:
+        fail(f"--leverage {text!r}: leverage must be 1 or more")
+    return v

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
 
-from .._cli_util import console, emit_json, fail, fmt_leverage, parse_rates
+from .._cli_util import console, emit_json, fail, fmt_leverage, parse_leverage, parse_rates
 from ..conversion import MissingRateError
 from ..instruments import UnknownSymbolError, instrument
 from ..money import MoneyError
@@ -260,12 +259,7 @@ def ruin_cmd(
     """Monte Carlo risk of ruin of a trade sequence at a given leverage and stop-out level."""
     from .ruin import risk_of_ruin
 
-    lev = math.inf if leverage.lower() == "unlimited" else None
-    if lev is None:
-        try:
-            lev = float(leverage.removeprefix("1:"))
-        except ValueError:
-            fail(f"--leverage {leverage!r}: expected a number like 500 (for 1:500) or 'unlimited'")
+    lev = parse_leverage(leverage)
     pool = None
     if r_multiples:
         try:

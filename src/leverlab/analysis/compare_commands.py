@@ -7,7 +7,6 @@ report is written to a temporary file and renamed, so a failed run leaves nothin
 
 from __future__ import annotations
 
-import math
 import time
 import webbrowser
 from pathlib import Path
@@ -18,7 +17,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from .._cli_util import console, emit_json, err_console, fail, fmt_leverage
+from .._cli_util import console, emit_json, err_console, fail, fmt_leverage, parse_leverage
 from .compare import CompareError, Comparison, Sizing
 
 DataOpt = Annotated[str, typer.Option("--data", help="Market data: a file, a stored symbol or sample:eurusd-h1.")]
@@ -61,24 +60,6 @@ def parse_sizing(lots: float | None, units: float | None, risk: float | None) ->
         return Sizing(kind, float(value))
     except CompareError as exc:
         fail(f"--{kind}: {exc}")
-
-
-def parse_leverage(text: str | None) -> float | None:
-    """'1000', '1:1000' or 'unlimited' -> a number (inf for unlimited); None keeps the brokers' maximum."""
-    if text is None:
-        return None
-    t = text.strip().lower()
-    if t in ("unlimited", "inf", "infinite"):
-        return math.inf
-    if t.startswith("1:"):
-        t = t[2:]
-    try:
-        v = float(t)
-    except ValueError:
-        fail(f"--leverage {text!r}: expected a number such as 1000, 1:1000 or 'unlimited'")
-    if not v >= 1:
-        fail(f"--leverage {text!r}: leverage must be 1 or more")
-    return v
 
 
 def _pct(x: float | None) -> str:
@@ -248,7 +229,8 @@ def compare_cmd(
         if best is not None:
             console.print(f"[bold green]best for you:[/] {best.broker_name} {best.account_type} "
                           f"(score {best.score['total'] * 100:.1f})", highlight=False, emoji=False)  # type: ignore[index]
-        console.print(f"report: [bold]{html.resolve()}[/]  picture: {png.resolve()}", highlight=False, emoji=False)
+        console.print(f"report: [bold]{html.resolve()}[/]  picture: {png.resolve()}", highlight=False, emoji=False,
+                      soft_wrap=True)  # a path must stay copyable
     if open_report:
         webbrowser.open(html.resolve().as_uri())
 

@@ -318,7 +318,6 @@ def stopout_levels(
         for direction in (-1.0, 1.0):
             lo, step = p0, p0 * 0.001
             hi = None
-            x = p0
             while step < p0 * 100:
                 x_next = p0 + direction * step
                 if x_next <= 0:
