@@ -28,7 +28,7 @@ from ..instruments import Instrument
 from ..money import currency as money_currency
 from .hmr import in_window, to_ns
 from .loader import load_broker, profile_instrument
-from .regulation import Regime, check_country, entity_for, regimes, regulatory_class, retail_cap
+from .regulation import Regime, entity_for, regimes, regulatory_class, retail_cap
 from .schema import (UNKNOWN, AccountType, Band, BrokerProfile, EquityBands, Entity, FixedMargin,
                      HmrCap, HmrWindowSpec, Match, leverage_number)
 from .terms import HmrWindow
