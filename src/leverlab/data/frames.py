@@ -17,7 +17,7 @@ validation report as a dict under ``"report"``); it never affects equality.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import pyarrow as pa
@@ -56,8 +56,47 @@ def _f64(a: Any) -> np.ndarray | None:
     return None if a is None else np.ascontiguousarray(a, dtype=np.float64)
 
 
+class _Rows:
+    """What ticks and bars share: rows of columns (``_columns``, time first) sorted by time."""
+
+    _columns: tuple[str, ...] = ()
+    time: np.ndarray
+    meta: dict
+
+    def __len__(self) -> int:
+        return int(self.time.shape[0])
+
+    @property
+    def start(self) -> int | None:
+        return int(self.time[0]) if len(self) else None
+
+    @property
+    def end(self) -> int | None:
+        return int(self.time[-1]) if len(self) else None
+
+    def take(self, index: np.ndarray | slice) -> Self:
+        """The rows selected by an index array, boolean mask or slice (a slice shares memory)."""
+        return replace(self, **{n: (None if getattr(self, n) is None else getattr(self, n)[index])  # type: ignore[type-var]
+                                for n in self._columns}, meta=dict(self.meta))
+
+    def between(self, start_ns: int | None = None, end_ns: int | None = None) -> Self:
+        """Rows with ``start_ns <= time < end_ns`` (time must be sorted)."""
+        lo = 0 if start_ns is None else int(np.searchsorted(self.time, start_ns, "left"))
+        hi = len(self) if end_ns is None else int(np.searchsorted(self.time, end_ns, "left"))
+        return self.take(slice(lo, hi))
+
+    def to_arrow(self) -> pa.Table:
+        """An Arrow table (time as ``timestamp[ns, UTC]``); optional columns only if present."""
+        cols = {"time": pa.array(self.time, pa.int64()).cast(pa.timestamp("ns", "UTC"))}
+        for n in self._columns[1:]:
+            a = getattr(self, n)
+            if a is not None:
+                cols[n] = pa.array(a, pa.float64())
+        return pa.table(cols)
+
+
 @dataclass(frozen=True)
-class Ticks:
+class Ticks(_Rows):
     """Quotes: ``time`` int64 ns since the epoch (UTC), ``bid`` and ``ask`` float64, optional volumes."""
 
     symbol: str
@@ -79,38 +118,8 @@ class Ticks:
             if a is not None and a.shape != (n,):
                 raise ValueError(f"Ticks {self.symbol}: column {name} has shape {a.shape}, expected ({n},)")
 
-    def __len__(self) -> int:
-        return int(self.time.shape[0])
-
     kind = "ticks"
-
-    @property
-    def start(self) -> int | None:
-        return int(self.time[0]) if len(self) else None
-
-    @property
-    def end(self) -> int | None:
-        return int(self.time[-1]) if len(self) else None
-
-    def take(self, index: np.ndarray) -> Ticks:
-        """A new Ticks with the rows selected by an index array or boolean mask."""
-        return replace(self, **{n: (None if getattr(self, n) is None else getattr(self, n)[index])
-                                for n in TICK_COLUMNS}, meta=dict(self.meta))
-
-    def between(self, start_ns: int | None = None, end_ns: int | None = None) -> Ticks:
-        """Rows with ``start_ns <= time < end_ns`` (time must be sorted)."""
-        lo = 0 if start_ns is None else int(np.searchsorted(self.time, start_ns, "left"))
-        hi = len(self) if end_ns is None else int(np.searchsorted(self.time, end_ns, "left"))
-        return self.take(slice(lo, hi))
-
-    def to_arrow(self) -> pa.Table:
-        """An Arrow table (time as ``timestamp[ns, UTC]``); optional columns only if present."""
-        cols = {"time": pa.array(self.time, pa.int64()).cast(pa.timestamp("ns", "UTC"))}
-        for n in TICK_COLUMNS[1:]:
-            a = getattr(self, n)
-            if a is not None:
-                cols[n] = pa.array(a, pa.float64())
-        return pa.table(cols)
+    _columns = TICK_COLUMNS
 
     @classmethod
     def from_arrow(cls, table: pa.Table, symbol: str, source: str = "", meta: dict | None = None) -> Ticks:
@@ -121,7 +130,7 @@ class Ticks:
 
 
 @dataclass(frozen=True)
-class Bars:
+class Bars(_Rows):
     """OHLC bars labelled by their UTC open time (int64 ns). ``ask_*`` None for single-sided data.
 
     A one-sided file of ask prices keeps them in ``bid_*`` with ``meta["side"] == "ask"``; join a
@@ -157,42 +166,12 @@ class Bars:
         if any(asks) and not all(asks):
             raise ValueError(f"Bars {self.symbol}: give all four ask columns or none")
 
-    def __len__(self) -> int:
-        return int(self.time.shape[0])
-
     kind = "bars"
+    _columns = BAR_COLUMNS
 
     @property
     def two_sided(self) -> bool:
         return self.ask_close is not None
-
-    @property
-    def start(self) -> int | None:
-        return int(self.time[0]) if len(self) else None
-
-    @property
-    def end(self) -> int | None:
-        return int(self.time[-1]) if len(self) else None
-
-    def take(self, index: np.ndarray) -> Bars:
-        """A new Bars with the rows selected by an index array or boolean mask."""
-        return replace(self, **{n: (None if getattr(self, n) is None else getattr(self, n)[index])
-                                for n in BAR_COLUMNS}, meta=dict(self.meta))
-
-    def between(self, start_ns: int | None = None, end_ns: int | None = None) -> Bars:
-        """Bars with ``start_ns <= time < end_ns`` (time must be sorted)."""
-        lo = 0 if start_ns is None else int(np.searchsorted(self.time, start_ns, "left"))
-        hi = len(self) if end_ns is None else int(np.searchsorted(self.time, end_ns, "left"))
-        return self.take(slice(lo, hi))
-
-    def to_arrow(self) -> pa.Table:
-        """An Arrow table (time as ``timestamp[ns, UTC]``); optional columns only if present."""
-        cols = {"time": pa.array(self.time, pa.int64()).cast(pa.timestamp("ns", "UTC"))}
-        for n in BAR_COLUMNS[1:]:
-            a = getattr(self, n)
-            if a is not None:
-                cols[n] = pa.array(a, pa.float64())
-        return pa.table(cols)
 
     @classmethod
     def from_arrow(cls, table: pa.Table, symbol: str, timeframe: str, source: str = "",
