@@ -31,7 +31,7 @@ from ._layout import (
     OF_PRICE, OF_SL, OF_TP, OI_ACTIVE, OI_ID, OI_POS_ID, OI_SIDE, OI_SYM, OI_TAG, OI_TIME, OI_TYPE, OT_CLOSE,
     OT_LIMIT, OT_MARKET, OT_STOP, P_ACC_SCALE, P_CASHBACK, P_CASHBACK_PER_TRADE, P_COMMISSION, P_DEL_PENDING,
     P_HEDGING, P_HMR_ALL, P_MC, P_MINOR, P_NBP, P_PESSIMISTIC, P_SLIPPAGE, P_SO, P_SO_CREDIT, P_STRIDE,
-    P_SWAP_FREE, P_VEC_SYM, PF_HMR_CAP, PF_LEV_OPEN, PF_LOTS, PF_MAE, PF_MARGIN, PF_MFE, PF_OPEN, PF_PROFIT, PF_SL, PF_TP,
+    P_LEAN, P_SWAP_FREE, P_VEC_SYM, PF_HMR_CAP, PF_LEV_OPEN, PF_LOTS, PF_MAE, PF_MARGIN, PF_MFE, PF_OPEN, PF_PROFIT, PF_SL, PF_TP,
     PI_ACTIVE, PI_COMM_MINOR, PI_HMR_UNTIL, PI_ID, PI_OPEN_TIME, PI_SIDE, PI_SWAP_MINOR, PI_SYM, R_SIGNAL,
     R_SL, R_STOP_OUT, R_TP, REJ_NO_MONEY, S_BANDS_REPRICE, S_C1_SYM, S_CS, S_FIXED_RATE, S_HEDGE,
     S_M1_SYM, S_MODE, S_MRATE, S_N_BANDS, S_P1_SYM, S_POINT, S_STATIC_CAP, S_SWAP_LONG, S_SWAP_MODE,
@@ -103,7 +103,8 @@ def _band_leverage(band_floor, band_lev, s: int, nb: int, equity: float) -> floa
 
 
 @njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
-def recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch, track: bool) -> None:
+def recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch,
+           track: bool) -> None:
     """Re-value every open position: floating profit, margin (account units), equity, level."""
     _recalc_impl(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch, track)
 
@@ -205,6 +206,100 @@ def _recalc_impl(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, p
     if bad >= 0 and acc_i[I_ERROR] == 0:
         acc_i[I_ERROR] = ERR_NO_RATE
         acc_i[I_ERROR_ARG] = bad
+    acc_f[A_FLOATING] = floating
+    acc_f[A_EQUITY] = equity
+    acc_f[A_MARGIN] = margin
+    acc_f[A_FREE] = equity - margin
+    acc_f[A_LEVEL] = equity / margin * 100.0 if margin > 0.0 else math.inf
+
+
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy", inline="always")
+def _recalc_one_symbol(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap) -> None:
+    """``_recalc_impl`` for a run with one symbol, the common case on the lean path: the same
+    arithmetic in the same order (so the same bits), with the symbol's constants and conversion
+    factors read once instead of per position and no per-symbol scratch table."""
+    scale = params[P_ACC_SCALE]
+    minor = params[P_MINOR]
+    now = acc_i[I_NOW]
+    bid = px[0, X_BID]
+    ask = px[0, X_ASK]
+    cs = sym_f[0, S_CS]
+    pc = _conv(px, sym_f, 0, S_P1_SYM)
+    high = acc_i[I_POS_HIGH]
+    floating = 0.0
+    for k in range(high):
+        if pos_i[k, PI_ACTIVE] == 0:
+            continue
+        side = pos_i[k, PI_SIDE]
+        close = bid if side > 0 else ask
+        pr = profit_in_profit_ccy(side, pos_f[k, PF_LOTS], cs, pos_f[k, PF_OPEN], close) * pc * scale
+        pos_f[k, PF_PROFIT] = pr
+        floating += pr
+    credit = acc_f[A_CREDIT]
+    equity = acc_i[I_BALANCE] / minor + floating + credit
+    nb = int(sym_f[0, S_N_BANDS])
+    blev_now = math.inf
+    if nb > 0:
+        j = 0
+        for b in range(nb):
+            if equity >= band_floor[0, b]:
+                j = b
+        blev_now = band_lev[0, j]
+    in_win = False
+    hp = acc_i[I_HMR_PTR]
+    if params[P_HMR_ALL] > 0.0:
+        in_win = hp < hmr.shape[0] and hmr[hp, H_START] <= now < hmr[hp, H_END]
+    mode = int(sym_f[0, S_MODE])
+    fixed = sym_f[0, S_FIXED_RATE]
+    has_fixed = not math.isnan(fixed)
+    fmode = FOREX if mode == FOREX or mode == FOREX_NO_LEVERAGE else CFD
+    static = sym_f[0, S_STATIC_CAP]
+    reprice = sym_f[0, S_BANDS_REPRICE] > 0.0
+    mrate = sym_f[0, S_MRATE]
+    mc = _conv(px, sym_f, 0, S_M1_SYM)
+    bm = 0.0
+    sm = 0.0
+    bl = 0.0
+    sl = 0.0
+    for k in range(high):
+        if pos_i[k, PI_ACTIVE] == 0:
+            continue
+        side = pos_i[k, PI_SIDE]
+        lots = pos_f[k, PF_LOTS]
+        price = ask if side > 0 else bid
+        if has_fixed:
+            m = margin_in_margin_ccy(fmode, lots, cs, price, 1.0, fixed)
+        else:
+            lev = static
+            if nb > 0:
+                blev = blev_now if reprice else pos_f[k, PF_LEV_OPEN]
+                if blev < lev:
+                    lev = blev
+            if in_win:
+                cap = hmr_cap[hp, 0]
+                if cap < lev:
+                    lev = cap
+            if now < pos_i[k, PI_HMR_UNTIL]:
+                cap = pos_f[k, PF_HMR_CAP]
+                if cap < lev:
+                    lev = cap
+            m = margin_in_margin_ccy(mode, lots, cs, price, lev, mrate)
+        m = m * mc * scale
+        pos_f[k, PF_MARGIN] = m
+        if side > 0:
+            bm += m
+            bl += lots
+        else:
+            sm += m
+            sl += lots
+    margin = 0.0
+    if params[P_HEDGING] > 0.0 and sym_f[0, S_HEDGE] < 1.0:
+        margin += hedged_margin(bm, sm, bl, sl, sym_f[0, S_HEDGE])
+    else:
+        margin += bm + sm
+    if (math.isnan(pc) or math.isnan(mc)) and acc_i[I_ERROR] == 0:
+        acc_i[I_ERROR] = ERR_NO_RATE
+        acc_i[I_ERROR_ARG] = 0
     acc_f[A_FLOATING] = floating
     acc_f[A_EQUITY] = equity
     acc_f[A_MARGIN] = margin
@@ -767,6 +862,7 @@ def _quiet_run(q_time, q_sym, q_bid, q_ask, q_flags, i: int, end: int, t_stop: i
     vec_sym = int(params[P_VEC_SYM])
     n_ser = ser_t.shape[0]
     need = 8 * pos_i.shape[0] + 32
+    one_sym = sym_f.shape[0] == 1
     while i < end:
         fl = q_flags[i]
         t = q_time[i]
@@ -788,7 +884,11 @@ def _quiet_run(q_time, q_sym, q_bid, q_ask, q_flags, i: int, end: int, t_stop: i
         px[s, X_ASK] = q_ask[i]
         if acc_i[I_N_OPEN] > 0:
             acc_i[I_NOW] = t
-            _recalc_impl(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch, False)
+            if one_sym:
+                _recalc_one_symbol(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap)
+            else:
+                _recalc_impl(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap,
+                             scratch, False)
             lvl = acc_f[A_LEVEL]
             event = _so_level(params, acc_f) <= so or acc_i[I_ERROR] != 0
             if not math.isnan(mc):
@@ -837,10 +937,243 @@ def _quiet_run(q_time, q_sym, q_bid, q_ask, q_flags, i: int, end: int, t_stop: i
     return i
 
 
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy", inline="always")
+def _conv_at(sym_f, col1: int, b: float, a: float) -> float:
+    """``_conv`` for a one-symbol run at quote (b, a) of symbol 0 (its legs can only name symbol 0)."""
+    f = 1.0
+    if sym_f[0, col1] >= 0.0:
+        mid = 0.5 * (b + a)
+        f = f / mid if sym_f[0, col1 + 1] > 0.0 else f * mid
+    if sym_f[0, col1 + 2] >= 0.0:
+        mid = 0.5 * (b + a)
+        f = f / mid if sym_f[0, col1 + 3] > 0.0 else f * mid
+    return f
+
+
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+def _lean_one(q_time, q_bid, q_ask, q_flags, i: int, end: int, t_stop: int, params, sym_f, band_floor, band_lev,
+              px, acc_f, acc_i, pos_i, pos_f, ord_i, ord_f, ser_t, ser_f, hmr, hmr_cap, dec_idx, dec_tgt) -> int:
+    """``_quiet_run`` for a run with one symbol and at most one open position - most bars of most
+    strategies - with the account held in local variables: the same arithmetic as ``recalc`` in
+    the same order (so the same bits), written back to the tables before a series point, a
+    decision, and on return. Stops before the first quote where anything happens, like
+    ``_quiet_run``; the caller goes on with the general paths from there."""
+    if acc_i[I_N_OPEN] > 1 or px[0, X_HAVE] == 0.0:
+        return i
+    vec_sym = int(params[P_VEC_SYM])
+    n_ser = ser_t.shape[0]
+    need = 8 * pos_i.shape[0] + 32
+    minor = params[P_MINOR]
+    scale = params[P_ACC_SCALE]
+    mc_lvl = params[P_MC]
+    so = params[P_SO]
+    has_mc = not math.isnan(mc_lvl)
+    so_credit = params[P_SO_CREDIT] != 0.0
+    credit = acc_f[A_CREDIT]
+    balf = acc_i[I_BALANCE] / minor
+    bid = px[0, X_BID]
+    ask = px[0, X_ASK]
+    pbid = px[0, X_PBID]
+    pask = px[0, X_PASK]
+    now = acc_i[I_NOW]
+    quotes = acc_i[I_QUOTES]
+    mc_state = acc_i[I_MC_STATE]
+    min_level = acc_f[A_MIN_LEVEL]
+    floating = acc_f[A_FLOATING]
+    equity = acc_f[A_EQUITY]
+    margin = acc_f[A_MARGIN]
+    level = acc_f[A_LEVEL]
+    k = -1
+    for j in range(acc_i[I_POS_HIGH]):
+        if pos_i[j, PI_ACTIVE] == 1:
+            k = j
+    # the position and the symbol's margin terms (fixed between bookings)
+    side = 0
+    lots = opn = pr = m = mae = mfe = lev_open = hmr_pos = 0.0
+    until = 0
+    if k >= 0:
+        side = pos_i[k, PI_SIDE]
+        lots = pos_f[k, PF_LOTS]
+        opn = pos_f[k, PF_OPEN]
+        pr = pos_f[k, PF_PROFIT]
+        m = pos_f[k, PF_MARGIN]
+        mae = pos_f[k, PF_MAE]
+        mfe = pos_f[k, PF_MFE]
+        lev_open = pos_f[k, PF_LEV_OPEN]
+        hmr_pos = pos_f[k, PF_HMR_CAP]
+        until = pos_i[k, PI_HMR_UNTIL]
+    cs = sym_f[0, S_CS]
+    nb = int(sym_f[0, S_N_BANDS])
+    mode = int(sym_f[0, S_MODE])
+    fixed = sym_f[0, S_FIXED_RATE]
+    has_fixed = not math.isnan(fixed)
+    fmode = FOREX if mode == FOREX or mode == FOREX_NO_LEVERAGE else CFD
+    static = sym_f[0, S_STATIC_CAP]
+    reprice = sym_f[0, S_BANDS_REPRICE] > 0.0
+    mrate = sym_f[0, S_MRATE]
+    hedged = params[P_HEDGING] > 0.0 and sym_f[0, S_HEDGE] < 1.0
+    hfac = sym_f[0, S_HEDGE]
+    hp = acc_i[I_HMR_PTR]
+    h_all = params[P_HMR_ALL] > 0.0 and hp < hmr.shape[0]
+    h0 = hmr[hp, H_START] if h_all else 0
+    h1 = hmr[hp, H_END] if h_all else 0
+    h_cap = hmr_cap[hp, 0] if h_all else math.inf
+    stop = False
+    while i < end:
+        t = q_time[i]
+        fl = q_flags[i]
+        if t >= t_stop:
+            break
+        is_close = (fl & F_CLOSE) != 0
+        if is_close and n_ser - acc_i[I_N_SERIES] < need:
+            break
+        b1 = q_bid[i]
+        a1 = q_ask[i]
+        if k >= 0:
+            close = b1 if side > 0 else a1
+            pc = _conv_at(sym_f, S_P1_SYM, b1, a1)
+            pr1 = profit_in_profit_ccy(side, lots, cs, opn, close) * pc * scale
+            fl1 = 0.0
+            fl1 += pr1
+            eq1 = balf + fl1 + credit
+            if has_fixed:
+                m1 = margin_in_margin_ccy(fmode, lots, cs, a1 if side > 0 else b1, 1.0, fixed)
+            else:
+                lev = static
+                if nb > 0:
+                    if reprice:
+                        j = 0
+                        for b in range(nb):
+                            if eq1 >= band_floor[0, b]:
+                                j = b
+                        blev = band_lev[0, j]
+                    else:
+                        blev = lev_open
+                    if blev < lev:
+                        lev = blev
+                if h_all and h0 <= t < h1:
+                    if h_cap < lev:
+                        lev = h_cap
+                if t < until:
+                    if hmr_pos < lev:
+                        lev = hmr_pos
+                m1 = margin_in_margin_ccy(mode, lots, cs, a1 if side > 0 else b1, lev, mrate)
+            mcv = _conv_at(sym_f, S_M1_SYM, b1, a1)
+            m1 = m1 * mcv * scale
+            bm = 0.0
+            sm = 0.0
+            bl = 0.0
+            sl = 0.0
+            if side > 0:
+                bm += m1
+                bl += lots
+            else:
+                sm += m1
+                sl += lots
+            mg1 = 0.0
+            if hedged:
+                mg1 += hedged_margin(bm, sm, bl, sl, hfac)
+            else:
+                mg1 += bm + sm
+            lvl1 = eq1 / mg1 * 100.0 if mg1 > 0.0 else math.inf
+            if mg1 <= 0.0:
+                so_lvl = math.inf
+            else:
+                e_so = eq1
+                if not so_credit:
+                    e_so -= credit
+                so_lvl = e_so / mg1 * 100.0
+            event = so_lvl <= so or math.isnan(pc) or math.isnan(mcv)
+            if has_mc:
+                if mc_state == 0:
+                    event = event or lvl1 < mc_lvl
+                else:
+                    event = event or lvl1 >= mc_lvl
+            if event:  # the general paths take this quote
+                stop = True
+                break
+            pr = pr1
+            m = m1
+            floating = fl1
+            equity = eq1
+            margin = mg1
+            level = lvl1
+            if pr < mae:
+                mae = pr
+            if pr > mfe:
+                mfe = pr
+            if level < min_level:
+                min_level = level
+        else:
+            floating = 0.0
+            equity = balf + credit
+            margin = 0.0
+            level = math.inf
+            mc_state = 0
+        pbid = bid
+        pask = ask
+        bid = b1
+        ask = a1
+        now = t
+        quotes += 1
+        i += 1
+        if is_close:
+            # write the account back, then the series point and the vectorized decision
+            px[0, X_BID] = bid
+            px[0, X_ASK] = ask
+            px[0, X_PBID] = pbid
+            px[0, X_PASK] = pask
+            acc_i[I_NOW] = now
+            acc_i[I_QUOTES] = quotes
+            acc_i[I_MC_STATE] = mc_state
+            acc_f[A_FLOATING] = floating
+            acc_f[A_EQUITY] = equity
+            acc_f[A_MARGIN] = margin
+            acc_f[A_FREE] = equity - margin
+            acc_f[A_LEVEL] = level
+            acc_f[A_MIN_LEVEL] = min_level
+            if k >= 0:
+                pos_f[k, PF_PROFIT] = pr
+                pos_f[k, PF_MARGIN] = m
+                pos_f[k, PF_MAE] = mae
+                pos_f[k, PF_MFE] = mfe
+            record(params, acc_f, acc_i, ser_t, ser_f)
+            if vec_sym >= 0:
+                dp = acc_i[I_DEC_PTR]
+                if dp < dec_idx.shape[0] and dec_idx[dp] == i - 1:
+                    tg = dec_tgt[dp]
+                    if not math.isnan(tg):
+                        _apply_target(params, sym_f, acc_i, pos_i, pos_f, ord_i, ord_f, vec_sym, tg)
+                    acc_i[I_DEC_PTR] = dp + 1
+                    if acc_i[I_ORD_HIGH] > 0:
+                        return i
+    px[0, X_BID] = bid
+    px[0, X_ASK] = ask
+    px[0, X_PBID] = pbid
+    px[0, X_PASK] = pask
+    acc_i[I_NOW] = now
+    acc_i[I_QUOTES] = quotes
+    acc_i[I_MC_STATE] = mc_state
+    acc_f[A_FLOATING] = floating
+    acc_f[A_EQUITY] = equity
+    acc_f[A_MARGIN] = margin
+    acc_f[A_FREE] = equity - margin
+    acc_f[A_LEVEL] = level
+    acc_f[A_MIN_LEVEL] = min_level
+    if k >= 0:
+        pos_f[k, PF_PROFIT] = pr
+        pos_f[k, PF_MARGIN] = m
+        pos_f[k, PF_MAE] = mae
+        pos_f[k, PF_MFE] = mfe
+    if stop:
+        return i
+    return i
+
+
 @njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def _quiet_until(params, acc_i, pos_i, pos_f, ord_i, roll_t, hmr, cash_t) -> int:
     """The time before which the lean path may run (0 when it may not run at all)."""
-    if params[P_STRIDE] > 0.0:
+    if params[P_STRIDE] > 0.0 or params[P_LEAN] == 0.0:
         return 0
     for j in range(acc_i[I_ORD_HIGH]):
         if ord_i[j, OI_ACTIVE] == 1:
@@ -876,12 +1209,18 @@ def run_segment(q_time, q_sym, q_bid, q_ask, q_flags, start: int, end: int, para
     pess = params[P_PESSIMISTIC] > 0.0
     minor = params[P_MINOR]
     need = 8 * P + 32
+    one_sym = sym_f.shape[0] == 1
     i = start - 1
     while i + 1 < end:
         i += 1
         if acc_i[I_ERROR] == 0:
             t_stop = _quiet_until(params, acc_i, pos_i, pos_f, ord_i, roll_t, hmr, cash_t)
-            if t_stop > q_time[i]:
+            if t_stop > q_time[i] and one_sym:
+                i = _lean_one(q_time, q_bid, q_ask, q_flags, i, end, t_stop, params, sym_f, band_floor, band_lev, px,
+                              acc_f, acc_i, pos_i, pos_f, ord_i, ord_f, ser_t, ser_f, hmr, hmr_cap, dec_idx, dec_tgt)
+                if i >= end:
+                    break
+            if t_stop > q_time[i] and acc_i[I_ORD_HIGH] == 0:
                 i = _quiet_run(q_time, q_sym, q_bid, q_ask, q_flags, i, end, t_stop, params, sym_f, band_floor,
                                band_lev, px, acc_f, acc_i, pos_i, pos_f, ord_i, ord_f, ser_t, ser_f, hmr, hmr_cap, scratch,
                                dec_idx, dec_tgt)

@@ -34,7 +34,8 @@ P_CASHBACK_PER_TRADE = 13  # 1: paid at each close; 0: accumulated and paid at c
 P_STRIDE = 14  # record a series point every N quotes (0: only at bar closes and events)
 P_SWAP_FREE = 15  # 1: no swaps
 P_VEC_SYM = 16  # symbol index traded by the vectorized targets (-1: none)
-N_PARAMS = 17
+P_LEAN = 17  # 1: quotes where nothing can fill take the lean paths (0: every quote the full path; for tests)
+N_PARAMS = 18
 
 # ---- per-symbol table sym_f (float64) -------------------------------------------------------
 S_CS = 0

@@ -325,17 +325,17 @@ class _Broker:
 
     def positions(self, symbol: str | None = None) -> list[PositionView]:
         sim = self.sim
+        rows = np.flatnonzero(sim.pos_i[:, L.PI_ACTIVE] == 1)
         out = []
-        for k in np.flatnonzero(sim.pos_i[:, L.PI_ACTIVE] == 1):
-            pi, pf = sim.pos_i[k], sim.pos_f[k]
-            name = self.order[int(pi[L.PI_SYM])]
+        # one conversion to Python lists: per-element NumPy scalar access dominated the strategy loop
+        for pi, pf in zip(sim.pos_i[rows].tolist(), sim.pos_f[rows].tolist()):
+            name = self.order[pi[L.PI_SYM]]
             if symbol is not None and name != symbol:
                 continue
-            out.append(PositionView(int(pi[L.PI_ID]), name, int(pi[L.PI_SIDE]), float(pf[L.PF_LOTS]),
-                                    float(pf[L.PF_OPEN]), int(pi[L.PI_OPEN_TIME]),
-                                    None if math.isnan(pf[L.PF_SL]) else float(pf[L.PF_SL]),
-                                    None if math.isnan(pf[L.PF_TP]) else float(pf[L.PF_TP]),
-                                    float(pf[L.PF_PROFIT]), float(pf[L.PF_MARGIN])))
+            sl, tp = pf[L.PF_SL], pf[L.PF_TP]
+            out.append(PositionView(pi[L.PI_ID], name, pi[L.PI_SIDE], pf[L.PF_LOTS], pf[L.PF_OPEN],
+                                    pi[L.PI_OPEN_TIME], None if math.isnan(sl) else sl, None if math.isnan(tp) else tp,
+                                    pf[L.PF_PROFIT], pf[L.PF_MARGIN]))
         out.sort(key=lambda p: p.id)
         return out
 
@@ -478,6 +478,7 @@ class Backtest:
         p[L.P_STRIDE] = self.record_every
         p[L.P_SWAP_FREE] = 1.0 if t.swap_free else 0.0
         p[L.P_VEC_SYM] = -1.0
+        p[L.P_LEAN] = 1.0
         return p
 
     def _stream(self, feeds: dict[str, Bars | Ticks]) -> Stream:

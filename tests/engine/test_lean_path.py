@@ -1,0 +1,98 @@
+"""The lean quote paths (nothing can fill: the account re-valued in registers, bar opens and closes
+included) give exactly what the full path gives, bit for bit: the same deals, trades, events,
+series and statistics - on the sample, on stop-out and margin-call paths, with SL/TP, HMR windows
+and on ticks. ``P_LEAN = 0`` sends every quote through the full path."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from leverlab.data import load
+from leverlab.data.frames import Ticks
+from leverlab.engine import Backtest
+from leverlab.engine import _layout as L
+from leverlab.strategies import EmaCross, SmaCross
+from conftest import bars, make_terms, ns, scripted
+
+
+def _fingerprint(r):
+    out = [np.ascontiguousarray(a).tobytes() for pair in r.raw for a in pair]
+    s = r.series
+    out += [np.ascontiguousarray(a).tobytes() for a in (s.time, s.balance, s.equity, s.margin, s.free_margin,
+                                                         s.margin_level)]
+    out.append(repr(sorted((k, str(v)) for k, v in r.stats.items())))
+    return out
+
+
+def _same(monkeypatch, make, run_kw):
+    a = make().run(**run_kw)
+    orig = Backtest._params
+
+    def full_params(self):
+        p = orig(self)
+        p[L.P_LEAN] = 0.0
+        return p
+
+    monkeypatch.setattr(Backtest, "_params", full_params)
+    b = make().run(**run_kw)
+    monkeypatch.undo()
+    assert _fingerprint(a) == _fingerprint(b)
+    return a
+
+
+@pytest.mark.parametrize("broker", ["exness", "amarkets", "fbs"])
+@pytest.mark.parametrize("vectorized", [True, False])
+def test_sample_lean_equals_full(monkeypatch, broker, vectorized):
+    data = load("sample:eurusd-h1")
+    r = _same(monkeypatch, lambda: Backtest(data, SmaCross, broker=broker, account_type="standard", country="SC",
+                                            deposit=1_000, vectorized=vectorized), dict(lots=0.2))
+    assert r.stats["trades"] > 10
+
+
+def test_stop_out_and_margin_call_path_lean_equals_full(monkeypatch):
+    """10 lots long on 10,000 USD at 1:1000 (MC 100 %, SO 50 %) fall through the margin-call level,
+    recover above it, fall through it again and are stopped out inside a bar (bisected crossings);
+    a small position follows."""
+    closes = ([1.1] * 5 + list(np.linspace(1.1, 1.0908, 15)) + list(np.linspace(1.0908, 1.095, 10))
+              + list(np.linspace(1.095, 1.089, 15)) + [1.089] * 10)
+    lows = np.asarray(closes) - 0.0004
+    highs = np.asarray(closes) + 0.0003
+    data = bars("EURUSD", closes, highs=highs, lows=lows, spread=0.00002)
+    plan = {0: lambda s: s.buy(10), 50: lambda s: s.buy(0.2)}
+    r = _same(monkeypatch, lambda: Backtest(data, scripted(plan), terms=make_terms(), deposit=10_000), {})
+    types = [e.type for e in r.events]
+    assert "stop_out" in types and types.count("margin_call") >= 2
+
+
+def test_sl_tp_and_pending_orders_lean_equals_full(monkeypatch):
+    rng = np.random.default_rng(5)
+    closes = 1.1 + np.cumsum(rng.normal(0, 0.0008, 400))
+    data = bars("EURUSD", closes, highs=closes + 0.0006, lows=closes - 0.0006)
+
+    def go(s):
+        if not s.position:
+            p = s.data.Close[-1]
+            s.buy(0.5, sl=p - 0.0015, tp=p + 0.0015) if s._i % 2 else s.sell(0.5, sl=p + 0.0015, tp=p - 0.0015)
+        if s._i % 17 == 0:
+            p = s.data.Close[-1]
+            s.buy(0.2, limit=p - 0.001, sl=p - 0.003, tp=p + 0.001)
+
+    r = _same(monkeypatch, lambda: Backtest(data, scripted({i: go for i in range(400)}), terms=make_terms(),
+                                            deposit=5_000), {})
+    reasons = {t.reason for t in r.trades}
+    assert {"sl", "tp"} <= reasons
+
+
+def test_ticks_and_hmr_lean_equals_full(monkeypatch):
+    rng = np.random.default_rng(11)
+    n = 40_000
+    t = ns(2024, 1, 5, 12) + np.cumsum(rng.integers(500, 9_000, n)).astype(np.int64) * 1_000_000
+    bid = np.round(1.1 * np.exp(np.cumsum(rng.normal(0, 0.0001, n))), 5)
+    tk = Ticks("EURUSD", t, bid, bid + 0.00012)
+    r = _same(monkeypatch, lambda: Backtest(tk, EmaCross, broker="amarkets", account_type="standard", country="SC",
+                                            deposit=500, vectorized=True, timeframe="M1"), dict(lots=1))
+    assert r.stats["trades"] > 5
+    r = _same(monkeypatch, lambda: Backtest(tk, EmaCross, terms=make_terms(), deposit=300, vectorized=True,
+                                            timeframe="M1"), dict(lots=2))
+    assert r.stats["stop_outs"] >= 1
