@@ -629,7 +629,11 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
     vec = can_vectorize(cls, p, run_sz) if vectorized is None else bool(vectorized)
     ctx = _Context(bars, cls, {**p, **run_sz.params()}, vec)
     notes.append(f"{cls.__name__} ran in its compiled targets mode (same decisions as next())" if vec else
-                 f"{cls.__name__} ran bar by bar in Python (next() at each bar close)")
+                 f"{cls.__name__} ran its next() in Python at each decision bar")
+    if getattr(bars, "two_sided", False) and any(r.eligible and r.commission_per_lot_side for r in rows):
+        notes.append("spreads: every account pays the bid/ask spread in the price data, since the profiles publish "
+                     "no typical spreads; raw-spread accounts pay their commission on top, so their cost is "
+                     "overstated by the difference between the data's spread and their own")
     t_setup = time.perf_counter()
     results = run_with_progress(jobs, ctx, workers, progress)
     t_run = time.perf_counter()
