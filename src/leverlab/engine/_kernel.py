@@ -354,15 +354,16 @@ def _event(acc_i, acc_f, ev_i, ev_f, typ: int, t: int, s: int, ref: int, reason:
 
 @njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def record(params, acc_f, acc_i, ser_t, ser_f) -> None:
-    """Append one point to the balance/equity/margin/free-margin/margin-level series."""
+    """Append one point to the balance/equity/margin/free-margin/margin-level series (``ser_f`` holds
+    one row per quantity, so each is a contiguous array for the Result)."""
     n = acc_i[I_N_SERIES]
     ser_t[n] = acc_i[I_NOW]
-    ser_f[n, SR_BALANCE] = acc_i[I_BALANCE] / params[P_MINOR]
-    ser_f[n, SR_EQUITY] = acc_f[A_EQUITY]
-    ser_f[n, SR_MARGIN] = acc_f[A_MARGIN]
-    ser_f[n, SR_FREE] = acc_f[A_FREE]
+    ser_f[SR_BALANCE, n] = acc_i[I_BALANCE] / params[P_MINOR]
+    ser_f[SR_EQUITY, n] = acc_f[A_EQUITY]
+    ser_f[SR_MARGIN, n] = acc_f[A_MARGIN]
+    ser_f[SR_FREE, n] = acc_f[A_FREE]
     lvl = acc_f[A_LEVEL]
-    ser_f[n, SR_LEVEL] = lvl if lvl < math.inf else math.nan
+    ser_f[SR_LEVEL, n] = lvl if lvl < math.inf else math.nan
     acc_i[I_N_SERIES] = n + 1
 
 

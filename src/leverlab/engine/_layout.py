@@ -242,7 +242,7 @@ H_END = 1
 H_NEW_UNTIL = 2  # end of the new-position windows containing this interval (0: none): the cap's expiry
 N_HMR = 3
 
-# ---- series ser_f -----------------------------------------------------------------------------
+# ---- series ser_f (float64, one row per quantity: ser_f[SR_EQUITY, n]) -------------------------------
 SR_BALANCE = 0
 SR_EQUITY = 1
 SR_MARGIN = 2

@@ -80,8 +80,26 @@ def _utc_offsets_ns(local_days: np.ndarray, at: time, tz: ZoneInfo) -> np.ndarra
     return out
 
 
+_ROLL_CACHE: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+
 def rollover_times(start_ns: int, end_ns: int, rollover_time: str, server_timezone: str,
                    triple_day: str) -> tuple[np.ndarray, np.ndarray]:
+    """``_rollover_times``, remembered for the last few spans (a comparison runs many accounts over
+    the same data; a long span costs a zone look-up per week). The arrays are shared: never write to
+    them (they stay writable so the kernel keeps one compiled signature)."""
+    key = (int(start_ns), int(end_ns), rollover_time, server_timezone, triple_day.lower())
+    out = _ROLL_CACHE.get(key)
+    if out is None:
+        out = _rollover_times(*key)
+        if len(_ROLL_CACHE) >= 32:
+            _ROLL_CACHE.pop(next(iter(_ROLL_CACHE)))
+        _ROLL_CACHE[key] = out
+    return out
+
+
+def _rollover_times(start_ns: int, end_ns: int, rollover_time: str, server_timezone: str,
+                    triple_day: str) -> tuple[np.ndarray, np.ndarray]:
     """Rollover instants in (start_ns, end_ns] and each one's swap multiplier.
 
     Each trading day D (Monday to Friday, server time) ends with a rollover at ``rollover_time``

@@ -141,7 +141,7 @@ class _Sim:
         self.ev_f = np.zeros((rows, L.N_EV_F))
         n_series = max(rows, int(stream.decisions.shape[0]) + rows)
         self.ser_t = np.zeros(n_series, dtype=np.int64)
-        self.ser_f = np.zeros((n_series, L.N_SER))
+        self.ser_f = np.zeros((L.N_SER, n_series))
         self.scratch = np.zeros((n_sym, 5))
         self.dec_idx = np.zeros(0, dtype=np.int64)
         self.dec_tgt = np.zeros(0)
@@ -157,10 +157,15 @@ class _Sim:
         need = 8 * self.pos_i.shape[0] + 32
         first = getattr(self, names[0])
         if first.shape[0] - self.acc_i[counter] < 2 * need:
+            rows = first.shape[0] * 2 + 2 * need
             for name in names:
                 a = getattr(self, name)
-                b = np.zeros((a.shape[0] * 2 + 2 * need,) + a.shape[1:], dtype=a.dtype)
-                b[: a.shape[0]] = a
+                if name == "ser_f":  # one row per quantity: grows along its columns
+                    b = np.zeros((a.shape[0], rows), dtype=a.dtype)
+                    b[:, : a.shape[1]] = a
+                else:
+                    b = np.zeros((rows,) + a.shape[1:], dtype=a.dtype)
+                    b[: a.shape[0]] = a
                 setattr(self, name, b)
 
     def grow(self) -> None:
@@ -670,9 +675,9 @@ class Backtest:
         ccy = self.terms.currency
         minor = sim.params[L.P_MINOR]
         n_ser = int(sim.acc_i[L.I_N_SERIES])
-        sf = sim.ser_f[:n_ser]
-        series = Series(sim.ser_t[:n_ser].copy(), sf[:, L.SR_BALANCE].copy(), sf[:, L.SR_EQUITY].copy(),
-                        sf[:, L.SR_MARGIN].copy(), sf[:, L.SR_FREE].copy(), sf[:, L.SR_LEVEL].copy())
+        sf = sim.ser_f[:, :n_ser]  # the run's own tables: views, no copies
+        series = Series(sim.ser_t[:n_ser], sf[L.SR_BALANCE], sf[L.SR_EQUITY], sf[L.SR_MARGIN], sf[L.SR_FREE],
+                        sf[L.SR_LEVEL])
         n_d = int(sim.acc_i[L.I_N_DEALS])
         di = sim.deal_i[:n_d].copy()
         df = sim.deal_f[:n_d].copy()
