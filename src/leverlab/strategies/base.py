@@ -210,7 +210,8 @@ class Strategy:
             return float(self.units) / self._broker.contract_size(sym)
         if self.risk is not None:
             if not sl_distance or sl_distance <= 0:
-                raise ValueError("risk sizing needs a stop-loss distance (pass sl=...)")
+                hint = " (built-ins: --param sl_pips=N)" if hasattr(self, "sl_pips") else ""
+                raise ValueError(f"risk sizing needs a stop-loss: pass sl=... with the order{hint}")
             lots = self._broker.lots_for_risk(sym, float(self.risk), float(sl_distance))
             return lots
         return self._broker.min_lot(sym)
