@@ -62,3 +62,30 @@ def test_target_array_length_is_checked():
     tk = _ticks(5_000)
     with pytest.raises(BacktestError, match="one per decision bar"):
         Backtest(tk, np.zeros(3), terms=make_terms()).run()
+
+
+def test_tick_bars_match_numpy_reduceat_including_nan():
+    """The compiled tick -> bar pass gives what np.maximum/minimum.reduceat give (NaN propagates)."""
+    from leverlab.engine._prepare import DataError, ticks_to_bars
+
+    rng = np.random.default_rng(0)
+    n = 50_000
+    t = np.cumsum(rng.integers(0, 3_000_000_000, n)).astype(np.int64) - 10 * 60_000_000_000  # negative times too
+    b = rng.normal(1, 0.01, n)
+    a = b + 0.0001
+    b[[5, 1000, 37777]] = np.nan
+    a[[9, 5000]] = np.nan
+    bars, last = ticks_to_bars(Ticks("EURUSD", t, b, a), "M1")
+    tf = 60_000_000_000
+    bucket = t // tf
+    ref_last = np.append(np.flatnonzero(np.diff(bucket) != 0), n - 1)
+    first = np.concatenate(([0], ref_last[:-1] + 1))
+    assert np.array_equal(last, ref_last) and np.array_equal(bars.time, bucket[first] * tf)
+    for got, ref in [(bars.bid_open, b[first]), (bars.bid_high, np.maximum.reduceat(b, first)),
+                     (bars.bid_low, np.minimum.reduceat(b, first)), (bars.bid_close, b[ref_last]),
+                     (bars.ask_open, a[first]), (bars.ask_high, np.maximum.reduceat(a, first)),
+                     (bars.ask_low, np.minimum.reduceat(a, first)), (bars.ask_close, a[ref_last])]:
+        assert np.array_equal(got, ref, equal_nan=True)
+    t[100] = t[99] - 1
+    with pytest.raises(DataError, match="row 100 .* comes before row 99"):
+        ticks_to_bars(Ticks("EURUSD", t, b, a), "M1")

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from ..brokers.terms import AccountTerms
 from ..conversion import conversion_path
@@ -73,22 +74,80 @@ def bar_path(bars: Bars, spread_points: float, point: float) -> tuple[np.ndarray
     return time, bid, ask, flags.ravel()
 
 
+@njit(cache=True, nogil=True)
+def _tick_bars(t, tf: int, bid, ask):
+    """One pass over ticks: the first unsorted row (-1: sorted), each bucket's last tick, and the bid
+    and ask OHLC of every bucket (max/min propagate NaN as ``np.maximum``/``np.minimum`` do)."""
+    n = t.shape[0]
+    for i in range(1, n):
+        if t[i] < t[i - 1]:
+            return i, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((8, 0))
+    m = 1  # buckets: a new one wherever a tick reaches the end of the current one (sorted times)
+    edge = (t[0] // tf + 1) * tf
+    for i in range(1, n):
+        if t[i] >= edge:
+            m += 1
+            edge = (t[i] // tf + 1) * tf
+    last = np.empty(m, np.int64)
+    btime = np.empty(m, np.int64)
+    ohlc = np.empty((8, m))
+    j = 0
+    first = 0
+    start = (t[0] // tf) * tf
+    edge = start + tf
+    for i in range(n):
+        if i == n - 1 or t[i + 1] >= edge:
+            last[j] = i
+            btime[j] = start
+            bh = bl = bid[first]
+            ah = al = ask[first]
+            nan = False
+            for k in range(first + 1, i + 1):
+                b = bid[k]
+                a = ask[k]
+                bh = b if b > bh else bh
+                bl = b if b < bl else bl
+                ah = a if a > ah else ah
+                al = a if a < al else al
+                nan = nan or b != b or a != a
+            if nan:  # a NaN in the bucket: NaN extremes, as np.maximum / np.minimum give
+                for k in range(first, i + 1):
+                    if bid[k] != bid[k]:
+                        bh = bl = math.nan
+                    if ask[k] != ask[k]:
+                        ah = al = math.nan
+            ohlc[0, j] = bid[first]
+            ohlc[1, j] = bh
+            ohlc[2, j] = bl
+            ohlc[3, j] = bid[i]
+            ohlc[4, j] = ask[first]
+            ohlc[5, j] = ah
+            ohlc[6, j] = al
+            ohlc[7, j] = ask[i]
+            j += 1
+            first = i + 1
+            if i < n - 1:
+                start = (t[i + 1] // tf) * tf
+                edge = start + tf
+    return -1, last, btime, ohlc
+
+
 def ticks_to_bars(ticks: Ticks, timeframe: str) -> tuple[Bars, np.ndarray]:
-    """Bid OHLC bars of a timeframe from ticks, and the index of each bar's last tick."""
+    """Bid OHLC bars of a timeframe from ticks, and the index of each bar's last tick (one compiled
+    pass; also checks the ticks are sorted by time)."""
     tf = TIMEFRAMES[timeframe]
-    t = np.asarray(ticks.time, dtype=np.int64)
-    bucket = t // tf
-    last = np.flatnonzero(np.diff(bucket) != 0)
-    last = np.append(last, t.shape[0] - 1).astype(np.int64)
-    first = np.concatenate(([0], last[:-1] + 1))
-    bid = np.asarray(ticks.bid, dtype=np.float64)
-    ask = np.asarray(ticks.ask, dtype=np.float64)
-    hi = np.maximum.reduceat(bid, first)
-    lo = np.minimum.reduceat(bid, first)
-    bars = Bars(symbol=ticks.symbol, timeframe=timeframe, time=bucket[first] * tf, bid_open=bid[first],
-                bid_high=hi, bid_low=lo, bid_close=bid[last], ask_open=ask[first],
-                ask_high=np.maximum.reduceat(ask, first), ask_low=np.minimum.reduceat(ask, first),
-                ask_close=ask[last], source=ticks.source)
+    t = np.ascontiguousarray(ticks.time, dtype=np.int64)
+    if t.shape[0] == 0:
+        raise DataError(f"{ticks.symbol}: no data")
+    bid = np.ascontiguousarray(ticks.bid, dtype=np.float64)
+    ask = np.ascontiguousarray(ticks.ask, dtype=np.float64)
+    bad, last, btime, ohlc = _tick_bars(t, int(tf), bid, ask)
+    if bad >= 0:
+        raise DataError(f"{ticks.symbol}: data not sorted by time: row {bad} ({t[bad]}) comes before row {bad - 1} "
+                        f"({t[bad - 1]})")
+    bars = Bars(symbol=ticks.symbol, timeframe=timeframe, time=btime, bid_open=ohlc[0], bid_high=ohlc[1],
+                bid_low=ohlc[2], bid_close=ohlc[3], ask_open=ohlc[4], ask_high=ohlc[5], ask_low=ohlc[6],
+                ask_close=ohlc[7], source=ticks.source)
     return bars, last
 
 
@@ -100,7 +159,8 @@ def build_stream(feeds: dict[str, Bars | Ticks], order: list[str], terms: Accoun
     decision_bars: Bars | None = None
     for si, name in enumerate(order):
         d = feeds[name]
-        _check_sorted(name, np.asarray(d.time))
+        if not (isinstance(d, Ticks) and name == primary):  # the primary's ticks are checked in ticks_to_bars
+            _check_sorted(name, np.asarray(d.time))
         if isinstance(d, Bars):
             time, bid, ask, flags = bar_path(d, spread_points_for(terms, specs[name]), specs[name].point)
             if name != primary:
