@@ -54,6 +54,50 @@ def _median_time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     return statistics.median(times), out
 
 
+def phases(fn: Callable[[], Any]) -> str:
+    """Where one leverlab run's time goes: building the quote stream, the rest of the set-up (terms
+    tables, schedules, the strategy's targets), the compiled kernel, and building the Result."""
+    from leverlab.engine import backtest as B
+
+    spent = {"stream": 0.0, "kernel": 0.0, "result": 0.0}
+    patched = {"_stream": (B.Backtest, "stream"), "advance": (B._Sim, "kernel"), "_result": (B.Backtest, "result")}
+    originals = {name: getattr(cls, name) for name, (cls, _) in patched.items()}
+
+    def timed(orig, key):
+        def wrapper(*a, **k):
+            t0 = time.perf_counter()
+            try:
+                return orig(*a, **k)
+            finally:
+                spent[key] += time.perf_counter() - t0
+        return wrapper
+
+    for name, (cls, key) in patched.items():
+        setattr(cls, name, timed(originals[name], key))
+    try:
+        t0 = time.perf_counter()
+        fn()
+        total = time.perf_counter() - t0
+    finally:
+        for name, (cls, _) in patched.items():
+            setattr(cls, name, originals[name])
+    other = total - sum(spent.values())
+    return (f"one run {total * 1e3:.0f} ms: kernel {spent['kernel'] * 1e3:.0f}, stream {spent['stream'] * 1e3:.0f}, "
+            f"other set-up {other * 1e3:.0f}, result {spent['result'] * 1e3:.0f}")
+
+
+def uncached(fn: Callable[[], Any]) -> str:
+    """One run with the remembered rollover / HMR schedules forgotten (what a new data span costs;
+    the medians above reuse them, as a comparison of many accounts over one span does)."""
+    from leverlab.engine import _schedule
+
+    _schedule._ROLL_CACHE.clear()
+    _schedule._IV_CACHE.clear()
+    t0 = time.perf_counter()
+    fn()
+    return f"with schedules computed afresh {(time.perf_counter() - t0) * 1e3:.0f} ms"
+
+
 def mirror_tile(o, h, l, c, n: int) -> tuple[np.ndarray, ...]:
     """Repeat a bar series forwards, then backwards in time, ... up to ``n`` bars. A reversed bar swaps
     its open and close, so every bar opens where the previous one closed, as in the original."""
@@ -93,10 +137,11 @@ def bench_bars(n: int, repeat: int, peers: bool, python_mode: bool) -> list[dict
     bars = Bars("EURUSD", "H1", t, o, h, l, c)
     terms = exness_terms()
     rows = []
-    sec, r = _median_time(lambda: Backtest(bars, SmaCross, terms=terms, deposit=10_000, vectorized=True
-                                           ).run(units=1000), repeat)
+    run = lambda: Backtest(bars, SmaCross, terms=terms, deposit=10_000, vectorized=True).run(units=1000)  # noqa: E731
+    sec, r = _median_time(run, repeat)
     rows.append(dict(case=f"bars {n:,}", tool="leverlab (vectorized, full margin model)", items=n, seconds=sec,
-                     note=f"{r.stats['trades']} trades, final equity {r.stats['final_equity']}"))
+                     note=f"{r.stats['trades']} trades, final equity {r.stats['final_equity']}; {phases(run)}; "
+                          f"{uncached(run)}"))
     if python_mode:
         sec, r = _median_time(lambda: Backtest(bars, SmaCross, terms=terms, deposit=10_000).run(units=1000),
                               max(1, repeat // 2))
@@ -183,10 +228,11 @@ def bench_xau(repeat: int, peers: bool) -> list[dict[str, Any]]:
         return [dict(case="XAUUSD ticks", tool="leverlab", items=0, seconds=None, note="shared data not found")]
     terms = exness_terms()
     n = len(tk)
-    sec, r = _median_time(lambda: Backtest(tk, EmaCross, terms=terms, deposit=10_000, vectorized=True,
-                                           timeframe="M1").run(lots=0.1), repeat)
+    run = lambda: Backtest(tk, EmaCross, terms=terms, deposit=10_000, vectorized=True,  # noqa: E731
+                           timeframe="M1").run(lots=0.1)
+    sec, r = _median_time(run, repeat)
     rows = [dict(case=f"XAUUSD ticks {n:,}", tool="leverlab (vectorized, every tick)", items=n, seconds=sec,
-                 note=f"{r.stats['trades']} trades, {r.stats['stop_outs']} stop-outs")]
+                 note=f"{r.stats['trades']} trades, {r.stats['stop_outs']} stop-outs; {phases(run)}")]
     sec, r = _median_time(lambda: Backtest(tk, EmaCross, terms=terms, deposit=10_000, timeframe="M1"
                                            ).run(lots=0.1), max(1, repeat // 2))
     rows.append(dict(case=f"XAUUSD ticks {n:,}", tool="leverlab (Strategy.next per minute)", items=n, seconds=sec,
@@ -322,7 +368,8 @@ def main() -> None:
     rows += bench_stream(n_stream, 2_000_000)
     rows += bench_startup()
     ratios(rows)
-    print(f"cpu: {os.cpu_count()} cores (shared); python {sys.version.split()[0]}")
+    print(f"cpu: {os.cpu_count()} cores (shared), load average at the end {os.getloadavg()[0]:.2f}; "
+          f"python {sys.version.split()[0]}")
     print(table(rows))
     print("reference medians for peers on this kind of machine: " +
           ", ".join(f"{k} ~{v:,}" for k, v in REFERENCE.items()))
