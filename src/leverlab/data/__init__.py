@@ -13,7 +13,6 @@ from .api import load, read
 from .errors import CorruptFileError, DataError, FormatError, ParseError, StoreError, ValidationError
 from .frames import TIMEFRAMES, Bars, Ticks, concat, timeframe_ns
 from .frames import combine_sides
-from .readers import detect
 from .resample import intrabar_path, iter_resample_ticks, resample_bars, resample_ticks
 from .store import Store
 from .synthetic import GapEvent, iter_synthetic_bars, iter_synthetic_ticks, synthetic_bars, synthetic_ticks
@@ -27,3 +26,11 @@ __all__ = [
     "validate", "ValidationReport", "Issue", "DEFAULT_POLICY",
     "DataError", "FormatError", "ParseError", "CorruptFileError", "ValidationError", "StoreError",
 ]
+
+
+def __getattr__(name: str):  # readers load on first use, keeping ``import leverlab`` quick
+    if name == "detect":
+        from .readers import detect
+
+        return detect
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,7 +9,6 @@ from typing import Any
 from ._sample import load_sample
 from .errors import DataError
 from .frames import Bars, Frame, Ticks
-from .readers import read_raw
 from .validate import validate
 
 
@@ -24,6 +23,8 @@ def read(path: str | Path, format: str | None = None, *, policy: dict[str, str] 
     >>> read("DAT_ASCII_EURUSD_M1_201701.csv").meta["report"]["rows_out"]  # doctest: +SKIP
     31500
     """
+    from .readers import read_raw  # the readers pull in pyarrow's CSV and compute modules: only when reading a file
+
     frame = read_raw(path, format, **options)
     return validate(frame, policy, outlier_sigma=outlier_sigma, gap_threshold=gap_threshold).frame  # type: ignore[return-value]
 
