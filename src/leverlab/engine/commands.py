@@ -19,10 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-
-def _fail(msg: str) -> None:
-    typer.echo(f"error: {msg}", err=True)
-    raise typer.Exit(code=2)
+from .._cli_util import fail, parse_leverage
 
 
 def parse_params(items: list[str]) -> dict[str, Any]:
@@ -43,20 +40,6 @@ def parse_params(items: list[str]) -> dict[str, Any]:
                 value = text
         out[key.strip()] = value
     return out
-
-
-def _leverage(text: Optional[str]) -> float | str | None:
-    if text is None:
-        return None
-    t = text.strip().lower()
-    if t in ("unlimited", "inf", "max"):
-        return t
-    if t.startswith("1:"):
-        t = t[2:]
-    try:
-        return float(t)
-    except ValueError:
-        raise ValueError(f"--leverage {text!r}: expected a number like 500, 1:500 or 'unlimited'") from None
 
 
 def backtest_cmd(
@@ -102,13 +85,13 @@ def backtest_cmd(
 
             cal = read_calendar(calendar)
         bt = Backtest(frame, cls, broker=broker, account_type=account_type, country=country, client=client,
-                      deposit=deposit, currency=currency, leverage=_leverage(leverage), hedging=not netting,
+                      deposit=deposit, currency=currency, leverage=parse_leverage(leverage), hedging=not netting,
                       calendar=cal, timeframe=timeframe, vectorized=vectorized)
         result = bt.run(**params)
     except typer.Exit:
         raise
     except Exception as exc:  # every failure here is the user's input: name it and exit 2
-        _fail(f"{type(exc).__name__}: {exc}" if not isinstance(exc, (ValueError, KeyError)) else str(exc).strip('"'))
+        fail(f"{type(exc).__name__}: {exc}" if not isinstance(exc, (ValueError, KeyError)) else str(exc).strip('"'))
         return
     summary = result.summary()
     summary["strategy"] = strategy
