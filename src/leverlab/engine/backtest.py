@@ -330,10 +330,14 @@ class _Broker:
 
     def positions(self, symbol: str | None = None) -> list[PositionView]:
         sim = self.sim
-        rows = np.flatnonzero(sim.pos_i[:, L.PI_ACTIVE] == 1)
+        if sim.acc_i[L.I_N_OPEN] == 0:
+            return []
+        high = int(sim.acc_i[L.I_POS_HIGH])
         out = []
         # one conversion to Python lists: per-element NumPy scalar access dominated the strategy loop
-        for pi, pf in zip(sim.pos_i[rows].tolist(), sim.pos_f[rows].tolist()):
+        for pi, pf in zip(sim.pos_i[:high].tolist(), sim.pos_f[:high].tolist()):
+            if pi[L.PI_ACTIVE] != 1:
+                continue
             name = self.order[pi[L.PI_SYM]]
             if symbol is not None and name != symbol:
                 continue
