@@ -73,3 +73,20 @@ def scripted(plan: dict):
                 f(self)
 
     return Script
+
+
+def record_margins(data, plan: dict, *, terms, deposit: float, **kw):
+    """Run ``plan`` (as ``scripted``) and note the used margin at every bar close: (seen, result)."""
+    from leverlab.engine import Backtest
+
+    seen: dict[int, float] = {}
+
+    def note(s):
+        seen[s._i] = s.account.margin
+        f = plan.get(s._i)
+        if f:
+            f(s)
+
+    n = len(next(iter(data.values())) if isinstance(data, dict) else data)
+    r = Backtest(data, scripted({i: note for i in range(n)}), terms=terms, deposit=deposit, **kw).run()
+    return seen, r

@@ -13,23 +13,13 @@ import pytest
 from leverlab.brokers.terms import HmrWindow, SwapRate, SymbolMargin
 from leverlab.data.frames import Bars
 from leverlab.engine import Backtest
-from conftest import bars, make_terms, ns, scripted
+from conftest import bars, make_terms, ns, record_margins, scripted
 
 EXNESS_BANDS = dict(band_floor=(0.0, 1000.0, 5000.0, 30000.0), band_leverage=(2000.0, 2000.0, 1000.0, 500.0))
 
 
 def _margins(plan, data, terms, deposit, **kw):
-    seen: dict[int, float] = {}
-
-    def note(s):
-        seen[s._i] = s.account.margin
-        f = plan.get(s._i)
-        if f:
-            f(s)
-
-    r = Backtest(data, scripted({i: note for i in range(len(next(iter(data.values())) if isinstance(data, dict)
-                                                             else data))}), terms=terms, deposit=deposit, **kw).run()
-    return seen, r
+    return record_margins(data, plan, terms=terms, deposit=deposit, **kw)
 
 
 @pytest.mark.parametrize("reprice, after", [(True, 1120.0), (False, 560.0)])

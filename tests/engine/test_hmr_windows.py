@@ -11,7 +11,7 @@ import pytest
 from leverlab.brokers import resolve_terms
 from leverlab.data.frames import Bars
 from leverlab.engine import Backtest
-from conftest import ns, scripted
+from conftest import ns, record_margins, scripted
 
 M5 = 300_000_000_000
 
@@ -21,17 +21,8 @@ def _run(times, plan, deposit=1_000.0, calendar=()):
     t = np.asarray(times, dtype=np.int64)
     p = np.full(t.shape[0], 1.1)
     data = Bars("EURUSD", "M5", t, p, p, p, p)
-    seen: dict[int, float] = {}
-
-    def note(s):
-        seen[s._i] = s.account.margin
-        f = plan.get(s._i)
-        if f:
-            f(s)
-
     terms = resolve_terms("amarkets", "standard", "SC")
-    r = Backtest(data, scripted({i: note for i in range(t.shape[0])}), terms=terms, deposit=deposit,
-                 calendar=calendar, timeframe="M5").run()
+    seen, r = record_margins(data, plan, terms=terms, deposit=deposit, calendar=calendar, timeframe="M5")
     return seen, r, terms
 
 
