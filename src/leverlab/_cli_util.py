@@ -20,7 +20,7 @@ err_console = Console(stderr=True)
 
 def _default(o: Any) -> Any:
     if isinstance(o, Decimal):
-        return float(o) if o != o.to_integral_value() or abs(o) < 10**15 else int(o)
+        return float(o)  # money is exact up to here; JSON readers get a plain number
     if is_dataclass(o):
         return asdict(o)
     if isinstance(o, datetime):

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 
 from ..conversion import MissingRateError, convert
-from ..engine.formulas import margin_in_margin_ccy, profit_in_profit_ccy
+from ..engine.formulas import hedged_margin, margin_in_margin_ccy, profit_in_profit_ccy
 from ..instruments import CALC_MODE_CODE, Instrument, instrument
 from ..money import currency, round_money, to_decimal
 from ..brokers.terms import WEEKDAYS
@@ -296,7 +296,6 @@ def stopout_levels(
             else:
                 b[1] += m
                 b[3] += p.lots
-        from ..engine.formulas import hedged_margin
         used = sum(hedged_margin(b[0], b[1], b[2], b[3], hedge_factor) for b in legs.values())
         return balance + credit + floating, used
 
