@@ -48,14 +48,18 @@ class SmaCross(Strategy):
 
     def next(self) -> None:
         if crossover(self.ma_fast, self.ma_slow):
-            if self.position:
-                self.position.close()
-            sl, tp = self._levels(1)
-            self.buy(sl=sl, tp=tp)
+            side = 1
         elif crossover(self.ma_slow, self.ma_fast):
-            if self.position:
-                self.position.close()
-            sl, tp = self._levels(-1)
+            side = -1
+        else:
+            return
+        position = self.position
+        if position:
+            position.close()
+        sl, tp = self._levels(side)
+        if side > 0:
+            self.buy(sl=sl, tp=tp)
+        else:
             self.sell(sl=sl, tp=tp)
 
     @classmethod
