@@ -951,6 +951,31 @@ def _conv_at(sym_f, col1: int, b: float, a: float) -> float:
     return f
 
 
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy", inline="always")
+def _write_back(px, acc_i, acc_f, pos_f, bid, ask, pbid, pask, now, quotes, mc_state, floating, equity, margin,
+                level, min_level, k, pr, m, mae, mfe) -> None:
+    """Store ``_lean_one``'s register-held account into the tables (before a series point, a
+    decision, and on return)."""
+    px[0, X_BID] = bid
+    px[0, X_ASK] = ask
+    px[0, X_PBID] = pbid
+    px[0, X_PASK] = pask
+    acc_i[I_NOW] = now
+    acc_i[I_QUOTES] = quotes
+    acc_i[I_MC_STATE] = mc_state
+    acc_f[A_FLOATING] = floating
+    acc_f[A_EQUITY] = equity
+    acc_f[A_MARGIN] = margin
+    acc_f[A_FREE] = equity - margin
+    acc_f[A_LEVEL] = level
+    acc_f[A_MIN_LEVEL] = min_level
+    if k >= 0:
+        pos_f[k, PF_PROFIT] = pr
+        pos_f[k, PF_MARGIN] = m
+        pos_f[k, PF_MAE] = mae
+        pos_f[k, PF_MFE] = mfe
+
+
 @njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
 def _lean_one(q_time, q_bid, q_ask, q_flags, i: int, end: int, t_stop: int, params, sym_f, band_floor, band_lev,
               px, acc_f, acc_i, pos_i, pos_f, ord_i, ord_f, ser_t, ser_f, hmr, hmr_cap, dec_idx, dec_tgt) -> int:
@@ -1120,24 +1145,8 @@ def _lean_one(q_time, q_bid, q_ask, q_flags, i: int, end: int, t_stop: int, para
         i += 1
         if is_close:
             # write the account back, then the series point and the vectorized decision
-            px[0, X_BID] = bid
-            px[0, X_ASK] = ask
-            px[0, X_PBID] = pbid
-            px[0, X_PASK] = pask
-            acc_i[I_NOW] = now
-            acc_i[I_QUOTES] = quotes
-            acc_i[I_MC_STATE] = mc_state
-            acc_f[A_FLOATING] = floating
-            acc_f[A_EQUITY] = equity
-            acc_f[A_MARGIN] = margin
-            acc_f[A_FREE] = equity - margin
-            acc_f[A_LEVEL] = level
-            acc_f[A_MIN_LEVEL] = min_level
-            if k >= 0:
-                pos_f[k, PF_PROFIT] = pr
-                pos_f[k, PF_MARGIN] = m
-                pos_f[k, PF_MAE] = mae
-                pos_f[k, PF_MFE] = mfe
+            _write_back(px, acc_i, acc_f, pos_f, bid, ask, pbid, pask, now, quotes, mc_state, floating, equity,
+                        margin, level, min_level, k, pr, m, mae, mfe)
             record(params, acc_f, acc_i, ser_t, ser_f)
             if vec_sym >= 0:
                 dp = acc_i[I_DEC_PTR]
@@ -1148,24 +1157,8 @@ def _lean_one(q_time, q_bid, q_ask, q_flags, i: int, end: int, t_stop: int, para
                     acc_i[I_DEC_PTR] = dp + 1
                     if acc_i[I_ORD_HIGH] > 0:
                         return i
-    px[0, X_BID] = bid
-    px[0, X_ASK] = ask
-    px[0, X_PBID] = pbid
-    px[0, X_PASK] = pask
-    acc_i[I_NOW] = now
-    acc_i[I_QUOTES] = quotes
-    acc_i[I_MC_STATE] = mc_state
-    acc_f[A_FLOATING] = floating
-    acc_f[A_EQUITY] = equity
-    acc_f[A_MARGIN] = margin
-    acc_f[A_FREE] = equity - margin
-    acc_f[A_LEVEL] = level
-    acc_f[A_MIN_LEVEL] = min_level
-    if k >= 0:
-        pos_f[k, PF_PROFIT] = pr
-        pos_f[k, PF_MARGIN] = m
-        pos_f[k, PF_MAE] = mae
-        pos_f[k, PF_MFE] = mfe
+    _write_back(px, acc_i, acc_f, pos_f, bid, ask, pbid, pask, now, quotes, mc_state, floating, equity, margin,
+                level, min_level, k, pr, m, mae, mfe)
     if stop:
         return i
     return i
