@@ -118,3 +118,13 @@ def test_init_error_is_wrapped():
 
     with pytest.raises(StrategyError, match=r"Bad.init\(\) failed: RuntimeError: no data"):
         Backtest(_bars([1.1] * 3), Bad, terms=_terms()).run()
+
+
+def test_text_parameters_take_the_defaults_types():
+    """A command line gives text; the Strategy converts it once, for backtest and compare alike."""
+    from leverlab.strategies import SmaCross
+
+    assert SmaCross.checked_params({"fast": "5", "sl_pips": "30", "tp_pips": "none"}) == \
+        {"fast": 5, "sl_pips": 30, "tp_pips": None}
+    with pytest.raises(ValueError, match="expected int"):
+        SmaCross.checked_params({"fast": "ten"})

@@ -211,31 +211,6 @@ def resolve_strategy(strategy: str | type[Strategy]) -> type[Strategy]:
         raise CompareError(str(exc.args[0])) from None
 
 
-def _coerce(name: str, default: Any, value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    text = value.strip()
-    try:
-        if isinstance(default, bool):
-            if text.lower() in ("1", "true", "yes", "on"):
-                return True
-            if text.lower() in ("0", "false", "no", "off"):
-                return False
-            raise ValueError
-        if isinstance(default, int):
-            return int(text)
-        if isinstance(default, float) or default is None:
-            if text.lower() in ("none", "null", ""):
-                return None
-            f = float(text)
-            return int(f) if default is None and f.is_integer() and "." not in text else f
-        if isinstance(default, str):
-            return text
-    except ValueError:
-        raise CompareError(f"parameter {name}={value!r}: expected {type(default).__name__}") from None
-    return text
-
-
 def default_stop(cls: type[Strategy], params: dict[str, Any], sizing: Sizing) -> str | None:
     """Risk-% sizing needs a stop: give an unset ``sl_pips`` the documented default (returns the note)."""
     if sizing.kind == "risk" and "sl_pips" in cls.param_names() and params.get("sl_pips",
@@ -247,17 +222,15 @@ def default_stop(cls: type[Strategy], params: dict[str, Any], sizing: Sizing) ->
 
 
 def check_params(cls: type[Strategy], params: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Validate parameter names against the strategy and coerce text values to the defaults' types."""
-    names = cls.param_names()
-    out: dict[str, Any] = {}
-    for k, v in (params or {}).items():
+    """The strategy's own check and conversion (``Strategy.checked_params``); the order size is refused
+    here because compare takes it from its sizing option."""
+    for k in params or {}:
         if k in ("lots", "units", "risk"):
             raise CompareError(f"parameter {k!r} is the order size: use the sizing option (--{k}) instead")
-        if k not in names:
-            raise CompareError(f"{cls.__name__} has no parameter {k!r}; parameters: "
-                               f"{', '.join(n for n in names if n not in ('lots', 'units', 'risk'))}")
-        out[k] = _coerce(k, getattr(cls, k), v)
-    return out
+    try:
+        return cls.checked_params(dict(params or {}))
+    except (TypeError, ValueError) as exc:
+        raise CompareError(str(exc)) from None
 
 
 def min_bars(cls: type[Strategy], params: Mapping[str, Any]) -> int:

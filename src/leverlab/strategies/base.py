@@ -127,10 +127,7 @@ class Strategy:
     risk: float | None = None
 
     def __init__(self, broker: "_Broker", bars: Any, params: dict[str, Any] | None = None) -> None:
-        for k, v in (params or {}).items():
-            if not hasattr(type(self), k):
-                raise TypeError(f"{type(self).__name__} has no parameter {k!r}; "
-                                f"parameters: {', '.join(sorted(self.param_names()))}")
+        for k, v in self.checked_params(params).items():
             setattr(self, k, v)
         self._broker = broker
         self._i = len(bars) - 1
@@ -147,6 +144,18 @@ class Strategy:
                                                                                      staticmethod)):
                     out.append(k)
         return sorted(set(out))
+
+    @classmethod
+    def checked_params(cls, params: dict[str, Any] | None) -> dict[str, Any]:
+        """Parameters checked against the class: unknown names raise TypeError, text values (from a
+        command line) are converted to the type of the parameter's default (ValueError if they can't be)."""
+        names = cls.param_names()
+        out: dict[str, Any] = {}
+        for k, v in (params or {}).items():
+            if k not in names:
+                raise TypeError(f"{cls.__name__} has no parameter {k!r}; parameters: {', '.join(names)}")
+            out[k] = _coerce(k, getattr(cls, k), v)
+        return out
 
     # ---- to override
     def init(self) -> None:
@@ -249,3 +258,27 @@ class Strategy:
     def cancel(self, order_id: int) -> None:
         """Delete a pending order."""
         self._broker.cancel(order_id)
+
+
+def _coerce(name: str, default: Any, value: Any) -> Any:
+    """A text value as the type of the parameter's default (other values pass unchanged)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    try:
+        if isinstance(default, bool):
+            if text.lower() in ("1", "true", "yes", "on"):
+                return True
+            if text.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if isinstance(default, int):
+            return int(text)
+        if isinstance(default, float) or default is None:
+            if text.lower() in ("none", "null", ""):
+                return None
+            f = float(text)
+            return int(f) if default is None and f.is_integer() and "." not in text else f
+    except ValueError:
+        raise ValueError(f"parameter {name}={value!r}: expected {type(default).__name__}") from None
+    return text
