@@ -99,3 +99,11 @@ def parse_leverage(text: str | None) -> float | None:
     if not v >= 1:
         fail(f"--leverage {text!r}: leverage must be 1 or more")
     return v
+
+
+def order_size(lots: float | None, units: float | None, risk: float | None) -> dict[str, float]:
+    """The one of --lots / --units / --risk given, as {kind: value} (empty when none is)."""
+    given = {k: v for k, v in (("lots", lots), ("units", units), ("risk", risk)) if v is not None}
+    if len(given) > 1:
+        raise ValueError(f"give one of --lots, --units or --risk, not {' and '.join('--' + k for k in given)}")
+    return given

@@ -17,7 +17,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from .._cli_util import console, emit_json, err_console, fail, fmt_leverage, parse_leverage
+from .._cli_util import console, emit_json, err_console, fail, fmt_leverage, order_size, parse_leverage
 from .compare import CompareError, Comparison, Sizing
 
 DataOpt = Annotated[str, typer.Option("--data", help="Market data: a file, a stored symbol or sample:eurusd-h1.")]
@@ -52,10 +52,11 @@ def parse_params(items: list[str] | None) -> dict[str, str]:
 
 def parse_sizing(lots: float | None, units: float | None, risk: float | None) -> Sizing:
     """One of --lots / --units / --risk (risk 1 % when none is given)."""
-    given = [(k, v) for k, v in (("lots", lots), ("units", units), ("risk", risk)) if v is not None]
-    if len(given) > 1:
-        fail(f"give one of --lots, --units or --risk, not {' and '.join('--' + k for k, _ in given)}")
-    kind, value = given[0] if given else ("risk", 1.0)
+    try:
+        given = order_size(lots, units, risk)
+    except ValueError as exc:
+        fail(str(exc))
+    kind, value = next(iter(given.items()), ("risk", 1.0))
     try:
         return Sizing(kind, float(value))
     except CompareError as exc:

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .._cli_util import fail, parse_leverage
+from .._cli_util import fail, order_size, parse_leverage
 
 
 def parse_params(items: list[str]) -> dict[str, Any]:
@@ -68,9 +68,7 @@ def backtest_cmd(
     from .backtest import Backtest
 
     try:
-        sizes = {k: v for k, v in (("lots", lots), ("units", units), ("risk", risk)) if v is not None}
-        if len(sizes) > 1:
-            raise ValueError(f"give one of --lots, --units or --risk, not {' and '.join('--' + k for k in sizes)}")
+        sizes = order_size(lots, units, risk)
         params = parse_params(param)
         params.update(sizes)
         cls = get_strategy(strategy)
