@@ -9,8 +9,6 @@ strategy error) exits with code 2 and a message naming the cause.
 from __future__ import annotations
 
 import ast
-import json
-import math
 from pathlib import Path
 from typing import Any, Optional
 
@@ -19,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .._cli_util import fail, order_size, parse_leverage
+from .._cli_util import emit_json, fail, order_size, parse_leverage
 
 
 def parse_params(items: list[str]) -> dict[str, Any]:
@@ -95,15 +93,9 @@ def backtest_cmd(
     summary["strategy"] = strategy
     summary["params"] = {k: v for k, v in params.items()}
     if as_json:
-        typer.echo(json.dumps(summary, default=_jsonable))
+        emit_json(summary)
         return
     _print(summary)
-
-
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, float) and math.isinf(v):
-        return None
-    return str(v)
 
 
 def _print(s: dict[str, Any]) -> None:
