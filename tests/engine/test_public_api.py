@@ -81,3 +81,17 @@ def test_parse_params():
     assert parse_params(["a=1", "b=2.5", "c=x", "d=true"]) == {"a": 1, "b": 2.5, "c": "x", "d": True}
     with pytest.raises(ValueError, match="expected key=value"):
         parse_params(["oops"])
+
+
+def test_backtest_cli_reads_an_iso_calendar_file(tmp_path):
+    """A calendar file of ISO times (what users have) drives the news windows from the command line."""
+    cal = tmp_path / "calendar.json"
+    cal.write_text('["2010-05-06T18:00:00Z", "2015-01-15T09:30:00Z"]')
+    app = typer.Typer()
+    app.command("backtest")(backtest_cmd)
+    app.command("noop")(lambda: None)
+    r = CliRunner().invoke(app, ["backtest", "--data", "sample:eurusd-h1", "--strategy", "sma_cross", "--lots",
+                                 "0.1", "--broker", "exness", "--account-type", "standard", "--country", "SC",
+                                 "--calendar", str(cal), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["trades"] > 0

@@ -13,18 +13,11 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from ..brokers.hmr import to_ns
 from ..brokers.terms import WEEKDAYS, AccountTerms
 
 NS = 1_000_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def to_ns(dt: datetime) -> int:
-    """UTC nanoseconds of an aware datetime (naive datetimes are taken as UTC)."""
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    delta = dt - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * NS + delta.microseconds * 1_000
 
 
 def from_ns(ns: int) -> datetime:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
@@ -31,7 +30,8 @@ from ..money import from_minor, round_money, to_minor
 from . import _layout as L
 from ._kernel import close_all, recalc, run_segment, seed_rng
 from ._prepare import DataError, Stream, build_stream, spec_for, symbol_table
-from ._schedule import cashback_times, hmr_schedule, iso, rollover_times, to_ns
+from ..brokers.hmr import to_ns
+from ._schedule import cashback_times, hmr_schedule, iso, rollover_times
 from .result import Deal, Event, Result, Series, Trade, max_drawdown
 
 
@@ -387,15 +387,8 @@ def _chain(first: list[Any], rest: Iterator[Any] | None) -> Iterator[Any]:
 
 
 def _calendar_ns(calendar: Iterable[Any]) -> list[int]:
-    out = []
-    for c in calendar:
-        if isinstance(c, datetime):
-            out.append(to_ns(c))
-        elif isinstance(c, np.datetime64):
-            out.append(int(c.astype("datetime64[ns]").astype(np.int64)))
-        else:
-            out.append(int(c))
-    return out
+    """High-impact event times (datetime, ISO text, datetime64 or int ns) as UTC nanoseconds."""
+    return [to_ns(c) for c in calendar]
 
 
 class Backtest:
