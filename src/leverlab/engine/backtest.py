@@ -28,7 +28,8 @@ from ..instruments import Instrument
 from ..money import currency as _currency
 from ..money import from_minor, round_money, to_minor
 from . import _layout as L
-from ._kernel import close_all, recalc, run_segment, seed_rng
+from ._kernel import seed_rng
+from ._sim import _Sim
 from ._prepare import DataError, Stream, build_stream, spec_for, symbol_table
 from ..brokers.hmr import to_ns
 from ._schedule import cashback_times, hmr_schedule, iso, rollover_times
@@ -110,126 +111,6 @@ class NetPosition:
 
     def __repr__(self) -> str:
         return f"NetPosition({self.symbol}, size={self.size:g}, pl={self.pl:.2f})"
-
-
-class _Sim:
-    """The kernel's state tables and the resumable call into it."""
-
-    def __init__(self, stream: Stream, sym_f: np.ndarray, band_floor: np.ndarray, band_lev: np.ndarray,
-                 params: np.ndarray, roll_t: np.ndarray, roll_f: np.ndarray, hmr: np.ndarray,
-                 hmr_cap: np.ndarray, cash_t: np.ndarray, positions: int = 32, orders: int = 32, rows: int = 4096) -> None:
-        self.q = stream
-        self.sym_f, self.band_floor, self.band_lev, self.params = sym_f, band_floor, band_lev, params
-        self.roll_t, self.roll_f, self.hmr, self.hmr_cap, self.cash_t = roll_t, roll_f, hmr, hmr_cap, cash_t
-        n_sym = sym_f.shape[0]
-        self.px = np.zeros((n_sym, L.N_PX))
-        self.acc_f = np.zeros(L.N_ACC_F)
-        self.acc_f[L.A_LEVEL] = math.inf
-        self.acc_f[L.A_MIN_LEVEL] = math.inf
-        self.acc_i = np.zeros(L.N_ACC_I, dtype=np.int64)
-        self.acc_i[L.I_NEXT_POS_ID] = 1
-        self.acc_i[L.I_NEXT_ORDER_ID] = 1
-        self.pos_i = np.zeros((positions, L.N_POS_I), dtype=np.int64)
-        self.pos_f = np.zeros((positions, L.N_POS_F))
-        self.ord_i = np.zeros((orders, L.N_ORD_I), dtype=np.int64)
-        self.ord_f = np.zeros((orders, L.N_ORD_F))
-        self.deal_i = np.zeros((rows, L.N_DEAL_I), dtype=np.int64)
-        self.deal_f = np.zeros((rows, L.N_DEAL_F))
-        self.tr_i = np.zeros((rows, L.N_TR_I), dtype=np.int64)
-        self.tr_f = np.zeros((rows, L.N_TR_F))
-        self.ev_i = np.zeros((rows, L.N_EV_I), dtype=np.int64)
-        self.ev_f = np.zeros((rows, L.N_EV_F))
-        n_series = max(rows, int(stream.decisions.shape[0]) + rows)
-        self.ser_t = np.zeros(n_series, dtype=np.int64)
-        self.ser_f = np.zeros((L.N_SER, n_series))
-        self.scratch = np.zeros((n_sym, 5))
-        self.dec_idx = np.zeros(0, dtype=np.int64)
-        self.dec_tgt = np.zeros(0)
-        self._cand()
-        self.i = 0
-
-    def _cand(self) -> None:
-        n = 2 * self.pos_i.shape[0] + self.ord_i.shape[0] + 4
-        self.cand_t = np.zeros(n)
-        self.cand_k = np.zeros(n, dtype=np.int64)
-
-    def _grow_rows(self, names: tuple[str, ...], counter: int) -> None:
-        need = 8 * self.pos_i.shape[0] + 32
-        first = getattr(self, names[0])
-        if first.shape[0] - self.acc_i[counter] < 2 * need:
-            rows = first.shape[0] * 2 + 2 * need
-            for name in names:
-                a = getattr(self, name)
-                if name == "ser_f":  # one row per quantity: grows along its columns
-                    b = np.zeros((a.shape[0], rows), dtype=a.dtype)
-                    b[:, : a.shape[1]] = a
-                else:
-                    b = np.zeros((rows,) + a.shape[1:], dtype=a.dtype)
-                    b[: a.shape[0]] = a
-                setattr(self, name, b)
-
-    def grow(self) -> None:
-        """Enlarge whichever tables are nearly full (the kernel stopped to ask for room)."""
-        if self.acc_i[L.I_N_OPEN] + 3 > self.pos_i.shape[0] or self.acc_i[L.I_ORD_HIGH] + 4 > self.ord_i.shape[0]:
-            for name in ("pos_i", "pos_f", "ord_i", "ord_f"):
-                a = getattr(self, name)
-                b = np.zeros((a.shape[0] * 2,) + a.shape[1:], dtype=a.dtype)
-                b[: a.shape[0]] = a
-                setattr(self, name, b)
-            self._cand()
-        self._grow_rows(("deal_i", "deal_f"), L.I_N_DEALS)
-        self._grow_rows(("tr_i", "tr_f"), L.I_N_TRADES)
-        self._grow_rows(("ev_i", "ev_f"), L.I_N_EVENTS)
-        self._grow_rows(("ser_t", "ser_f"), L.I_N_SERIES)
-
-    def advance(self, end: int) -> None:
-        """Simulate quotes up to (not including) ``end``."""
-        q = self.q
-        while self.i < end:
-            i = run_segment(q.time, q.sym, q.bid, q.ask, q.flags, self.i, end, self.params, self.sym_f,
-                            self.band_floor, self.band_lev, self.px, self.acc_f, self.acc_i, self.pos_i, self.pos_f,
-                            self.ord_i, self.ord_f, self.deal_i, self.deal_f, self.tr_i, self.tr_f, self.ev_i,
-                            self.ev_f, self.ser_t, self.ser_f, self.roll_t, self.roll_f, self.hmr, self.hmr_cap, self.cash_t,
-                            self.dec_idx, self.dec_tgt, self.scratch, self.cand_t, self.cand_k)
-            self.i = i
-            if self.acc_i[L.I_ERROR]:
-                return
-            if i < end:
-                self.grow()
-
-    def recalc(self) -> None:
-        recalc(self.params, self.sym_f, self.band_floor, self.band_lev, self.px, self.acc_f, self.acc_i, self.pos_i,
-               self.pos_f, self.hmr, self.hmr_cap, self.scratch, False)
-
-    def finish(self, reason: int) -> None:
-        self.grow()
-        close_all(self.params, self.sym_f, self.band_floor, self.band_lev, self.px, self.acc_f, self.acc_i,
-                  self.pos_i, self.pos_f, self.deal_i, self.deal_f, self.tr_i, self.tr_f, self.ev_i, self.ev_f,
-                  self.ser_t, self.ser_f, self.hmr, self.hmr_cap, self.scratch, reason)
-
-    def book_external(self, kind: int, t: int, amount_minor: int) -> None:
-        """A deal from outside the kernel (the deposit, a bonus)."""
-        n = self.acc_i[L.I_N_DEALS]
-        if kind != L.D_BONUS:
-            self.acc_i[L.I_BALANCE] += amount_minor
-        self.deal_i[n] = (t, kind, 0, amount_minor, self.acc_i[L.I_BALANCE], -1, 0)
-        self.deal_f[n] = (0.0, 0.0)
-        self.acc_i[L.I_N_DEALS] = n + 1
-
-    def add_order(self, s: int, side: int, typ: int, lots: float, price: float = math.nan, sl: float = math.nan,
-                  tp: float = math.nan, pos_id: int = 0) -> int:
-        free = np.flatnonzero(self.ord_i[:, L.OI_ACTIVE] == 0)
-        if free.size == 0 or free[0] + 4 >= self.ord_i.shape[0]:
-            self.acc_i[L.I_ORD_HIGH] = self.ord_i.shape[0]
-            self.grow()
-            free = np.flatnonzero(self.ord_i[:, L.OI_ACTIVE] == 0)
-        j = int(free[0])
-        oid = int(self.acc_i[L.I_NEXT_ORDER_ID])
-        self.acc_i[L.I_NEXT_ORDER_ID] += 1
-        self.ord_i[j] = (1, oid, s, side, typ, pos_id, self.acc_i[L.I_NOW], L.R_SIGNAL)
-        self.ord_f[j] = (lots, price, sl, tp)
-        self.acc_i[L.I_ORD_HIGH] = max(int(self.acc_i[L.I_ORD_HIGH]), j + 1)
-        return oid
 
 
 class _Broker:
@@ -559,9 +440,7 @@ class Backtest:
             if targets.shape[0] != stream.decisions.shape[0]:
                 raise BacktestError(f"target positions: got {targets.shape[0]} values, "
                                     f"expected one per decision bar ({stream.decisions.shape[0]})")
-            sim.params[L.P_VEC_SYM] = 0.0
-            sim.dec_idx = stream.decisions
-            sim.dec_tgt = np.ascontiguousarray(targets)
+            sim.set_decisions(stream.decisions, np.ascontiguousarray(targets))
             sim.advance(n_q)
         elif strategy is None:
             sim.advance(n_q)
@@ -604,12 +483,8 @@ class Backtest:
             else:
                 t0 = int(last_t)
                 roll_t, roll_f, hmr, hmr_cap, cash_t = self._schedules(t0, int(stream.time[-1]))
-                sim.q, sim.i = stream, 0
-                sim.roll_t, sim.roll_f, sim.hmr, sim.hmr_cap, sim.cash_t = roll_t, roll_f, hmr, hmr_cap, cash_t
-                sim.acc_i[L.I_ROLL_PTR] = sim.acc_i[L.I_HMR_PTR] = sim.acc_i[L.I_CASH_PTR] = 0
-            sim.params[L.P_VEC_SYM] = 0.0
-            sim.dec_idx, sim.dec_tgt = stream.decisions, targets
-            sim.acc_i[L.I_DEC_PTR] = 0
+                sim.next_stream(stream, roll_t, roll_f, hmr, hmr_cap, cash_t)
+            sim.set_decisions(stream.decisions, targets)
             sim.advance(stream.time.shape[0])
             if sim.acc_i[L.I_ERROR]:
                 self._raise_kernel_error(sim)
