@@ -285,11 +285,11 @@ def sweep_cmd(
         fail(str(exc))
     png = None
     if out is not None:
-        from .report import _atomic_write
+        from .report import write_atomic
 
         png = out / "sweep.png"
         try:
-            _atomic_write(png, lambda p: render_sweep_png(s, p))
+            write_atomic(png, lambda p: render_sweep_png(s, p))
         except OSError as exc:
             fail(f"cannot write {png}: {exc}")
     if json_out:

@@ -499,7 +499,9 @@ def render_png(c: Comparison, path: str | os.PathLike[str], top: int = 10) -> No
     plt.close(fig)
 
 
-def _atomic_write(path: Path, write: Any) -> None:
+def write_atomic(path: Path, write: Any) -> None:
+    """Call ``write(tmp)`` on a temporary name beside ``path``, then rename it into place, so a failed
+    write never leaves a half-written file (the folder is created if needed)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -520,10 +522,10 @@ def write_report(comparison: Comparison, path_html: str | os.PathLike[str],
     html_path = Path(path_html)
     png_path = Path(path_png) if path_png is not None else None
     if png_path is not None:
-        _atomic_write(png_path, lambda p: render_png(comparison, p))
-    _atomic_write(html_path, lambda p: p.write_text(text, encoding="utf-8"))
+        write_atomic(png_path, lambda p: render_png(comparison, p))
+    write_atomic(html_path, lambda p: p.write_text(text, encoding="utf-8"))
     return html_path, png_path
 
 
-__all__ = ["write_report", "render_html", "render_png", "equity_figure", "margin_figure", "cost_figure",
+__all__ = ["write_report", "write_atomic", "render_html", "render_png", "equity_figure", "margin_figure", "cost_figure",
            "leverage_figure", "ranking_html"]

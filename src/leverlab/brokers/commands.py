@@ -8,7 +8,6 @@ value and the valid ones.
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .._cli_util import emit_json, fail
+from ..data.calendar import read_calendar
 from ..instruments import UnknownSymbolError
 from .loader import ProfileError, UnknownBrokerError, load_all, load_broker
 from .policy import PolicyError, leverage
@@ -33,26 +33,6 @@ _USER_ERRORS = (UnknownBrokerError, UnknownSymbolError, UnknownCountryError, NoE
 def _fail(exc: Exception) -> None:
     """A user error: message on stderr, exit code 2."""
     fail(str(exc))
-
-
-def read_calendar(path: Path) -> list[str]:
-    """High-impact event times from a file: a JSON list (strings or objects with ``time``/``datetime``),
-    or text/CSV with one ISO 8601 time in the first column of each line (a header line is skipped)."""
-    text = path.read_text(encoding="utf-8")
-    if path.suffix.lower() == ".json" or text.lstrip().startswith("["):
-        data = json.loads(text)
-        out = []
-        for item in data:
-            if isinstance(item, dict):
-                item = item.get("time") or item.get("datetime") or item.get("date")
-            out.append(str(item))
-        return out
-    out = []
-    for line in text.splitlines():
-        cell = line.split(",")[0].strip()
-        if cell and not cell.startswith("#") and cell[0].isdigit():
-            out.append(cell)
-    return out
 
 
 def brokers_cmd(

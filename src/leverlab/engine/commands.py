@@ -77,7 +77,7 @@ def backtest_cmd(
             raise ValueError(f"--symbol {symbol} but {data!r} holds {frame.symbol}")
         cal: list[Any] = []
         if calendar is not None:
-            from ..brokers.commands import read_calendar
+            from ..data.calendar import read_calendar
 
             cal = read_calendar(calendar)
         bt = Backtest(frame, cls, broker=broker, account_type=account_type, country=country, client=client,
