@@ -14,6 +14,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from .brokers.schema import parse_leverage
+
 console = Console()
 err_console = Console(stderr=True)
 
@@ -79,26 +81,14 @@ def parse_rates(items: list[str] | None) -> dict[str, float]:
     return out
 
 
-def fmt_leverage(lev: float) -> str:
-    return "unlimited" if math.isinf(lev) else f"1:{lev:g}"
-
-
-def parse_leverage(text: str | None) -> float | None:
-    """'1000', '1:1000' or 'unlimited' -> a number (inf for unlimited); None keeps the brokers' maximum."""
+def leverage_option(text: str | None) -> float | None:
+    """A --leverage option read by ``parse_leverage`` (None keeps the brokers' maximum); bad text exits 2."""
     if text is None:
         return None
-    t = text.strip().lower()
-    if t in ("unlimited", "inf", "infinite"):
-        return math.inf
-    if t.startswith("1:"):
-        t = t[2:]
     try:
-        v = float(t)
-    except ValueError:
-        fail(f"--leverage {text!r}: expected a number such as 1000, 1:1000 or 'unlimited'")
-    if not v >= 1:
-        fail(f"--leverage {text!r}: leverage must be 1 or more")
-    return v
+        return parse_leverage(text)
+    except ValueError as exc:
+        fail(f"--{exc}")
 
 
 def order_size(lots: float | None, units: float | None, risk: float | None) -> dict[str, float]:

@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from .._cli_util import console, emit_json, fail, fmt_leverage, parse_leverage, parse_rates
+from ..brokers.schema import leverage_text
+from .._cli_util import console, emit_json, fail, leverage_option, parse_rates
 from ..conversion import MissingRateError
 from ..instruments import UnknownSymbolError, instrument
 from ..money import MoneyError
@@ -86,7 +87,7 @@ def margin_cmd(
         emit_json(doc)
         return
     console.print(f"Margin for {lots:g} lot {symbol.upper()} at {price:g}: [bold]{r.margin:,} {r.currency}[/] "
-                  f"(leverage {fmt_leverage(r.leverage)}, {r.calc_mode} mode, "
+                  f"(leverage {leverage_text(r.leverage)}, {r.calc_mode} mode, "
                   f"{r.margin_in_margin_currency:,.2f} {r.margin_currency} before conversion)")
     if explanation:
         console.print(explanation, highlight=False)
@@ -259,7 +260,7 @@ def ruin_cmd(
     """Monte Carlo risk of ruin of a trade sequence at a given leverage and stop-out level."""
     from .ruin import risk_of_ruin
 
-    lev = parse_leverage(leverage)
+    lev = leverage_option(leverage)
     pool = None
     if r_multiples:
         try:
@@ -276,7 +277,7 @@ def ruin_cmd(
     if json_out:
         emit_json(res.summary() | {"trade_index": res.trade_index, "percentiles": res.percentiles})
         return
-    t = Table(title=f"Risk of ruin: {paths:,} paths x {trades:,} trades, leverage {fmt_leverage(lev)}, "
+    t = Table(title=f"Risk of ruin: {paths:,} paths x {trades:,} trades, leverage {leverage_text(lev)}, "
                     f"stop-out {stop_out:g}%")
     t.add_column("measure")
     t.add_column("value", justify="right")

@@ -25,6 +25,7 @@ numbers are the same as running each.
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import os
 import sys
@@ -36,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from ..brokers import AccountTerms, BrokerProfile, load_all, load_broker
+from ..brokers.schema import leverage_json, leverage_text
 from ..engine import Backtest, Result
 from ..money import currency as money_currency
 from ..strategies import Strategy
@@ -142,21 +144,17 @@ class Row:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able, deterministic (no Result; unlimited leverage as the string ``"unlimited"``)."""
-        def lev(x: float | None) -> Any:
-            if x is None or (isinstance(x, float) and math.isnan(x)):
-                return None
-            return "unlimited" if math.isinf(x) else x
-
         return {
             "rank": self.rank, "broker": self.broker, "broker_name": self.broker_name,
             "account_type": self.account_type, "entity": self.entity, "regulator": self.regulator,
             "eligible": self.eligible, "reason": self.reason, "instead": self.instead or None,
             "simulated": self.simulated, "error": self.error, "account_currency": self.account_currency,
             "deposit": self.deposit,
-            "leverage": {"applied": lev(self.leverage), "requested": lev(self.leverage_requested),
+            "leverage": {"applied": leverage_json(self.leverage),
+                         "requested": leverage_json(self.leverage_requested),
                          "bound_by": self.leverage_bound_by, "why": self.leverage_why,
                          "capped": self.leverage_capped,
-                         "steps": [[f, lev(v)] for f, v in self.leverage_steps]},
+                         "steps": [[f, leverage_json(v)] for f, v in self.leverage_steps]},
             "margin_call_level": self.margin_call_level,
             "stop_out_level": None if math.isnan(self.stop_out_level) else self.stop_out_level,
             "nbp": self.nbp, "commission_per_lot_side": self.commission_per_lot_side,
@@ -383,10 +381,6 @@ def load_data(data: Any, symbol: str | None, start: str | None, end: str | None)
     return data
 
 
-def _lev_text(x: float) -> str:
-    return "unlimited" if math.isinf(x) else f"1:{x:g}"
-
-
 def _profiles(brokers: Iterable[str | BrokerProfile] | None) -> list[BrokerProfile]:
     from ..brokers import UnknownBrokerError
 
@@ -475,8 +469,8 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
             params: Mapping[str, Any] | None = None, sizing: Sizing | Mapping[str, float] | None = None,
             brokers: Iterable[str | BrokerProfile] | None = None,
             weights: Mapping[str, float] | str | None = None, workers: int | None = None,
-            progress: bool = False, symbol: str | None = None, start: str | None = None,
-            end: str | None = None, vectorized: bool | None = None) -> Comparison:
+            progress: Callable[[int, int], None] | None = None, symbol: str | None = None,
+            start: str | None = None, end: str | None = None, vectorized: bool | None = None) -> Comparison:
     """Run ``strategy`` on ``data`` under every broker's account types this trader can open, and rank them.
 
     ``deposit`` is in ``currency`` (the trader's money; a cent account gets it in cents);
@@ -485,7 +479,8 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
     ``sizing`` ``Sizing("risk", 1)`` (default), ``{"lots": 0.1}`` or ``{"units": 1000}``;
     ``brokers`` a subset of broker ids; ``weights`` for the score (see ``leverlab.analysis.score``);
     ``start``/``end`` cut the data (ISO dates); ``vectorized`` None picks the strategy's compiled
-    ``targets`` mode when it means the same as ``next()`` (see ``can_vectorize``), True/False forces it.
+    ``targets`` mode when it means the same as ``next()`` (see ``can_vectorize``), True/False forces it;
+    ``progress(done, total)`` is told how many backtests are finished.
     Raises ``CompareError`` on bad input.
     """
     import time
@@ -566,9 +561,9 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
                       commission_per_lot_side=terms.commission_per_lot_side, terms_notes=list(terms.explanation))
             if requested is not None and applied < requested:
                 row.leverage_capped = True
-                row.reason += (f"; asked {_lev_text(requested)}, gets {_lev_text(applied)} "
+                row.reason += (f"; asked {leverage_text(requested)}, gets {leverage_text(applied)} "
                                f"(bound by {ans.bound_by}{', ' + terms.regulator if ans.bound_by == 'regulator' else ''})")
-                row.instead = f"runs at {_lev_text(applied)}, the most {terms.entity} gives this trader"
+                row.instead = f"runs at {leverage_text(applied)}, the most {terms.entity} gives this trader"
             key = repr(_sim_key(terms))
             j = key_to_job.get(key)
             if j is None:
@@ -630,7 +625,7 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
               "start": iso(int(bars.time[0])), "end": iso(int(bars.time[-1])),
               "strategy": cls.__name__, "params": p, "sizing": {sz.kind: sz.value}, "deposit": float(deposit),
               "currency": currency.upper(), "country": country.upper(), "client": client,
-              "leverage": None if requested is None else ("unlimited" if math.isinf(requested) else requested)}
+              "leverage": leverage_json(requested)}
     notes.append(f"{len(jobs)} distinct account terms simulated for {sum(1 for r in rows if r.eligible)} "
                  f"eligible account types (identical terms run once)")
     return Comparison(inputs, rows, w, notes,
@@ -650,20 +645,17 @@ def iso(ns: int) -> str:
     return str(np.datetime64(ns, "ns").astype("datetime64[s]")) + "Z"
 
 
-def run_with_progress(jobs: Sequence[_Job], ctx: _Context, workers: int | None, progress: bool) -> list[Result | str]:
-    """``run_jobs`` with a progress bar on stderr; compiled-targets runs go to threads (the kernel
-    releases the GIL), bar-by-bar Python runs to forked processes."""
+def run_with_progress(jobs: Sequence[_Job], ctx: _Context, workers: int | None,
+                      progress: Callable[[int, int], None] | None = None) -> list[Result | str]:
+    """``run_jobs``, telling ``progress(done, total)`` at the start and after each backtest (the
+    command line draws its bar from it); compiled-targets runs go to threads (the kernel releases
+    the GIL), bar-by-bar Python runs to forked processes."""
     pool = "thread" if ctx.vectorized else "auto"
     if not progress:
         return run_jobs(jobs, ctx, workers, pool=pool)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from .._cli_util import err_console
-
-    with Progress(TextColumn("backtests"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err_console, transient=True) as bar:
-        task = bar.add_task("runs", total=len(jobs))
-        return run_jobs(jobs, ctx, workers, on_done=lambda: bar.advance(task), pool=pool)
+    total, done = len(jobs), itertools.count(1)
+    progress(0, total)
+    return run_jobs(jobs, ctx, workers, on_done=lambda: progress(next(done), total), pool=pool)
 
 
 __all__ = ["compare", "Comparison", "Row", "Sizing", "CompareError", "check_params", "resolve_strategy",

@@ -10,14 +10,18 @@ from __future__ import annotations
 import time
 import webbrowser
 from pathlib import Path
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any, Optional
 
 import typer
 from rich import box
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from .._cli_util import console, emit_json, err_console, fail, fmt_leverage, order_size, parse_leverage
+from ..brokers.schema import leverage_text
+from .._cli_util import console, emit_json, err_console, fail, order_size, leverage_option
 from .compare import CompareError, Comparison, Sizing
 
 DataOpt = Annotated[str, typer.Option("--data", help="Market data: a file, a stored symbol or sample:eurusd-h1.")]
@@ -61,6 +65,19 @@ def parse_sizing(lots: float | None, units: float | None, risk: float | None) ->
         return Sizing(kind, float(value))
     except CompareError as exc:
         fail(f"--{kind}: {exc}")
+
+
+@contextmanager
+def progress_bar(show: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A bar of finished backtests on stderr, as the ``progress(done, total)`` that compare and sweep
+    take (None when ``show`` is false, so --json prints nothing else)."""
+    if not show:
+        yield None
+        return
+    with Progress(TextColumn("backtests"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err_console, transient=True) as bar:
+        task = bar.add_task("runs", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def _pct(x: float | None) -> str:
@@ -112,13 +129,13 @@ def ranking_table(c: Comparison, compact: bool = False) -> Table:
         score = f"[bold]{sc['total'] * 100:.1f}[/]"
         if compact:
             why = f" {_SHORT.get(bound, bound)}" if bound and console.width >= 100 else ""
-            lev = fmt_leverage(r.leverage) + why
+            lev = leverage_text(r.leverage) + why
             rows.append((str(r.rank), r.label + ("*" if r.shared_with else ""), lev, _money(s["final_equity"]),
                          _pct(s["net_return"]), str(s["stop_outs"]),
                          _money(co["spread"] + co["commission"] + co["swap"] - co["cashback"]), score))
             continue
         rows.append((str(r.rank), r.label + (f" (= {r.shared_with})" if r.shared_with else ""),
-                  _short_regulator(r.regulator), fmt_leverage(r.leverage) + (f" {bound}" if bound else ""),
+                  _short_regulator(r.regulator), leverage_text(r.leverage) + (f" {bound}" if bound else ""),
                   _money(s["final_equity"]), _pct(s["net_return"]), f"{s['max_drawdown'] * 100:.1f}%",
                   f"{s['stop_outs']}/{s['margin_calls']}/{s['rejects']}",
                   "-" if s["days_to_first_stop_out"] is None else f"{s['days_to_first_stop_out']:.0f}",
@@ -204,10 +221,12 @@ def compare_cmd(
         w = parse_weights(weights)
     except WeightsError as exc:
         fail(str(exc))
-    c = _run_compare(data=data, strategy=strategy, deposit=deposit, currency=currency, country=country,
-                     client=client, leverage=parse_leverage(leverage), params=parse_params(param), sizing=sizing,
-                     brokers=[b.strip() for b in brokers.split(",") if b.strip()] if brokers else None,
-                     weights=w, workers=workers, progress=not json_out, symbol=symbol, start=start, end=end)
+    lev, params = leverage_option(leverage), parse_params(param)
+    with progress_bar(not json_out) as progress:
+        c = _run_compare(data=data, strategy=strategy, deposit=deposit, currency=currency, country=country,
+                         client=client, leverage=lev, params=params, sizing=sizing,
+                         brokers=[b.strip() for b in brokers.split(",") if b.strip()] if brokers else None,
+                         weights=w, workers=workers, progress=progress, symbol=symbol, start=start, end=end)
     from .report import write_report
 
     html, png = out / "report.html", out / "report.png"
@@ -276,11 +295,13 @@ def sweep_cmd(
     from .sweep import render_sweep_png, sweep
 
     sizing = parse_sizing(lots, units, risk)
+    params, param_grid = parse_params(param), parse_grid(grid) or None
     try:
-        s = sweep(data, strategy, broker, account_type, [x for x in leverages.split(",") if x.strip()],
-                  parse_grid(grid) or None, deposit=deposit, currency=currency, country=country, client=client,
-                  params=parse_params(param), sizing=sizing, workers=workers, progress=not json_out,
-                  symbol=symbol, start=start, end=end)
+        with progress_bar(not json_out) as progress:
+            s = sweep(data, strategy, broker, account_type, [x for x in leverages.split(",") if x.strip()],
+                      param_grid, deposit=deposit, currency=currency, country=country, client=client,
+                      params=params, sizing=sizing, workers=workers, progress=progress,
+                      symbol=symbol, start=start, end=end)
     except CompareError as exc:
         fail(str(exc))
     png = None
@@ -304,18 +325,18 @@ def sweep_cmd(
         t.add_column(name, justify="left" if name in ("asked", "applied", "parameters") else "right")
     for p in s.points:
         if p.error:
-            t.add_row(fmt_leverage(p.leverage_requested), fmt_leverage(p.leverage_applied),
+            t.add_row(leverage_text(p.leverage_requested), leverage_text(p.leverage_applied),
                       ", ".join(f"{k}={v}" for k, v in p.params.items()), "-", "-", "-", "-", f"not run: {p.error}")
             continue
         st = p.stats
-        t.add_row(fmt_leverage(p.leverage_requested), fmt_leverage(p.leverage_applied),
+        t.add_row(leverage_text(p.leverage_requested), leverage_text(p.leverage_applied),
                   ", ".join(f"{k}={v}" for k, v in p.params.items()) or "defaults", _money(st["final_equity"]),
                   _pct(st["net_return"]), f"{st['max_drawdown'] * 100:.1f}%",
                   f"{st['stop_outs']}/{st['margin_calls']}/{st['rejects']}",
                   "[red]yes[/]" if st["ruined"] else "no")
     console.print(t)
     for lev in sorted({p.leverage_requested for p in s.points}):
-        console.print(f"{fmt_leverage(lev):>10}: survived {s.survival_rate(lev) * 100:.0f}% of runs", highlight=False, emoji=False)
+        console.print(f"{leverage_text(lev):>10}: survived {s.survival_rate(lev) * 100:.0f}% of runs", highlight=False, emoji=False)
     for n in s.notes:
         console.print(f"note: {n}", highlight=False, emoji=False)
     if png is not None:

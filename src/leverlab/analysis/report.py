@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..brokers.schema import leverage_text
 from .compare import Comparison, Row
 
 #: Points per curve after thinning (each bucket keeps its lowest and highest value, so no
@@ -99,10 +100,6 @@ def _arr(y: np.ndarray, digits: int = 2) -> np.ndarray:
 
 def _vals(y: np.ndarray, digits: int = 2) -> list[float | None]:
     return [None if not math.isfinite(v) else round(float(v), digits) for v in y]
-
-
-def _lev(x: float) -> str:
-    return "unlimited" if math.isinf(x) else f"1:{x:g}"
 
 
 def _unique_runs(c: Comparison) -> list[tuple[Row, list[Row]]]:
@@ -333,7 +330,7 @@ def ranking_html(c: Comparison) -> str:
             f"<tr><td>{r.rank}</td><td class='l'><span class='swatch' style='background:{color}'></span>"
             f"<b>{_esc(r.broker_name)}</b> {_esc(r.account_type)}{shared}</td>"
             f"<td class='l ent' title='{_esc(r.regulator)}'>{_esc(r.entity)} ({_esc(r.regulator)})</td>"
-            f"<td class='l' title='{lev_title}'>{_lev(r.leverage)} <small>{_esc(r.leverage_bound_by)}</small>{cap}</td>"
+            f"<td class='l' title='{lev_title}'>{leverage_text(r.leverage)} <small>{_esc(r.leverage_bound_by)}</small>{cap}</td>"
             f"{_num(s['final_equity'])}<td class='{'neg' if s['net_return'] < 0 else 'pos'}'>"
             f"{s['net_return'] * 100:+.1f}%</td><td>{s['max_drawdown'] * 100:.1f}%</td>"
             f"<td class='{'neg' if s['stop_outs'] else ''}'>{s['stop_outs']}</td><td>{s['margin_calls']}</td>"

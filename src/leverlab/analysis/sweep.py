@@ -17,11 +17,12 @@ from __future__ import annotations
 import itertools
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..brokers import PolicyError
+from ..brokers.schema import leverage_json, parse_leverage
 from ..engine import Result
 from ..money import currency as money_currency
 from ..strategies import Strategy
@@ -49,10 +50,8 @@ class SweepPoint:
         return self.error is None and not self.stats.get("ruined", True)
 
     def to_dict(self) -> dict[str, Any]:
-        def lev(x: float) -> Any:
-            return "unlimited" if math.isinf(x) else x
-
-        return {"leverage_requested": lev(self.leverage_requested), "leverage_applied": lev(self.leverage_applied),
+        return {"leverage_requested": leverage_json(self.leverage_requested),
+                "leverage_applied": leverage_json(self.leverage_applied),
                 "params": self.params, "survived": self.survived, "error": self.error, "stats": self.stats or None}
 
 
@@ -74,20 +73,11 @@ class Sweep:
 
 
 def parse_leverages(items: Sequence[float | str]) -> list[float]:
-    """Leverage settings as numbers (``"unlimited"`` -> inf); each must be 1 or more."""
-    out = []
-    for x in items:
-        t = str(x).strip().lower()
-        if t in ("unlimited", "inf", "infinite"):
-            out.append(math.inf)
-            continue
-        try:
-            v = float(t[2:] if t.startswith("1:") else t)
-        except ValueError:
-            raise CompareError(f"leverage {x!r}: expected a number such as 500, 1:500 or 'unlimited'") from None
-        if not v >= 1:
-            raise CompareError(f"leverage {x!r}: must be 1 or more")
-        out.append(v)
+    """Leverage settings as numbers, each read by ``parse_leverage`` (``"unlimited"`` -> inf)."""
+    try:
+        out = [parse_leverage(x) for x in items]
+    except ValueError as exc:
+        raise CompareError(str(exc)) from None
     if not out:
         raise CompareError("give at least one leverage to sweep")
     return out
@@ -110,8 +100,8 @@ def sweep(data: Any, strategy: str | type[Strategy], broker: str, account_type: 
           leverages: Sequence[float | str] = DEFAULT_LEVERAGES, params_grid: Mapping[str, Sequence[Any]] | None = None,
           *, deposit: float = 1_000, currency: str = "USD", country: str = "SC", client: str = "retail",
           params: Mapping[str, Any] | None = None, sizing: Sizing | Mapping[str, float] | None = None,
-          workers: int | None = None, progress: bool = False, symbol: str | None = None,
-          start: str | None = None, end: str | None = None) -> Sweep:
+          workers: int | None = None, progress: Callable[[int, int], None] | None = None,
+          symbol: str | None = None, start: str | None = None, end: str | None = None) -> Sweep:
     """Run ``strategy`` with one broker account at each leverage in ``leverages`` and each combination
     of ``params_grid`` (name -> values); see ``compare`` for the other arguments.
 

@@ -8,7 +8,6 @@ value and the valid ones.
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -24,6 +23,7 @@ from ..instruments import UnknownSymbolError
 from .loader import ProfileError, UnknownBrokerError, load_all, load_broker
 from .policy import PolicyError, leverage
 from .regulation import NoEntityError, UnknownCountryError
+from .schema import leverage_text
 from .summary import headline_table
 
 _USER_ERRORS = (UnknownBrokerError, UnknownSymbolError, UnknownCountryError, NoEntityError, PolicyError,
@@ -79,8 +79,7 @@ def _leverage_at(profile: Any, country: str, client: str, symbol: str, equity: f
         except PolicyError as exc:
             last = exc
             continue
-        lev = "unlimited" if math.isinf(a.leverage) else ("unknown" if math.isnan(a.leverage) else f"1:{a.leverage:g}")
-        return {"account_type": acc.id, "leverage": lev, "entity": a.entity, "bound_by": a.bound_by}
+        return {"account_type": acc.id, "leverage": leverage_text(a.leverage), "entity": a.entity, "bound_by": a.bound_by}
     if isinstance(last, NoEntityError):
         raise last
     return {"account_type": None, "leverage": "n/a", "entity": None, "bound_by": str(last)}

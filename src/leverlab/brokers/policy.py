@@ -30,7 +30,8 @@ from .hmr import in_window, to_ns
 from .loader import load_broker, profile_instrument
 from .regulation import Regime, entity_for, regimes, regulatory_class, retail_cap
 from .schema import (UNKNOWN, AccountType, Band, BrokerProfile, EquityBands, Entity, FixedMargin,
-                     HmrCap, HmrWindowSpec, Match, leverage_number)
+                     HmrCap, HmrWindowSpec, Match, leverage_json, leverage_number, leverage_text,
+                     parse_leverage)
 from .terms import HmrWindow
 
 #: which rule is named when several bind at the same value
@@ -66,10 +67,8 @@ class Rule:
 
 
 def _json_value(v: Any) -> Any:
-    if isinstance(v, float) and math.isinf(v):
-        return "unlimited"
-    if isinstance(v, float) and math.isnan(v):
-        return "unknown"
+    if isinstance(v, float):
+        return UNKNOWN if math.isnan(v) else leverage_json(v)
     return v
 
 
@@ -196,20 +195,13 @@ def resolve_entity(profile: BrokerProfile, country_or_entity: str, client_class:
 
 
 def parse_selected(selected: float | str | None) -> float | None:
+    """The trader's leverage setting as a number (``parse_leverage``); None keeps the most allowed."""
     if selected is None:
         return None
-    if isinstance(selected, str):
-        text = selected.strip().lower().removeprefix("1:")
-        if text in ("unlimited", "inf"):
-            return math.inf
-        try:
-            selected = float(text)
-        except ValueError:
-            raise PolicyError(f"selected leverage {selected!r}; expected a number N (for 1:N) or 'unlimited'") from None
-    value = float(selected)
-    if not value > 0:
-        raise PolicyError(f"selected leverage {selected!r}; expected a positive number or 'unlimited'")
-    return value
+    try:
+        return parse_leverage(selected)
+    except ValueError as exc:
+        raise PolicyError(f"selected {exc}") from None
 
 
 def symbol_policy(profile: BrokerProfile, account: AccountType, entity: Entity, client_class: str,
@@ -349,9 +341,9 @@ def leverage(broker: str | BrokerProfile, account_type: str, country: str, clien
         lev_b = band_leverage(b, sel)
         edge = f"{b.min:,.2f}-{b.max:,.2f}" if b.max is not None else f">= {b.min:,.2f}"
         note = f"{pol.bands.basis} {amount:,.2f} {pol.bands.currency} is in band {i + 1} ({edge}: "
-        note += f"1:{_fmt(leverage_number(b.leverage))}"
+        note += leverage_text(b.leverage)
         if b.default_leverage is not None:
-            note += f", 1:{_fmt(leverage_number(b.default_leverage))} unless {b.opt_in or 'opted in'}"
+            note += f", {leverage_text(b.default_leverage)} unless {b.opt_in or 'opted in'}"
         note += ")"
         if amount < floors[0]:
             note += "; below the first published band, first band used"
@@ -455,12 +447,6 @@ def _mark_bound(rules: list[Rule], value: float) -> str:
     return min(binding, key=lambda r: _PRIORITY.index(r.rule) if r.rule in _PRIORITY else 99).rule
 
 
-def _fmt(v: float) -> str:
-    if math.isinf(v):
-        return "unlimited"
-    return f"{v:g}"
-
-
 def _explain(pol: SymbolPolicy, country: str, lev: float, rate: float, bound: str, rules: list[Rule],
              unknowns: list[str]) -> str:
     reg = pol.regime.name if pol.regime else (pol.entity.regulator_detail or "regulator unknown")
@@ -472,13 +458,13 @@ def _explain(pol: SymbolPolicy, country: str, lev: float, rate: float, bound: st
     elif pol.is_fixed:
         result = "Fixed-margin instrument whose margin rate is not published: unknown."
     else:
-        result = f"Leverage 1:{_fmt(lev)} (margin {rate * 100:.4g}% of notional), bound by {bound}."
+        result = f"Leverage {leverage_text(lev)} (margin {rate * 100:.4g}% of notional), bound by {bound}."
     lines = [head, result]
     for r in rules:
         status = "BOUND" if r.bound else ("applied" if r.applied else "not applied")
         val = r.value
         if isinstance(val, float):
-            val = f"{val:g}%" if r.rule == "fixed_margin" else f"1:{_fmt(val)}"
+            val = f"{val:g}%" if r.rule == "fixed_margin" else leverage_text(val)
         lines.append(f"  - {r.label}: {val if val is not None else '-'} [{status}]" + (f" - {r.note}" if r.note else ""))
     if unknowns:
         lines.append("Unknown (not applied): " + "; ".join(unknowns))

@@ -478,3 +478,44 @@ def _walk_sources(obj: Any, path: str) -> Any:
         for k, v in obj.items():
             if isinstance(v, BaseModel):
                 yield from _walk_sources(v, f"{path}.{k}")
+
+
+def parse_leverage(text: float | str) -> float:
+    """A leverage setting as the N of 1:N: ``"1:500"``, ``"500"`` or ``500`` -> 500.0, ``"unlimited"``
+    (or ``"infinite"``, ``"inf"``) -> ``math.inf``. Below 1 (a margin above the notional) is refused.
+
+    >>> parse_leverage("1:500"), parse_leverage("unlimited")
+    (500.0, inf)
+    """
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        value = float(text)
+    else:
+        t = str(text).strip().lower().removeprefix("1:")
+        if t in ("unlimited", "infinite", "inf"):
+            return math.inf
+        try:
+            value = float(t)
+        except ValueError:
+            raise ValueError(f"leverage {text!r}: expected a number such as 500, 1:500 or 'unlimited'") from None
+    if not value >= 1:
+        raise ValueError(f"leverage {text!r}: must be 1 or more (1:N with N >= 1), or 'unlimited'")
+    return value
+
+
+def leverage_text(value: LeverageValue | str | None) -> str:
+    """Leverage for people: ``"1:500"``, ``"unlimited"``, or ``"unknown"`` when no figure is known.
+
+    >>> leverage_text(30.0), leverage_text(math.inf), leverage_text(None)
+    ('1:30', 'unlimited', 'unknown')
+    """
+    if value is None or value == UNKNOWN or (isinstance(value, float) and math.isnan(value)):
+        return UNKNOWN
+    n = leverage_number(value)
+    return "unlimited" if math.isinf(n) else f"1:{n:g}"
+
+
+def leverage_json(value: float | None) -> float | str | None:
+    """Leverage for a JSON document: the number N of 1:N, ``"unlimited"`` for inf, None when unknown."""
+    if value is None or math.isnan(value):
+        return None
+    return "unlimited" if math.isinf(value) else value

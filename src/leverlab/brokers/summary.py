@@ -7,21 +7,13 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from ..money import currency as money_currency
 from .loader import load_broker
 from .policy import resolve_entity
 from .regulation import regimes
-from .schema import UNKNOWN, AccountType, BrokerProfile, Fact, leverage_number
-
-
-def _lev_text(v: Any) -> str:
-    if v == UNKNOWN or v is None:
-        return "unknown"
-    n = leverage_number(v)
-    return "unlimited" if math.isinf(n) else f"1:{n:g}"
+from .schema import AccountType, BrokerProfile, Fact, leverage_text
 
 
 def eligible_account_types(profile: BrokerProfile | str, country: str, client_class: str, deposit: float,
@@ -102,7 +94,7 @@ def headline_table(profiles: list[BrokerProfile] | None = None) -> list[dict[str
                 regs.append(name)
         rows.append({
             "id": p.id, "name": p.name,
-            "max_leverage": _lev_text(p.leverage.max.value),
+            "max_leverage": leverage_text(p.leverage.max.value),
             "max_leverage_source": p.source_url(p.leverage.max.source),
             "equity_bands": bool(p.leverage.equity_bands),
             "hmr_windows": [w.id for w in p.leverage.hmr],

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .._cli_util import emit_json, fail, order_size, parse_leverage
+from .._cli_util import emit_json, fail, order_size, leverage_option
 
 
 def parse_params(items: list[str]) -> dict[str, Any]:
@@ -81,7 +81,7 @@ def backtest_cmd(
 
             cal = read_calendar(calendar)
         bt = Backtest(frame, cls, broker=broker, account_type=account_type, country=country, client=client,
-                      deposit=deposit, currency=currency, leverage=parse_leverage(leverage), hedging=not netting,
+                      deposit=deposit, currency=currency, leverage=leverage_option(leverage), hedging=not netting,
                       calendar=cal, timeframe=timeframe, vectorized=vectorized)
         result = bt.run(**params)
     except typer.Exit:
