@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from leverlab.analysis.compare_commands import compare_cmd
+from leverlab.cli.compare import compare_cmd
 
 app = typer.Typer(pretty_exceptions_enable=False)
 app.command("compare")(compare_cmd)

@@ -10,7 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from leverlab.analysis.compare import CompareError
-from leverlab.analysis.compare_commands import sweep_cmd
+from leverlab.cli.compare import sweep_cmd
 from leverlab.analysis.sweep import parse_leverages, sweep
 from leverlab.data import load
 

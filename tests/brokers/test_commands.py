@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from leverlab.brokers.commands import broker_cmd, brokers_cmd, leverage_cmd
+from leverlab.cli.brokers import broker_cmd, brokers_cmd, leverage_cmd
 
 app = typer.Typer()
 app.command("brokers")(brokers_cmd)

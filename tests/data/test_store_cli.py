@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from leverlab.data import CorruptFileError, Store, load
-from leverlab.data.commands import app
+from leverlab.cli.data import app
 from leverlab.data.readers.lean import read_lean
 
 

@@ -9,7 +9,7 @@ import typer
 from typer.testing import CliRunner
 
 from leverlab.engine import Backtest, BacktestError
-from leverlab.engine.commands import backtest_cmd, parse_params
+from leverlab.cli.backtest import backtest_cmd, parse_params
 from leverlab.strategies import SmaCross
 
 

@@ -1,4 +1,4 @@
-"""Command-line faces of the comparison: ``leverlab compare`` and ``leverlab sweep`` (registered by ``leverlab.cli``).
+"""Command-line faces of the comparison: ``leverlab compare``, ``sweep`` and ``demo`` (registered by ``leverlab.cli``).
 
 Bad input (unknown strategy or parameter, a deposit below every minimum, data too short, weights
 that do not parse) ends with a clear message and exit code 2 before any file is written; the
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import time
 import webbrowser
-from pathlib import Path
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
@@ -20,9 +20,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from ..analysis.compare import CompareError, Comparison, Sizing
 from ..brokers.schema import leverage_text
-from .._cli_util import console, emit_json, err_console, fail, order_size, leverage_option
-from .compare import CompareError, Comparison, Sizing
+from ._common import console, emit_json, err_console, fail, leverage_option, order_size
 
 DataOpt = Annotated[str, typer.Option("--data", help="Market data: a file, a stored symbol or sample:eurusd-h1.")]
 SymbolOpt = Annotated[Optional[str], typer.Option("--symbol", help="Symbol of the data when the file does not say.")]
@@ -179,7 +179,7 @@ def print_comparison(c: Comparison) -> None:
 
 
 def _run_compare(**kw: Any) -> Comparison:
-    from .compare import compare
+    from ..analysis.compare import compare
 
     try:
         return compare(**kw)
@@ -213,7 +213,7 @@ def compare_cmd(
     workers: WorkersOpt = None,
 ) -> None:
     """Run one strategy under every broker and account type you can open, rank them, and write a report."""
-    from .score import WeightsError, parse_weights
+    from ..analysis.score import WeightsError, parse_weights
 
     t0 = time.perf_counter()
     sizing = parse_sizing(lots, units, risk)
@@ -227,7 +227,7 @@ def compare_cmd(
                          client=client, leverage=lev, params=params, sizing=sizing,
                          brokers=[b.strip() for b in brokers.split(",") if b.strip()] if brokers else None,
                          weights=w, workers=workers, progress=progress, symbol=symbol, start=start, end=end)
-    from .report import write_report
+    from ..analysis.report import write_report
 
     html, png = out / "report.html", out / "report.png"
     try:
@@ -292,7 +292,7 @@ def sweep_cmd(
     workers: WorkersOpt = None,
 ) -> None:
     """One broker account at several leverages (and strategy parameters): survival and return against leverage."""
-    from .sweep import render_sweep_png, sweep
+    from ..analysis.sweep import render_sweep_png, sweep
 
     sizing = parse_sizing(lots, units, risk)
     params, param_grid = parse_params(param), parse_grid(grid) or None
@@ -306,7 +306,7 @@ def sweep_cmd(
         fail(str(exc))
     png = None
     if out is not None:
-        from .report import write_atomic
+        from ..analysis.report import write_atomic
 
         png = out / "sweep.png"
         try:
@@ -341,3 +341,14 @@ def sweep_cmd(
         console.print(f"note: {n}", highlight=False, emoji=False)
     if png is not None:
         console.print(f"picture: [bold]{png.resolve()}[/]", highlight=False, emoji=False)
+
+
+def demo_cmd(
+    out: Path = typer.Option(Path("leverlab-report"), "--out", help="Directory for report.html and report.png."),
+    open_report: bool = typer.Option(False, "--open", help="Open the report in a browser."),
+) -> None:
+    """The main job on the bundled sample: SMA cross at 1% risk, 1,000 USD, offshore retail, every broker."""
+    compare_cmd(data="sample:eurusd-h1", symbol=None, strategy="sma_cross", param=None, lots=None, units=None,
+                risk=1.0, deposit=1000.0, currency="USD", country="SC", client="retail", leverage=None,
+                weights=None, brokers=None, start=None, end=None, out=out, open_report=open_report,
+                json_out=False, workers=None)

@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .errors import DataError
-from .store import Store
+from ..data.errors import DataError
+from ..data.store import Store
 
 app = typer.Typer(help="Market data: import files into the local store, list it, show validation reports.",
                   no_args_is_help=True)
@@ -120,11 +120,11 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """The validation report(s) of a stored symbol (or of a bundled sample)."""
-    from .validate import ValidationReport, validate
+    from ..data.validate import ValidationReport, validate
 
     try:
         if symbol.lower().startswith("sample:") or recheck:
-            from .api import load
+            from ..data import load
 
             frame = load(symbol, store=store) if symbol.lower().startswith("sample:") else \
                 Store(store).load(symbol, timeframe=timeframe, kind="bars" if timeframe else None)

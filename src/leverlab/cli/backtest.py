@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .._cli_util import emit_json, fail, order_size, leverage_option
+from ._common import emit_json, fail, leverage_option, order_size
 
 
 def parse_params(items: list[str]) -> dict[str, Any]:
@@ -62,8 +62,8 @@ def backtest_cmd(
     as_json: bool = typer.Option(False, "--json", help="print one JSON document"),
 ) -> None:
     """Backtest a strategy with one broker's margin, stop-out, NBP and costs, and summarise the account."""
+    from ..engine import Backtest
     from ..strategies import get as get_strategy
-    from .backtest import Backtest
 
     try:
         sizes = order_size(lots, units, risk)

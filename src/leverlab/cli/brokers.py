@@ -8,7 +8,6 @@ value and the valid ones.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any, Optional
 
@@ -17,14 +16,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .._cli_util import emit_json, fail
+from ..brokers import (NoEntityError, PolicyError, ProfileError, UnknownBrokerError, UnknownCountryError,
+                       headline_table, leverage, load_all, load_broker)
+from ..brokers.schema import leverage_text
 from ..data.calendar import read_calendar
 from ..instruments import UnknownSymbolError
-from .loader import ProfileError, UnknownBrokerError, load_all, load_broker
-from .policy import PolicyError, leverage
-from .regulation import NoEntityError, UnknownCountryError
-from .schema import leverage_text
-from .summary import headline_table
+from ._common import emit_json, fail
 
 _USER_ERRORS = (UnknownBrokerError, UnknownSymbolError, UnknownCountryError, NoEntityError, PolicyError,
                 ProfileError, ValueError)
@@ -178,10 +175,3 @@ def leverage_cmd(
         return
     typer.echo(a.explanation)
 
-
-if __name__ == "__main__":  # pragma: no cover
-    app = typer.Typer()
-    app.command("brokers")(brokers_cmd)
-    app.command("broker")(broker_cmd)
-    app.command("leverage")(leverage_cmd)
-    app(sys.argv[1:])

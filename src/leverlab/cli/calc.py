@@ -8,12 +8,12 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
+from ..analysis import risk
 from ..brokers.schema import leverage_text
-from .._cli_util import console, emit_json, fail, leverage_option, parse_rates
 from ..conversion import MissingRateError
 from ..instruments import UnknownSymbolError, instrument
 from ..money import MoneyError
-from . import risk
+from ._common import console, emit_json, fail, leverage_option, parse_rates
 
 BrokerOpt = Annotated[Optional[str], typer.Option("--broker", help="Broker id or path of a profile file.")]
 TypeOpt = Annotated[Optional[str], typer.Option("--account-type", help="Account type id (see `leverlab broker B`).")]
@@ -258,7 +258,7 @@ def ruin_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Monte Carlo risk of ruin of a trade sequence at a given leverage and stop-out level."""
-    from .ruin import risk_of_ruin
+    from ..analysis.ruin import risk_of_ruin
 
     lev = leverage_option(leverage)
     pool = None

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from .brokers.schema import parse_leverage
+from ..brokers.schema import parse_leverage
 
 console = Console()
 err_console = Console(stderr=True)
