@@ -138,20 +138,6 @@ class ValidationReport:
             lines.append("  no problems found")
         return "\n".join(lines)
 
-    def __rich__(self) -> Any:
-        from rich.table import Table
-
-        kind = self.kind if self.kind == "ticks" else f"bars {self.timeframe}"
-        t = Table(title=f"{self.symbol} {kind} — {self.rows_out:,} of {self.rows_in:,} rows kept",
-                  caption=f"{iso(self.start)} .. {iso(self.end)}; timezone: {self.timezone}; source: {self.source}")
-        for c in ("check", "rows", "action", "changed", "detail / first example"):
-            t.add_column(c)
-        for i in self.issues:
-            ex = i.detail or (", ".join(f"{k}={v}" for k, v in i.examples[0].items()) if i.examples else "")
-            style = None if i.count == 0 else ("red" if i.action == "error" else "yellow")
-            t.add_row(i.check, f"{i.count:,}", i.action, f"{i.changed:,}", ex, style=style)
-        return t
-
 
 def _prices(frame: Frame) -> dict[str, np.ndarray]:
     if isinstance(frame, Ticks):
