@@ -78,7 +78,7 @@ def test_cli_errors_exit_2(args, message):
 
 
 def test_parse_params():
-    assert parse_params(["a=1", "b=2.5", "c=x", "d=true"]) == {"a": 1, "b": 2.5, "c": "x", "d": True}
+    assert parse_params(["a=1", "b=2.5", "c=x", "d=true"]) == {"a": "1", "b": "2.5", "c": "x", "d": "true"}
     with pytest.raises(ValueError, match="expected key=value"):
         parse_params(["oops"])
 

@@ -13,6 +13,8 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.measure import Measurement
+from rich.table import Table
 
 from ..brokers.schema import parse_leverage
 
@@ -61,6 +63,16 @@ def emit_json(obj: Any) -> None:
     typer.echo(json.dumps(to_jsonable(obj), indent=2, sort_keys=False, allow_nan=False))
 
 
+def print_wide(table: Table, width: int = 200) -> None:
+    """Print a table; into a pipe (no terminal to fit) it may take up to ``width`` columns, so each
+    row stays on one line for scripts and files."""
+    if not console.is_terminal:
+        natural = Measurement.get(console, console.options.update(width=width), table).maximum
+        if natural > console.width:
+            table.width = min(natural, width)
+    console.print(table, crop=False)
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print a clear error on stderr and exit (2 = bad input)."""
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
@@ -78,6 +90,19 @@ def parse_rates(items: list[str] | None) -> dict[str, float]:
             out[pair.strip().upper()] = float(value)
         except ValueError:
             fail(f"--rate {item!r}: expected PAIR=PRICE, e.g. GBPUSD=1.27")
+    return out
+
+
+def parse_params(items: list[str] | None) -> dict[str, str]:
+    """``--param NAME=VALUE`` options into a dict; values stay text, the strategy's own
+    ``checked_params`` converts them to its parameters' types."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise ValueError(f"--param {item!r}: expected NAME=VALUE, e.g. --param fast=10 "
+                             "(expected key=value, both sides given)")
+        out[name.strip()] = value.strip()
     return out
 
 

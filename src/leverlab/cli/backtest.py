@@ -8,36 +8,14 @@ strategy error) exits with code 2 and a message naming the cause.
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ._common import emit_json, fail, leverage_option, order_size
-
-
-def parse_params(items: list[str]) -> dict[str, Any]:
-    """``["fast=5", "slow=30", "name=x"]`` -> ``{"fast": 5, "slow": 30, "name": "x"}`` (numbers and
-    booleans parsed, anything else kept as text)."""
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"--param {item!r}: expected key=value, e.g. --param fast=10")
-        text = raw.strip()
-        if text.lower() in ("true", "false"):
-            value: Any = text.lower() == "true"
-        else:
-            try:
-                value = ast.literal_eval(text)
-            except (ValueError, SyntaxError):
-                value = text
-        out[key.strip()] = value
-    return out
+from ._common import console, emit_json, fail, leverage_option, order_size, parse_params
 
 
 def backtest_cmd(
@@ -67,9 +45,8 @@ def backtest_cmd(
 
     try:
         sizes = order_size(lots, units, risk)
-        params = parse_params(param)
-        params.update(sizes)
         cls = get_strategy(strategy)
+        params = cls.checked_params({**parse_params(param), **sizes})
         from ..data import load
 
         frame = load(data, symbol) if symbol else load(data)
@@ -99,7 +76,7 @@ def backtest_cmd(
 
 
 def _print(s: dict[str, Any]) -> None:
-    console = Console()
+    """The run's summary and its first events as tables."""
     t = Table(title=f"{escape(s['strategy'])} on {escape(str(s.get('symbol')))} - {escape(str(s.get('broker')))} "
                     f"{escape(str(s.get('account_type')))}", show_header=False)
     cur = s["currency"]

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -21,15 +20,10 @@ from ..brokers import (NoEntityError, PolicyError, ProfileError, UnknownBrokerEr
 from ..brokers.schema import leverage_text
 from ..data.calendar import read_calendar
 from ..instruments import UnknownSymbolError
-from ._common import emit_json, fail
+from ._common import console, emit_json, fail, print_wide
 
 _USER_ERRORS = (UnknownBrokerError, UnknownSymbolError, UnknownCountryError, NoEntityError, PolicyError,
                 ProfileError, ValueError)
-
-
-def _fail(exc: Exception) -> None:
-    """A user error: message on stderr, exit code 2."""
-    fail(str(exc))
 
 
 def brokers_cmd(
@@ -46,7 +40,7 @@ def brokers_cmd(
         for p, row in zip(profiles, rows):
             row["leverage_at_equity"] = _leverage_at(p, country, client, symbol, equity)
     except _USER_ERRORS as exc:
-        _fail(exc)
+        fail(str(exc))
         return
     if as_json:
         emit_json({"equity": equity, "country": country.upper(), "client": client, "symbol": symbol.upper(),
@@ -61,10 +55,7 @@ def brokers_cmd(
         table.add_row(r["name"], r["max_leverage"], f"{at['leverage']} ({at['entity']}, {at['bound_by']})",
                       r["min_deposit"], f"{r['margin_call']} / {r['stop_out']}", r["nbp"],
                       ", ".join(r["regulators"]), str(len(r["features"])))
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=200)
-    console.print(table)
+    print_wide(table)
 
 
 def _leverage_at(profile: Any, country: str, client: str, symbol: str, equity: float) -> dict[str, Any]:
@@ -90,14 +81,13 @@ def broker_cmd(
     try:
         p = load_broker(name)
     except _USER_ERRORS as exc:
-        _fail(exc)
+        fail(str(exc))
         return
     doc = p.model_dump(mode="json")
     _resolve_sources(doc, p)
     if as_json:
         emit_json(doc)
         return
-    console = Console()
     console.print(f"[bold]{p.name}[/bold] ({p.id}), as of {p.as_of}")
     for path, fact in _facts(doc, ""):
         val = fact.get("value")
@@ -164,10 +154,10 @@ def leverage_cmd(
         a = leverage(broker, account_type, country, client, symbol, equity, time=time, calendar=events,
                      selected=selected)
     except OSError as exc:
-        _fail(ValueError(f"cannot read calendar: {exc}"))
+        fail(f"cannot read calendar: {exc}")
         return
     except _USER_ERRORS as exc:
-        _fail(exc)
+        fail(str(exc))
         return
     doc = a.to_dict()
     if as_json:

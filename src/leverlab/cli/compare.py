@@ -22,7 +22,7 @@ from rich.text import Text
 
 from ..analysis.compare import CompareError, Comparison, Sizing
 from ..brokers.schema import leverage_text
-from ._common import console, emit_json, err_console, fail, leverage_option, order_size
+from ._common import console, emit_json, err_console, fail, leverage_option, order_size, parse_params
 
 DataOpt = Annotated[str, typer.Option("--data", help="Market data: a file, a stored symbol or sample:eurusd-h1.")]
 SymbolOpt = Annotated[Optional[str], typer.Option("--symbol", help="Symbol of the data when the file does not say.")]
@@ -43,15 +43,12 @@ StartOpt = Annotated[Optional[str], typer.Option("--start", help="First date of 
 EndOpt = Annotated[Optional[str], typer.Option("--end", help="Last date of the data to use (ISO).")]
 
 
-def parse_params(items: list[str] | None) -> dict[str, str]:
-    """``--param NAME=VALUE`` options into a dict (values stay text; the strategy's types decide)."""
-    out: dict[str, str] = {}
-    for item in items or []:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip() or not value.strip():
-            fail(f"--param {item!r}: expected NAME=VALUE, e.g. --param fast=10")
-        out[name.strip()] = value.strip()
-    return out
+def params_option(items: list[str] | None) -> dict[str, str]:
+    """``parse_params`` for compare and sweep, a malformed option exiting with code 2."""
+    try:
+        return parse_params(items)
+    except ValueError as exc:
+        fail(str(exc))
 
 
 def parse_sizing(lots: float | None, units: float | None, risk: float | None) -> Sizing:
@@ -221,7 +218,7 @@ def compare_cmd(
         w = parse_weights(weights)
     except WeightsError as exc:
         fail(str(exc))
-    lev, params = leverage_option(leverage), parse_params(param)
+    lev, params = leverage_option(leverage), params_option(param)
     with progress_bar(not json_out) as progress:
         c = _run_compare(data=data, strategy=strategy, deposit=deposit, currency=currency, country=country,
                          client=client, leverage=lev, params=params, sizing=sizing,
@@ -295,7 +292,7 @@ def sweep_cmd(
     from ..analysis.sweep import render_sweep_png, sweep
 
     sizing = parse_sizing(lots, units, risk)
-    params, param_grid = parse_params(param), parse_grid(grid) or None
+    params, param_grid = params_option(param), parse_grid(grid) or None
     try:
         with progress_bar(not json_out) as progress:
             s = sweep(data, strategy, broker, account_type, [x for x in leverages.split(",") if x.strip()],

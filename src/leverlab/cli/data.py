@@ -5,34 +5,27 @@ Each command takes ``--json`` and then prints exactly one JSON document (nothing
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, NoReturn, Optional
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..data.errors import DataError
 from ..data.store import Store
+from ._common import console, emit_json, err_console, fail
 
 app = typer.Typer(help="Market data: import files into the local store, list it, show validation reports.",
                   no_args_is_help=True)
-_console = Console()
-_err = Console(stderr=True)
 
 
-def _emit(doc: Any) -> None:
-    typer.echo(json.dumps(doc, indent=1, default=str))
-
-
-def _fail(e: Exception, as_json: bool) -> None:
+def _fail(e: Exception, as_json: bool) -> NoReturn:
+    """A user error: with --json one document saying so, otherwise a message on stderr; exit code 2."""
     if as_json:
-        _emit({"ok": False, "error": str(e), "type": type(e).__name__})
-    else:
-        _err.print(f"[red]error:[/red] {e}")
-    raise typer.Exit(2)
+        emit_json({"ok": False, "error": str(e), "type": type(e).__name__})
+        raise typer.Exit(2)
+    fail(str(e))
 
 
 def _policy(items: list[str]) -> dict[str, str]:
@@ -64,7 +57,7 @@ def import_(
     try:
         pol = _policy(policy)
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                      TimeElapsedColumn(), console=_err, disable=as_json, transient=True) as prog:
+                      TimeElapsedColumn(), console=err_console, disable=as_json, transient=True) as prog:
             files = prog.add_task("files", total=len(paths))
             step = prog.add_task("", total=3)
             for p in paths:
@@ -75,18 +68,18 @@ def import_(
     except (DataError, ValueError, OSError) as e:
         _fail(e, as_json)
     if as_json:
-        _emit({"ok": True, "store": str(st.root), "imports": [r.to_dict() for r in results]})
+        emit_json({"ok": True, "store": str(st.root), "imports": [r.to_dict() for r in results]})
         return
     for r in results:
         if r.skipped:
-            _console.print(f"{r.source}: already imported ({r.symbol} {r.kind}), nothing changed")
+            console.print(f"{r.source}: already imported ({r.symbol} {r.kind}), nothing changed")
         else:
-            _console.print(f"{r.source}: {r.rows:,} rows -> {r.symbol} {r.kind} "
+            console.print(f"{r.source}: {r.rows:,} rows -> {r.symbol} {r.kind} "
                            f"({len(r.partitions)} month(s), {r.replaced_rows:,} stored rows replaced, {r.seconds:.2f} s)")
             rep = r.report or {}
             for i in rep.get("issues", []):
                 if i["count"]:
-                    _console.print(f"  {i['check']}: {i['count']:,} ({i['action']}, {i['changed']:,} changed) {i['detail']}")
+                    console.print(f"  {i['check']}: {i['count']:,} ({i['action']}, {i['changed']:,} changed) {i['detail']}")
 
 
 @app.command("list")
@@ -101,14 +94,14 @@ def list_(
     except DataError as e:
         _fail(e, as_json)
     if as_json:
-        _emit({"ok": True, "store": str(st.root), "datasets": rows})
+        emit_json({"ok": True, "store": str(st.root), "datasets": rows})
         return
     t = Table(title=f"store {st.root}")
     for c in ("symbol", "kind", "start", "end", "rows", "source"):
         t.add_column(c, justify="right" if c == "rows" else "left")
     for r in rows:
         t.add_row(r["symbol"], r["kind"], r["start"], r["end"], f"{r['rows']:,}", "; ".join(r["sources"]))
-    _console.print(t if rows else f"store {st.root} is empty; add data with `leverlab data import PATH`")
+    console.print(t if rows else f"store {st.root} is empty; add data with `leverlab data import PATH`")
 
 
 @app.command("show")
@@ -120,7 +113,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """The validation report(s) of a stored symbol (or of a bundled sample)."""
-    from ..data.validate import ValidationReport, validate
+    from ..data.validate import validate
 
     try:
         if symbol.lower().startswith("sample:") or recheck:
@@ -128,23 +121,21 @@ def show(
 
             frame = load(symbol, store=store) if symbol.lower().startswith("sample:") else \
                 Store(store).load(symbol, timeframe=timeframe, kind="bars" if timeframe else None)
-            rep: ValidationReport = validate(frame)
-            reports = [rep.to_dict()]
-            renders: list[Any] = [rep]
+            reports = [validate(frame).to_dict()]
         else:
             reports = Store(store).report(symbol, timeframe=timeframe, kind="bars" if timeframe else None)
-            renders = [_render(r) for r in reports]
     except (DataError, ValueError) as e:
         _fail(e, as_json)
     if as_json:
-        _emit({"ok": True, "symbol": symbol.upper() if not symbol.startswith("sample:") else symbol,
-               "reports": reports})
+        emit_json({"ok": True, "symbol": symbol.upper() if not symbol.startswith("sample:") else symbol,
+                   "reports": reports})
         return
-    for r in renders:
-        _console.print(r)
+    for r in reports:
+        console.print(_render(r))
 
 
 def _render(rep: dict[str, Any]) -> Table:
+    """A validation report (``ValidationReport.to_dict()``) as a table, problem rows coloured."""
     kind = rep["kind"] if rep["kind"] == "ticks" else f"bars {rep['timeframe']}"
     t = Table(title=f"{rep['symbol']} {kind} — {rep['rows_out']:,} of {rep['rows_in']:,} rows kept",
               caption=f"{rep['start']} .. {rep['end']}; timezone: {rep['timezone']}; source: {rep['source']}")
