@@ -1,4 +1,5 @@
-"""Small shared pieces of the command line: one JSON document out, clear errors with exit code 2."""
+"""The pieces every command shares, one copy each: the console pair, the JSON writer, errors with
+exit code 2, and the readers of --rate, --param, --leverage and the order size."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from rich.table import Table
 
 from ..brokers.schema import parse_leverage
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console()  # results on stdout
+err_console = Console(stderr=True)  # errors and progress, so stdout stays one JSON document under --json
 
 
 def _default(o: Any) -> Any:

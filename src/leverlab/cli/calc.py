@@ -56,7 +56,8 @@ def margin_cmd(
     lots: Annotated[float, typer.Option("--lots")],
     price: Annotated[float, typer.Option("--price", help="Order price (ask for a buy).")],
     account_currency: Annotated[str, typer.Option("--account-currency")] = "USD",
-    leverage: Annotated[Optional[float], typer.Option("--leverage", help="1:L; omit to ask the broker's policy.")] = None,
+    leverage: Annotated[Optional[str], typer.Option("--leverage", help="500, 1:500 or unlimited; omit to ask the "
+                                                                     "broker's policy.")] = None,
     broker: BrokerOpt = None,
     account_type: TypeOpt = None,
     country: CountryOpt = "SC",
@@ -76,7 +77,7 @@ def margin_cmd(
         fixed = ans.margin_rate if ans.fixed_margin else None
         explanation = ans.explanation
     elif leverage is not None:
-        lev = leverage
+        lev = leverage_option(leverage)
     else:
         fail("give --leverage L, or --broker/--account-type/--country to use a broker's policy")
     r = _guard(lambda: risk.margin(symbol, lots, price, lev, account_currency, rates, fixed_margin_rate=fixed))
@@ -144,7 +145,7 @@ def stopout_cmd(
     balance: Annotated[float, typer.Option("--balance")],
     rate: Annotated[list[str], typer.Option("--rate", help="Current price PAIR=PRICE for every symbol held "
                                                            "(and for conversions).")],
-    leverage: Annotated[Optional[float], typer.Option("--leverage")] = None,
+    leverage: Annotated[Optional[str], typer.Option("--leverage", help="500, 1:500 or unlimited.")] = None,
     stop_out: Annotated[Optional[float], typer.Option("--stop-out", help="Stop-out level, %.")] = None,
     margin_call: Annotated[Optional[float], typer.Option("--margin-call", help="Margin-call level, %.")] = None,
     broker: BrokerOpt = None,
@@ -158,6 +159,7 @@ def stopout_cmd(
 ) -> None:
     """The price and pip distance at which open positions reach margin call and stop-out."""
     positions = [_parse_position(p) for p in position]
+    lev_setting = leverage_option(leverage)
     prices = parse_rates(rate)
     notes: list[str] = []
     if broker:
@@ -165,7 +167,7 @@ def stopout_cmd(
 
         try:
             terms = resolve_terms(broker, account_type or "", country, client, currency=account_currency,
-                                  selected_leverage=leverage)
+                                  selected_leverage=lev_setting)
         except (LookupError, ValueError) as e:
             fail(str(e))
         so = terms.stop_out_level if stop_out is None else stop_out
@@ -180,9 +182,9 @@ def stopout_cmd(
         lev_arg: float | dict[str, float] = levs
         notes.append(f"{terms.broker_name} {terms.account_type} ({terms.entity}): MC {mc}%, SO {so}%")
     else:
-        if leverage is None or stop_out is None:
+        if lev_setting is None or stop_out is None:
             fail("give --leverage and --stop-out, or --broker/--account-type/--country to use a broker's rules")
-        so, mc, lev_arg = stop_out, margin_call, leverage
+        so, mc, lev_arg = stop_out, margin_call, lev_setting
     r = _guard(lambda: risk.stopout_levels(positions, balance, lev_arg, so, mc, prices=prices,
                                            account_currency=account_currency, moving_symbol=moving,
                                            margin_at_open=margin_at_open))
