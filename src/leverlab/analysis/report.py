@@ -294,7 +294,7 @@ def leverage_figure(c: Comparison) -> Any:
     fig.update_layout(**_layout("Leverage by equity - what each account gives a new position"),
                       xaxis={"type": "log", "title": f"equity ({c.inputs['currency']})"},
                       yaxis={"type": "log", "title": "leverage 1:L", "tickvals": tick,
-                             "ticktext": [f"1:{v:g}" for v in tick[:-1]] + ["unlimited"]})
+                             "ticktext": [leverage_text(v) for v in tick[:-1]] + [leverage_text(math.inf)]})
     return fig
 
 
@@ -402,8 +402,7 @@ def _cards(c: Comparison) -> str:
     cards = [("best for you", f"{best.broker_name} {best.account_type}",
               f"score {best.score['total'] * 100:.1f}, {best.stats['net_return'] * 100:+.1f}%"),  # type: ignore[index]
              ("trader", f"{i['deposit']:,.0f} {i['currency']}", f"{i['country']} {i['client']}, "
-              + (f"asks 1:{i['leverage']}" if i["leverage"] not in (None, "unlimited") else
-                 "asks unlimited" if i["leverage"] == "unlimited" else "max leverage")),
+              + (f"asks {leverage_text(i['leverage'])}" if i["leverage"] is not None else "max leverage")),
              ("strategy", i["strategy"], f"{sizing}; " + (", ".join(f"{k}={v}" for k, v in i["params"].items())
                                                           or "default parameters")),
              ("data", f"{i['symbol']} {i['timeframe'] or ''}", f"{i['start'][:10]} .. {i['end'][:10]}, {i['bars']:,} bars"),

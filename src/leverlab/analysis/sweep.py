@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..brokers import PolicyError
-from ..brokers.schema import leverage_json, parse_leverage
+from ..brokers.schema import leverage_json, leverage_text, parse_leverage
 from ..engine import Result
 from ..money import currency as money_currency
 from ..strategies import Strategy
@@ -184,7 +184,7 @@ def render_sweep_png(s: Sweep, path: str | os.PathLike[str]) -> None:
     ax.axhline(0, color="#888", lw=0.8, ls=":")
     ax.set_xscale("log")
     ax.set_xticks(xs)
-    ax.set_xticklabels(["unlimited" if not math.isfinite(x) else f"1:{x:g}" for x in levs])
+    ax.set_xticklabels([leverage_text(x) for x in levs])
     ax.set_ylabel("net return %")
     ax2 = ax.twinx()
     ax2.bar(xs, [v * 100 for v in surv], width=[x * 0.25 for x in xs], color="#2ca02c", alpha=0.25,
