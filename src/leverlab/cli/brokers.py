@@ -44,7 +44,7 @@ def brokers_cmd(
         return
     if as_json:
         emit_json({"equity": equity, "country": country.upper(), "client": client, "symbol": symbol.upper(),
-               "brokers": rows})
+                   "brokers": rows})
         return
     table = Table(title=f"Brokers - {symbol.upper()}, {client} resident of {country.upper()}, equity {equity:,.2f}")
     for col in ("broker", "max leverage", f"at {equity:,.0f}", "min deposit", "MC / SO", "NBP", "regulators",
@@ -67,7 +67,8 @@ def _leverage_at(profile: Any, country: str, client: str, symbol: str, equity: f
         except PolicyError as exc:
             last = exc
             continue
-        return {"account_type": acc.id, "leverage": leverage_text(a.leverage), "entity": a.entity, "bound_by": a.bound_by}
+        return {"account_type": acc.id, "leverage": leverage_text(a.leverage), "entity": a.entity,
+                "bound_by": a.bound_by}
     if isinstance(last, NoEntityError):
         raise last
     return {"account_type": None, "leverage": "n/a", "entity": None, "bound_by": str(last)}

@@ -333,7 +333,8 @@ def sweep_cmd(
                   "[red]yes[/]" if st["ruined"] else "no")
     console.print(t)
     for lev in sorted({p.leverage_requested for p in s.points}):
-        console.print(f"{leverage_text(lev):>10}: survived {s.survival_rate(lev) * 100:.0f}% of runs", highlight=False, emoji=False)
+        console.print(f"{leverage_text(lev):>10}: survived {s.survival_rate(lev) * 100:.0f}% of runs",
+                      highlight=False, emoji=False)
     for n in s.notes:
         console.print(f"note: {n}", highlight=False, emoji=False)
     if png is not None:
