@@ -78,7 +78,7 @@ def test_cli_errors_exit_2(args, message):
 
 
 def test_parse_params():
-    assert parse_params(["a=1", "b=2.5", "c=x", "d=true"]) == {"a": "1", "b": "2.5", "c": "x", "d": "true"}
+    assert parse_params(["a=1", "b=2.5", "c=x", "d=true"]) == {"a": 1, "b": 2.5, "c": "x", "d": True}
     with pytest.raises(ValueError, match="expected key=value"):
         parse_params(["oops"])
 
@@ -95,3 +95,12 @@ def test_backtest_cli_reads_an_iso_calendar_file(tmp_path):
                                  "--calendar", str(cal), "--json"])
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["trades"] > 0
+
+
+def test_parsed_numbers_are_checked_against_the_parameter_type():
+    """The one --param parser reads 5.5 as a number; SmaCross.fast is an int, so 5.5 is refused
+    while 5 (or 5.0) is accepted as 5, and a float parameter takes an int as a float."""
+    assert SmaCross.checked_params(parse_params(["fast=5"])) == {"fast": 5}
+    assert SmaCross.checked_params({"fast": 5.0}) == {"fast": 5}
+    with pytest.raises(ValueError, match="fast=5.5: expected int"):
+        SmaCross.checked_params(parse_params(["fast=5.5"]))

@@ -3,6 +3,8 @@ exit code 2, and the readers of --rate, --param, --leverage and the order size."
 
 from __future__ import annotations
 
+import ast
+
 import json
 import math
 from dataclasses import asdict, is_dataclass
@@ -94,16 +96,27 @@ def parse_rates(items: list[str] | None) -> dict[str, float]:
     return out
 
 
-def parse_params(items: list[str] | None) -> dict[str, str]:
-    """``--param NAME=VALUE`` options into a dict; values stay text, the strategy's own
-    ``checked_params`` converts them to its parameters' types."""
-    out: dict[str, str] = {}
+def parse_params(items: list[str] | None) -> dict[str, Any]:
+    """``--param NAME=VALUE`` options into a dict: numbers and booleans are read as such, anything
+    else stays text; the strategy's own ``checked_params`` then converts each to its parameter's type."""
+    out: dict[str, Any] = {}
     for item in items or []:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip() or not value.strip():
+        name, sep, raw = item.partition("=")
+        text = raw.strip()
+        if not sep or not name.strip() or not text:
             raise ValueError(f"--param {item!r}: expected NAME=VALUE, e.g. --param fast=10 "
                              "(expected key=value, both sides given)")
-        out[name.strip()] = value.strip()
+        value: Any = text
+        if text.lower() in ("true", "false"):
+            value = text.lower() == "true"
+        else:
+            try:
+                literal = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                literal = None
+            if isinstance(literal, (int, float)) and not isinstance(literal, bool):
+                value = literal
+        out[name.strip()] = value
     return out
 
 

@@ -261,11 +261,20 @@ class Strategy:
 
 
 def _coerce(name: str, default: Any, value: Any) -> Any:
-    """A text value as the type of the parameter's default (other values pass unchanged)."""
-    if not isinstance(value, str):
-        return value
-    text = value.strip()
+    """A value (text from a command line, or a number) as the type of the parameter's default;
+    ValueError naming the parameter when it is not one (``fast=5.5`` for an integer parameter)."""
     try:
+        if not isinstance(value, str):
+            if isinstance(default, bool) and value in (0, 1):
+                return bool(value)
+            if isinstance(default, int) and not isinstance(default, bool) and isinstance(value, float):
+                if not value.is_integer():
+                    raise ValueError
+                return int(value)
+            if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+                return float(value)
+            return value
+        text = value.strip()
         if isinstance(default, bool):
             if text.lower() in ("1", "true", "yes", "on"):
                 return True
