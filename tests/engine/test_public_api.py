@@ -95,3 +95,25 @@ def test_backtest_cli_reads_an_iso_calendar_file(tmp_path):
                                  "--calendar", str(cal), "--json"])
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["trades"] > 0
+
+
+def test_backtest_inputs_are_narrow_and_say_where_to_resolve(sample):
+    with pytest.raises(TypeError, match=r"got str.*leverlab\.load\(\.\.\.\)"):
+        Backtest("sample:eurusd-h1", SmaCross, broker="exness", account_type="standard", country="SC")
+    with pytest.raises(TypeError, match=r"got str 'sma_cross'.*leverlab\.strategies\.get\(name\)"):
+        Backtest(sample, "sma_cross", broker="exness", account_type="standard", country="SC")
+    with pytest.raises(TypeError, match=r"Backtest\.stream"):
+        Backtest(iter([sample]), SmaCross, broker="exness", account_type="standard", country="SC")
+    with pytest.raises(TypeError, match="got dict for EURUSD"):
+        Backtest({"EURUSD": {}}, SmaCross, broker="exness", account_type="standard", country="SC")
+
+
+def test_broker_errors_become_backtest_errors(sample):
+    from leverlab.brokers import PolicyError, UnknownBrokerError
+
+    with pytest.raises(BacktestError, match="unknown broker") as exc:
+        Backtest(sample, SmaCross, broker="nobroker", account_type="standard", country="SC")
+    assert isinstance(exc.value.__cause__, UnknownBrokerError)
+    with pytest.raises(BacktestError, match="unknown account type 'gold'") as exc:
+        Backtest(sample, SmaCross, broker="exness", account_type="gold", country="SC")
+    assert isinstance(exc.value.__cause__, PolicyError)
