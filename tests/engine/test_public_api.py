@@ -117,3 +117,18 @@ def test_broker_errors_become_backtest_errors(sample):
     with pytest.raises(BacktestError, match="unknown account type 'gold'") as exc:
         Backtest(sample, SmaCross, broker="exness", account_type="gold", country="SC")
     assert isinstance(exc.value.__cause__, PolicyError)
+
+
+def test_a_stream_is_explicit_and_runs_once():
+    from leverlab.data import synthetic_ticks
+    from leverlab.strategies import EmaCross, Strategy
+
+    tk = synthetic_ticks(20_000, symbol="EURUSD", seed=1)
+    chunks = (tk.take(slice(a, a + 5_000)) for a in range(0, len(tk), 5_000))
+    bt = Backtest.stream(chunks, EmaCross, broker="exness", account_type="standard", country="SC", deposit=1_000)
+    assert bt.run(lots=0.01).stats["quotes"] == len(tk)
+    with pytest.raises(BacktestError, match="chunks are consumed"):
+        bt.run(lots=0.01)
+    with pytest.raises(BacktestError, match="cannot run on a stream"):
+        Backtest.stream(iter([tk]), type("Plain", (Strategy,), {}), broker="exness", account_type="standard",
+                        country="SC").run()

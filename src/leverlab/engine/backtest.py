@@ -88,6 +88,7 @@ class Backtest:
                  vectorized: bool = False) -> None:
         if isinstance(data, Iterator):
             raise TypeError("data is an iterator: stream chunks with Backtest.stream(chunks, strategy, ...)")
+        self._streaming = False  # set by Backtest.stream, with the chunks after the first in _chunks
         self._chunks: Iterator[Ticks] | None = None
         self.feeds = as_feeds(data)
         self.strategy = _strategy_arg(strategy)
@@ -130,7 +131,7 @@ class Backtest:
         if not isinstance(first, Ticks):
             raise BacktestError("a streamed data source must yield Ticks chunks of one symbol")
         bt = cls(first, strategy, **options)
-        bt._chunks = it
+        bt._streaming, bt._chunks = True, it
         return bt
 
     # ---- the run
@@ -152,7 +153,7 @@ class Backtest:
 
         Raises BacktestError or StrategyError (see the class).
         """
-        if self._chunks is not None:
+        if self._streaming:
             return self._run_stream(params)
         acct = self._account()
         acct.feed(self.feeds)
@@ -191,9 +192,10 @@ class Backtest:
             acct.set_targets(cls.stream_targets(acct.bars, state, contract_size=cs, **params))
             acct.advance()
 
-        first = self.feeds[name]
-        assert self._chunks is not None
         chunks, self._chunks = self._chunks, None
+        if chunks is None:
+            raise BacktestError("this stream has been run: its chunks are consumed (call Backtest.stream again)")
+        first = self.feeds[name]
         for chunk in _chain(first, chunks):
             if chunk.symbol.upper() != name:
                 raise BacktestError(f"stream chunk of {chunk.symbol}, expected {name}")

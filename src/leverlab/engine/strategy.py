@@ -6,16 +6,21 @@ places orders in lots or units with optional SL/TP. Orders decided at a bar's cl
 next price the engine sees (no look-ahead). ``_Broker`` turns those calls into calls on the
 run's :class:`~leverlab.engine.account.Account`; ``Backtest`` moves the cursor ``_i``.
 
->>> from leverlab.strategies import crossover
->>> class Breakout(Strategy):
+>>> from leverlab import load
+>>> from leverlab.engine import Backtest
+>>> from leverlab.strategies import crossover, sma
+>>> class Pullback(Strategy):
 ...     n = 20
 ...     def init(self):
-...         self.hi = self.I(lambda h: h, self.data.High)
+...         self.ma = self.I(sma, self.data.Close, self.n)
 ...     def next(self):
-...         if not self.position and crossover(self.data.Close, self.hi):
-...             self.buy(lots=0.1, sl=self.data.Close[-1] - 0.0050)
->>> Breakout.param_names()
-['lots', 'n', 'risk', 'units']
+...         if not self.position and crossover(self.data.Close, self.ma):
+...             c = self.data.Close[-1]
+...             self.buy(lots=0.1, sl=c - 0.0050, tp=c + 0.0050)
+>>> r = Backtest(load("sample:eurusd-h1").take(slice(0, 2_000)), Pullback, broker="exness",
+...              account_type="standard", country="SC", deposit=1_000).run(n=30)
+>>> r.stats["trades"] > 10, r.final_balance == r.ledger_balance(), Pullback.param_names()
+(True, True, ['lots', 'n', 'risk', 'units'])
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..engine.strategy import OrderError, Strategy
 
+
 def crossover(a: Any, b: Any) -> bool:
     """True when ``a`` has just crossed above ``b`` (strictly below before, strictly above now)."""
     if len(a) < 2 or (not isinstance(b, (int, float)) and len(b) < 2):
