@@ -281,7 +281,7 @@ def chunks():
             return
         yield c
 t0 = time.perf_counter()
-r = Backtest(chunks(), EmaCross, terms=terms, deposit=10_000, timeframe="M1").run(lots=0.1)
+r = Backtest.stream(chunks(), EmaCross, terms=terms, deposit=10_000, timeframe="M1").run(lots=0.1)
 total = time.perf_counter() - t0
 print(json.dumps({"seconds": total, "gen_seconds": gen_time, "quotes": r.stats["quotes"],
                   "trades": r.stats["trades"], "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))

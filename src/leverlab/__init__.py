@@ -20,13 +20,13 @@ from .analysis.risk import margin, pip_value, position_size, stopout_levels, swa
 from .analysis.ruin import risk_of_ruin
 from .brokers import leverage, load_broker, resolve_terms
 from .data import Bars, Ticks, load
-from .engine import Backtest, Result
+from .engine import Account, Backtest, Result
 from .instruments import Instrument, instrument, symbols
 from .money import currency, round_money
 from .strategies import Strategy
 
 __all__ = [
-    "Backtest", "Result", "Strategy", "load", "Bars", "Ticks",
+    "Backtest", "Account", "Result", "Strategy", "load", "Bars", "Ticks",
     "load_broker", "leverage", "resolve_terms",
     "margin", "pip_value", "position_size", "stopout_levels", "swap_cost", "risk_of_ruin",
     "Instrument", "instrument", "symbols", "currency", "round_money",

@@ -13,6 +13,7 @@ from leverlab.analysis.compare import CompareError, Sizing, compare
 from leverlab.brokers import resolve_terms
 from leverlab.data import load
 from leverlab.engine import Backtest
+from leverlab.strategies import SmaCross
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +158,7 @@ def test_shared_terms_give_exactly_what_a_separate_run_gives(q4, blowup):
     assert shared, "exness pro and zero have identical simulation terms"
     r = shared[0]
     terms = resolve_terms(r.broker, r.account_type, "SC", "retail", currency="USD")
-    alone = Backtest(q4, "sma_cross", terms=terms, deposit=1_000).run(lots=1.0)
+    alone = Backtest(q4, SmaCross, terms=terms, deposit=1_000).run(lots=1.0)
     assert alone.stats["final_equity"] == r.result.stats["final_equity"]
     assert alone.stats["stop_outs"] == r.stats["stop_outs"]
     assert r.result.meta["broker"] == r.broker and r.result.meta["account_type"] == r.account_type

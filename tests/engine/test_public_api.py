@@ -104,3 +104,40 @@ def test_parsed_numbers_are_checked_against_the_parameter_type():
     assert SmaCross.checked_params({"fast": 5.0}) == {"fast": 5}
     with pytest.raises(ValueError, match="fast=5.5: expected int"):
         SmaCross.checked_params(parse_params(["fast=5.5"]))
+
+
+def test_backtest_inputs_are_narrow_and_say_where_to_resolve(sample):
+    with pytest.raises(TypeError, match=r"got str.*leverlab\.load\(\.\.\.\)"):
+        Backtest("sample:eurusd-h1", SmaCross, broker="exness", account_type="standard", country="SC")
+    with pytest.raises(TypeError, match=r"got str 'sma_cross'.*leverlab\.strategies\.get\(name\)"):
+        Backtest(sample, "sma_cross", broker="exness", account_type="standard", country="SC")
+    with pytest.raises(TypeError, match=r"Backtest\.stream"):
+        Backtest(iter([sample]), SmaCross, broker="exness", account_type="standard", country="SC")
+    with pytest.raises(TypeError, match="got dict for EURUSD"):
+        Backtest({"EURUSD": {}}, SmaCross, broker="exness", account_type="standard", country="SC")
+
+
+def test_broker_errors_become_backtest_errors(sample):
+    from leverlab.brokers import PolicyError, UnknownBrokerError
+
+    with pytest.raises(BacktestError, match="unknown broker") as exc:
+        Backtest(sample, SmaCross, broker="nobroker", account_type="standard", country="SC")
+    assert isinstance(exc.value.__cause__, UnknownBrokerError)
+    with pytest.raises(BacktestError, match="unknown account type 'gold'") as exc:
+        Backtest(sample, SmaCross, broker="exness", account_type="gold", country="SC")
+    assert isinstance(exc.value.__cause__, PolicyError)
+
+
+def test_a_stream_is_explicit_and_runs_once():
+    from leverlab.data import synthetic_ticks
+    from leverlab.strategies import EmaCross, Strategy
+
+    tk = synthetic_ticks(20_000, symbol="EURUSD", seed=1)
+    chunks = (tk.take(slice(a, a + 5_000)) for a in range(0, len(tk), 5_000))
+    bt = Backtest.stream(chunks, EmaCross, broker="exness", account_type="standard", country="SC", deposit=1_000)
+    assert bt.run(lots=0.01).stats["quotes"] == len(tk)
+    with pytest.raises(BacktestError, match="chunks are consumed"):
+        bt.run(lots=0.01)
+    with pytest.raises(BacktestError, match="cannot run on a stream"):
+        Backtest.stream(iter([tk]), type("Plain", (Strategy,), {}), broker="exness", account_type="standard",
+                        country="SC").run()

@@ -33,7 +33,7 @@ def test_python_vectorized_and_streamed_runs_agree(cls):
     kw = dict(terms=terms, deposit=1_000, timeframe="M1")
     a = Backtest(tk, cls, **kw).run(lots=0.1)
     b = Backtest(tk, cls, vectorized=True, **kw).run(lots=0.1)
-    c = Backtest(_chunks(tk, 7_777), cls, **kw).run(lots=0.1)
+    c = Backtest.stream(_chunks(tk, 7_777), cls, **kw).run(lots=0.1)
     assert a.stats["trades"] > 20
     key = lambda r: [(t.open_time, t.close_time, t.side, t.profit) for t in r.trades]  # noqa: E731
     assert key(a) == key(b) == key(c)

@@ -9,7 +9,7 @@ Parquet store, a bundled real sample and a synthetic generator.
 """
 
 from ._sample import load_sample, sample_names
-from .api import load, read
+from .api import load
 from .errors import CorruptFileError, DataError, FormatError, ParseError, StoreError, ValidationError
 from .frames import TIMEFRAMES, Bars, Ticks, concat, timeframe_ns
 from .frames import combine_sides
@@ -29,8 +29,8 @@ __all__ = [
 
 
 def __getattr__(name: str):  # readers load on first use, keeping ``import leverlab`` quick
-    if name == "detect":
-        from .readers import detect
+    if name in ("detect", "read"):
+        from . import readers
 
-        return detect
+        return getattr(readers, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

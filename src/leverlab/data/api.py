@@ -1,5 +1,5 @@
-"""The two entry points users call: :func:`read` (a file) and :func:`load` (a file, a store symbol
-or a bundled sample)."""
+"""The entry point users call to get market data: :func:`load` (a file, a store symbol or a bundled
+sample). Reading one file is :func:`leverlab.data.read`, in the readers package below the store."""
 
 from __future__ import annotations
 
@@ -10,23 +10,6 @@ from ._sample import load_sample
 from .errors import DataError
 from .frames import Bars, Frame, Ticks
 from .validate import validate
-
-
-def read(path: str | Path, format: str | None = None, *, policy: dict[str, str] | str | None = None,
-         outlier_sigma: float = 12.0, gap_threshold: str | int | None = None, **options: Any) -> Frame:
-    """Read a file (format detected unless given), validate it and apply ``policy``.
-
-    The validation report is in ``frame.meta["report"]`` (a dict); options go to the reader
-    (``symbol=``, ``tz=``, ``columns=``...).
-
-    >>> from leverlab.data import read  # doctest: +SKIP
-    >>> read("DAT_ASCII_EURUSD_M1_201701.csv").meta["report"]["rows_out"]  # doctest: +SKIP
-    31500
-    """
-    from .readers import read_raw  # the readers pull in pyarrow's CSV and compute modules: only when reading a file
-
-    frame = read_raw(path, format, **options)
-    return validate(frame, policy, outlier_sigma=outlier_sigma, gap_threshold=gap_threshold).frame  # type: ignore[return-value]
 
 
 def load(source: str | Path, symbol: str | None = None, *, store: str | Path | None = None,
@@ -51,6 +34,8 @@ def load(source: str | Path, symbol: str | None = None, *, store: str | Path | N
     elif Path(src).exists():
         if symbol is not None:
             reader_options.setdefault("symbol", symbol)
+        from .readers import read  # the readers pull in pyarrow's CSV and compute modules: only for a file
+
         frame = read(src, **reader_options)
     else:
         from .store import Store

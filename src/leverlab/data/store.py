@@ -189,7 +189,7 @@ class Store:
                     policy: dict[str, str] | str | None = None, progress: Progress | None = None,
                     **reader_options: Any) -> ImportResult:
         """Read, validate and store one file or folder; a file already imported is skipped."""
-        from .api import read
+        from .readers import read
 
         t0 = time.perf_counter()
         p = Path(path)

@@ -1,4 +1,5 @@
-"""Strategies: the ``Strategy`` base class and the built-ins, by name.
+"""Strategies: the built-ins by name, their indicator helpers, and the ``Strategy`` base class
+(defined beside the engine that drives it, in :mod:`leverlab.engine.strategy`).
 
 >>> from leverlab import strategies
 >>> "sma_cross" in strategies.names()

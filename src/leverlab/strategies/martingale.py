@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Strategy
+from .base import OrderError, Strategy
 from .donchian import pip_of
 
 
@@ -76,7 +76,6 @@ class Martingale(Strategy):
         sl = px - side * self.sl_pips * self._pip
         tp = px + side * self.tp_pips * self._pip
         self._entry_balance = acc.balance
-        from .base import OrderError
         try:
             if side > 0:
                 self.buy(lots, sl=sl, tp=tp)

@@ -2,25 +2,23 @@
 
 Each reader returns :class:`~leverlab.data.Ticks` or :class:`~leverlab.data.Bars` in UTC, with the
 timezone rule it applied in ``meta["timezone"]``. :func:`read` then validates the result.
+The store imports this package (never the other way), and ``leverlab.data.read`` is :func:`read`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..errors import DataError, FormatError
 from ..frames import Frame
+from ..validate import validate
 from . import lean
+from ._registry import READERS, Reader, register
 
-Reader = Callable[..., Frame]
-READERS: dict[str, Reader] = {"lean": lean.read_lean}
+register("lean", lean.read_lean)
 
-
-def register(name: str, reader: Reader) -> None:
-    """Add a reader under ``name`` (used by ``read(path, format=name)``)."""
-    READERS[name] = reader
+__all__ = ["READERS", "Reader", "register", "detect", "read_raw", "read"]
 
 
 def _head(p: Path, n: int = 4096) -> bytes:
@@ -65,3 +63,18 @@ def read_raw(path: str | Path, format: str | None = None, **options: Any) -> Fra
     if fmt not in READERS:
         raise FormatError(f"unknown format {fmt!r}", path=path, expected="one of " + ", ".join(sorted(READERS)))
     return READERS[fmt](path, **options)
+
+
+def read(path: str | Path, format: str | None = None, *, policy: dict[str, str] | str | None = None,
+         outlier_sigma: float = 12.0, gap_threshold: str | int | None = None, **options: Any) -> Frame:
+    """Read a file (format detected unless given), validate it and apply ``policy``.
+
+    The validation report is in ``frame.meta["report"]`` (a dict); options go to the reader
+    (``symbol=``, ``tz=``, ``columns=``...).
+
+    >>> from leverlab.data import read  # doctest: +SKIP
+    >>> read("DAT_ASCII_EURUSD_M1_201701.csv").meta["report"]["rows_out"]  # doctest: +SKIP
+    31500
+    """
+    frame = read_raw(path, format, **options)
+    return validate(frame, policy, outlier_sigma=outlier_sigma, gap_threshold=gap_threshold).frame  # type: ignore[return-value]

@@ -20,7 +20,7 @@ import numpy as np
 from .._csvio import days_from_civil
 from ..errors import CorruptFileError, FormatError
 from ..frames import Bars, Ticks, concat
-from . import register
+from ._registry import register
 from ._common import read_bytes
 
 _TICK = np.dtype([("ms", ">u4"), ("ask", ">u4"), ("bid", ">u4"), ("ask_volume", ">f4"), ("bid_volume", ">f4")])

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from .. import _tz
 from ..errors import CorruptFileError, DataError, FormatError
 from ..frames import Bars, Frame, Ticks
-from . import register
+from ._registry import register
 from .text import _map_columns, infer_timeframe
 
 

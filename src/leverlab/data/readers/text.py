@@ -26,7 +26,7 @@ from .. import _tz
 from .._csvio import parse_datetime, read_csv
 from ..errors import DataError, FormatError, ParseError
 from ..frames import Bars, Ticks, timeframe_ns
-from . import register
+from ._registry import register
 from ._common import guess_symbol, read_bytes
 
 _HD_M1 = re.compile(rb"^\d{8} \d{6};[-\d.]+;[-\d.]+;[-\d.]+;[-\d.]+;[-\d.]+\s*$")
