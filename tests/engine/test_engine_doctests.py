@@ -1,4 +1,4 @@
-"""The engine's runnable examples (the Account walk-through, the Backtest on the sample, a Strategy)."""
+"""The engine's runnable examples (the Account walk-through, the Backtest on the sample, a Result, a Strategy)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["leverlab.engine.account", "leverlab.engine.backtest", "leverlab.engine.strategy"]
+MODULES = ["leverlab.engine.account", "leverlab.engine.backtest", "leverlab.engine.result", "leverlab.engine.strategy"]
 
 
 @pytest.mark.parametrize("name", MODULES)

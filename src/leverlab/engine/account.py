@@ -30,7 +30,6 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -47,7 +46,7 @@ from ._prepare import DataError, Stream, build_stream, spec_for, symbol_table
 from ._schedule import cashback_times, hmr_schedule, iso, rollover_times
 from ._sim import _Sim
 from .errors import BacktestError, OrderError
-from .result import Deal, Event, Result, Series, Trade, max_drawdown
+from .result import Costs, Deal, Event, Result, Series, Stats, Trade, deal_list, event_list, max_drawdown, trade_list
 
 
 @dataclass(frozen=True)
@@ -497,97 +496,26 @@ class Account:
         deposit = round_money(self.deposit, ccy)
         types = ei[:, L.EI_TYPE]
         so_times = ei[types == L.E_STOP_OUT, L.EI_TIME]
-        stats: dict[str, Any] = {
-            "final_balance": bal,
-            "final_equity": equity,
-            "net_return": float((equity - deposit) / deposit) if deposit else 0.0,
-            "max_drawdown": max_drawdown(series.equity),
-            "trades": n_t,
-            "deals": n_d,
-            "stop_outs": int((types == L.E_STOP_OUT).sum()),
-            "margin_calls": int((types == L.E_MARGIN_CALL).sum()),
-            "rejects": int((types == L.E_REJECT).sum()),
-            "nbp_absorbed": total(L.D_NBP),
-            "costs": {
-                "spread": round_money(float(sim.acc_f[L.A_COST_SPREAD]), ccy),
-                "commission": -total(L.D_COMMISSION),
-                "swap": -total(L.D_SWAP),
-                "cashback": total(L.D_CASHBACK),
-            },
-            "first_stop_out_time": iso(int(so_times[0])) if so_times.size else None,
-            "min_margin_level": None if not math.isfinite(sim.acc_f[L.A_MIN_LEVEL]) else float(sim.acc_f[L.A_MIN_LEVEL]),
-            "quotes": int(sim.acc_i[L.I_QUOTES]),
-        }
+        min_level = float(sim.acc_f[L.A_MIN_LEVEL])
+        stats = Stats(
+            final_balance=bal,
+            final_equity=equity,
+            net_return=float((equity - deposit) / deposit) if deposit else 0.0,
+            max_drawdown=max_drawdown(series.equity),
+            trades=n_t,
+            deals=n_d,
+            stop_outs=int((types == L.E_STOP_OUT).sum()),
+            margin_calls=int((types == L.E_MARGIN_CALL).sum()),
+            rejects=int((types == L.E_REJECT).sum()),
+            nbp_absorbed=total(L.D_NBP),
+            costs=Costs(spread=round_money(float(sim.acc_f[L.A_COST_SPREAD]), ccy), commission=-total(L.D_COMMISSION),
+                        swap=-total(L.D_SWAP), cashback=total(L.D_CASHBACK)),
+            first_stop_out_time=iso(int(so_times[0])) if so_times.size else None,
+            min_margin_level=min_level if math.isfinite(min_level) else None,
+            quotes=int(sim.acc_i[L.I_QUOTES]),
+        )
         t = self.terms
         meta = {"broker": t.broker, "account_type": t.account_type, "symbol": self.symbols[0],
                 "leverage": None if math.isinf(t.selected_leverage) else t.selected_leverage,
                 "stop_out_level": t.stop_out_level, "nbp": t.nbp}
-        return _LazyResult(ccy, deposit, series, stats, meta, self.symbols, (di, df), (ti, tf), (ei, ef))
-
-
-def _name(order: list[str], s: int) -> str | None:
-    return order[s] if s >= 0 else None
-
-
-def deal_list(di: np.ndarray, df: np.ndarray, ccy: str, order: list[str]) -> list[Deal]:
-    """Deal objects from rows of the deal tables."""
-    return [Deal(int(r[L.DI_TIME]), L.DEAL_KINDS[int(r[L.DI_KIND])], int(r[L.DI_POS_ID]), _name(order, int(r[L.DI_SYM])),
-                 {1: "buy", -1: "sell"}.get(int(r[L.DI_SIDE])), float(f[L.DF_LOTS]), float(f[L.DF_PRICE]),
-                 from_minor(int(r[L.DI_AMOUNT]), ccy), from_minor(int(r[L.DI_BALANCE]), ccy))
-            for r, f in zip(di, df)]
-
-
-def trade_list(ti: np.ndarray, tf: np.ndarray, ccy: str, order: list[str]) -> list[Trade]:
-    """Trade objects from rows of the trade tables."""
-    return [Trade(int(r[L.TI_POS_ID]), order[int(r[L.TI_SYM])], "buy" if r[L.TI_SIDE] > 0 else "sell",
-                  float(f[L.TF_LOTS]), int(r[L.TI_OPEN_TIME]), float(f[L.TF_OPEN]), int(r[L.TI_CLOSE_TIME]),
-                  float(f[L.TF_CLOSE]), from_minor(int(r[L.TI_PROFIT]), ccy), from_minor(int(r[L.TI_COMM]), ccy),
-                  from_minor(int(r[L.TI_SWAP]), ccy), float(f[L.TF_MAE]), float(f[L.TF_MFE]),
-                  L.CLOSE_REASONS[int(r[L.TI_REASON])])
-            for r, f in zip(ti, tf)]
-
-
-def event_list(ei: np.ndarray, ef: np.ndarray, order: list[str]) -> list[Event]:
-    """Event objects from rows of the event tables."""
-    out = []
-    for r, f in zip(ei, ef):
-        typ = int(r[L.EI_TYPE])
-        price = float(f[L.EF_PRICE])
-        out.append(Event(L.EVENT_TYPES[typ], int(r[L.EI_TIME]), _name(order, int(r[L.EI_SYM])),
-                         None if math.isnan(price) else price,
-                         None if math.isnan(f[L.EF_LEVEL]) else float(f[L.EF_LEVEL]),
-                         float(f[L.EF_AMOUNT]), int(r[L.EI_REF]),
-                         L.REJECT_REASONS[int(r[L.EI_REASON])] if typ == L.E_REJECT else ""))
-    return out
-
-
-class _LazyResult(Result):
-    """A Result whose deal/trade/event objects are built on first access (runs can have millions)."""
-
-    def __init__(self, ccy: str, deposit: Decimal, series: Series, stats: dict[str, Any], meta: dict[str, Any],
-                 order: list[str], deals: tuple[np.ndarray, np.ndarray], trades: tuple[np.ndarray, np.ndarray],
-                 events: tuple[np.ndarray, np.ndarray]) -> None:
-        self.currency = ccy
-        self.deposit = deposit
-        self.series = series
-        self.stats = stats
-        self.meta = meta
-        self._order = order
-        self._raw = (deals, trades, events)
-
-    @cached_property
-    def deals(self) -> list[Deal]:  # type: ignore[override]
-        return deal_list(*self._raw[0], self.currency, self._order)
-
-    @cached_property
-    def trades(self) -> list[Trade]:  # type: ignore[override]
-        return trade_list(*self._raw[1], self.currency, self._order)
-
-    @cached_property
-    def events(self) -> list[Event]:  # type: ignore[override]
-        return event_list(*self._raw[2], self._order)
-
-    @property
-    def raw(self) -> tuple:
-        """The ledger as NumPy tables: ((deal_i, deal_f), (trade_i, trade_f), (event_i, event_f))."""
-        return self._raw
+        return Result.from_tables(ccy, deposit, series, stats, meta, self.symbols, (di, df), (ti, tf), (ei, ef))

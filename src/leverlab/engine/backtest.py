@@ -5,7 +5,7 @@
 >>> from leverlab.strategies import SmaCross
 >>> r = Backtest(load("sample:eurusd-h1"), SmaCross, broker="exness", account_type="standard",
 ...              country="SC", deposit=1_000).run(lots=0.01)
->>> r.final_balance == r.ledger_balance(), r.stats["trades"] > 100
+>>> r.final_balance == r.ledger_balance(), r.stats.trades > 100
 (True, True)
 
 Python decides (``Strategy.next`` at each bar close), the compiled kernel simulates every quote

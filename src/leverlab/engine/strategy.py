@@ -19,7 +19,7 @@ run's :class:`~leverlab.engine.account.Account`; ``Backtest`` moves the cursor `
 ...             self.buy(lots=0.1, sl=c - 0.0050, tp=c + 0.0050)
 >>> r = Backtest(load("sample:eurusd-h1").take(slice(0, 2_000)), Pullback, broker="exness",
 ...              account_type="standard", country="SC", deposit=1_000).run(n=30)
->>> r.stats["trades"] > 10, r.final_balance == r.ledger_balance(), Pullback.param_names()
+>>> r.stats.trades > 10, r.final_balance == r.ledger_balance(), Pullback.param_names()
 (True, True, ['lots', 'n', 'risk', 'units'])
 """
 
