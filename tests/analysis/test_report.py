@@ -65,3 +65,16 @@ def test_nothing_simulated_is_refused(comparison):
     empty.rows = [r for r in comparison.rows if not r.simulated]
     with pytest.raises(ValueError, match="nothing to report"):
         render_html(empty)
+
+
+def test_the_score_formula_is_written_once(comparison):
+    import html
+
+    from leverlab.analysis import score
+
+    lines = score.FORMULA.splitlines()
+    assert [line.split(" = ")[0] for line in lines] == [*score.COMPONENTS, "total"]
+    assert comparison.to_dict()["score_formula"] == score.FORMULA
+    page, doc = render_html(comparison), " ".join((score.__doc__ or "").split())
+    for line in lines:
+        assert f"<li>{html.escape(line)}</li>" in page and " ".join(line.split()) in doc

@@ -192,7 +192,7 @@ class Comparison:
         """Deterministic JSON-able document: inputs, weights, ranked rows, then the others."""
         order = self.ranked + [r for r in self.rows if r.rank is None]
         return {"inputs": self.inputs, "weights": self.weights, "notes": self.notes,
-                "score_formula": _score.__doc__.split("\n\n")[1] if _score.__doc__ else "",
+                "score_formula": _score.FORMULA,
                 "rows": [r.to_dict() for r in order]}
 
 

@@ -7,7 +7,16 @@ plotly.js is inlined once, so the file opens offline and can be mailed; the same
 the same bytes (fixed element ids, no timestamps). Files are written to a temporary name and
 renamed, so a failed run never leaves half a report.
 
->>> # write_report(compare("sample:eurusd-h1", "sma_cross", deposit=1000), "out/report.html", "out/report.png")
+>>> import tempfile
+>>> from pathlib import Path
+>>> from leverlab import load
+>>> from leverlab.analysis.compare import compare
+>>> c = compare(load("sample:eurusd-h1").take(slice(0, 2_000)), "sma_cross", deposit=1_000,
+...             brokers=["exness"], workers=1)
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     html, png = write_report(c, Path(tmp, "report.html"), Path(tmp, "report.png"))
+...     html.read_text(encoding="utf-8").startswith("<!DOCTYPE html>"), png.stat().st_size > 10_000
+(True, True)
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import numpy as np
 
 from ..brokers.schema import leverage_text
 from .compare import Comparison, Row
+from .score import FORMULA
 
 #: Points per curve after thinning (each bucket keeps its lowest and highest value, so no
 #: drawdown or stop-out disappears from the picture).
@@ -429,6 +439,7 @@ def render_html(c: Comparison) -> str:
                             validate=True) for k, f in figs}
     weights = ", ".join(f"{k} {v:g}" for k, v in c.weights.items())
     notes = "".join(f"<li>{_esc(n)}</li>" for n in c.notes)
+    formula = "".join(f"<li>{_esc(line)}</li>" for line in FORMULA.splitlines())
     i = c.inputs
     title = f"leverlab - which broker for {i['strategy']} with {i['deposit']:,.0f} {i['currency']}?"
     return f"""<!DOCTYPE html>
@@ -441,10 +452,8 @@ def render_html(c: Comparison) -> str:
 balance protection, commission, swaps and cashback. Every number below comes from the simulated ledger.</p></header>
 <main>{_cards(c)}
 <section><h2>Ranking</h2><p class="note">score = weighted mean of five components in [0, 1] x 100
-(weights: {_esc(weights)}). survival: 1 without a stop-out, else half the share of the period survived;
-return: (1 + net return) / 2; cost: 1 / (1 + net costs / deposit); protection: mean of NBP, stop-out level / 50
-and the regulator's retail rules; leverage: log L / log 3000. Hover a leverage for the full reason.</p>
-{ranking_html(c)}</section>
+(weights: {_esc(weights)}). Hover a leverage for the full reason.</p>
+{ranking_html(c)}<details><summary>How the score is computed</summary><ul>{formula}</ul></details></section>
 <section><h2>Equity</h2>{plots['equity']}</section>
 <section><h2>Margin level</h2><p class="note">Pick an account in the menu. Dashed red: the stop-out level;
 dotted amber: margin call; x: a stop-out.</p>{plots['margin']}</section>

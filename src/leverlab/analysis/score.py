@@ -1,38 +1,45 @@
-"""The ranking score of a broker comparison: five components in [0, 1], a weighted mean, shown in full.
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+#: How each component and the total are computed, one line each: the module docstring,
+#: ``Comparison.to_dict()["score_formula"]`` (so ``leverlab compare --json``) and the report show this text.
+FORMULA = "\n".join((
+    "survival = 1 when the account was never ruined; otherwise half the fraction of the test period that "
+    "passed before ruin (a blow-up in the last week scores ~0.5, one on the first day ~0). Ruin is the first "
+    "stop-out, or equity falling to 1 % of the deposit (an account with unlimited leverage or a 0 % stop-out "
+    "can lose everything without being stopped out).",
+    "return = (1 + net return) / 2, clipped to [0, 1]: a wiped-out account scores 0, breaking even 0.5, "
+    "doubling the deposit 1.",
+    "cost = 1 / (1 + net costs / deposit), where net costs = spread + commission + swap - cashback paid over "
+    "the run: no costs score 1, costs equal to the deposit 0.5.",
+    "protection = mean of three parts: negative balance protection (1 or 0); the close-out level, "
+    "stop-out % / 50 capped at 1 (50 % is the close-out rule of ESMA, FCA and ASIC); and the regulator's "
+    "retail rules as the regulation data states them - the share of {a retail leverage cap, a close-out "
+    "rule, NBP required} the regime has (ESMA/CySEC/FCA/ASIC: 1, an offshore regulator with none of them: 0, "
+    "no known regulator: 0).",
+    "leverage = log(L) / log(3000), capped at 1, for the leverage L applied at the deposit (unlimited: 1; "
+    "1:30 -> 0.42; 1:1000 -> 0.86). More room is what a high-leverage trader asks for; the survival "
+    "component already pays for what it costs.",
+    "total = sum(weight x component) / sum(weights), in [0, 1]; tables show it x 100.",
+))
+
+__doc__ = f"""The ranking score of a broker comparison: five components in [0, 1], a weighted mean, shown in full.
 
 Every component is an absolute function of one row's own numbers (not of the other rows), so a
 broker's score does not change when another broker is added, and each number can be recomputed
-by hand from the table:
+by hand from the table (``FORMULA`` holds this text):
 
-- **survival** = 1 when the account was never ruined; otherwise half the fraction of the test
-  period that passed before ruin (a blow-up in the last week scores ~0.5, one on the first day
-  ~0). Ruin is the first stop-out, or equity falling to 1 % of the deposit (an account with
-  unlimited leverage or a 0 % stop-out can lose everything without being stopped out).
-- **return** = (1 + net return) / 2, clipped to [0, 1]: a wiped-out account scores 0, breaking
-  even 0.5, doubling the deposit 1.
-- **cost** = 1 / (1 + net costs / deposit), where net costs = spread + commission + swap -
-  cashback paid over the run: no costs score 1, costs equal to the deposit 0.5.
-- **protection** = mean of three parts: negative balance protection (1 or 0); the close-out
-  level, stop-out % / 50 capped at 1 (50 % is the close-out rule of ESMA, FCA and ASIC); and the
-  regulator's retail rules as the regulation data states them - the share of {a retail leverage
-  cap, a close-out rule, NBP required} the regime has (ESMA/CySEC/FCA/ASIC: 1, an offshore
-  regulator with none of them: 0, no known regulator: 0).
-- **leverage** = log(L) / log(3000), capped at 1, for the leverage L applied at the deposit
-  (unlimited: 1; 1:30 -> 0.42; 1:1000 -> 0.86). More room is what a high-leverage trader asks
-  for; the survival component already pays for what it costs.
-
-total = sum(weight x component) / sum(weights), in [0, 1]; the table shows it x 100.
+{chr(10).join(textwrap.fill(line, 100, initial_indent="- ", subsequent_indent="  ",
+                                   break_on_hyphens=False) for line in FORMULA.splitlines())}
 
 >>> w = parse_weights("survival=3, return=1")
 >>> w["survival"], w["return"], w["cost"]
 (3.0, 1.0, 2.0)
 """
-
-from __future__ import annotations
-
-import math
-from collections.abc import Iterable, Mapping
-from typing import Any
 
 #: Default weights: surviving matters most; return, cost and protection next; leverage last.
 DEFAULT_WEIGHTS: dict[str, float] = {"survival": 3.0, "return": 2.0, "cost": 2.0, "protection": 2.0, "leverage": 1.0}
@@ -173,4 +180,4 @@ def score(rows: list[Any], weights: Mapping[str, float] | str | None = None) -> 
     return rows
 
 
-__all__ = ["DEFAULT_WEIGHTS", "COMPONENTS", "WeightsError", "parse_weights", "components", "total", "score"]
+__all__ = ["FORMULA", "DEFAULT_WEIGHTS", "COMPONENTS", "WeightsError", "parse_weights", "components", "total", "score"]
