@@ -41,19 +41,19 @@ def main(argv: list[str]) -> int:
     if not quick:
         cases += [("risk 1%, Python next()", {"risk": 1.0}, 2, "process"),
                   ("risk 1%, Python next()", {"risk": 1.0}, 2, "thread")]
-    import leverlab.analysis.compare as cmp
+    import leverlab.analysis._runner as runner
 
     for label, sizing, workers, pool in cases:
-        original = cmp.run_jobs
+        original = runner.run_jobs
 
         def run_jobs(jobs, ctx, w=None, on_done=None, pool=pool, _orig=original, **_):  # noqa: ANN001
             return _orig(jobs, ctx, w, on_done, pool=pool)
 
-        cmp.run_jobs = run_jobs
+        runner.run_jobs = run_jobs
         try:
             wall, c = _timed(lambda: compare(bars, "sma_cross", deposit=1_000, sizing=sizing, workers=workers))
         finally:
-            cmp.run_jobs = original
+            runner.run_jobs = original
         n = int(c.timing["backtests"])
         rows.append((label, workers, pool, n, len(c.ranked), wall, c.timing["run"] / n * workers))
     with tempfile.TemporaryDirectory() as tmp:

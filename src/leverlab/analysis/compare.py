@@ -28,9 +28,7 @@ import copy
 import itertools
 import math
 import os
-import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -38,10 +36,12 @@ import numpy as np
 
 from ..brokers import AccountTerms, BrokerProfile, load_all, load_broker
 from ..brokers.schema import leverage_json, leverage_text
-from ..engine import Backtest, Result
+from ..engine import Result
+from ..engine.result import Record
 from ..money import currency as money_currency
 from ..strategies import Strategy
 from . import score as _score
+from ._runner import Context, Job, run_with_progress
 
 #: Stop distance used for risk sizing when a strategy has an ``sl_pips`` parameter left unset:
 #: risk-% sizing needs a stop, and a stop-and-reverse strategy has none of its own.
@@ -92,6 +92,94 @@ def as_sizing(sizing: Sizing | Mapping[str, float] | None) -> Sizing:
         raise CompareError(f"sizing: {k} must be a positive number, got {v!r}") from None
 
 
+@dataclass(frozen=True)
+class RowCosts(Record):
+    """What one account cost over the run, in the trader's currency rounded to cents, each positive when
+    paid (see ``leverlab.engine.result.Costs``); ``net`` = spread + commission + swap - cashback."""
+
+    spread: float
+    commission: float
+    swap: float
+    cashback: float
+    net: float
+
+
+@dataclass(frozen=True)
+class RowStats(Record):
+    """One simulated row's numbers, in the trader's currency (money rounded to cents).
+
+    From the run's ``Stats``: ``final_equity``, ``final_balance``, ``net_return`` and ``max_drawdown``
+    (fractions), the counts, ``min_margin_level`` (%, None without margin in use), ``nbp_absorbed``
+    and ``costs``. Row-only: the first stop-out as ISO time, days from the start and fraction of the
+    period (None without one); ``ruined`` (stopped out, or equity down to ``RUIN_LEVEL`` of the
+    deposit) with its ISO ``ruin_time`` and ``ruin_fraction`` of the period."""
+
+    final_equity: float
+    final_balance: float
+    net_return: float
+    max_drawdown: float
+    trades: int
+    stop_outs: int
+    margin_calls: int
+    rejects: int
+    first_stop_out_time: str | None
+    days_to_first_stop_out: float | None
+    first_stop_out_fraction: float | None
+    ruined: bool
+    ruin_time: str | None
+    ruin_fraction: float | None
+    min_margin_level: float | None
+    nbp_absorbed: float
+    costs: RowCosts
+
+
+#: The keys of a sweep's inputs, in the order its JSON document has always listed them.
+_SWEEP_KEYS = ("data", "symbol", "start", "end", "bars", "strategy", "params", "grid", "sizing", "broker",
+               "account_type", "deposit", "currency", "country", "client")
+
+
+@dataclass(frozen=True)
+class RunInputs(Record):
+    """What a comparison or a sweep ran with, as checked: ``data`` (the source as given, or the symbol),
+    ``bars`` (count) from ``start`` to ``end`` (ISO UTC), the strategy's class name and checked
+    ``params``, ``sizing`` (``{"risk": 1.0}``, ``{"lots": 0.1}``...), and the trader: ``deposit`` in
+    ``currency``, ``country`` (ISO code, upper case), ``client`` class.
+
+    A comparison adds ``leverage``, the setting asked for (None: the most each broker allows; inf:
+    unlimited); a sweep adds its parameter ``grid``, ``broker`` and ``account_type`` instead, and
+    lists only its own keys (``keys()``, ``to_dict()``)."""
+
+    data: str
+    symbol: str
+    timeframe: str | None
+    bars: int
+    start: str
+    end: str
+    strategy: str
+    params: dict[str, Any]
+    sizing: dict[str, float]
+    deposit: float
+    currency: str
+    country: str
+    client: str
+    leverage: float | None = None
+    grid: dict[str, list[Any]] | None = None
+    broker: str | None = None
+    account_type: str | None = None
+
+    def keys(self) -> tuple[str, ...]:
+        if self.broker is not None:
+            return _SWEEP_KEYS
+        return tuple(k for k in super().keys() if k not in ("grid", "broker", "account_type"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The keys in order; leverage as in every JSON document (``"unlimited"`` for inf)."""
+        d = super().to_dict()
+        if "leverage" in d:
+            d["leverage"] = leverage_json(self.leverage)
+        return d
+
+
 @dataclass
 class Row:
     """One broker x account type for this trader: eligibility, terms, the run's numbers and the score.
@@ -123,7 +211,7 @@ class Row:
     stop_out_level: float = math.nan
     nbp: bool = False
     commission_per_lot_side: float = 0.0
-    stats: dict[str, Any] = field(default_factory=dict)
+    stats: RowStats | None = None  # None until simulated
     terms_notes: list[str] = field(default_factory=list)
     shared_with: str | None = None  # "broker/account" whose identical terms were simulated
     result: Result | None = None
@@ -137,8 +225,10 @@ class Row:
     # what score.components reads
     def score_inputs(self) -> dict[str, Any]:
         s = self.stats
-        return {"ruined": s["ruined"], "ruin_fraction": s["ruin_fraction"],
-                "net_return": s["net_return"], "net_cost": s["costs"]["net"], "deposit": self.deposit,
+        if s is None:
+            raise ValueError(f"{self.label} was not simulated: it has nothing to score")
+        return {"ruined": s.ruined, "ruin_fraction": s.ruin_fraction,
+                "net_return": s.net_return, "net_cost": s.costs.net, "deposit": self.deposit,
                 "nbp": self.nbp, "stop_out_level": self.stop_out_level, "regulator": self.regulator,
                 "leverage": self.leverage}
 
@@ -158,7 +248,7 @@ class Row:
             "margin_call_level": self.margin_call_level,
             "stop_out_level": None if math.isnan(self.stop_out_level) else self.stop_out_level,
             "nbp": self.nbp, "commission_per_lot_side": self.commission_per_lot_side,
-            "stats": self.stats or None, "score": self.score, "shared_with": self.shared_with,
+            "stats": self.stats.to_dict() if self.stats else None, "score": self.score, "shared_with": self.shared_with,
             "terms_notes": self.terms_notes,
         }
 
@@ -167,7 +257,7 @@ class Row:
 class Comparison:
     """The whole comparison: inputs, one ``Row`` per broker x account type, the weights and notes."""
 
-    inputs: dict[str, Any]
+    inputs: RunInputs
     rows: list[Row]
     weights: dict[str, float]
     notes: list[str] = field(default_factory=list)
@@ -191,7 +281,7 @@ class Comparison:
     def to_dict(self) -> dict[str, Any]:
         """Deterministic JSON-able document: inputs, weights, ranked rows, then the others."""
         order = self.ranked + [r for r in self.rows if r.rank is None]
-        return {"inputs": self.inputs, "weights": self.weights, "notes": self.notes,
+        return {"inputs": self.inputs.to_dict(), "weights": self.weights, "notes": self.notes,
                 "score_formula": _score.FORMULA,
                 "rows": [r.to_dict() for r in order]}
 
@@ -246,21 +336,6 @@ def min_bars(cls: type[Strategy], params: Mapping[str, Any]) -> int:
 
 
 # ------------------------------------------------------------------ running
-@dataclass(frozen=True)
-class _Job:
-    terms: AccountTerms
-    deposit: float  # account units
-    params: dict[str, Any] | None = None  # overrides of the context's strategy parameters (sweeps)
-
-
-@dataclass(frozen=True)
-class _Context:
-    data: Any
-    strategy: type[Strategy]
-    params: dict[str, Any]
-    vectorized: bool = False  # the strategy's compiled ``targets`` mode (same decisions, no Python loop)
-
-
 def can_vectorize(cls: type[Strategy], params: Mapping[str, Any], sizing: Sizing) -> bool:
     """True when the run can use the strategy's compiled ``targets`` mode and mean the same thing:
     fixed sizing (risk-% sizing needs the equity at each decision) and every parameter given is one
@@ -275,79 +350,13 @@ def can_vectorize(cls: type[Strategy], params: Mapping[str, Any], sizing: Sizing
     return all(k in named for k in params) and sizing.kind in named
 
 
-_CTX: _Context | None = None
-
-
-def _init_worker(ctx: _Context) -> None:
-    global _CTX
-    _CTX = ctx
-
-
-def _run(job: _Job, ctx: _Context | None = None) -> Result | str:
-    """One backtest; an engine refusal comes back as its message (the row shows it)."""
-    from ..engine import BacktestError, StrategyError
-
-    c = ctx or _CTX
-    assert c is not None
-    try:
-        params = c.params if not job.params else {**c.params, **job.params}
-        return Backtest(c.data, c.strategy, terms=job.terms, deposit=job.deposit,
-                        vectorized=c.vectorized).run(**params)
-    except (BacktestError, StrategyError, ValueError) as exc:
-        return f"{type(exc).__name__}: {exc}"
-
-
 def _sim_key(terms: AccountTerms) -> AccountTerms:
     """The terms with everything that cannot change a simulation blanked (names, notes, minimum deposit)."""
     return replace(terms, broker="", broker_name="", account_type="", entity="", regulator="", country="",
                    min_deposit=None, explanation=())
 
 
-def run_jobs(jobs: Sequence[_Job], ctx: _Context, workers: int | None = None,
-             on_done: Callable[[], None] | None = None, pool: str = "auto") -> list[Result | str]:
-    """Run backtests, in parallel when ``workers`` > 1, results in the order of ``jobs``.
-
-    Parallel runs use forked worker processes: the Python strategy loop holds the GIL, and a
-    forked worker inherits the parent's loaded modules and compiled kernels (no warm-up).
-    Where fork is not available (Windows, macOS default) threads are used. ``pool`` forces
-    ``"process"`` or ``"thread"`` (the compiled kernel releases the GIL, so compiled-targets runs
-    also scale on threads; benchmarks/bench_compare.py measures both).
-    """
-    n = len(jobs)
-    if workers is None:
-        workers = os.cpu_count() or 1
-    workers = max(1, min(int(workers), n))
-    out: list[Result | str | None] = [None] * n
-    if workers == 1:
-        for i, job in enumerate(jobs):
-            out[i] = _run(job, ctx)
-            if on_done:
-                on_done()
-        return out  # type: ignore[return-value]
-    executor: Executor
-    if pool not in ("auto", "process", "thread"):
-        raise ValueError(f"pool must be auto, process or thread, got {pool!r}")
-    if pool == "process" or (pool == "auto" and sys.platform.startswith("linux")):
-        import multiprocessing as mp
-
-        executor = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"),
-                                       initializer=_init_worker, initargs=(ctx,))
-    else:
-        executor = ThreadPoolExecutor(max_workers=workers)
-    in_process = isinstance(executor, ThreadPoolExecutor)
-    with executor as ex:
-        # results go back to their job's slot, so the order never depends on timing
-        futures = {ex.submit(_run, jobs[i], ctx if in_process else None): i for i in range(n)}
-        from concurrent.futures import as_completed
-
-        for fut in as_completed(futures):
-            out[futures[fut]] = fut.result()
-            if on_done:
-                on_done()
-    return out  # type: ignore[return-value]
-
-
-# ------------------------------------------------------------------ the comparison
+# ------------------------------------------------------------------ data, brokers and a row's numbers
 def load_data(data: Any, symbol: str | None, start: str | None, end: str | None) -> Any:
     from ..data import Bars, Ticks
     from ..data.errors import DataError
@@ -398,21 +407,27 @@ def _profiles(brokers: Iterable[str | BrokerProfile] | None) -> list[BrokerProfi
     return out
 
 
-def row_stats(result: Result, unit: float, deposit: float) -> dict[str, Any]:
-    """The row's numbers in the trader's currency."""
+def account_unit(code: str) -> float:
+    """One account unit in the trader's money: 0.01 for a cent account (USC), else 1."""
+    ccy = money_currency(code)
+    return float(ccy.unit_value) if ccy.is_cent else 1.0
+
+
+def row_stats(result: Result, unit: float, deposit: float) -> RowStats:
+    """The row's numbers in the trader's currency (``unit``: one account unit in it; ``deposit`` in it)."""
     s = result.stats
-    c = s["costs"]
-    spread, comm, swap, cash = (float(c[k]) * unit for k in ("spread", "commission", "swap", "cashback"))
+    c = s.costs
+    spread, comm, swap, cash = (float(x) * unit for x in (c.spread, c.commission, c.swap, c.cashback))
     t = result.series.time
     start, stop = (int(t[0]), int(t[-1])) if len(t) else (0, 0)
     first = None
     frac = None
     days = None
     so_t = None
-    if s["stop_outs"] and s["first_stop_out_time"]:
+    if s.stop_outs and s.first_stop_out_time:
         # from the stats' timestamp: building every Event object (thousands of rejects) is not needed
-        so_t = int(np.datetime64(str(s["first_stop_out_time"]).rstrip("Z"), "ns").astype(np.int64))
-        first = s["first_stop_out_time"]
+        so_t = int(np.datetime64(s.first_stop_out_time.rstrip("Z"), "ns").astype(np.int64))
+        first = s.first_stop_out_time
         frac = (so_t - start) / (stop - start) if stop > start else 0.0
         days = round((so_t - start) / 86_400e9, 2)
     # ruin: stopped out, or equity down to RUIN_LEVEL of the deposit (an unlimited-leverage or 0 %
@@ -422,26 +437,26 @@ def row_stats(result: Result, unit: float, deposit: float) -> dict[str, Any]:
     if wiped.size and (ruin_t is None or int(t[wiped[0]]) < ruin_t):
         ruin_t = int(t[wiped[0]])
     ruin_frac = None if ruin_t is None else ((ruin_t - start) / (stop - start) if stop > start else 0.0)
-    return {
-        "final_equity": round(float(s["final_equity"]) * unit, 2),
-        "final_balance": round(float(s["final_balance"]) * unit, 2),
-        "net_return": s["net_return"],
-        "max_drawdown": s["max_drawdown"],
-        "trades": s["trades"],
-        "stop_outs": s["stop_outs"],
-        "margin_calls": s["margin_calls"],
-        "rejects": s["rejects"],
-        "first_stop_out_time": first,
-        "days_to_first_stop_out": days,
-        "first_stop_out_fraction": frac,
-        "ruined": ruin_t is not None,
-        "ruin_time": None if ruin_t is None else iso(ruin_t),
-        "ruin_fraction": ruin_frac,
-        "min_margin_level": s["min_margin_level"],
-        "nbp_absorbed": round(float(s["nbp_absorbed"]) * unit, 2),
-        "costs": {"spread": round(spread, 2), "commission": round(comm, 2), "swap": round(swap, 2),
-                  "cashback": round(cash, 2), "net": round(spread + comm + swap - cash, 2)},
-    }
+    return RowStats(
+        final_equity=round(float(s.final_equity) * unit, 2),
+        final_balance=round(float(s.final_balance) * unit, 2),
+        net_return=s.net_return,
+        max_drawdown=s.max_drawdown,
+        trades=s.trades,
+        stop_outs=s.stop_outs,
+        margin_calls=s.margin_calls,
+        rejects=s.rejects,
+        first_stop_out_time=first,
+        days_to_first_stop_out=days,
+        first_stop_out_fraction=frac,
+        ruined=ruin_t is not None,
+        ruin_time=None if ruin_t is None else iso(ruin_t),
+        ruin_fraction=ruin_frac,
+        min_margin_level=s.min_margin_level,
+        nbp_absorbed=round(float(s.nbp_absorbed) * unit, 2),
+        costs=RowCosts(spread=round(spread, 2), commission=round(comm, 2), swap=round(swap, 2),
+                       cashback=round(cash, 2), net=round(spread + comm + swap - cash, 2)),
+    )
 
 
 def _steps(terms: AccountTerms, symbol: str, unit: float) -> list[tuple[float, float]]:
@@ -462,6 +477,214 @@ def _instead(eligible: list[str], account: str, reason: str, profile: BrokerProf
     if eligible:
         return f"open {', '.join(eligible)} at {profile.name} instead"
     return "no account type at this broker for this trader"
+
+
+# ------------------------------------------------------------------ checked inputs (compare and sweep)
+@dataclass(frozen=True)
+class _Checked:
+    """The inputs every run checks the same way: strategy, parameters (and grid), sizing, the data."""
+
+    strategy: type[Strategy]
+    params: dict[str, Any]
+    combos: list[dict[str, Any]]  # parameter overrides to run ([{}]: the parameters as they are)
+    sizing: Sizing
+    bars: Any
+    notes: list[str]
+
+    @property
+    def symbol(self) -> str:
+        return str(self.bars.symbol).upper()
+
+
+def param_combinations(cls: type[Strategy], grid: Mapping[str, Sequence[Any]] | None) -> list[dict[str, Any]]:
+    """Every combination of a parameter grid (name -> values), each checked; ``[{}]`` without a grid."""
+    if not grid:
+        return [{}]
+    keys = list(grid)
+    for k in keys:
+        if not list(grid[k]):
+            raise CompareError(f"parameter grid: {k} has no values")
+    return [check_params(cls, dict(zip(keys, values))) for values in itertools.product(*(list(grid[k]) for k in keys))]
+
+
+def _check_inputs(data: Any, strategy: str | type[Strategy], params: Mapping[str, Any] | None,
+                  sizing: Sizing | Mapping[str, float] | None, *, deposit: float, currency: str, client: str,
+                  symbol: str | None, start: str | None, end: str | None,
+                  grid: Mapping[str, Sequence[Any]] | None = None) -> _Checked:
+    """Check what a comparison or a sweep was given and load the data (CompareError naming the input);
+    the data must be long enough for the indicators of every grid combination."""
+    cls = resolve_strategy(strategy)
+    p = check_params(cls, params)
+    sz = as_sizing(sizing)
+    combos = param_combinations(cls, grid)
+    if client not in ("retail", "pro"):
+        raise CompareError(f"client class {client!r}: expected retail or pro")
+    if not (isinstance(deposit, (int, float)) and math.isfinite(deposit) and deposit > 0):
+        raise CompareError(f"deposit must be a positive amount, got {deposit!r}")
+    try:
+        money_currency(currency)
+    except ValueError as exc:
+        raise CompareError(str(exc)) from None
+    notes = [n for n in [default_stop(cls, p, sz)] if n]
+    bars = load_data(data, symbol, start, end)
+    longest = max(combos, key=lambda c: min_bars(cls, {**p, **c}))
+    need = min_bars(cls, {**p, **longest})
+    if len(bars) < need:
+        used = ", ".join(f"{k}={v}" for k, v in {**p, **longest}.items()) or "defaults"
+        raise CompareError(f"data too short: {len(bars)} bars, {cls.__name__} needs at least {need} "
+                           f"for its indicators ({used})")
+    return _Checked(cls, p, combos, sz, bars, notes)
+
+
+def _run_inputs(data: Any, chk: _Checked, *, deposit: float, currency: str, country: str, client: str,
+                leverage: float | None = None, grid: Mapping[str, Sequence[Any]] | None = None,
+                broker: str | None = None, account_type: str | None = None) -> RunInputs:
+    """The inputs as a comparison (``leverage``) or a sweep (``grid``, ``broker``, ``account_type``) reports them."""
+    bars = chk.bars
+    source = str(data) if isinstance(data, (str, os.PathLike)) else getattr(bars, "source", "") or chk.symbol
+    return RunInputs(
+        data=source, symbol=chk.symbol, timeframe=getattr(bars, "timeframe", None), bars=len(bars),
+        start=iso(int(bars.time[0])), end=iso(int(bars.time[-1])), strategy=chk.strategy.__name__,
+        params=chk.params, sizing={chk.sizing.kind: chk.sizing.value}, deposit=float(deposit),
+        currency=currency.upper(), country=country.upper(), client=client, leverage=leverage,
+        grid=None if broker is None else {k: list(v) for k, v in (grid or {}).items()},
+        broker=broker, account_type=account_type)
+
+
+# ------------------------------------------------------------------ the comparison
+@dataclass(frozen=True)
+class _Trader:
+    """Who compares: residence (ISO code), client class, deposit in ``currency``, the leverage setting as
+    given and as a number (None: the most each broker allows)."""
+
+    country: str
+    client: str
+    deposit: float
+    currency: str
+    leverage: float | str | None
+    requested: float | None
+
+
+@dataclass
+class Plan:
+    """The rows of a comparison and the distinct backtests behind them: row ``i`` shows
+    ``jobs[job_of_row[i]]`` (rows that cannot run have no job)."""
+
+    rows: list[Row] = field(default_factory=list)
+    jobs: list[Job] = field(default_factory=list)
+    job_of_row: dict[int, int] = field(default_factory=dict)
+
+
+def _plan(profiles: Iterable[BrokerProfile], symbol: str, trader: _Trader) -> Plan:
+    """A row per broker x account type, and one job per distinct simulation (identical terms run once)."""
+    plan = Plan()
+    key_to_job: dict[str, int] = {}
+    first_label: dict[int, str] = {}
+    for prof in profiles:
+        for row, terms in _profile_rows(prof, symbol, trader):
+            if terms is not None:
+                key = repr(_sim_key(terms))
+                j = key_to_job.get(key)
+                if j is None:
+                    j = key_to_job[key] = len(plan.jobs)
+                    plan.jobs.append(Job(terms, trader.deposit / row.unit_value))
+                    first_label[j] = row.label
+                elif first_label[j] != row.label:
+                    row.shared_with = first_label[j]
+                plan.job_of_row[len(plan.rows)] = j
+            plan.rows.append(row)
+    return plan
+
+
+def _profile_rows(prof: BrokerProfile, symbol: str, trader: _Trader) -> list[tuple[Row, AccountTerms | None]]:
+    """One broker's rows, each with the terms to simulate (None for an account this trader cannot run)."""
+    from ..brokers import NoEntityError, PolicyError, UnknownCountryError, eligible_account_types
+
+    country, client = trader.country, trader.client
+    try:
+        accounts = eligible_account_types(prof, country, client, trader.deposit, trader.currency)
+    except UnknownCountryError as exc:
+        raise CompareError(str(exc)) from None
+    except (NoEntityError, PolicyError) as exc:
+        return [(Row(prof.id, prof.name, "*", None, None, False, str(exc),
+                     instead=f"{prof.name} has no entity for {country.upper()} {client} clients"), None)]
+    ok_ids = [a for a, ok, _ in accounts if ok]
+    out: list[tuple[Row, AccountTerms | None]] = []
+    for acc, ok, why in accounts:
+        if not ok:
+            out.append((Row(prof.id, prof.name, acc, None, None, False, why,
+                            instead=_instead(ok_ids, acc, why, prof)), None))
+            continue
+        try:
+            terms = resolve_terms_for(prof, acc, country, client, trader.currency, trader.leverage)
+            terms.margin_for(symbol)
+        except (PolicyError, KeyError, ValueError) as exc:
+            msg = exc.args[0] if isinstance(exc, KeyError) else str(exc)
+            out.append((Row(prof.id, prof.name, acc, None, None, False, f"{why}; cannot resolve terms: {msg}",
+                            instead="not comparable on this symbol"), None))
+            continue
+        out.append((_eligible_row(prof, acc, why, terms, symbol, trader), terms))
+    return out
+
+
+def _eligible_row(prof: BrokerProfile, acc: str, why: str, terms: AccountTerms, symbol: str, trader: _Trader) -> Row:
+    """The row of an account this trader can open: its terms, and the leverage it really gets at the deposit."""
+    from ..brokers import leverage as policy_leverage
+
+    unit = account_unit(terms.currency)
+    dep_units = trader.deposit / unit
+    ans = policy_leverage(prof, acc, trader.country, trader.client, symbol, dep_units, selected=trader.leverage)
+    applied = terms.margin_for(symbol).leverage_at(dep_units)
+    row = Row(prof.id, prof.name, acc, terms.entity, terms.regulator, True, why,
+              account_currency=terms.currency, unit_value=unit, deposit=trader.deposit, leverage=applied,
+              leverage_requested=trader.requested, leverage_bound_by=ans.bound_by, leverage_why=ans.explanation,
+              leverage_steps=_steps(terms, symbol, unit), margin_call_level=terms.margin_call_level,
+              stop_out_level=terms.stop_out_level, nbp=terms.nbp,
+              commission_per_lot_side=terms.commission_per_lot_side, terms_notes=list(terms.explanation))
+    requested = trader.requested
+    if requested is not None and applied < requested:
+        row.leverage_capped = True
+        row.reason += (f"; asked {leverage_text(requested)}, gets {leverage_text(applied)} "
+                       f"(bound by {ans.bound_by}{', ' + terms.regulator if ans.bound_by == 'regulator' else ''})")
+        row.instead = f"runs at {leverage_text(applied)}, the most {terms.entity} gives this trader"
+    return row
+
+
+def _same_exposure(sz: Sizing, symbol: str, notes: list[str]) -> Sizing:
+    """The sizing the runs use: lots become units of the symbol's contract, so a cent account (whose lot is
+    1/100 of a standard one) trades the same exposure as every other; says so in ``notes``."""
+    if sz.kind != "lots":
+        return sz
+    from ..instruments import instrument
+
+    try:
+        cs = instrument(symbol).contract_size
+    except KeyError:
+        cs = None
+    if not cs:
+        return sz
+    notes.append(f"{sz.value:g} lots = {sz.value * cs:,.0f} units of {symbol[:3]} on every account "
+                 f"(cent accounts trade the same exposure in their smaller lots)")
+    return Sizing("units", sz.value * cs)
+
+
+def _attach_results(plan: Plan, results: Sequence[Result | str]) -> None:
+    """Give each row its job's result and numbers, or the engine's refusal as ``error``; a row that shares
+    another's simulation gets a shallow copy named after itself."""
+    for i, row in enumerate(plan.rows):
+        j = plan.job_of_row.get(i)
+        if j is None:
+            continue
+        res = results[j]
+        if isinstance(res, str):
+            row.error = res
+            continue
+        if row.shared_with:
+            res = copy.copy(res)
+            res.meta = {**res.meta, "broker": row.broker, "account_type": row.account_type}
+        row.result = res
+        row.simulated = True
+        row.stats = row_stats(res, row.unit_value, row.deposit)
 
 
 def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, currency: str = "USD",
@@ -486,151 +709,53 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
     import time
 
     t_start = time.perf_counter()
-    cls = resolve_strategy(strategy)
-    p = check_params(cls, params)
-    sz = as_sizing(sizing)
     try:
         w = _score.parse_weights(weights)
     except _score.WeightsError as exc:
         raise CompareError(str(exc)) from None
-    if client not in ("retail", "pro"):
-        raise CompareError(f"client class {client!r}: expected retail or pro")
-    if not (isinstance(deposit, (int, float)) and math.isfinite(deposit) and deposit > 0):
-        raise CompareError(f"deposit must be a positive amount, got {deposit!r}")
-    try:
-        money_currency(currency)
-    except ValueError as exc:
-        raise CompareError(str(exc)) from None
-    notes: list[str] = []
-    note = default_stop(cls, p, sz)
-    if note:
-        notes.append(note)
-    bars = load_data(data, symbol, start, end)
-    need = min_bars(cls, p)
-    if len(bars) < need:
-        raise CompareError(f"data too short: {len(bars)} bars, {cls.__name__} needs at least {need} "
-                           f"for its indicators ({', '.join(f'{k}={v}' for k, v in p.items()) or 'defaults'})")
-    sym = bars.symbol.upper()
-    from ..brokers import NoEntityError, PolicyError, UnknownCountryError, eligible_account_types
-    from ..brokers import leverage as policy_leverage
-    from ..brokers.policy import parse_selected
-
-    try:
-        requested = parse_selected(leverage)
-    except (PolicyError, ValueError) as exc:
-        raise CompareError(f"leverage {leverage!r}: {exc}") from None
-
-    rows: list[Row] = []
-    jobs: list[_Job] = []
-    job_of_row: dict[int, int] = {}
-    key_to_job: dict[str, int] = {}
-    first_label: dict[int, str] = {}
-    for prof in _profiles(brokers):
-        try:
-            accounts = eligible_account_types(prof, country, client, float(deposit), currency)
-        except UnknownCountryError as exc:
-            raise CompareError(str(exc)) from None
-        except (NoEntityError, PolicyError) as exc:
-            rows.append(Row(prof.id, prof.name, "*", None, None, False, str(exc),
-                            instead=f"{prof.name} has no entity for {country.upper()} {client} clients"))
-            continue
-        ok_ids = [a for a, ok, _ in accounts if ok]
-        for acc, ok, why in accounts:
-            if not ok:
-                rows.append(Row(prof.id, prof.name, acc, None, None, False, why,
-                                instead=_instead(ok_ids, acc, why, prof)))
-                continue
-            try:
-                terms = resolve_terms_for(prof, acc, country, client, currency, leverage)
-                sm = terms.margin_for(sym)
-            except (PolicyError, KeyError, ValueError) as exc:
-                msg = exc.args[0] if isinstance(exc, KeyError) else str(exc)
-                rows.append(Row(prof.id, prof.name, acc, None, None, False, f"{why}; cannot resolve terms: {msg}",
-                                instead="not comparable on this symbol"))
-                continue
-            ccy = money_currency(terms.currency)
-            unit = float(ccy.unit_value) if ccy.is_cent else 1.0
-            dep_units = float(deposit) / unit
-            ans = policy_leverage(prof, acc, country, client, sym, dep_units, selected=leverage)
-            applied = sm.leverage_at(dep_units)
-            row = Row(prof.id, prof.name, acc, terms.entity, terms.regulator, True, why,
-                      account_currency=terms.currency, unit_value=unit, deposit=float(deposit), leverage=applied,
-                      leverage_requested=requested, leverage_bound_by=ans.bound_by, leverage_why=ans.explanation,
-                      leverage_steps=_steps(terms, sym, unit), margin_call_level=terms.margin_call_level,
-                      stop_out_level=terms.stop_out_level, nbp=terms.nbp,
-                      commission_per_lot_side=terms.commission_per_lot_side, terms_notes=list(terms.explanation))
-            if requested is not None and applied < requested:
-                row.leverage_capped = True
-                row.reason += (f"; asked {leverage_text(requested)}, gets {leverage_text(applied)} "
-                               f"(bound by {ans.bound_by}{', ' + terms.regulator if ans.bound_by == 'regulator' else ''})")
-                row.instead = f"runs at {leverage_text(applied)}, the most {terms.entity} gives this trader"
-            key = repr(_sim_key(terms))
-            j = key_to_job.get(key)
-            if j is None:
-                j = len(jobs)
-                key_to_job[key] = j
-                jobs.append(_Job(terms, dep_units))
-                first_label[j] = row.label
-            elif first_label[j] != row.label:
-                row.shared_with = first_label[j]
-            job_of_row[len(rows)] = j
-            rows.append(row)
-    if not jobs:
-        reasons = "; ".join(f"{r.label}: {r.reason}" for r in rows[:6])
+    chk = _check_inputs(data, strategy, params, sizing, deposit=deposit, currency=currency, client=client,
+                        symbol=symbol, start=start, end=end)
+    trader = _Trader(country, client, float(deposit), currency, leverage, _requested_leverage(leverage))
+    plan = _plan(_profiles(brokers), chk.symbol, trader)
+    if not plan.jobs:
+        reasons = "; ".join(f"{r.label}: {r.reason}" for r in plan.rows[:6])
         raise CompareError(f"no broker account can be opened by a {client} client from {country.upper()} with "
                            f"{deposit:,.2f} {currency}: {reasons}")
-
-    run_sz = sz
-    if sz.kind == "lots":
-        # the same exposure on every account: a cent account's lot is 1/100 of a standard one, so
-        # "0.1 lots" means 10,000 units of base currency everywhere
-        from ..instruments import instrument
-
-        try:
-            cs = instrument(sym).contract_size
-        except KeyError:
-            cs = None
-        if cs:
-            run_sz = Sizing("units", sz.value * cs)
-            notes.append(f"{sz.value:g} lots = {sz.value * cs:,.0f} units of {sym[:3]} on every account "
-                         f"(cent accounts trade the same exposure in their smaller lots)")
-    vec = can_vectorize(cls, p, run_sz) if vectorized is None else bool(vectorized)
-    ctx = _Context(bars, cls, {**p, **run_sz.params()}, vec)
+    notes = list(chk.notes)
+    run_sz = _same_exposure(chk.sizing, chk.symbol, notes)
+    cls = chk.strategy
+    vec = can_vectorize(cls, chk.params, run_sz) if vectorized is None else bool(vectorized)
+    ctx = Context(chk.bars, cls, {**chk.params, **run_sz.params()}, vec)
     notes.append(f"{cls.__name__} ran in its compiled targets mode (same decisions as next())" if vec else
                  f"{cls.__name__} ran its next() in Python at each decision bar")
-    if getattr(bars, "two_sided", False) and any(r.eligible and r.commission_per_lot_side for r in rows):
+    if getattr(chk.bars, "two_sided", False) and any(r.eligible and r.commission_per_lot_side for r in plan.rows):
         notes.append("spreads: every account pays the bid/ask spread in the price data, since the profiles publish "
                      "no typical spreads; raw-spread accounts pay their commission on top, so their cost is "
                      "overstated by the difference between the data's spread and their own")
     t_setup = time.perf_counter()
-    results = run_with_progress(jobs, ctx, workers, progress)
+    results = run_with_progress(plan.jobs, ctx, workers, progress)
     t_run = time.perf_counter()
-    for i, row in enumerate(rows):
-        if i not in job_of_row:
-            continue
-        res = results[job_of_row[i]]
-        if isinstance(res, str):
-            row.error = res
-            continue
-        if row.shared_with:
-            res = copy.copy(res)
-            res.meta = {**res.meta, "broker": row.broker, "account_type": row.account_type}
-        row.result = res
-        row.simulated = True
-        row.stats = row_stats(res, row.unit_value, row.deposit)
-    _score.score(rows, w)
+    _attach_results(plan, results)
+    _score.score(plan.rows, w)
     t_end = time.perf_counter()
-    inputs = {"data": str(data) if isinstance(data, (str, os.PathLike)) else getattr(bars, "source", "") or sym,
-              "symbol": sym, "timeframe": getattr(bars, "timeframe", None), "bars": len(bars),
-              "start": iso(int(bars.time[0])), "end": iso(int(bars.time[-1])),
-              "strategy": cls.__name__, "params": p, "sizing": {sz.kind: sz.value}, "deposit": float(deposit),
-              "currency": currency.upper(), "country": country.upper(), "client": client,
-              "leverage": leverage_json(requested)}
-    notes.append(f"{len(jobs)} distinct account terms simulated for {sum(1 for r in rows if r.eligible)} "
+    notes.append(f"{len(plan.jobs)} distinct account terms simulated for {sum(1 for r in plan.rows if r.eligible)} "
                  f"eligible account types (identical terms run once)")
-    return Comparison(inputs, rows, w, notes,
+    inputs = _run_inputs(data, chk, deposit=deposit, currency=currency, country=country, client=client,
+                         leverage=trader.requested)
+    return Comparison(inputs, plan.rows, w, notes,
                       timing={"setup": t_setup - t_start, "run": t_run - t_setup, "total": t_end - t_start,
-                              "backtests": float(len(jobs))})
+                              "backtests": float(len(plan.jobs))})
+
+
+def _requested_leverage(leverage: float | str | None) -> float | None:
+    """The leverage setting as a number (None: none asked; inf: unlimited), CompareError when it does not parse."""
+    from ..brokers import PolicyError
+    from ..brokers.policy import parse_selected
+
+    try:
+        return parse_selected(leverage)
+    except (PolicyError, ValueError) as exc:
+        raise CompareError(f"leverage {leverage!r}: {exc}") from None
 
 
 def resolve_terms_for(profile: BrokerProfile, account: str, country: str, client: str, currency: str,
@@ -645,18 +770,5 @@ def iso(ns: int) -> str:
     return str(np.datetime64(ns, "ns").astype("datetime64[s]")) + "Z"
 
 
-def run_with_progress(jobs: Sequence[_Job], ctx: _Context, workers: int | None,
-                      progress: Callable[[int, int], None] | None = None) -> list[Result | str]:
-    """``run_jobs``, telling ``progress(done, total)`` at the start and after each backtest (the
-    command line draws its bar from it); compiled-targets runs go to threads (the kernel releases
-    the GIL), bar-by-bar Python runs to forked processes."""
-    pool = "thread" if ctx.vectorized else "auto"
-    if not progress:
-        return run_jobs(jobs, ctx, workers, pool=pool)
-    total, done = len(jobs), itertools.count(1)
-    progress(0, total)
-    return run_jobs(jobs, ctx, workers, on_done=lambda: progress(next(done), total), pool=pool)
-
-
-__all__ = ["compare", "Comparison", "Row", "Sizing", "CompareError", "check_params", "resolve_strategy",
-           "min_bars", "run_jobs", "DEFAULT_RISK_SL_PIPS"]
+__all__ = ["compare", "Comparison", "Row", "RowStats", "RowCosts", "RunInputs", "Sizing", "CompareError",
+           "check_params", "resolve_strategy", "min_bars", "DEFAULT_RISK_SL_PIPS"]

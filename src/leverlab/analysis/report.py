@@ -25,13 +25,14 @@ import html as _html
 import json
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..brokers.schema import leverage_text
-from .compare import Comparison, Row
+from .compare import Comparison, Row, RowCosts, RowStats
 from .score import FORMULA
 
 #: Points per curve after thinning (each bucket keeps its lowest and highest value, so no
@@ -68,6 +69,13 @@ table.wrap td,table.wrap th{white-space:normal}td.ent{max-width:260px;overflow:h
 
 
 # ------------------------------------------------------------------ helpers
+def _stats(row: Row) -> RowStats:
+    """The numbers of a row in the ranking (every ranked row was simulated)."""
+    if row.stats is None:
+        raise ValueError(f"{row.label} was not simulated: it has no numbers to report")
+    return row.stats
+
+
 def _esc(x: Any) -> str:
     return _html.escape(str(x), quote=True)
 
@@ -187,7 +195,7 @@ def equity_figure(c: Comparison) -> Any:
                                        "color": colors[row.shared_with or row.label]}, legendgroup=row.label,
                                  hovertemplate="%{y:,.2f}<extra>" + _esc(", ".join(r.label for r in group))
                                  + "</extra>"))
-        so = [e for e in res.events if e.type == "stop_out"] if row.stats["stop_outs"] else []
+        so = [e for e in res.events if e.type == "stop_out"] if _stats(row).stop_outs else []
         if so:
             st = np.asarray([e.time for e in so], dtype=np.int64)
             eq = np.interp(st.astype(float), res.series.time.astype(float), res.series.equity) * row.unit_value
@@ -195,11 +203,11 @@ def equity_figure(c: Comparison) -> Any:
                                      marker={"symbol": "x", "size": 9, "color": colors[row.shared_with or row.label]},
                                      legendgroup=row.label, showlegend=False,
                                      hovertext=[f"stop-out {row.label}" for _ in so], hoverinfo="text+x"))
-    fig.add_hline(y=c.inputs["deposit"], line={"dash": "dot", "color": "#888", "width": 1},
+    fig.add_hline(y=c.inputs.deposit, line={"dash": "dot", "color": "#888", "width": 1},
                   annotation_text="deposit", annotation_position="top left")
-    fig.update_layout(**_layout(f"Equity ({c.inputs['currency']}) - same strategy, same prices, each broker's rules",
+    fig.update_layout(**_layout(f"Equity ({c.inputs.currency}) - same strategy, same prices, each broker's rules",
                                 height=560, legend={"orientation": "h", "y": -0.12, "font": {"size": 11}}),
-                      yaxis_title=c.inputs["currency"])
+                      yaxis_title=c.inputs.currency)
     return fig
 
 
@@ -220,7 +228,7 @@ def margin_figure(c: Comparison) -> Any:
         t, y = _thin(res.series.time, np.where(np.isfinite(lvl), lvl, np.nan))
         fig.add_trace(go.Scatter(x=_dt(t), y=_arr(y, 1), mode="lines", name=f"{_name(group)} margin level %",
                                  line={"width": 1.2, "color": colors[row.shared_with or row.label]}, visible=k == 0, connectgaps=False))
-        events = res.events if row.stats["stop_outs"] or row.stats["margin_calls"] else []
+        events = res.events if _stats(row).stop_outs or _stats(row).margin_calls else []
         so = [e for e in events if e.type == "stop_out"]
         mc = [e for e in events if e.type == "margin_call"]
         for evs, label, sym, color in ((mc, "margin call", "triangle-down", "#b26a00"),
@@ -263,13 +271,15 @@ def cost_figure(c: Comparison) -> Any:
     rows = c.ranked
     names = [f"#{r.rank} {r.label}" for r in rows]
     fig = go.Figure()
-    for key, label, color, sign in (("spread", "spread", "#4c78a8", 1), ("commission", "commission", "#f58518", 1),
-                                    ("swap", "swap", "#54a24b", 1), ("cashback", "cashback (received)", "#b279a2", -1)):
-        fig.add_trace(go.Bar(y=names, x=[sign * r.stats["costs"][key] for r in rows], name=label, orientation="h",
+    parts: tuple[tuple[str, str, Callable[[RowCosts], float]], ...] = (
+        ("spread", "#4c78a8", lambda co: co.spread), ("commission", "#f58518", lambda co: co.commission),
+        ("swap", "#54a24b", lambda co: co.swap), ("cashback (received)", "#b279a2", lambda co: -co.cashback))
+    for label, color, paid in parts:
+        fig.add_trace(go.Bar(y=names, x=[paid(_stats(r).costs) for r in rows], name=label, orientation="h",
                              marker={"color": color}))
-    fig.update_layout(**_layout(f"Costs paid over the run ({c.inputs['currency']})",
+    fig.update_layout(**_layout(f"Costs paid over the run ({c.inputs.currency})",
                                 height=max(320, 26 * len(rows) + 120)), barmode="relative",
-                      yaxis={"autorange": "reversed"}, xaxis_title=c.inputs["currency"])
+                      yaxis={"autorange": "reversed"}, xaxis_title=c.inputs.currency)
     return fig
 
 
@@ -284,7 +294,7 @@ def leverage_figure(c: Comparison) -> Any:
         key = json.dumps([[f, None if math.isinf(v) else v] for f, v in r.leverage_steps])
         seen.setdefault(key, []).append(r.label)
         rows_by_key.setdefault(key, r)
-    dep = float(c.inputs["deposit"])
+    dep = float(c.inputs.deposit)
     top = max([dep * 100] + [f * 3 for r in c.ranked for f, _ in r.leverage_steps])
     for k, (key, labels) in enumerate(seen.items()):
         r = rows_by_key[key]
@@ -302,7 +312,7 @@ def leverage_figure(c: Comparison) -> Any:
     fig.add_vline(x=dep, line={"dash": "dot", "color": "#888"}, annotation_text="your deposit")
     tick = [30, 100, 200, 500, 1000, 2000, 3000, _UNLIMITED_Y]
     fig.update_layout(**_layout("Leverage by equity - what each account gives a new position"),
-                      xaxis={"type": "log", "title": f"equity ({c.inputs['currency']})"},
+                      xaxis={"type": "log", "title": f"equity ({c.inputs.currency})"},
                       yaxis={"type": "log", "title": "leverage 1:L", "tickvals": tick,
                              "ticktext": [leverage_text(v) for v in tick[:-1]] + [leverage_text(math.inf)]})
     return fig
@@ -317,7 +327,7 @@ def _num(x: float, cls: bool = False) -> str:
 def ranking_html(c: Comparison) -> str:
     """The ranking table: results, costs, protection, leverage and each score component."""
     colors = _colors(c)
-    ccy = _esc(c.inputs["currency"])
+    ccy = _esc(c.inputs.currency)
     head = ("<tr><th>#</th><th class='l'>broker / account</th><th class='l'>entity (regulator)</th>"
             "<th class='l'>leverage (why)</th>"
             f"<th>final {ccy}</th><th>return</th><th>max DD</th><th>stop-outs</th><th>margin calls</th>"
@@ -326,12 +336,12 @@ def ranking_html(c: Comparison) -> str:
             "<th>leverage</th><th>score</th></tr>")
     body = []
     for r in c.ranked:
-        s, sc = r.stats, r.score or {}
-        co = s["costs"]
+        s, sc = _stats(r), r.score or {}
+        co = s.costs
         color = colors.get(r.shared_with or r.label, "#555")
         lev_title = _esc(r.leverage_why)
         cap = " <span class='warn'>capped</span>" if r.leverage_capped else ""
-        so_day = "-" if s["days_to_first_stop_out"] is None else f"{s['days_to_first_stop_out']:.0f}"
+        so_day = "-" if s.days_to_first_stop_out is None else f"{s.days_to_first_stop_out:.0f}"
         mc = "-" if r.margin_call_level is None else f"{r.margin_call_level:g}%"
         comps = "".join(f"<td title='weight {c.weights[k]:g}'>{sc[k]:.2f}</td>"
                         for k in ("survival", "return", "cost", "protection", "leverage"))
@@ -342,11 +352,11 @@ def ranking_html(c: Comparison) -> str:
             f"<td class='l ent' title='{_esc(r.regulator)}'>{_esc(r.entity)} ({_esc(r.regulator)})</td>"
             f"<td class='l' title='{lev_title}'>{leverage_text(r.leverage)} "
             f"<small>{_esc(r.leverage_bound_by)}</small>{cap}</td>"
-            f"{_num(s['final_equity'])}<td class='{'neg' if s['net_return'] < 0 else 'pos'}'>"
-            f"{s['net_return'] * 100:+.1f}%</td><td>{s['max_drawdown'] * 100:.1f}%</td>"
-            f"<td class='{'neg' if s['stop_outs'] else ''}'>{s['stop_outs']}</td><td>{s['margin_calls']}</td>"
-            f"<td>{s['rejects']}</td><td>{so_day}</td>{_num(co['spread'])}{_num(co['commission'])}"
-            f"{_num(co['swap'] - co['cashback'])}{_num(s['nbp_absorbed'])}<td>{mc} / {r.stop_out_level:g}%</td>"
+            f"{_num(s.final_equity)}<td class='{'neg' if s.net_return < 0 else 'pos'}'>"
+            f"{s.net_return * 100:+.1f}%</td><td>{s.max_drawdown * 100:.1f}%</td>"
+            f"<td class='{'neg' if s.stop_outs else ''}'>{s.stop_outs}</td><td>{s.margin_calls}</td>"
+            f"<td>{s.rejects}</td><td>{so_day}</td>{_num(co.spread)}{_num(co.commission)}"
+            f"{_num(co.swap - co.cashback)}{_num(s.nbp_absorbed)}<td>{mc} / {r.stop_out_level:g}%</td>"
             f"{comps}<td><b>{sc['total'] * 100:.1f}</b> <span class='bar' style='width:{sc['total'] * 60:.0f}px'>"
             f"</span></td></tr>")
     return f"<div class='scroll'><table>{head}{''.join(body)}</table></div>"
@@ -396,8 +406,8 @@ def trades_html(c: Comparison) -> str:
         labels = ", ".join(r.label for r in group)
         parts.append(
             f"<details><summary>#{row.rank} {_esc(labels)} - {len(trades)} trades, "
-            f"{row.stats['stop_outs']} stop-out(s)</summary><p class='note'>{note}; amounts in "
-            f"{_esc(c.inputs['currency'])}</p><div class='scroll' style='max-height:380px'><table>"
+            f"{_stats(row).stop_outs} stop-out(s)</summary><p class='note'>{note}; amounts in "
+            f"{_esc(c.inputs.currency)}</p><div class='scroll' style='max-height:380px'><table>"
             "<tr><th>position</th><th class='l'>side</th><th>lots</th><th class='l'>opened</th><th>price</th>"
             "<th class='l'>closed</th><th>price</th><th>profit</th><th>commission</th><th>swap</th><th>net</th>"
             f"<th class='l'>closed by</th></tr>{''.join(lines)}</table></div></details>")
@@ -408,18 +418,18 @@ def _cards(c: Comparison) -> str:
     i = c.inputs
     ranked = c.ranked
     best = ranked[0]
-    blown = [r for r in ranked if r.stats["ruined"]]
-    sizing = ", ".join(f"{k} {v:g}" + ("%" if k == "risk" else "") for k, v in i["sizing"].items())
+    blown = [r for r in ranked if _stats(r).ruined]
+    sizing = ", ".join(f"{k} {v:g}" + ("%" if k == "risk" else "") for k, v in i.sizing.items())
     cards = [("best for you", f"{best.broker_name} {best.account_type}",
-              f"score {best.score['total'] * 100:.1f}, {best.stats['net_return'] * 100:+.1f}%"),  # type: ignore[index]
-             ("trader", f"{i['deposit']:,.0f} {i['currency']}", f"{i['country']} {i['client']}, "
-              + (f"asks {leverage_text(i['leverage'])}" if i["leverage"] is not None else "max leverage")),
-             ("strategy", i["strategy"], f"{sizing}; " + (", ".join(f"{k}={v}" for k, v in i["params"].items())
+              f"score {best.score['total'] * 100:.1f}, {_stats(best).net_return * 100:+.1f}%"),  # type: ignore[index]
+             ("trader", f"{i.deposit:,.0f} {i.currency}", f"{i.country} {i.client}, "
+              + (f"asks {leverage_text(i.leverage)}" if i.leverage is not None else "max leverage")),
+             ("strategy", i.strategy, f"{sizing}; " + (", ".join(f"{k}={v}" for k, v in i.params.items())
                                                           or "default parameters")),
-             ("data", f"{i['symbol']} {i['timeframe'] or ''}", f"{i['start'][:10]} .. {i['end'][:10]}, {i['bars']:,} bars"),
+             ("data", f"{i.symbol} {i.timeframe or ''}", f"{i.start[:10]} .. {i.end[:10]}, {i.bars:,} bars"),
              ("ruined", f"{len(blown)} of {len(ranked)} accounts",
               "stopped out or down to 1% of the deposit" + ("" if not blown else "; first: " + min(
-                  blown, key=lambda r: r.stats["ruin_time"]).label))]
+                  blown, key=lambda r: _stats(r).ruin_time or "").label))]
     return "<div class='cards'>" + "".join(
         f"<div class='card'><b>{_esc(a)}</b><span>{_esc(b)}</span><br><small>{_esc(d)}</small></div>"
         for a, b, d in cards) + "</div>"
@@ -441,14 +451,14 @@ def render_html(c: Comparison) -> str:
     notes = "".join(f"<li>{_esc(n)}</li>" for n in c.notes)
     formula = "".join(f"<li>{_esc(line)}</li>" for line in FORMULA.splitlines())
     i = c.inputs
-    title = f"leverlab - which broker for {i['strategy']} with {i['deposit']:,.0f} {i['currency']}?"
+    title = f"leverlab - which broker for {i.strategy} with {i.deposit:,.0f} {i.currency}?"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>{_esc(title)}</title><style>{_CSS}</style>
 <script type="text/javascript">{get_plotlyjs()}</script></head>
 <body><header><h1>{_esc(title)}</h1>
 <p>The same strategy, the same prices and the same deposit under each broker's real rules for a
-{_esc(i['client'])} client from {_esc(i['country'])}: leverage policy, margin call and stop-out, negative
+{_esc(i.client)} client from {_esc(i.country)}: leverage policy, margin call and stop-out, negative
 balance protection, commission, swaps and cashback. Every number below comes from the simulated ledger.</p></header>
 <main>{_cards(c)}
 <section><h2>Ranking</h2><p class="note">score = weighted mean of five components in [0, 1] x 100
@@ -476,7 +486,7 @@ def render_png(c: Comparison, path: str | os.PathLike[str], top: int = 10) -> No
 
     runs = _curve_groups(c)
     colors = _colors(c)
-    keep = [g for k, g in enumerate(runs) if k < top or g[0].stats["ruined"]]
+    keep = [g for k, g in enumerate(runs) if k < top or _stats(g[0]).ruined]
     fig, ax = plt.subplots(figsize=(11, 6.2), dpi=110)
     for row, group in keep:
         res = row.result
@@ -485,17 +495,17 @@ def render_png(c: Comparison, path: str | os.PathLike[str], top: int = 10) -> No
         x = _dt(t)
         lw = 2.2 if row.rank == 1 else 1.2
         ax.plot(x, y, color=colors[row.shared_with or row.label], lw=lw, alpha=0.95,
-                label=_curve_name(group, 70) + (" - stopped out" if row.stats["stop_outs"] else
-                                                " - wiped out" if row.stats["ruined"] else ""))
-        for e in (e for e in (res.events if row.stats["stop_outs"] else []) if e.type == "stop_out"):
+                label=_curve_name(group, 70) + (" - stopped out" if _stats(row).stop_outs else
+                                                " - wiped out" if _stats(row).ruined else ""))
+        for e in (e for e in (res.events if _stats(row).stop_outs else []) if e.type == "stop_out"):
             yy = float(np.interp(float(e.time), res.series.time.astype(float), res.series.equity)) * row.unit_value
             ax.plot(_dt(np.asarray([e.time])), [yy], "x",
                     color=colors[row.shared_with or row.label], ms=10, mew=2.5)
-    ax.axhline(float(c.inputs["deposit"]), color="#888", lw=0.8, ls=":")
+    ax.axhline(float(c.inputs.deposit), color="#888", lw=0.8, ls=":")
     i = c.inputs
-    ax.set_title(f"{i['strategy']} on {i['symbol']}, {i['deposit']:,.0f} {i['currency']}, {i['country']} "
-                 f"{i['client']}: equity under each broker's rules (x = stop-out)", fontsize=11, loc="left")
-    ax.set_ylabel(i["currency"])
+    ax.set_title(f"{i.strategy} on {i.symbol}, {i.deposit:,.0f} {i.currency}, {i.country} "
+                 f"{i.client}: equity under each broker's rules (x = stop-out)", fontsize=11, loc="left")
+    ax.set_ylabel(i.currency)
     ax.grid(alpha=0.25)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)

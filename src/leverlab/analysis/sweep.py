@@ -14,7 +14,6 @@ bands, regulator caps), and the row says what was applied.
 
 from __future__ import annotations
 
-import itertools
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -24,10 +23,10 @@ from typing import Any
 from ..brokers import PolicyError
 from ..brokers.schema import leverage_json, leverage_text, parse_leverage
 from ..engine import Result
-from ..money import currency as money_currency
 from ..strategies import Strategy
-from .compare import (CompareError, Sizing, _Context, _Job, as_sizing, can_vectorize, check_params, default_stop, iso, load_data,
-                      min_bars, resolve_strategy, resolve_terms_for, row_stats, run_with_progress)
+from ._runner import Context, Job, run_with_progress
+from .compare import (CompareError, RowStats, RunInputs, Sizing, _check_inputs, _run_inputs, account_unit, can_vectorize,
+                      resolve_terms_for, row_stats)
 
 #: The leverage settings of the seed question, from a regulated retail cap to "unlimited".
 DEFAULT_LEVERAGES: tuple[float, ...] = (30, 100, 500, 1000, 2000, 3000, math.inf)
@@ -40,31 +39,32 @@ class SweepPoint:
     leverage_requested: float
     leverage_applied: float  # for a new position at the deposit
     params: dict[str, Any]
-    stats: dict[str, Any] = field(default_factory=dict)
+    stats: RowStats | None = None  # None when the engine refused the run (``error`` says why)
     error: str | None = None
     result: Result | None = None
 
     @property
     def survived(self) -> bool:
         """Never ruined - not stopped out, equity never down to 1 % of the deposit (and the run happened)."""
-        return self.error is None and not self.stats.get("ruined", True)
+        return self.error is None and self.stats is not None and not self.stats.ruined
 
     def to_dict(self) -> dict[str, Any]:
         return {"leverage_requested": leverage_json(self.leverage_requested),
                 "leverage_applied": leverage_json(self.leverage_applied),
-                "params": self.params, "survived": self.survived, "error": self.error, "stats": self.stats or None}
+                "params": self.params, "survived": self.survived, "error": self.error,
+                "stats": self.stats.to_dict() if self.stats else None}
 
 
 @dataclass
 class Sweep:
     """All points of a sweep, in the order leverages x parameter combinations."""
 
-    inputs: dict[str, Any]
+    inputs: RunInputs
     points: list[SweepPoint]
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"inputs": self.inputs, "notes": self.notes, "points": [p.to_dict() for p in self.points]}
+        return {"inputs": self.inputs.to_dict(), "notes": self.notes, "points": [p.to_dict() for p in self.points]}
 
     def survival_rate(self, leverage: float) -> float:
         """Share of the parameter combinations that survived at one requested leverage."""
@@ -83,19 +83,6 @@ def parse_leverages(items: Sequence[float | str]) -> list[float]:
     return out
 
 
-def _combinations(cls: type[Strategy], grid: Mapping[str, Sequence[Any]] | None) -> list[dict[str, Any]]:
-    if not grid:
-        return [{}]
-    keys = list(grid)
-    for k in keys:
-        if not list(grid[k]):
-            raise CompareError(f"parameter grid: {k} has no values")
-    combos = []
-    for values in itertools.product(*(list(grid[k]) for k in keys)):
-        combos.append(check_params(cls, dict(zip(keys, values))))
-    return combos
-
-
 def sweep(data: Any, strategy: str | type[Strategy], broker: str, account_type: str,
           leverages: Sequence[float | str] = DEFAULT_LEVERAGES, params_grid: Mapping[str, Sequence[Any]] | None = None,
           *, deposit: float = 1_000, currency: str = "USD", country: str = "SC", client: str = "retail",
@@ -107,58 +94,43 @@ def sweep(data: Any, strategy: str | type[Strategy], broker: str, account_type: 
 
     Raises ``CompareError`` on bad input (unknown broker, account type, parameter, data too short).
     """
-    cls = resolve_strategy(strategy)
-    base = check_params(cls, params)
-    sz = as_sizing(sizing)
     levs = parse_leverages(leverages)
-    combos = _combinations(cls, params_grid)
-    notes = [n for n in [default_stop(cls, base, sz)] if n]
-    if not (isinstance(deposit, (int, float)) and math.isfinite(deposit) and deposit > 0):
-        raise CompareError(f"deposit must be a positive amount, got {deposit!r}")
-    bars = load_data(data, symbol, start, end)
-    need = max(min_bars(cls, {**base, **c}) for c in combos)
-    if len(bars) < need:
-        raise CompareError(f"data too short: {len(bars)} bars, {cls.__name__} needs at least {need}")
-    sym = bars.symbol.upper()
+    chk = _check_inputs(data, strategy, params, sizing, deposit=deposit, currency=currency, client=client,
+                        symbol=symbol, start=start, end=end, grid=params_grid)
     from ..brokers import UnknownBrokerError, load_broker
 
     try:
         prof = load_broker(broker)
     except UnknownBrokerError as exc:
         raise CompareError(str(exc)) from None
-    jobs: list[_Job] = []
+    jobs: list[Job] = []
     points: list[SweepPoint] = []
     for lev in levs:
         try:
             terms = resolve_terms_for(prof, account_type, country, client, currency, lev)
-            sm = terms.margin_for(sym)
+            applied = terms.margin_for(chk.symbol).leverage_at(float(deposit) / account_unit(terms.currency))
         except (PolicyError, KeyError, LookupError, ValueError) as exc:
             raise CompareError(str(exc.args[0] if isinstance(exc, KeyError) else exc)) from None
-        ccy = money_currency(terms.currency)
-        unit = float(ccy.unit_value) if ccy.is_cent else 1.0
-        applied = sm.leverage_at(float(deposit) / unit)
-        for combo in combos:
-            jobs.append(_Job(terms, float(deposit) / unit, combo or None))
-            points.append(SweepPoint(lev, applied, {**base, **combo}))
-    vec = can_vectorize(cls, {**base, **(params_grid or {})}, sz)
-    ctx = _Context(bars, cls, {**base, **sz.params()}, vec)
+        for combo in chk.combos:
+            jobs.append(Job(terms, float(deposit) / account_unit(terms.currency), combo or None))
+            points.append(SweepPoint(lev, applied, {**chk.params, **combo}))
+    sz = chk.sizing
+    vec = can_vectorize(chk.strategy, {**chk.params, **(params_grid or {})}, sz)
+    ctx = Context(chk.bars, chk.strategy, {**chk.params, **sz.params()}, vec)
     results = run_with_progress(jobs, ctx, workers, progress)
+    notes = list(chk.notes)
     for pt, res, job in zip(points, results, jobs):
         if isinstance(res, str):
             pt.error = res
             continue
-        unit = float(money_currency(job.terms.currency).unit_value) if job.terms.is_cent else 1.0
         pt.result = res
-        pt.stats = row_stats(res, unit, float(deposit))
+        pt.stats = row_stats(res, account_unit(job.terms.currency), float(deposit))
         capped = pt.leverage_applied < pt.leverage_requested
         if capped and not any("grants less" in n for n in notes):
             notes.append(f"{broker}/{account_type} grants less than some settings asked for "
                          f"(leverage_applied shows what a new position got at the deposit)")
-    inputs = {"data": str(data) if isinstance(data, (str, os.PathLike)) else sym, "symbol": sym,
-              "start": iso(int(bars.time[0])), "end": iso(int(bars.time[-1])), "bars": len(bars),
-              "strategy": cls.__name__, "params": base, "grid": {k: list(v) for k, v in (params_grid or {}).items()},
-              "sizing": {sz.kind: sz.value}, "broker": broker, "account_type": account_type,
-              "deposit": float(deposit), "currency": currency.upper(), "country": country.upper(), "client": client}
+    inputs = _run_inputs(data, chk, deposit=deposit, currency=currency, country=country, client=client,
+                         grid=params_grid, broker=broker, account_type=account_type)
     return Sweep(inputs, points, notes)
 
 
@@ -177,7 +149,7 @@ def render_sweep_png(s: Sweep, path: str | os.PathLike[str]) -> None:
     surv = [s.survival_rate(x) for x in levs]
     ret = []
     for x in levs:
-        r = [p.stats["net_return"] for p in s.points if p.leverage_requested == x and p.error is None]
+        r = [p.stats.net_return for p in s.points if p.leverage_requested == x and p.stats is not None]
         ret.append(float(np.median(r)) * 100 if r else math.nan)
     fig, ax = plt.subplots(figsize=(9, 4.8), dpi=110)
     ax.plot(xs, ret, "o-", color="#1f77b4", lw=2, label="median net return %")
@@ -192,7 +164,7 @@ def render_sweep_png(s: Sweep, path: str | os.PathLike[str]) -> None:
     ax2.set_ylim(0, 105)
     ax2.set_ylabel("survived %")
     i = s.inputs
-    ax.set_title(f"{i['strategy']} at {i['broker']}/{i['account_type']}, {i['deposit']:,.0f} {i['currency']}: "
+    ax.set_title(f"{i.strategy} at {i.broker}/{i.account_type}, {i.deposit:,.0f} {i.currency}: "
                  f"return and survival against leverage", fontsize=10, loc="left")
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()

@@ -107,10 +107,10 @@ def ranking_table(c: Comparison, compact: bool = False) -> Table:
 
     ``compact`` keeps what fits an 80-column terminal (the wide table, the report and --json have all).
     """
-    ccy = c.inputs["currency"]
-    t = Table(title=f"Ranking - {c.inputs['strategy']} on {c.inputs['symbol']} {c.inputs['timeframe'] or ''} "
-                    f"{c.inputs['start'][:10]} .. {c.inputs['end'][:10]}, {c.inputs['deposit']:,.0f} {ccy}, "
-                    f"{c.inputs['country']} {c.inputs['client']}", title_justify="left")
+    ccy = c.inputs.currency
+    t = Table(title=f"Ranking - {c.inputs.strategy} on {c.inputs.symbol} {c.inputs.timeframe or ''} "
+                    f"{c.inputs.start[:10]} .. {c.inputs.end[:10]}, {c.inputs.deposit:,.0f} {ccy}, "
+                    f"{c.inputs.country} {c.inputs.client}", title_justify="left")
     if compact:
         t.box = box.SIMPLE_HEAD
         t.pad_edge = False
@@ -121,23 +121,24 @@ def ranking_table(c: Comparison, compact: bool = False) -> Table:
     rows: list[tuple[str, ...]] = []
     for r in c.ranked:
         s, sc = r.stats, r.score or {}
-        co = s["costs"]
+        assert s is not None  # ranked rows were simulated
+        co = s.costs
         bound = _BOUND.get(r.leverage_bound_by, r.leverage_bound_by) if r.leverage_bound_by else ""
         score = f"[bold]{sc['total'] * 100:.1f}[/]"
         if compact:
             why = f" {_SHORT.get(bound, bound)}" if bound and console.width >= 100 else ""
             lev = leverage_text(r.leverage) + why
-            rows.append((str(r.rank), r.label + ("*" if r.shared_with else ""), lev, _money(s["final_equity"]),
-                         _pct(s["net_return"]), str(s["stop_outs"]),
-                         _money(co["spread"] + co["commission"] + co["swap"] - co["cashback"]), score))
+            rows.append((str(r.rank), r.label + ("*" if r.shared_with else ""), lev, _money(s.final_equity),
+                         _pct(s.net_return), str(s.stop_outs),
+                         _money(co.spread + co.commission + co.swap - co.cashback), score))
             continue
         rows.append((str(r.rank), r.label + (f" (= {r.shared_with})" if r.shared_with else ""),
                   _short_regulator(r.regulator), leverage_text(r.leverage) + (f" {bound}" if bound else ""),
-                  _money(s["final_equity"]), _pct(s["net_return"]), f"{s['max_drawdown'] * 100:.1f}%",
-                  f"{s['stop_outs']}/{s['margin_calls']}/{s['rejects']}",
-                  "-" if s["days_to_first_stop_out"] is None else f"{s['days_to_first_stop_out']:.0f}",
-                  _money(co["spread"]), _money(co["commission"]), _money(co["swap"] - co["cashback"]),
-                  _money(s["nbp_absorbed"]),
+                  _money(s.final_equity), _pct(s.net_return), f"{s.max_drawdown * 100:.1f}%",
+                  f"{s.stop_outs}/{s.margin_calls}/{s.rejects}",
+                  "-" if s.days_to_first_stop_out is None else f"{s.days_to_first_stop_out:.0f}",
+                  _money(co.spread), _money(co.commission), _money(co.swap - co.cashback),
+                  _money(s.nbp_absorbed),
                      " ".join(f"{sc[k]:.2f}" for k in ("survival", "return", "cost", "protection", "leverage")),
                      score))
     # every column as wide as its widest cell; only the account names give way on a narrow terminal
@@ -315,22 +316,22 @@ def sweep_cmd(
         doc["png"] = None if png is None else str(png)
         emit_json(doc)
         return
-    ccy = s.inputs["currency"]
-    t = Table(title=f"Sweep - {s.inputs['strategy']} at {broker}/{account_type}, {deposit:,.0f} {ccy}, "
-                    f"{s.inputs['start'][:10]} .. {s.inputs['end'][:10]}", title_justify="left")
+    ccy = s.inputs.currency
+    t = Table(title=f"Sweep - {s.inputs.strategy} at {broker}/{account_type}, {deposit:,.0f} {ccy}, "
+                    f"{s.inputs.start[:10]} .. {s.inputs.end[:10]}", title_justify="left")
     for name in ("asked", "applied", "parameters", f"final {ccy}", "return", "max DD", "SO/MC/rej", "ruined"):
         t.add_column(name, justify="left" if name in ("asked", "applied", "parameters") else "right")
     for p in s.points:
-        if p.error:
+        if p.error or p.stats is None:
             t.add_row(leverage_text(p.leverage_requested), leverage_text(p.leverage_applied),
                       ", ".join(f"{k}={v}" for k, v in p.params.items()), "-", "-", "-", "-", f"not run: {p.error}")
             continue
         st = p.stats
         t.add_row(leverage_text(p.leverage_requested), leverage_text(p.leverage_applied),
-                  ", ".join(f"{k}={v}" for k, v in p.params.items()) or "defaults", _money(st["final_equity"]),
-                  _pct(st["net_return"]), f"{st['max_drawdown'] * 100:.1f}%",
-                  f"{st['stop_outs']}/{st['margin_calls']}/{st['rejects']}",
-                  "[red]yes[/]" if st["ruined"] else "no")
+                  ", ".join(f"{k}={v}" for k, v in p.params.items()) or "defaults", _money(st.final_equity),
+                  _pct(st.net_return), f"{st.max_drawdown * 100:.1f}%",
+                  f"{st.stop_outs}/{st.margin_calls}/{st.rejects}",
+                  "[red]yes[/]" if st.ruined else "no")
     console.print(t)
     for lev in sorted({p.leverage_requested for p in s.points}):
         console.print(f"{leverage_text(lev):>10}: survived {s.survival_rate(lev) * 100:.0f}% of runs",

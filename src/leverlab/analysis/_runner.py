@@ -1,0 +1,121 @@
+"""Running many backtests of one strategy on the same data: in order, or in a pool of processes or threads.
+
+A ``Context`` (data, strategy, parameters) is shared by every ``Job`` (account terms, deposit, parameter
+overrides); results come back in the order of the jobs whatever the pool, and an engine refusal comes
+back as its message instead of an exception, so one bad account does not stop a comparison.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from ..brokers import AccountTerms
+from ..engine import Backtest, Result
+from ..strategies import Strategy
+
+
+@dataclass(frozen=True)
+class Job:
+    """One backtest of a run: the account terms, the deposit and the parameters that differ from the context's."""
+
+    terms: AccountTerms
+    deposit: float  # account units
+    params: dict[str, Any] | None = None  # overrides of the context's strategy parameters (sweeps)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every job of a run shares: the market data, the strategy class and its parameters."""
+
+    data: Any
+    strategy: type[Strategy]
+    params: dict[str, Any]
+    vectorized: bool = False  # the strategy's compiled ``targets`` mode (same decisions, no Python loop)
+
+
+_CTX: Context | None = None
+
+
+def _init_worker(ctx: Context) -> None:
+    global _CTX
+    _CTX = ctx
+
+
+def _run(job: Job, ctx: Context | None = None) -> Result | str:
+    """One backtest; an engine refusal comes back as its message (the row shows it)."""
+    from ..engine import BacktestError, StrategyError
+
+    c = ctx or _CTX
+    assert c is not None
+    try:
+        params = c.params if not job.params else {**c.params, **job.params}
+        return Backtest(c.data, c.strategy, terms=job.terms, deposit=job.deposit,
+                        vectorized=c.vectorized).run(**params)
+    except (BacktestError, StrategyError, ValueError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+def run_jobs(jobs: Sequence[Job], ctx: Context, workers: int | None = None,
+             on_done: Callable[[], None] | None = None, pool: str = "auto") -> list[Result | str]:
+    """Run backtests, in parallel when ``workers`` > 1, results in the order of ``jobs``.
+
+    Parallel runs use forked worker processes: the Python strategy loop holds the GIL, and a
+    forked worker inherits the parent's loaded modules and compiled kernels (no warm-up).
+    Where fork is not available (Windows, macOS default) threads are used. ``pool`` forces
+    ``"process"`` or ``"thread"`` (the compiled kernel releases the GIL, so compiled-targets runs
+    also scale on threads; benchmarks/bench_compare.py measures both).
+    """
+    n = len(jobs)
+    if workers is None:
+        workers = os.cpu_count() or 1
+    workers = max(1, min(int(workers), n))
+    out: list[Result | str | None] = [None] * n
+    if workers == 1:
+        for i, job in enumerate(jobs):
+            out[i] = _run(job, ctx)
+            if on_done:
+                on_done()
+        return out  # type: ignore[return-value]
+    executor: Executor
+    if pool not in ("auto", "process", "thread"):
+        raise ValueError(f"pool must be auto, process or thread, got {pool!r}")
+    if pool == "process" or (pool == "auto" and sys.platform.startswith("linux")):
+        import multiprocessing as mp
+
+        executor = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"),
+                                       initializer=_init_worker, initargs=(ctx,))
+    else:
+        executor = ThreadPoolExecutor(max_workers=workers)
+    in_process = isinstance(executor, ThreadPoolExecutor)
+    with executor as ex:
+        # results go back to their job's slot, so the order never depends on timing
+        futures = {ex.submit(_run, jobs[i], ctx if in_process else None): i for i in range(n)}
+        from concurrent.futures import as_completed
+
+        for fut in as_completed(futures):
+            out[futures[fut]] = fut.result()
+            if on_done:
+                on_done()
+    return out  # type: ignore[return-value]
+
+
+def run_with_progress(jobs: Sequence[Job], ctx: Context, workers: int | None,
+                      progress: Callable[[int, int], None] | None = None) -> list[Result | str]:
+    """``run_jobs``, telling ``progress(done, total)`` at the start and after each backtest (the
+    command line draws its bar from it); compiled-targets runs go to threads (the kernel releases
+    the GIL), bar-by-bar Python runs to forked processes."""
+    pool = "thread" if ctx.vectorized else "auto"
+    if not progress:
+        return run_jobs(jobs, ctx, workers, pool=pool)
+    total, done = len(jobs), itertools.count(1)
+    progress(0, total)
+    return run_jobs(jobs, ctx, workers, on_done=lambda: progress(next(done), total), pool=pool)
+
+
+__all__ = ["Job", "Context", "run_jobs", "run_with_progress"]
