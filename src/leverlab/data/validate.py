@@ -35,6 +35,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .._time import iso
 from .errors import ValidationError
 from .frames import Bars, Frame, Ticks, timeframe_ns
 
@@ -57,15 +58,6 @@ _FRI_CLOSE = 4 * _D + 20 * _H        # Friday 20:00 UTC, from Monday 00:00
 _SUN_OPEN = 6 * _D + 23 * _H         # Sunday 23:00 UTC
 _OPEN_PER_WEEK = _FRI_CLOSE + (_W - _SUN_OPEN)
 _MAX_EXAMPLES = 5
-
-
-def iso(ns: int | None) -> str | None:
-    """ISO-8601 UTC text for int64 ns (``2014-05-01T00:00:00.292Z``)."""
-    if ns is None:
-        return None
-    s = str(np.datetime64(int(ns), "ns"))
-    s = s.rstrip("0").rstrip(".") if "." in s else s
-    return s + "Z"
 
 
 @dataclass

@@ -31,8 +31,8 @@ from . import _layout as L
 from ._kernel import seed_rng
 from ._sim import _Sim
 from ._prepare import DataError, Stream, build_stream, spec_for, symbol_table
-from ..brokers.hmr import to_ns
-from ._schedule import cashback_times, hmr_schedule, iso, rollover_times
+from .._time import iso, to_ns
+from ._schedule import cashback_times, hmr_schedule, rollover_times
 from .result import Deal, Event, Result, Series, Trade, max_drawdown
 
 
