@@ -17,6 +17,7 @@ import math
 from decimal import Decimal
 from typing import Any
 
+from ..instruments import ASSET_CLASSES
 from ..instruments import symbols as catalog_symbols
 from ..money import currency as money_currency
 from .loader import load_broker, profile_instrument, profile_symbols
@@ -205,8 +206,7 @@ def resolve_terms(broker: str | BrokerProfile, account_type: str, country: str, 
         why.append("hedged margin not published: no hedge relief assumed (factor 1.0)")
     else:
         for k, pct in account.hedged_margin.value.items():  # type: ignore[union-attr]
-            for cls in (("major", "minor", "exotic", "metal", "energy", "index", "crypto", "stock") if k == "all"
-                        else (k,)):
+            for cls in (ASSET_CLASSES if k == "all" else (k,)):
                 hedge[cls] = pct / 100.0
 
     st = profile.server_time

@@ -24,20 +24,18 @@ from typing import Annotated, Any, Generic, Literal, TypeVar, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..instruments import ASSET_CLASSES
+from ..instruments import ASSET_CLASSES, AssetClass
 
 T = TypeVar("T")
 
 Confidence = Literal["high", "medium", "low"]
 ClientClass = Literal["retail", "pro"]
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-AssetClassName = Literal["major", "minor", "exotic", "metal", "energy", "index", "crypto", "stock"]
+AssetClassName = AssetClass
 Unknown = Literal["unknown"]
 UNKNOWN = "unknown"
 #: leverage as published: N for 1:N, or "unlimited"
 LeverageValue = Union[Annotated[float, Field(gt=0)], Literal["unlimited"]]
-
-assert set(AssetClassName.__args__) == set(ASSET_CLASSES)  # type: ignore[attr-defined]
 
 _AT = re.compile(r"^\[at ([^\]]+)\] ")
 
