@@ -7,7 +7,8 @@ import importlib
 
 import pytest
 
-MODULES = ["leverlab._time", "leverlab.conversion", "leverlab.instruments", "leverlab.analysis.risk"]
+MODULES = ["leverlab._time", "leverlab.conversion", "leverlab.instruments", "leverlab.analysis.risk",
+           "leverlab.brokers.terms"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -31,7 +31,7 @@ from .loader import load_broker, profile_instrument
 from .regulation import Regime, entity_for, regimes, regulatory_class, retail_cap
 from .schema import (UNKNOWN, AccountType, Band, BrokerProfile, EquityBands, Entity, FixedMargin,
                      HmrCap, HmrWindowSpec, Match, leverage_number)
-from .terms import HmrWindow
+from .terms import HmrWindow, band_index
 
 #: which rule is named when several bind at the same value
 _PRIORITY = ("regulator", "entity", "hmr", "fixed_margin", "instrument_cap", "account_type", "equity_band",
@@ -152,15 +152,6 @@ def band_leverage(band: Band, selected: float | None) -> float:
         return full
     default = leverage_number(band.default_leverage)
     return full if selected is not None and selected > default else default
-
-
-def band_index(floors: list[Decimal], amount: Decimal) -> int:
-    """The band holding ``amount``: the last whose minimum is <= amount (the first if below all)."""
-    i = 0
-    for k, f in enumerate(floors):
-        if amount >= f:
-            i = k
-    return i
 
 
 def _pick(rules: Iterable[Any], symbol: str, asset_class: str) -> Any | None:
