@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 MODULES = ["leverlab._time", "leverlab.conversion", "leverlab.instruments", "leverlab.analysis.risk",
-           "leverlab.brokers.terms"]
+           "leverlab.brokers.terms", "leverlab.brokers.schema"]
 
 
 @pytest.mark.parametrize("name", MODULES)

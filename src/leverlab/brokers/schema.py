@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Annotated, Any, Generic, Literal, TypeVar, Union
+from typing import Annotated, Any, Generic, Literal, TypeVar, Union, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -104,6 +104,14 @@ class Fact(Sourced, Generic[T]):
     @property
     def is_unknown(self) -> bool:
         return isinstance(self.value, str) and self.value == UNKNOWN
+
+    def known(self) -> T | None:
+        """The published value typed as ``T``, or None when it is ``unknown``.
+
+        >>> Fact[float](value=50.0, source="s", confidence="high").known(), Fact[float](value="unknown").known()
+        (50.0, None)
+        """
+        return None if self.is_unknown else cast(T, self.value)
 
 
 class MoneyFact(Fact[float]):
