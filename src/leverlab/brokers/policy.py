@@ -19,7 +19,7 @@ applied.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
@@ -30,7 +30,7 @@ from .hmr import in_window, to_ns
 from .loader import load_broker, profile_instrument
 from .regulation import Regime, entity_for, regimes, regulatory_class, retail_cap
 from .schema import (UNKNOWN, AccountType, Band, BrokerProfile, EquityBands, Entity, FixedMargin,
-                     HmrCap, HmrWindowSpec, Match, leverage_number)
+                     Fact, HmrCap, HmrWindowSpec, LeverageValue, Match, leverage_number)
 from .terms import HmrWindow, band_index
 
 RuleKind = Literal["selected", "broker_max", "entity", "regulator", "account_type", "instrument_cap", "equity_band",
@@ -214,8 +214,8 @@ def symbol_policy(profile: BrokerProfile, account: AccountType, entity: Entity, 
     reg_class = regulatory_class(spec)
     regime = regimes().get(entity.regulator) if entity.regulator else None
     broker_cap, entity_cap, *account_cap = account_caps(profile, account, entity, client_class)
-    static = [_selected_rule(selected), broker_cap, entity_cap, _regulator_rule(regime, entity, client_class, reg_class),
-              *account_cap]
+    regulator_cap = _regulator_rule(regime, entity, client_class, reg_class)
+    static = [_selected_rule(selected), broker_cap, entity_cap, regulator_cap, *account_cap]
     icap = _pick(profile.leverage.instrument_caps, spec.symbol, spec.asset_class)
     if icap is not None:
         static.append(Rule("instrument_cap", f"instrument cap for {spec.symbol}", leverage_number(icap.leverage),
@@ -274,10 +274,11 @@ def _regulator_rule(regime: Regime | None, entity: Entity, client_class: str, re
                 applied=applied)
 
 
-def _fact_rule(kind: RuleKind, label: str, fact: Any, url: Any) -> Rule:
-    if fact.is_unknown:
+def _fact_rule(kind: RuleKind, label: str, fact: Fact[LeverageValue], url: Callable[[str | None], str | None]) -> Rule:
+    value = fact.known()
+    if value is None:
         return Rule(kind, label, UNKNOWN, applied=False, note=(fact.note or "not published"))
-    return Rule(kind, label, leverage_number(fact.value), url(fact.source), fact.confidence, fact.note or "")
+    return Rule(kind, label, leverage_number(value), url(fact.source), fact.confidence, fact.note or "")
 
 
 def hmr_window(spec: HmrWindowSpec, profile: BrokerProfile) -> HmrWindow:
