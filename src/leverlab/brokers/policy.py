@@ -24,15 +24,17 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
+from .._time import to_ns
 from ..instruments import Instrument
 from ..money import currency as money_currency
-from .hmr import in_window, to_ns
+from .hmr import in_window
 from .loader import load_broker, profile_instrument
 from .regulation import Regime, entity_for, regimes, regulatory_class, retail_cap
 from .schema import (UNKNOWN, AccountType, Band, BrokerProfile, EquityBands, Entity, FixedMargin,
                      Fact, HmrCap, HmrWindowSpec, LeverageValue, Match, leverage_number)
 from .terms import HmrWindow, band_index
 
+#: the kinds of rule an answer lists (``Rule.rule``)
 RuleKind = Literal["selected", "broker_max", "entity", "regulator", "account_type", "instrument_cap", "equity_band",
                    "hmr", "fixed_margin", "volume_tier"]
 #: which rule is named when several bind at the same value (a volume tier is never applied)
