@@ -20,24 +20,22 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Annotated, Any, Generic, Literal, TypeVar, Union
+from typing import Annotated, Any, Generic, Literal, TypeVar, Union, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..instruments import ASSET_CLASSES
+from ..instruments import ASSET_CLASSES, AssetClass
 
 T = TypeVar("T")
 
 Confidence = Literal["high", "medium", "low"]
 ClientClass = Literal["retail", "pro"]
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-AssetClassName = Literal["major", "minor", "exotic", "metal", "energy", "index", "crypto", "stock"]
+AssetClassName = AssetClass
 Unknown = Literal["unknown"]
 UNKNOWN = "unknown"
 #: leverage as published: N for 1:N, or "unlimited"
 LeverageValue = Union[Annotated[float, Field(gt=0)], Literal["unlimited"]]
-
-assert set(AssetClassName.__args__) == set(ASSET_CLASSES)  # type: ignore[attr-defined]
 
 _AT = re.compile(r"^\[at ([^\]]+)\] ")
 
@@ -106,6 +104,14 @@ class Fact(Sourced, Generic[T]):
     @property
     def is_unknown(self) -> bool:
         return isinstance(self.value, str) and self.value == UNKNOWN
+
+    def known(self) -> T | None:
+        """The published value typed as ``T``, or None when it is ``unknown``.
+
+        >>> Fact[float](value=50.0, source="s", confidence="high").known(), Fact[float](value="unknown").known()
+        (50.0, None)
+        """
+        return None if self.is_unknown else cast(T, self.value)
 
 
 class MoneyFact(Fact[float]):

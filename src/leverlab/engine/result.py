@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..money import currency, from_minor
-from ._schedule import iso
+from ..times import iso
 
 
 @dataclass(frozen=True)
