@@ -49,7 +49,7 @@ def test_typical_spreads_per_account_type_with_sources() -> None:
     assert raw.value == 0.028 and raw.confidence == "medium" and raw.date == "2024-09"
     assert load_broker("exness").source_url(raw.source).startswith("https://ticks.ex2archive.com/")
     assert {k: a.spread.typical_pips for k, a in ex.items()} == {
-        "standard": {"EURUSD": 0.95}, "standard_cent": {"EURUSD": 0.95}, "pro": {"EURUSD": 0.67},
+        "standard": {"EURUSD": 0.95}, "standard_cent": {"EURUSD": 0.95}, "pro": {},
         "raw_spread": {"EURUSD": 0.028}, "zero": {}}
     assert ex["standard"].spread.from_pips == 0.2
     xm = {a.id: a.spread.typical_pips.get("EURUSD") for a in load_broker("xm").account_types}
@@ -60,6 +60,8 @@ def test_typical_spreads_per_account_type_with_sources() -> None:
 
 def test_unknown_spreads_say_why() -> None:
     """"Not found" stays unknown with its reason, and never reaches the typical spreads the engine reads."""
+    pro = {a.id: a for a in load_broker("exness").account_types}["pro"].spread.typical["EURUSD"]
+    assert pro.is_unknown and "0.67" in (pro.note or "")  # the archive's symbol is not stated to be Pro's
     jm = {a.id: a for a in load_broker("justmarkets").account_types}
     f = jm["raw_spread"].spread.typical["EURUSD"]
     assert f.is_unknown and "not found" in (f.note or "")
