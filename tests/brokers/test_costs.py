@@ -248,3 +248,11 @@ def test_triple_day_conflict_and_bad_class(tmp_path: Path) -> None:
                        "negative_balance_protection:")
     msg = _error(tmp_path, bad, "forex:")
     assert "swaps.triple_days.forex" in msg and "found 'forex'" in msg and "'fx' or 'all'" in msg
+
+
+def test_old_swaps_form_is_rejected_with_the_new_form(tmp_path: Path) -> None:
+    text = BASE.replace("negative_balance_protection:",
+                        "swaps: {value: {EURUSD: {long: -6.1, short: 1.0}}, source: site, confidence: high}\n"
+                        "negative_balance_protection:")
+    msg = _error(tmp_path, text, "swaps: {value:")
+    assert "swaps.value" in msg and "found the old form" in msg and "expected swaps: {table:" in msg

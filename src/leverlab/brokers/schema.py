@@ -614,6 +614,9 @@ class SwapTerms(_Model):
     @model_validator(mode="before")
     @classmethod
     def _shorthand(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "value" in data:
+            raise fail_at("value", "found the old form swaps: {value: <table>, ...}; expected swaps: "
+                                   "{table: {value: <table>, source: ..., confidence: ...}, mode: ..., ...}")
         return {} if data == UNKNOWN else data
 
     @model_validator(mode="after")
