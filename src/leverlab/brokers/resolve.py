@@ -249,7 +249,7 @@ def _costs(profile: BrokerProfile, account: AccountType, swap_free: bool) -> tup
     spreads = _spread_points(profile, account)
     if not spreads:
         why.append(f"typical spreads not published ({account.spread.model}); take spreads from market data")
-    published_swaps = profile.swaps.known()
+    published_swaps = profile.swaps.table.known()
     if published_swaps is None:
         why.append("swap rates not published: none set (take them from the broker's symbol specs)")
     swaps = {k.upper(): SwapRate(v.long, v.short, v.mode) for k, v in (published_swaps or {}).items()}
