@@ -5,8 +5,8 @@ deposit currency at the current rate of the pair that links them; where no pair 
 directly it goes through USD (a cross). ``conversion_path`` finds that route once, so the compiled
 engine can follow it on every tick and the calculators can follow it here.
 
->>> convert(1000.0, "GBP", "EUR", {"EURGBP": 0.77142})
-1296.3107...
+>>> round(convert(1000.0, "GBP", "EUR", {"EURGBP": 0.77142}), 4)  # 1000 / 0.77142: EUR is the base
+1296.3107
 >>> convert(100.0, "EUR", "USD", {"EURUSD": 1.1})
 110.00000000000001
 """

@@ -13,13 +13,13 @@ The catalog holds typical MetaTrader specs; a broker profile may override any fi
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 AssetClass = Literal["major", "minor", "exotic", "metal", "energy", "index", "crypto", "stock"]
 CalcMode = Literal["forex", "forex_no_leverage", "cfd", "cfd_leverage"]
 
-ASSET_CLASSES: tuple[str, ...] = ("major", "minor", "exotic", "metal", "energy", "index", "crypto", "stock")
-CALC_MODES: tuple[str, ...] = ("forex", "forex_no_leverage", "cfd", "cfd_leverage")
+ASSET_CLASSES: tuple[str, ...] = get_args(AssetClass)
+CALC_MODES: tuple[str, ...] = get_args(CalcMode)
 #: integer codes of the calculation modes, as the compiled core sees them
 CALC_MODE_CODE: dict[str, int] = {m: i for i, m in enumerate(CALC_MODES)}
 

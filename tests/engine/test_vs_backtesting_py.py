@@ -27,7 +27,7 @@ import pytest
 
 from leverlab.data.frames import Bars
 from leverlab.engine import Backtest
-from leverlab.engine._schedule import iso
+from leverlab.times import iso
 from leverlab.strategies import SmaCross
 from conftest import make_terms
 

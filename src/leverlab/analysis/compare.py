@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from ..times import iso, to_ns
 from ..brokers import AccountTerms, BrokerProfile, load_all, load_broker
 from ..brokers.schema import leverage_json, leverage_text
 from ..engine import Result
@@ -371,8 +372,6 @@ def load_data(data: Any, symbol: str | None, start: str | None, end: str | None)
     if not isinstance(data, (Bars, Ticks)):
         raise CompareError(f"data must be Bars, Ticks or a source such as 'sample:eurusd-h1', got {type(data).__name__}")
     if start or end:
-        from ..brokers import to_ns
-
         try:
             s = to_ns(start) if start else None
             e = to_ns(end) if end else None
@@ -764,10 +763,6 @@ def resolve_terms_for(profile: BrokerProfile, account: str, country: str, client
     from ..brokers import resolve_terms
 
     return resolve_terms(profile, account, country, client, currency=currency, selected_leverage=leverage)
-
-
-def iso(ns: int) -> str:
-    return str(np.datetime64(ns, "ns").astype("datetime64[s]")) + "Z"
 
 
 __all__ = ["compare", "Comparison", "Row", "RowStats", "RowCosts", "RunInputs", "Sizing", "CompareError",

@@ -14,7 +14,7 @@ Decimal('6.67')
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 
@@ -247,8 +247,32 @@ def stopout_levels(
     Equity = balance + credit + floating P/L (longs valued at the bid, shorts at bid + ``spread``);
     used margin is re-priced at the current rate unless ``margin_at_open`` (both conventions exist,
     formulas.md section 1). Other symbols stay at ``prices``. Solved numerically on the very functions
-    the engine uses, so any mix of symbols and currencies gives the engine's answer.
+    the engine uses, so any mix of symbols and currencies gives the engine's answer. Raises
+    CalculatorError for inconsistent inputs and MissingRateError for a position without a price.
     """
+    prices_u, moving, specs = _stopout_inputs(positions, prices, moving_symbol, stop_out_level, margin_call_level)
+    account = _AccountAt(positions, specs, prices_u, moving, balance, credit, leverage, account_currency, spread,
+                         margin_at_open, hedge_factor)
+    p0 = prices_u[moving]
+    eq0, used0 = account(p0)
+    ml0 = eq0 / used0 * 100.0 if used0 > 0 else None
+    pip = specs[moving].pip_size
+    notes = []
+    if not margin_at_open:
+        notes.append("margin re-priced at the current rate (set margin_at_open for brokers that freeze it)")
+    return StopOutResult(
+        symbol=moving, current_price=p0, equity=eq0, used_margin=used0, margin_level=ml0,
+        margin_call=_level_price(account, margin_call_level, p0, eq0, pip) if margin_call_level is not None else None,
+        stop_out=_level_price(account, stop_out_level, p0, eq0, pip), currency=currency(account_currency).code,
+        notes=tuple(notes),
+    )
+
+
+def _stopout_inputs(positions: Sequence[Position], prices: Mapping[str, float], moving_symbol: str | None,
+                    stop_out_level: float, margin_call_level: float | None
+                    ) -> tuple[dict[str, float], str, dict[str, Instrument]]:
+    """Checked inputs: prices by upper-case symbol, the moving symbol (default: the first by name) and
+    the positions' specs."""
     if not positions:
         raise CalculatorError("no open positions: margin level is undefined, so there is no stop-out price")
     prices_u = {k.upper(): float(v) for k, v in prices.items()}
@@ -266,95 +290,101 @@ def stopout_levels(
         _positive("lots", p.lots)
         _positive("open_price", p.open_price)
         _side(p.side)
+    return prices_u, moving, specs
 
-    def lev_of(sym: str) -> float:
-        return float(leverage[sym]) if isinstance(leverage, Mapping) else float(leverage)
 
-    def state(bid_moving: float) -> tuple[float, float]:
-        px = dict(prices_u)
-        px[moving] = bid_moving
+@dataclass(frozen=True)
+class _AccountAt:
+    """The account as a function of the moving symbol's bid: ``(equity, used margin)`` in account units."""
+
+    positions: Sequence[Position]
+    specs: Mapping[str, Instrument]
+    prices: Mapping[str, float]
+    moving: str
+    balance: float
+    credit: float
+    leverage: float | Mapping[str, float]
+    account_currency: str
+    spread: float
+    margin_at_open: bool
+    hedge_factor: float
+
+    def __call__(self, bid_moving: float) -> tuple[float, float]:
+        px = dict(self.prices)
+        px[self.moving] = bid_moving
         floating = 0.0
-        legs: dict[str, list[float]] = {}
-        for p in positions:
-            spec = specs[p.symbol.upper()]
+        legs: dict[str, list[float]] = {}  # symbol -> [buy margin, sell margin, buy lots, sell lots]
+        for p in self.positions:
+            spec = self.specs[p.symbol.upper()]
             s = _side(p.side)
             bid = px[spec.symbol]
-            close = bid if s > 0 else bid + spread
+            close = bid if s > 0 else bid + self.spread
             pnl = profit_in_profit_ccy(s, p.lots, spec.contract_size, p.open_price, close)
-            floating += _to_account(pnl, spec.profit_currency, account_currency, px)
-            mprice = p.open_price if margin_at_open else (bid + spread if s > 0 else bid)
-            rate_px = dict(px)
-            if margin_at_open and spec.is_fx:
-                rate_px[spec.symbol] = p.open_price
-            m = margin_in_margin_ccy(CALC_MODE_CODE[spec.calc_mode], p.lots, spec.contract_size, mprice,
-                                     lev_of(spec.symbol), spec.margin_rate)
-            m = _to_account(m, spec.margin_currency, account_currency, rate_px)
+            floating += _to_account(pnl, spec.profit_currency, self.account_currency, px)
             b = legs.setdefault(spec.symbol, [0.0, 0.0, 0.0, 0.0])
-            if s > 0:
-                b[0] += m
-                b[2] += p.lots
-            else:
-                b[1] += m
-                b[3] += p.lots
-        used = sum(hedged_margin(b[0], b[1], b[2], b[3], hedge_factor) for b in legs.values())
-        return balance + credit + floating, used
+            side = 0 if s > 0 else 1
+            b[side] += self._margin(p, spec, s, bid, px)
+            b[side + 2] += p.lots
+        used = sum(hedged_margin(b[0], b[1], b[2], b[3], self.hedge_factor) for b in legs.values())
+        return self.balance + self.credit + floating, used
 
-    p0 = prices_u[moving]
-    eq0, used0 = state(p0)
-    ml0 = eq0 / used0 * 100.0 if used0 > 0 else None
-    spec_m = specs[moving]
+    def _margin(self, p: Position, spec: Instrument, s: int, bid: float, px: Mapping[str, float]) -> float:
+        """One position's margin in account units, at the open price when ``margin_at_open``."""
+        mprice = p.open_price if self.margin_at_open else (bid + self.spread if s > 0 else bid)
+        rate_px = dict(px)
+        if self.margin_at_open and spec.is_fx:
+            rate_px[spec.symbol] = p.open_price
+        lev = float(self.leverage[spec.symbol]) if isinstance(self.leverage, Mapping) else float(self.leverage)
+        m = margin_in_margin_ccy(CALC_MODE_CODE[spec.calc_mode], p.lots, spec.contract_size, mprice, lev,
+                                 spec.margin_rate)
+        return _to_account(m, spec.margin_currency, self.account_currency, rate_px)
 
-    def solve(level: float) -> LevelPrice:
-        def f(px: float) -> float:
-            eq, used = state(px)
-            return eq - level / 100.0 * used
 
-        f0 = f(p0)
-        if f0 <= 0:
-            return LevelPrice(level, p0, 0.0, eq0)
-        # search both directions for a sign change; the nearer one is the answer
-        best: float | None = None
-        for direction in (-1.0, 1.0):
-            lo, step = p0, p0 * 0.001
-            hi = None
-            while step < p0 * 100:
-                x_next = p0 + direction * step
-                if x_next <= 0:
-                    x_next = p0 * 1e-9
-                if f(x_next) <= 0:
-                    hi = x_next
-                    break
-                lo = x_next
-                if x_next == p0 * 1e-9:
-                    break
-                step *= 2.0
-            if hi is None:
-                continue
-            a, b = lo, hi
-            for _ in range(200):
-                mid = 0.5 * (a + b)
-                if f(mid) > 0:
-                    a = mid
-                else:
-                    b = mid
-                if abs(b - a) < 1e-12 * max(1.0, p0):
-                    break
-            root = 0.5 * (a + b)
-            if best is None or abs(root - p0) < abs(best - p0):
-                best = root
-        if best is None:
-            return LevelPrice(level, None, None, None)
-        eq, _ = state(best)
-        return LevelPrice(level, best, (best - p0) / spec_m.pip_size, eq)
+def _level_price(account: _AccountAt, level: float, p0: float, eq0: float, pip: float) -> LevelPrice:
+    """Where equity - level % x used margin crosses zero: the nearer crossing below or above ``p0``."""
+    def f(px: float) -> float:
+        eq, used = account(px)
+        return eq - level / 100.0 * used
 
-    notes = []
-    if not margin_at_open:
-        notes.append("margin re-priced at the current rate (set margin_at_open for brokers that freeze it)")
-    return StopOutResult(
-        symbol=moving, current_price=p0, equity=eq0, used_margin=used0, margin_level=ml0,
-        margin_call=solve(margin_call_level) if margin_call_level is not None else None,
-        stop_out=solve(stop_out_level), currency=currency(account_currency).code, notes=tuple(notes),
-    )
+    if f(p0) <= 0:
+        return LevelPrice(level, p0, 0.0, eq0)
+    roots = [_bisect(f, *lo_hi, p0) for lo_hi in (_bracket(f, p0, d) for d in (-1.0, 1.0)) if lo_hi is not None]
+    if not roots:
+        return LevelPrice(level, None, None, None)
+    best = min(roots, key=lambda r: abs(r - p0))
+    eq, _ = account(best)
+    return LevelPrice(level, best, (best - p0) / pip, eq)
+
+
+def _bracket(f: Callable[[float], float], p0: float, direction: float) -> tuple[float, float] | None:
+    """From ``p0`` (where f > 0) step outward by doubling, 0.1 % first, up to 100 x ``p0``; the last
+    point with f > 0 and the first with f <= 0, or None (a falling price stops just above zero)."""
+    lo, step = p0, p0 * 0.001
+    while step < p0 * 100:
+        x_next = p0 + direction * step
+        if x_next <= 0:
+            x_next = p0 * 1e-9
+        if f(x_next) <= 0:
+            return lo, x_next
+        lo = x_next
+        if x_next == p0 * 1e-9:
+            return None
+        step *= 2.0
+    return None
+
+
+def _bisect(f: Callable[[float], float], lo: float, hi: float, p0: float) -> float:
+    """The zero of f between ``lo`` (f > 0) and ``hi`` (f <= 0), to 1e-12 of max(1, p0)."""
+    a, b = lo, hi
+    for _ in range(200):
+        mid = 0.5 * (a + b)
+        if f(mid) > 0:
+            a = mid
+        else:
+            b = mid
+        if abs(b - a) < 1e-12 * max(1.0, p0):
+            break
+    return 0.5 * (a + b)
 
 
 @dataclass(frozen=True)

@@ -17,44 +17,18 @@ exact start is inside, one opened at the exact end is outside.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from ..times import to_ns
 from .terms import WEEKDAYS, AccountTerms, HmrWindow
 
 _NS = 1_000_000_000
 _MIN = 60 * _NS
 _DAY = 86_400 * _NS
-
-
-def to_ns(t: Any) -> int:
-    """Nanoseconds since the Unix epoch (UTC) of a datetime, ISO string, datetime64 or int ns.
-
-    Naive datetimes and strings without an offset are taken as UTC.
-    """
-    if isinstance(t, (int, np.integer)):
-        return int(t)
-    if isinstance(t, np.datetime64):
-        return int(t.astype("datetime64[ns]").astype(np.int64))
-    if isinstance(t, str):
-        text = t.strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        try:
-            t = datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"time {t!r} is not ISO 8601 (expected e.g. 2024-07-05T20:00:00Z)") from None
-    if isinstance(t, datetime):
-        if t.tzinfo is None:
-            t = t.replace(tzinfo=timezone.utc)
-        delta = t - datetime(1970, 1, 1, tzinfo=timezone.utc)
-        return (delta.days * 86_400 + delta.seconds) * _NS + delta.microseconds * 1000
-    if isinstance(t, date):
-        return to_ns(datetime(t.year, t.month, t.day, tzinfo=timezone.utc))
-    raise TypeError(f"cannot read a time from {type(t).__name__} {t!r}; expected datetime, ISO string or int ns")
 
 
 def _parse_weekly(text: str) -> tuple[int, time]:

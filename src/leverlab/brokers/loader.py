@@ -203,6 +203,41 @@ def _check_semantics(profile: BrokerProfile, root: yaml.Node, filename: str) -> 
             profile_instrument(profile, sym)
         except (ValueError, TypeError) as exc:
             raise _fail(root, filename, ("instruments", sym), f"bad instrument override {fields}: {exc}") from None
+    _check_cost_symbols(profile, root, filename)
+
+
+def _check_cost_symbols(profile: BrokerProfile, root: yaml.Node, filename: str) -> None:
+    """Spread figures, widening rules and swap tables name symbols the broker has (or asset classes)."""
+    from ..instruments import ASSET_CLASSES
+
+    def check(key: str, loc: tuple[Any, ...], classes: bool) -> None:
+        if classes and (key in ASSET_CLASSES or key == "all"):
+            return
+        try:
+            profile_instrument(profile, key)
+        except KeyError:
+            expected = "a symbol of the instrument catalog or of the profile's `instruments`"
+            if classes:
+                expected += f", or an asset class ({', '.join(ASSET_CLASSES)})"
+            raise _fail(root, filename, loc, f"found unknown symbol {key!r}; expected {expected}: "
+                                             f"{', '.join(profile_symbols(profile))}") from None
+
+    swap_sections = [(("swaps",), profile.swaps)]
+    for i, a in enumerate(profile.account_types):
+        base = ("account_types", i, "spread")
+        for name in ("typical", "minimum"):
+            for key in getattr(a.spread, name):
+                check(key, base + (name, key), classes=True)
+        for when, w in a.spread.widening.items():
+            if w.applies_to is not None:
+                for j, sym in enumerate(w.applies_to.symbols):
+                    check(sym, base + ("widening", when, "applies_to", "symbols", j), classes=False)
+        if a.swaps is not None:
+            swap_sections.append((("account_types", i, "swaps"), a.swaps))
+    for loc, sw in swap_sections:
+        if not sw.table.is_unknown:
+            for key in sw.table.value:  # type: ignore[union-attr]
+                check(key, loc + ("table", "value", key), classes=False)
 
 
 def profile_instrument(profile: BrokerProfile, symbol: str) -> Instrument:

@@ -19,24 +19,28 @@ applied.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
+from ..times import to_ns
 from ..instruments import Instrument
 from ..money import currency as money_currency
-from .hmr import in_window, to_ns
+from .hmr import in_window
 from .loader import load_broker, profile_instrument
 from .regulation import Regime, entity_for, regimes, regulatory_class, retail_cap
 from .schema import (UNKNOWN, AccountType, Band, BrokerProfile, EquityBands, Entity, FixedMargin,
-                     HmrCap, HmrWindowSpec, Match, leverage_json, leverage_number, leverage_text,
-                     parse_leverage)
-from .terms import HmrWindow
+                     Fact, HmrCap, HmrWindowSpec, LeverageValue, Match, leverage_json, leverage_number,
+                     leverage_text, parse_leverage)
+from .terms import HmrWindow, band_index
 
-#: which rule is named when several bind at the same value
-_PRIORITY = ("regulator", "entity", "hmr", "fixed_margin", "instrument_cap", "account_type", "equity_band",
-             "broker_max", "selected")
+#: the kinds of rule an answer lists (``Rule.rule``)
+RuleKind = Literal["selected", "broker_max", "entity", "regulator", "account_type", "instrument_cap", "equity_band",
+                   "hmr", "fixed_margin", "volume_tier"]
+#: which rule is named when several bind at the same value (a volume tier is never applied)
+_PRIORITY: tuple[RuleKind, ...] = ("regulator", "entity", "hmr", "fixed_margin", "instrument_cap", "account_type",
+                                   "equity_band", "broker_max", "selected")
 
 
 class PolicyError(ValueError):
@@ -47,8 +51,7 @@ class PolicyError(ValueError):
 class Rule:
     """One rule considered for an answer."""
 
-    rule: str  # short id: selected, broker_max, entity, regulator, account_type, instrument_cap,
-    #            equity_band, hmr, fixed_margin
+    rule: RuleKind
     label: str  # human name of the rule
     value: float | str | None  # leverage N (inf = unlimited) or margin % for fixed_margin; "unknown"
     source: str | None = None
@@ -153,15 +156,6 @@ def band_leverage(band: Band, selected: float | None) -> float:
     return full if selected is not None and selected > default else default
 
 
-def band_index(floors: list[Decimal], amount: Decimal) -> int:
-    """The band holding ``amount``: the last whose minimum is <= amount (the first if below all)."""
-    i = 0
-    for k, f in enumerate(floors):
-        if amount >= f:
-            i = k
-    return i
-
-
 def _pick(rules: Iterable[Any], symbol: str, asset_class: str) -> Any | None:
     """The rule for a symbol: one naming the symbol beats one naming its class; first wins."""
     rules = list(rules)
@@ -213,48 +207,13 @@ def symbol_policy(profile: BrokerProfile, account: AccountType, entity: Entity, 
     spec = profile_instrument(profile, symbol)
     reg_class = regulatory_class(spec)
     regime = regimes().get(entity.regulator) if entity.regulator else None
-    url = profile.source_url
-    static: list[Rule] = []
-
-    if selected is not None:
-        static.append(Rule("selected", "leverage selected by the trader", selected, note="account setting"))
-    else:
-        static.append(Rule("selected", "leverage selected by the trader", None, applied=False,
-                           note="none given: the maximum allowed is assumed"))
-
-    mx = profile.leverage.max
-    static.append(_fact_rule("broker_max", f"{profile.name} maximum leverage", mx, url))
-
-    ent_fact = entity.pro_max_leverage if client_class == "pro" else entity.max_leverage
-    label = f"entity {entity.id} ({entity.name}) {'pro' if client_class == 'pro' else 'retail'} cap"
-    static.append(_fact_rule("entity", label, ent_fact, url))
-
-    if regime is None:
-        static.append(Rule("regulator", "regulator cap", UNKNOWN, applied=False,
-                           note=f"regulator of {entity.id} unknown ({entity.regulator_detail or 'not published'})"))
-    elif client_class == "pro":
-        static.append(Rule("regulator", f"{regime.id} professional-client cap", regime.pro.caps, applied=False,
-                           source=None, note=f"{regime.name}: no regulatory cap for professional clients"
-                           if regime.pro.caps == "none" else f"{regime.name}: professional cap unknown"))
-    else:
-        cap = retail_cap(regime.id, reg_class)
-        applied = isinstance(cap.value, float)
-        note = (f"{regime.name}: retail cap for {reg_class}" + (f" (from '{cap.key}')" if cap.key not in
-                                                                  (reg_class, None) else ""))
-        if cap.value == "none":
-            note = f"{regime.name}: no retail leverage cap exists"
-        elif cap.value == UNKNOWN:
-            note = f"{regime.name}: retail cap for {reg_class} unknown (none found)"
-        static.append(Rule("regulator", f"{regime.id} retail cap ({reg_class})", cap.value, cap.source,
-                           cap.confidence, note, applied=applied))
-
-    if account.max_leverage is not None:
-        static.append(_fact_rule("account_type", f"account type {account.id} cap", account.max_leverage, url))
-
+    broker_cap, entity_cap, *account_cap = account_caps(profile, account, entity, client_class)
+    regulator_cap = _regulator_rule(regime, entity, client_class, reg_class)
+    static = [_selected_rule(selected), broker_cap, entity_cap, regulator_cap, *account_cap]
     icap = _pick(profile.leverage.instrument_caps, spec.symbol, spec.asset_class)
     if icap is not None:
         static.append(Rule("instrument_cap", f"instrument cap for {spec.symbol}", leverage_number(icap.leverage),
-                           url(icap.source), icap.confidence, icap.note or ""))
+                           profile.source_url(icap.source), icap.confidence, icap.note or ""))
 
     bands = None
     for t in profile.leverage.equity_bands:
@@ -268,10 +227,52 @@ def symbol_policy(profile: BrokerProfile, account: AccountType, entity: Entity, 
                         bands, fixed, hmr)
 
 
-def _fact_rule(kind: str, label: str, fact: Any, url: Any) -> Rule:
-    if fact.is_unknown:
+def account_caps(profile: BrokerProfile, account: AccountType, entity: Entity, client_class: str) -> list[Rule]:
+    """The caps every symbol of the account shares: the broker maximum, the entity's cap for the client
+    class and, when published, the account type's cap (unknown ones come back not applied)."""
+    url = profile.source_url
+    ent_fact = entity.pro_max_leverage if client_class == "pro" else entity.max_leverage
+    label = f"entity {entity.id} ({entity.name}) {'pro' if client_class == 'pro' else 'retail'} cap"
+    caps = [_fact_rule("broker_max", f"{profile.name} maximum leverage", profile.leverage.max, url),
+            _fact_rule("entity", label, ent_fact, url)]
+    if account.max_leverage is not None:
+        caps.append(_fact_rule("account_type", f"account type {account.id} cap", account.max_leverage, url))
+    return caps
+
+
+def _selected_rule(selected: float | None) -> Rule:
+    if selected is not None:
+        return Rule("selected", "leverage selected by the trader", selected, note="account setting")
+    return Rule("selected", "leverage selected by the trader", None, applied=False,
+                note="none given: the maximum allowed is assumed")
+
+
+def _regulator_rule(regime: Regime | None, entity: Entity, client_class: str, reg_class: str) -> Rule:
+    """The regulator's cap for the instrument's regulatory class (retail), or why none applies."""
+    if regime is None:
+        return Rule("regulator", "regulator cap", UNKNOWN, applied=False,
+                    note=f"regulator of {entity.id} unknown ({entity.regulator_detail or 'not published'})")
+    if client_class == "pro":
+        return Rule("regulator", f"{regime.id} professional-client cap", regime.pro.caps, applied=False,
+                    source=None, note=f"{regime.name}: no regulatory cap for professional clients"
+                    if regime.pro.caps == "none" else f"{regime.name}: professional cap unknown")
+    cap = retail_cap(regime.id, reg_class)
+    applied = isinstance(cap.value, float)
+    note = (f"{regime.name}: retail cap for {reg_class}" + (f" (from '{cap.key}')" if cap.key not in
+                                                              (reg_class, None) else ""))
+    if cap.value == "none":
+        note = f"{regime.name}: no retail leverage cap exists"
+    elif cap.value == UNKNOWN:
+        note = f"{regime.name}: retail cap for {reg_class} unknown (none found)"
+    return Rule("regulator", f"{regime.id} retail cap ({reg_class})", cap.value, cap.source, cap.confidence, note,
+                applied=applied)
+
+
+def _fact_rule(kind: RuleKind, label: str, fact: Fact[LeverageValue], url: Callable[[str | None], str | None]) -> Rule:
+    value = fact.known()
+    if value is None:
         return Rule(kind, label, UNKNOWN, applied=False, note=(fact.note or "not published"))
-    return Rule(kind, label, leverage_number(fact.value), url(fact.source), fact.confidence, fact.note or "")
+    return Rule(kind, label, leverage_number(value), url(fact.source), fact.confidence, fact.note or "")
 
 
 def hmr_window(spec: HmrWindowSpec, profile: BrokerProfile) -> HmrWindow:
@@ -286,8 +287,9 @@ def account_currency_of(account: AccountType, account_currency: str | None) -> s
     """The account currency asked for, else the type's first published one (USC for cent, else USD)."""
     if account_currency:
         return account_currency.upper()
-    if not account.currencies.is_unknown and account.currencies.value:
-        return str(account.currencies.value[0]).upper()  # type: ignore[index]
+    published = account.currencies.known()
+    if published:
+        return str(published[0]).upper()
     return "USC" if account.cent else "USD"
 
 
@@ -325,44 +327,62 @@ def leverage(broker: str | BrokerProfile, account_type: str, country: str, clien
         raise PolicyError(f"client class {client_class!r}; expected 'retail' or 'pro'")
     account = find_account(profile, account_type)
     entity = resolve_entity(profile, country, client_class)
-    sel = parse_selected(selected)
-    pol = symbol_policy(profile, account, entity, client_class, symbol, sel)
-    rules = list(pol.static)
-    unknowns: list[str] = []
-
-    # equity band
+    pol = symbol_policy(profile, account, entity, client_class, symbol, parse_selected(selected))
     ccy = account_currency_of(account, account_currency)
-    if pol.bands is not None:
-        unit, conv_note = band_units(pol.bands, ccy, rate_to_band_currency)
-        amount = Decimal(str(equity)) * unit
-        floors = [Decimal(str(b.min)) for b in pol.bands.bands]
-        i = band_index(floors, amount)
-        b = pol.bands.bands[i]
-        lev_b = band_leverage(b, sel)
-        edge = f"{b.min:,.2f}-{b.max:,.2f}" if b.max is not None else f">= {b.min:,.2f}"
-        note = f"{pol.bands.basis} {amount:,.2f} {pol.bands.currency} is in band {i + 1} ({edge}: "
-        note += leverage_text(b.leverage)
-        if b.default_leverage is not None:
-            note += f", {leverage_text(b.default_leverage)} unless {b.opt_in or 'opted in'}"
-        note += ")"
-        if amount < floors[0]:
-            note += "; below the first published band, first band used"
-        if conv_note:
-            note += f"; {conv_note}"
-        if pol.is_fixed:
-            rules.append(Rule("equity_band", f"equity band table {pol.bands.id}", lev_b,
-                              pol.url(b.source or pol.bands.source), b.confidence or pol.bands.confidence,
-                              note + "; ignored: fixed-margin instrument", applied=False))
-        else:
-            rules.append(Rule("equity_band", f"equity band table {pol.bands.id}", lev_b,
-                              pol.url(b.source or pol.bands.source), b.confidence or pol.bands.confidence, note))
-    else:
-        rules.append(Rule("equity_band", "equity band table", None, applied=False,
-                          note=f"no equity-band table covers {pol.spec.symbol} on {account.id}"))
+    rules = [*pol.static, _band_rule(pol, equity, ccy, rate_to_band_currency), *_hmr_rules(pol, time, calendar)]
+    if volume_lots is not None:
+        rules.append(Rule("volume_tier", "volume tiers", None, applied=False,
+                          note=f"{volume_lots:g} lots: {profile.name} publishes no volume-tiered leverage"))
+    lev, margin_rate, bound, unknowns = _combine(pol, rules)
 
-    # HMR windows
+    dates = {src.url: src.date for src in profile.sources.values() if src.date}
+    for r in rules:
+        if r.date is None and r.source in dates:
+            r.date = dates[r.source]
+    unknowns += [f"{r.label}" for r in rules if r.value == UNKNOWN]
+    answer_rules = [r.to_dict() for r in rules]
+    regname = pol.regime.id if pol.regime else None
+    expl = _explain(pol, country, lev, margin_rate, bound, rules, unknowns)
+    return LeverageAnswer(lev, margin_rate, pol.is_fixed, bound, answer_rules, entity.id, regname, expl,
+                          broker=profile.id, account_type=account.id, symbol=pol.spec.symbol,
+                          client_class=client_class, unknowns=unknowns)
+
+
+def _band_rule(pol: SymbolPolicy, equity: float, ccy: str, rate_to_band_currency: float | None) -> Rule:
+    """The equity band holding ``equity`` (account units of ``ccy``), noted with its edges; not applied
+    to a fixed-margin instrument."""
+    if pol.bands is None:
+        return Rule("equity_band", "equity band table", None, applied=False,
+                    note=f"no equity-band table covers {pol.spec.symbol} on {pol.account.id}")
+    unit, conv_note = band_units(pol.bands, ccy, rate_to_band_currency)
+    amount = Decimal(str(equity)) * unit
+    floors = [Decimal(str(b.min)) for b in pol.bands.bands]
+    i = band_index(floors, amount)
+    b = pol.bands.bands[i]
+    lev_b = band_leverage(b, pol.selected)
+    edge = f"{b.min:,.2f}-{b.max:,.2f}" if b.max is not None else f">= {b.min:,.2f}"
+    note = f"{pol.bands.basis} {amount:,.2f} {pol.bands.currency} is in band {i + 1} ({edge}: "
+    note += leverage_text(b.leverage)
+    if b.default_leverage is not None:
+        note += f", {leverage_text(b.default_leverage)} unless {b.opt_in or 'opted in'}"
+    note += ")"
+    if amount < floors[0]:
+        note += "; below the first published band, first band used"
+    if conv_note:
+        note += f"; {conv_note}"
+    if pol.is_fixed:
+        return Rule("equity_band", f"equity band table {pol.bands.id}", lev_b,
+                    pol.url(b.source or pol.bands.source), b.confidence or pol.bands.confidence,
+                    note + "; ignored: fixed-margin instrument", applied=False)
+    return Rule("equity_band", f"equity band table {pol.bands.id}", lev_b,
+                pol.url(b.source or pol.bands.source), b.confidence or pol.bands.confidence, note)
+
+
+def _hmr_rules(pol: SymbolPolicy, time: Any, calendar: Iterable[Any]) -> list[Rule]:
+    """One rule per HMR window: its cap when ``time`` falls inside it, else why it does not apply."""
     t_ns = to_ns(time) if time is not None else None
     events = [to_ns(e) for e in calendar]
+    rules: list[Rule] = []
     for w, cap in pol.hmr:
         label = f"HMR window {w.id} ({w.trigger})"
         src, conf = pol.url(w.source), w.confidence
@@ -373,7 +393,7 @@ def leverage(broker: str | BrokerProfile, account_type: str, country: str, clien
             rules.append(Rule("hmr", label, None, src, conf, "no economic calendar given: news window not checked",
                               applied=False))
             continue
-        inside = in_window(hmr_window(w, profile), t_ns, events)
+        inside = in_window(hmr_window(w, pol.profile), t_ns, events)
         span = (f"{w.minutes_before:g} min before to {w.minutes_after:g} min after "
                 + ("the release" if w.trigger == "news" else f"{w.start} .. {w.end} ({w.timezone})"))
         if not inside:
@@ -389,52 +409,37 @@ def leverage(broker: str | BrokerProfile, account_type: str, country: str, clien
             rules.append(Rule("hmr", label, leverage_number(cap.leverage), pol.url(cap.source or w.source),
                               cap.confidence or conf, f"inside the window ({span}); applies to "
                               f"{w.applies_to.replace('_', ' ')}"))
+    return rules
 
-    if volume_lots is not None:
-        rules.append(Rule("volume_tier", "volume tiers", None, applied=False,
-                          note=f"{volume_lots:g} lots: {profile.name} publishes no volume-tiered leverage"))
 
-    # combine
-    if pol.is_fixed:
-        assert pol.fixed is not None
-        rate = pol.fixed_rate()
-        for r in rules:
-            if r.rule == "selected" and r.applied:
-                r.applied, r.note = False, "ignored: fixed-margin instrument"
-        fixed_rule = Rule("fixed_margin", f"fixed margin for {pol.spec.symbol}",
-                          UNKNOWN if math.isnan(rate) else rate * 100, pol.url(pol.fixed.source),
-                          pol.fixed.confidence, (pol.fixed.note or "") + " (margin % of notional)",
-                          applied=not math.isnan(rate))
-        rules.append(fixed_rule)
-        caps = [(r, r.value) for r in rules if r.applied and r.rule != "fixed_margin"
-                and isinstance(r.value, float)]
-        cap_min = min((v for _, v in caps), default=math.inf)
-        if math.isnan(rate):
-            lev, margin_rate, bound = math.nan, math.nan, "fixed_margin"
-            unknowns.append(f"fixed margin rate of {pol.spec.symbol}")
-        elif cap_min < math.inf and 1.0 / cap_min > rate:
-            margin_rate, lev = 1.0 / cap_min, cap_min
-            bound = _mark_bound(rules, cap_min)
-        else:
-            margin_rate, lev, bound = rate, 1.0 / rate, "fixed_margin"
-            fixed_rule.bound = True
-    else:
+def _combine(pol: SymbolPolicy, rules: list[Rule]) -> tuple[float, float, str, list[str]]:
+    """Leverage, margin rate, the binding rule's kind and the unknowns, marking the bound rules.
+
+    Leverage is the lowest applied cap. A fixed-margin instrument takes its published rate unless a
+    cap demands more margin; its selected leverage is set aside and a ``fixed_margin`` rule is added.
+    """
+    if not pol.is_fixed:
         nums = [r.value for r in rules if r.applied and isinstance(r.value, float)]
         lev = min(nums, default=math.inf)
-        margin_rate = 0.0 if math.isinf(lev) else 1.0 / lev
-        bound = _mark_bound(rules, lev)
-
-    dates = {src.url: src.date for src in profile.sources.values() if src.date}
+        return lev, 0.0 if math.isinf(lev) else 1.0 / lev, _mark_bound(rules, lev), []
+    assert pol.fixed is not None
+    rate = pol.fixed_rate()
     for r in rules:
-        if r.date is None and r.source in dates:
-            r.date = dates[r.source]
-    unknowns += [f"{r.label}" for r in rules if r.value == UNKNOWN]
-    answer_rules = [r.to_dict() for r in rules]
-    regname = pol.regime.id if pol.regime else None
-    expl = _explain(pol, country, lev, margin_rate, bound, rules, unknowns)
-    return LeverageAnswer(lev, margin_rate, pol.is_fixed, bound, answer_rules, entity.id, regname, expl,
-                          broker=profile.id, account_type=account.id, symbol=pol.spec.symbol,
-                          client_class=client_class, unknowns=unknowns)
+        if r.rule == "selected" and r.applied:
+            r.applied, r.note = False, "ignored: fixed-margin instrument"
+    fixed_rule = Rule("fixed_margin", f"fixed margin for {pol.spec.symbol}",
+                      UNKNOWN if math.isnan(rate) else rate * 100, pol.url(pol.fixed.source),
+                      pol.fixed.confidence, (pol.fixed.note or "") + " (margin % of notional)",
+                      applied=not math.isnan(rate))
+    rules.append(fixed_rule)
+    caps = [r.value for r in rules if r.applied and r.rule != "fixed_margin" and isinstance(r.value, float)]
+    cap_min = min(caps, default=math.inf)
+    if math.isnan(rate):
+        return math.nan, math.nan, "fixed_margin", [f"fixed margin rate of {pol.spec.symbol}"]
+    if cap_min < math.inf and 1.0 / cap_min > rate:
+        return cap_min, 1.0 / cap_min, _mark_bound(rules, cap_min), []
+    fixed_rule.bound = True
+    return 1.0 / rate, rate, "fixed_margin", []
 
 
 def _mark_bound(rules: list[Rule], value: float) -> str:

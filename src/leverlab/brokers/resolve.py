@@ -14,15 +14,16 @@ margin is unknown is not in ``terms.symbols``) or set to a neutral value and nam
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
+from ..instruments import ASSET_CLASSES
 from ..instruments import symbols as catalog_symbols
 from ..money import currency as money_currency
 from .loader import load_broker, profile_instrument, profile_symbols
-from .policy import (PolicyError, SymbolPolicy, account_currency_of, band_leverage, band_units, find_account,
-                     hmr_window, parse_selected, resolve_entity, symbol_policy)
-from .regulation import regimes
+from .policy import (PolicyError, SymbolPolicy, account_caps, account_currency_of, band_leverage, band_units,
+                     find_account, hmr_window, parse_selected, resolve_entity, symbol_policy)
+from .regulation import Regime, regimes
 from .schema import UNKNOWN, AccountType, BrokerProfile, Entity, Fact, leverage_number
 from .terms import WEEKDAYS, AccountTerms, SwapRate, SymbolMargin
 
@@ -65,17 +66,6 @@ def symbol_margin(pol: SymbolPolicy, unit: Decimal | None) -> SymbolMargin | Non
                         hmr_caps=tuple(caps))
 
 
-def _level(entity: Entity, account: AccountType, client_class: str, what: str) -> tuple[Fact[Any] | None, str]:
-    """Margin-call / stop-out fact: entity (pro, then any) before account type (pro, then any)."""
-    pro = client_class == "pro"
-    for owner, name in ((entity, f"entity {entity.id}"), (account, f"account type {account.id}")):
-        for field_name in ((f"pro_{what}", what) if pro else (what,)):
-            f = getattr(owner, field_name, None)
-            if f is not None and not f.is_unknown:
-                return f, f"{name} {field_name.replace('_', ' ')}"
-    return None, "not published"
-
-
 def resolve_terms(broker: str | BrokerProfile, account_type: str, country: str, client_class: str = "retail",
                   currency: str = "USD", selected_leverage: float | str | None = None, *,
                   symbols: list[str] | None = None, swap_free: bool = False, bonus: str | None = None,
@@ -85,57 +75,110 @@ def resolve_terms(broker: str | BrokerProfile, account_type: str, country: str, 
 
     For a cent account ``currency`` may be given as the underlying ("USD") or the cent code ("USC");
     band edges are then expressed in cents. ``bonus`` applies one of the profile's bonus offers by id.
+    Raises PolicyError for an unknown account type, bonus or currency, and for an account whose
+    stop-out level is neither published nor set by a regulator.
     """
     profile = broker if isinstance(broker, BrokerProfile) else load_broker(broker)
     account = find_account(profile, account_type)
     entity = resolve_entity(profile, country, client_class)
     sel = parse_selected(selected_leverage)
-    why: list[str] = []
     regime = regimes().get(entity.regulator) if entity.regulator else None
-    ccy = _cent_code(currency) if account.cent else account_currency_of(account, currency)
-    if not account.cent and money_currency(ccy).is_cent:
-        raise PolicyError(f"{account.id} is not a cent account; currency {ccy} is")
-    if (not account.currencies.is_unknown and money_currency(ccy).code not in account.currencies.value  # type: ignore[operator]
-            and money_currency(ccy).quote_code not in account.currencies.value):  # type: ignore[operator]
-        why.append(f"currency {ccy} is not among the published currencies {account.currencies.value}")
+    ccy, why = _account_currency(account, currency)
     why.append(f"resident of {country.upper()} -> {entity.name} "
                f"({regime.name if regime else entity.regulator_detail or 'regulator unknown'}), {client_class}")
+    (bonus_pct, bonus_cap, counts_credit, sel), notes = _bonus(profile, bonus, sel)
+    why += notes
+    selected_eff = _leverage_setting(profile, account, entity, client_class, regime, sel)
+    margins, notes = _symbol_margins(profile, account, entity, client_class, sel, ccy, symbols, rate_to_band_currency)
+    why += notes
+    (mc_level, so_level), notes = _levels(profile, account, entity, client_class, regime)
+    why += notes
+    nbp, nbp_why = _nbp(profile, entity, client_class, regime)
+    why.append(nbp_why)
+    costs, notes = _costs(profile, account, swap_free)
+    why += notes
+    (tz, triple, rollover), notes = _server_time(profile)
+    why += notes
+    (cash, sched), notes = _cashback(profile)
+    why += notes
+    return AccountTerms(
+        broker=profile.id, broker_name=profile.name, account_type=account.id, entity=entity.id,
+        regulator=regime.id if regime else (entity.regulator_detail or "unknown"), country=country.upper(),
+        client_class=client_class, currency=ccy, is_cent=account.cent, selected_leverage=selected_eff,
+        margin_call_level=mc_level, stop_out_level=so_level, stop_out_counts_credit=counts_credit, nbp=nbp,
+        delete_pending_on_stop_out=False, commission_per_lot_side=costs.commission,
+        commission_currency=costs.commission_currency, swap_free=swap_free,
+        triple_swap_day=triple, rollover_time=rollover, server_timezone=tz,
+        min_deposit=_float_or_none(account.min_deposit), max_lots=_float_or_none(account.max_lots),
+        symbols=margins, hedge_factor=costs.hedge_factor, spread_points=costs.spread_points, swaps=costs.swaps,
+        hmr_windows=tuple(hmr_window(w, profile) for w in profile.leverage.hmr),
+        cashback_per_lot=cash, cashback_schedule=sched if sched != "weekly" else "none",
+        bonus_pct=bonus_pct, bonus_cap=bonus_cap, explanation=tuple(why),
+    )
 
-    bonus_pct, bonus_cap, counts_credit = 0.0, None, False
-    if bonus is not None:
-        b = next((x for x in profile.bonuses if x.id == bonus), None)
-        if b is None:
-            raise PolicyError(f"unknown bonus {bonus!r} at {profile.id}; expected one of: "
-                              f"{', '.join(x.id for x in profile.bonuses) or '(none)'}")
-        if b.deposit_pct is None:
-            raise PolicyError(f"bonus {bonus!r} at {profile.id} has no published percentage")
-        bonus_pct, bonus_cap = b.deposit_pct, b.cap
-        counts_credit = bool(b.counts_for_stop_out)
-        if b.leverage_cap is not None:
-            cap_b = leverage_number(b.leverage_cap)
-            sel = cap_b if sel is None else min(sel, cap_b)
-            why.append(f"bonus {b.id}: leverage capped at 1:{cap_b:g} (applied as the selected leverage)")
 
-    # leverage setting after broker/entity/account caps
-    caps = [leverage_number(profile.leverage.max.value)] if not profile.leverage.max.is_unknown else []
-    ent = entity.pro_max_leverage if client_class == "pro" else entity.max_leverage
-    if not ent.is_unknown:
-        caps.append(leverage_number(ent.value))
-    if account.max_leverage is not None and not account.max_leverage.is_unknown:
-        caps.append(leverage_number(account.max_leverage.value))
+def _float_or_none(fact: Fact[float]) -> float | None:
+    value = fact.known()
+    return None if value is None else float(value)
+
+
+def _account_currency(account: AccountType, currency: str) -> tuple[str, list[str]]:
+    """The account currency code (a cent code for a cent account); a note when it is not published."""
+    ccy = _cent_code(currency) if account.cent else account_currency_of(account, currency)
+    c = money_currency(ccy)
+    if not account.cent and c.is_cent:
+        raise PolicyError(f"{account.id} is not a cent account; currency {ccy} is")
+    published = account.currencies.known()
+    if published is not None and c.code not in published and c.quote_code not in published:
+        return ccy, [f"currency {ccy} is not among the published currencies {published}"]
+    return ccy, []
+
+
+def _bonus(profile: BrokerProfile, bonus: str | None,
+           sel: float | None) -> tuple[tuple[float, float | None, bool, float | None], list[str]]:
+    """(bonus %, cap, whether credit counts for stop out, selected leverage after the bonus's cap)."""
+    if bonus is None:
+        return (0.0, None, False, sel), []
+    b = next((x for x in profile.bonuses if x.id == bonus), None)
+    if b is None:
+        raise PolicyError(f"unknown bonus {bonus!r} at {profile.id}; expected one of: "
+                          f"{', '.join(x.id for x in profile.bonuses) or '(none)'}")
+    if b.deposit_pct is None:
+        raise PolicyError(f"bonus {bonus!r} at {profile.id} has no published percentage")
+    if b.leverage_cap is None:
+        return (b.deposit_pct, b.cap, bool(b.counts_for_stop_out), sel), []
+    cap_b = leverage_number(b.leverage_cap)
+    sel = cap_b if sel is None else min(sel, cap_b)
+    return ((b.deposit_pct, b.cap, bool(b.counts_for_stop_out), sel),
+            [f"bonus {b.id}: leverage capped at 1:{cap_b:g} (applied as the selected leverage)"])
+
+
+def _leverage_setting(profile: BrokerProfile, account: AccountType, entity: Entity, client_class: str,
+                      regime: Regime | None, sel: float | None) -> float:
+    """The account's leverage setting: the trader's choice (None: the maximum) under the caps every
+    symbol shares (``policy.account_caps``), the regulator's highest class cap for retail clients and,
+    without a choice, each equity-band table's highest default (Exness 1:2000, not unlimited)."""
+    caps = [r.value for r in account_caps(profile, account, entity, client_class)
+            if r.applied and isinstance(r.value, float)]
     if regime is not None and client_class == "retail":
         numeric = [float(v) for v in regime.retail_caps.values() if not isinstance(v, str)]
         if numeric:  # no instrument can be traded above the regulator's highest class cap
             caps.append(max(numeric))
-    if sel is None:  # "the maximum": without an opt-in a band's default (Exness 1:2000, not unlimited)
+    if sel is None:
         for t in profile.leverage.equity_bands:
             if t.account_types == "all" or account.id in t.account_types:
                 caps.append(max(band_leverage(b, None) for b in t.bands))
-    selected_eff = min([sel if sel is not None else math.inf] + caps)
+    return min([sel if sel is not None else math.inf] + caps)
 
-    # per-symbol margin rules
+
+def _symbol_margins(profile: BrokerProfile, account: AccountType, entity: Entity, client_class: str,
+                    sel: float | None, ccy: str, symbols: list[str] | None,
+                    rate_to_band_currency: float | None) -> tuple[dict[str, SymbolMargin], list[str]]:
+    """The margin rule of each symbol (all the profile's when ``symbols`` is None); a symbol whose fixed
+    margin is unknown is left out and named in the notes, as is each band table's currency."""
     unit_cache: dict[str, Decimal] = {}
     out: dict[str, SymbolMargin] = {}
+    why: list[str] = []
     wanted = [s.upper() for s in symbols] if symbols else profile_symbols(profile)
     for sym in wanted:
         pol = symbol_policy(profile, account, entity, client_class, sym, sel)
@@ -151,33 +194,78 @@ def resolve_terms(broker: str | BrokerProfile, account_type: str, country: str, 
             why.append(f"{sym}: fixed margin not published -> left out of the terms")
             continue
         out[sm.symbol] = sm
+    return out, why
 
-    # margin call / stop out
+
+def _level(entity: Entity, account: AccountType, client_class: str, what: str) -> tuple[float | None, str]:
+    """Margin-call / stop-out level (%): entity (pro, then any) before account type (pro, then any)."""
+    pro = client_class == "pro"
+    for owner, name in ((entity, f"entity {entity.id}"), (account, f"account type {account.id}")):
+        for field_name in ((f"pro_{what}", what) if pro else (what,)):
+            f = getattr(owner, field_name, None)
+            value = f.known() if f is not None else None
+            if value is not None:
+                return float(value), f"{name} {field_name.replace('_', ' ')}"
+    return None, "not published"
+
+
+def _levels(profile: BrokerProfile, account: AccountType, entity: Entity, client_class: str,
+            regime: Regime | None) -> tuple[tuple[float | None, float], list[str]]:
+    """(margin-call level or None, stop-out level), in % of margin level; a retail regulator's
+    close-out rule raises a lower published stop out."""
     mc, mc_from = _level(entity, account, client_class, "margin_call")
     so, so_from = _level(entity, account, client_class, "stop_out")
-    so_level = float(so.value) if so is not None else None  # type: ignore[arg-type]
+    why: list[str] = []
     if regime is not None and client_class == "retail" and isinstance(regime.close_out_pct, float):
-        if so_level is None or so_level < regime.close_out_pct:
+        if so is None or so < regime.close_out_pct:
             why.append(f"stop out raised to the {regime.id} retail close-out {regime.close_out_pct:g}% "
-                       f"(published: {so_level if so_level is not None else 'unknown'})")
-            so_level, so_from = regime.close_out_pct, f"{regime.id} close-out rule"
-    if so_level is None:
+                       f"(published: {so if so is not None else 'unknown'})")
+            so, so_from = regime.close_out_pct, f"{regime.id} close-out rule"
+    if so is None:
         raise PolicyError(f"{profile.id}/{account.id} at {entity.id}: stop-out level is not published and no "
                           f"regulatory close-out applies; the simulator cannot run this account")
-    why.append(f"stop out {so_level:g}% from {so_from}; margin call "
-               + (f"{float(mc.value):g}% from {mc_from}" if mc is not None else "not published"))  # type: ignore[arg-type]
+    why.append(f"stop out {so:g}% from {so_from}; margin call "
+               + (f"{mc:g}% from {mc_from}" if mc is not None else "not published"))
+    return (mc, so), why
 
-    # negative balance protection
-    nbp, nbp_why = _nbp(profile, entity, client_class, regime)
-    why.append(nbp_why)
 
-    # costs
+@dataclass(frozen=True)
+class _Costs:
+    commission: float  # per lot per side, in commission_currency
+    commission_currency: str
+    spread_points: dict[str, float]
+    swaps: dict[str, SwapRate]
+    hedge_factor: dict[str, float]
+
+
+def _costs(profile: BrokerProfile, account: AccountType, swap_free: bool) -> tuple[_Costs, list[str]]:
+    """Commission, typical spreads (points), swaps and hedged-margin factors; unknown ones are neutral
+    (0, none, none, 1.0) and named in the notes. Swap-free needs a published availability."""
+    why: list[str] = []
     com = account.commission_per_lot_side
-    if com.is_unknown:
-        commission, com_ccy = 0.0, com.currency
+    commission = com.known()
+    if commission is None:
         why.append(f"commission per lot per side unknown ({com.note or 'not published'}): 0 used")
-    else:
-        commission, com_ccy = float(com.value), com.currency  # type: ignore[arg-type]
+    spreads = _spread_points(profile, account)
+    if not spreads:
+        why.append(f"typical spreads not published ({account.spread.model}); take spreads from market data")
+    published_swaps = profile.swaps.table.known()
+    if published_swaps is None:
+        why.append("swap rates not published: none set (take them from the broker's symbol specs)")
+    swaps = {k.upper(): SwapRate(v.long, v.short, v.mode) for k, v in (published_swaps or {}).items()}
+    if swap_free:
+        if account.swap_free.is_unknown:
+            raise PolicyError(f"swap-free availability of {profile.id}/{account.id} is not published")
+        why.append(f"swap-free: {account.swap_free.value}")
+    hedged = account.hedged_margin.known()
+    if hedged is None:
+        why.append("hedged margin not published: no hedge relief assumed (factor 1.0)")
+    hedge = {cls: pct / 100.0 for k, pct in (hedged or {}).items() for cls in (ASSET_CLASSES if k == "all" else (k,))}
+    return _Costs(float(commission or 0.0), com.currency, spreads, swaps, hedge), why
+
+
+def _spread_points(profile: BrokerProfile, account: AccountType) -> dict[str, float]:
+    """Typical spreads in points, by symbol (or by asset class when the profile names a class)."""
     spreads: dict[str, float] = {}
     for key, pips in account.spread.typical_pips.items():
         try:
@@ -188,28 +276,13 @@ def resolve_terms(broker: str | BrokerProfile, account_type: str, country: str, 
             if ref is not None:
                 spec = profile_instrument(profile, ref)
                 spreads[key] = pips * spec.pip_size / spec.point
-    if not spreads:
-        why.append(f"typical spreads not published ({account.spread.model}); take spreads from market data")
-    swaps: dict[str, SwapRate] = {}
-    if profile.swaps.is_unknown:
-        why.append("swap rates not published: none set (take them from the broker's symbol specs)")
-    else:
-        swaps = {k.upper(): SwapRate(v.long, v.short, v.mode) for k, v in profile.swaps.value.items()}  # type: ignore[union-attr]
-    if swap_free:
-        if account.swap_free.is_unknown:
-            raise PolicyError(f"swap-free availability of {profile.id}/{account.id} is not published")
-        why.append(f"swap-free: {account.swap_free.value}")
+    return spreads
 
-    hedge: dict[str, float] = {}
-    if account.hedged_margin.is_unknown:
-        why.append("hedged margin not published: no hedge relief assumed (factor 1.0)")
-    else:
-        for k, pct in account.hedged_margin.value.items():  # type: ignore[union-attr]
-            for cls in (("major", "minor", "exotic", "metal", "energy", "index", "crypto", "stock") if k == "all"
-                        else (k,)):
-                hedge[cls] = pct / 100.0
 
+def _server_time(profile: BrokerProfile) -> tuple[tuple[str, str, str], list[str]]:
+    """(server timezone, triple-swap day, rollover HH:MM); UTC, wednesday and 00:00 when unpublished."""
     st = profile.server_time
+    why: list[str] = []
     tz = st.timezone if st.timezone != UNKNOWN else "UTC"
     if st.timezone == UNKNOWN:
         why.append("server timezone not published: UTC used")
@@ -220,34 +293,19 @@ def resolve_terms(broker: str | BrokerProfile, account_type: str, country: str, 
     if st.rollover is None:
         why.append("rollover time not published: 00:00 server time used")
     why.append("pending orders at stop out: not published (kept)")
+    return (tz, triple, rollover), why
 
-    cash, sched = 0.0, "none"
-    for cb in profile.cashback:
-        if cb.per_lot is not None:
-            cash, sched = cb.per_lot, cb.schedule
-            break
+
+def _cashback(profile: BrokerProfile) -> tuple[tuple[float, str], list[str]]:
+    """(cashback per lot, its schedule) from the first offer with a published rate; 0 otherwise."""
+    cb = next((c for c in profile.cashback if c.per_lot is not None), None)
+    cash, sched = (cb.per_lot or 0.0, cb.schedule) if cb is not None else (0.0, "none")
     if profile.cashback and not cash:
-        why.append("cashback offered but the rate is not published: 0 used")
-
-    mind = account.min_deposit
-    return AccountTerms(
-        broker=profile.id, broker_name=profile.name, account_type=account.id, entity=entity.id,
-        regulator=regime.id if regime else (entity.regulator_detail or "unknown"), country=country.upper(),
-        client_class=client_class, currency=ccy, is_cent=account.cent, selected_leverage=selected_eff,
-        margin_call_level=float(mc.value) if mc is not None else None,  # type: ignore[arg-type]
-        stop_out_level=so_level, stop_out_counts_credit=counts_credit, nbp=nbp, delete_pending_on_stop_out=False,
-        commission_per_lot_side=commission, commission_currency=com_ccy, swap_free=swap_free,
-        triple_swap_day=triple, rollover_time=rollover, server_timezone=tz,
-        min_deposit=None if mind.is_unknown else float(mind.value),  # type: ignore[arg-type]
-        max_lots=None if account.max_lots.is_unknown else float(account.max_lots.value),  # type: ignore[arg-type]
-        symbols=out, hedge_factor=hedge, spread_points=spreads, swaps=swaps,
-        hmr_windows=tuple(hmr_window(w, profile) for w in profile.leverage.hmr),
-        cashback_per_lot=cash, cashback_schedule=sched if sched != "weekly" else "none",
-        bonus_pct=bonus_pct, bonus_cap=bonus_cap, explanation=tuple(why),
-    )
+        return (cash, sched), ["cashback offered but the rate is not published: 0 used"]
+    return (cash, sched), []
 
 
-def _nbp(profile: BrokerProfile, entity: Entity, client_class: str, regime: Any) -> tuple[bool, str]:
+def _nbp(profile: BrokerProfile, entity: Entity, client_class: str, regime: Regime | None) -> tuple[bool, str]:
     """Negative balance protection: entity rule, then regulation (retail), then the broker's statement."""
     if entity.nbp is not None and not entity.nbp.is_unknown:
         return bool(entity.nbp.value), f"NBP {entity.nbp.value} (entity {entity.id})"

@@ -12,6 +12,10 @@ Conventions a profile author needs:
   equity 999.995 is still in the first band and 1000.00 is in the second. When a broker publishes
   touching edges ("up to 10,000" / "10,000 - 50,000") the shared edge belongs to the higher band.
 * Asset classes are those of ``leverlab.instruments.ASSET_CLASSES``.
+* Costs: an account type's ``spread`` gives ``typical`` / ``minimum`` spreads per symbol or asset
+  class (pips), each a fact with its own source; ``commission`` records a commission on its published
+  basis beside ``commission_per_lot_side``; the broker's ``swaps`` section holds the swap rules
+  (mode, rollover, triple day per asset class, published table).
 
 Models are strict about unknown keys (``extra="forbid"``) so a typo fails at load time.
 """
@@ -20,24 +24,22 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Annotated, Any, Generic, Literal, TypeVar, Union
+from typing import Annotated, Any, Generic, Literal, TypeVar, Union, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..instruments import ASSET_CLASSES
+from ..instruments import ASSET_CLASSES, AssetClass
 
 T = TypeVar("T")
 
 Confidence = Literal["high", "medium", "low"]
 ClientClass = Literal["retail", "pro"]
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-AssetClassName = Literal["major", "minor", "exotic", "metal", "energy", "index", "crypto", "stock"]
+AssetClassName = AssetClass
 Unknown = Literal["unknown"]
 UNKNOWN = "unknown"
 #: leverage as published: N for 1:N, or "unlimited"
 LeverageValue = Union[Annotated[float, Field(gt=0)], Literal["unlimited"]]
-
-assert set(AssetClassName.__args__) == set(ASSET_CLASSES)  # type: ignore[attr-defined]
 
 _AT = re.compile(r"^\[at ([^\]]+)\] ")
 
@@ -107,6 +109,14 @@ class Fact(Sourced, Generic[T]):
     def is_unknown(self) -> bool:
         return isinstance(self.value, str) and self.value == UNKNOWN
 
+    def known(self) -> T | None:
+        """The published value typed as ``T``, or None when it is ``unknown``.
+
+        >>> Fact[float](value=50.0, source="s", confidence="high").known(), Fact[float](value="unknown").known()
+        (50.0, None)
+        """
+        return None if self.is_unknown else cast(T, self.value)
+
 
 class MoneyFact(Fact[float]):
     """An amount of money (minimum deposit, commission) with its currency."""
@@ -174,12 +184,151 @@ class Entity(Sourced):
 
 
 # ------------------------------------------------------------------ account types
+SPREAD_ALL = "all"  # key of ``Spread.minimum``: the lowest spread advertised on any instrument
+
+
+def _check_money_currency(code: str, field: str) -> None:
+    """Raise (at ``field``) for a currency code leverlab.money does not know."""
+    from ..money import MoneyError, currency
+
+    try:
+        currency(code)
+    except MoneyError:
+        from ..money import currencies
+
+        raise fail_at(field, f"found unknown currency {code!r}; expected one of {', '.join(currencies())}") from None
+
+
+class SpreadFigure(Fact[float]):
+    """One published spread: ``value`` in pips of the symbol (``unit: price`` for a price difference,
+    such as "gold from USD 0.3"); ``unknown`` with a ``note`` saying why when no source gives it."""
+
+    unit: Literal["pips", "price"] = "pips"
+
+    @field_validator("value")
+    @classmethod
+    def _non_negative(cls, v: Any) -> Any:
+        if isinstance(v, float) and not (math.isfinite(v) and v >= 0):
+            raise ValueError("a spread of 0 or more (a spread cannot be negative, infinite or NaN)")
+        return v
+
+
+class SpreadWidening(Fact[float]):
+    """How far spreads widen in a window: ``value`` times the normal spread (``unit: times``) or
+    ``value`` pips added (``unit: pips``), "up to" that much unless ``up_to: false``."""
+
+    unit: Literal["times", "pips"]
+    up_to: bool = True
+    applies_to: Match | None = None  # None: every instrument
+    minutes_before: float | None = Field(default=None, ge=0)  # the window around the event, when published
+    minutes_after: float | None = Field(default=None, ge=0)
+
+    @field_validator("value")
+    @classmethod
+    def _non_negative(cls, v: Any) -> Any:
+        if isinstance(v, float) and not (math.isfinite(v) and v >= 0):
+            raise ValueError("a widening of 0 or more (times the spread, or pips added)")
+        return v
+
+    @model_validator(mode="after")
+    def _times_at_least_one(self) -> "SpreadWidening":
+        if self.unit == "times" and not self.is_unknown and float(self.value) < 1:  # type: ignore[arg-type]
+            raise fail_at("value", f"found a widening of {self.value} times; expected a multiplier >= 1")
+        return self
+
+
 class Spread(Sourced):
-    """The spread model as published; ``typical_pips`` only where a source states a typical value."""
+    """The spread model as published, with figures per symbol or asset class, each with its own source.
+
+    ``typical`` (typical / average spread) and ``minimum`` (the "from" spread) are keyed by symbol
+    (``EURUSD``) or asset class (``major``); a symbol's own figure beats its class's. ``minimum`` may
+    use the key ``all`` for a "spreads from X pips" that names no instrument. ``widening`` gives how
+    spreads widen around the daily ``rollover``, around high-impact ``news`` or in ``volatile``
+    markets, only where published (absent: the engine applies its own documented defaults).
+    """
 
     model: str
-    from_pips: float | None = None
-    typical_pips: dict[str, float] = {}  # symbol or asset class -> pips
+    typical: dict[str, SpreadFigure] = {}
+    minimum: dict[str, SpreadFigure] = {}
+    widening: dict[Literal["rollover", "news", "volatile"], SpreadWidening] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_form(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for old, new in (("typical_pips", "typical"), ("from_pips", "minimum")):
+                if old in data:
+                    raise fail_at(old, f"found the old field {old!r}; expected {new}: {{<symbol or asset class>: "
+                                       f"{{value: <pips>, source: ..., confidence: ...}}}}"
+                                       + (" (key 'all' for a spread that names no instrument)" if old == "from_pips"
+                                          else ""))
+        return data
+
+    @model_validator(mode="after")
+    def _keys(self) -> "Spread":
+        for name in ("typical", "minimum"):
+            for key in getattr(self, name):
+                if key == SPREAD_ALL and name == "typical":
+                    raise fail_at(f"typical.{key}", "found key 'all'; expected a symbol or an asset class "
+                                                    "('all' is only for `minimum`)")
+                if key != key.upper() and key not in ASSET_CLASSES and key != SPREAD_ALL:
+                    raise fail_at(f"{name}.{key}", f"found {key!r}; expected a symbol in capitals (EURUSD) or "
+                                                   f"an asset class ({', '.join(ASSET_CLASSES)})")
+        return self
+
+    @property
+    def typical_pips(self) -> dict[str, float]:
+        """The known typical spreads given in pips, by symbol or asset class (price-unit figures left out)."""
+        return {k: float(f.value) for k, f in self.typical.items()  # type: ignore[arg-type]
+                if not f.is_unknown and f.unit == "pips"}
+
+    @property
+    def from_pips(self) -> float | None:
+        """The advertised "spreads from" figure in pips that names no instrument (``minimum.all``), if known."""
+        f = self.minimum.get(SPREAD_ALL)
+        return None if f is None or f.is_unknown or f.unit != "pips" else float(f.value)  # type: ignore[arg-type]
+
+
+class Commission(Fact[float]):
+    """A commission on its published basis: per lot per side, per round turn (open + close), or per
+    ``per`` units of notional in ``per_currency`` (XM Zero: 3.5 USD per 100,000 USD traded).
+
+    ``charged`` says when it is booked: at ``open``, at ``close``, at ``both``, or ``open_for_both``
+    (open and close charged together at opening); ``charged_by_platform`` when platforms differ.
+    ``up_to`` marks a published maximum ("up to USD 3.50, depending on the instrument").
+    """
+
+    currency: str = "USD"
+    basis: Literal["per_lot_side", "per_round_turn", "per_notional"]
+    per: float | None = Field(default=None, gt=0)
+    per_currency: str | None = None
+    charged: Literal["open", "close", "both", "open_for_both"] | None = None
+    charged_by_platform: dict[str, Literal["open", "close", "both", "open_for_both"]] = {}
+    up_to: bool = False
+
+    @model_validator(mode="after")
+    def _basis(self) -> "Commission":
+        if not self.is_unknown and (not math.isfinite(float(self.value)) or float(self.value) < 0):  # type: ignore[arg-type]
+            raise fail_at("value", f"found a commission of {self.value}; expected an amount of 0 or more")
+        if (self.basis == "per_notional") != (self.per is not None):
+            raise fail_at("per", "a per_notional commission needs `per` (the notional it is charged on, e.g. "
+                                 "100000) and the other bases must not have it")
+        _check_money_currency(self.currency, "currency")
+        if self.per_currency is not None:
+            _check_money_currency(self.per_currency, "per_currency")
+        return self
+
+    def per_lot_side(self) -> float | None:
+        """The amount per lot per side: exact for per_lot_side / per_round_turn; for per_notional, on a
+        lot of 100,000 units of ``per_currency`` (so it differs for pairs whose base is another currency)."""
+        if self.is_unknown:
+            return None
+        v = float(self.value)  # type: ignore[arg-type]
+        if self.basis == "per_lot_side":
+            return v
+        if self.basis == "per_round_turn":
+            return v / 2
+        return v * 100_000 / float(self.per)  # type: ignore[arg-type]
 
 
 class HedgedMargin(Fact[dict[str, float]]):
@@ -207,6 +356,7 @@ class AccountType(_Model):
     min_deposit: MoneyFact
     spread: Spread
     commission_per_lot_side: MoneyFact
+    commission: Commission | None = None  # the published basis, when it is not simply per lot per side
     margin_call: Fact[float]
     stop_out: Fact[float]
     hedged_margin: HedgedMargin
@@ -216,6 +366,7 @@ class AccountType(_Model):
     max_leverage: Fact[LeverageValue] | None = None  # a cap of this account type
     pro_margin_call: Fact[float] | None = None  # levels for professional clients, when they differ
     pro_stop_out: Fact[float] | None = None
+    swaps: "SwapTerms | None" = None  # this account type's swap terms, field by field over the broker's
     note: str | None = None
 
     @model_validator(mode="after")
@@ -224,6 +375,27 @@ class AccountType(_Model):
         if not mc.is_unknown and not so.is_unknown and float(so.value) > float(mc.value):  # type: ignore[arg-type]
             raise fail_at("stop_out", f"stop-out {so.value}% is above the margin call {mc.value}%; "
                                       f"expected stop_out <= margin_call")
+        return self
+
+    @model_validator(mode="after")
+    def _commission(self) -> "AccountType":
+        """The per-lot-side field stays consistent with the published basis (resolve reads the former)."""
+        cps, com = self.commission_per_lot_side, self.commission
+        _check_money_currency(cps.currency, "commission_per_lot_side.currency")
+        if com is None:
+            return self
+        if com.is_unknown or cps.is_unknown:
+            if com.is_unknown != cps.is_unknown:
+                raise fail_at("commission_per_lot_side", "found one of commission / commission_per_lot_side "
+                                                         "unknown and the other known; expected both known or "
+                                                         "both unknown")
+            return self
+        want = com.per_lot_side()
+        if cps.currency.upper() != com.currency.upper() or not math.isclose(float(cps.value), want,  # type: ignore[arg-type]
+                                                                             rel_tol=1e-9, abs_tol=1e-9):
+            raise fail_at("commission_per_lot_side", f"found {cps.value} {cps.currency} per lot per side; expected "
+                                                     f"{want:g} {com.currency} from commission ({com.value} "
+                                                     f"{com.basis})")
         return self
 
 
@@ -403,6 +575,88 @@ class SwapSpec(_Model):
     mode: Literal["points", "money", "interest"] = "points"
 
 
+SWAP_DAY_GROUPS = ("fx", "all")  # triple-day keys besides the asset classes: fx = major + minor + exotic
+
+
+class RolloverTime(Fact[str]):
+    """The daily rollover (swap booking) time as published, ``HH:MM`` in ``timezone`` (IANA name)."""
+
+    timezone: str
+
+    @field_validator("value")
+    @classmethod
+    def _hhmm(cls, v: Any) -> Any:
+        if v != UNKNOWN and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(v)):
+            raise ValueError("a time HH:MM (24 h)")
+        return v
+
+
+class SwapFreeFee(Fact[float]):
+    """The fee a swap-free account pays instead of swaps, in ``currency`` per lot per ``per``."""
+
+    currency: str = "USD"
+    per: Literal["night", "triple_night", "trade"] | None = None
+
+
+class SwapTerms(_Model):
+    """How a broker charges overnight swaps (broker level, or one account type's overrides).
+
+    ``table``: published long/short swaps by symbol (``unknown`` when no dated table was found);
+    ``mode``: how swaps are quoted (points, money, interest %, or a rate differential + markup);
+    ``benchmark``: the rate the broker says swaps are built from; ``markup``: its markup in percent
+    per year; ``rollover``: booking time and zone; ``triple_days``: the weekday charged three
+    nights, per asset class (or ``fx`` for all currency pairs, ``all``); ``swap_free_fee``.
+    """
+
+    table: Fact[dict[str, SwapSpec]] = Field(default_factory=_unknown_fact)
+    mode: Fact[Literal["points", "money", "interest", "rate_differential"]] = Field(default_factory=_unknown_fact)
+    benchmark: Fact[Literal["tom_next", "policy_rate", "overnight_rate"]] = Field(default_factory=_unknown_fact)
+    markup: Fact[float] = Field(default_factory=_unknown_fact)  # percent per year
+    rollover: RolloverTime | None = None
+    triple_days: dict[str, Fact[Weekday]] = {}
+    swap_free_fee: SwapFreeFee | None = None
+    note: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "value" in data:
+            raise fail_at("value", "found the old form swaps: {value: <table>, ...}; expected swaps: "
+                                   "{table: {value: <table>, source: ..., confidence: ...}, mode: ..., ...}")
+        return {} if data == UNKNOWN else data
+
+    @model_validator(mode="after")
+    def _day_keys(self) -> "SwapTerms":
+        for k in self.triple_days:
+            if k not in ASSET_CLASSES and k not in SWAP_DAY_GROUPS:
+                raise fail_at(f"triple_days.{k}", f"found {k!r}; expected an asset class "
+                                                  f"({', '.join(ASSET_CLASSES)}), 'fx' or 'all'")
+        if self.swap_free_fee is not None:
+            _check_money_currency(self.swap_free_fee.currency, "swap_free_fee.currency")
+        return self
+
+    def triple_day(self, asset_class: str) -> str:
+        """The published triple-swap weekday of an asset class (its own, then ``fx``, then ``all``), or unknown."""
+        keys = [asset_class] + (["fx"] if asset_class in ("major", "minor", "exotic") else []) + ["all"]
+        for k in keys:
+            f = self.triple_days.get(k)
+            if f is not None and not f.is_unknown:
+                return str(f.value)
+        return UNKNOWN
+
+    # the per-symbol table under the names the term resolver reads (``profile.swaps.value``)
+    @property
+    def is_unknown(self) -> bool:
+        return self.table.is_unknown
+
+    @property
+    def value(self) -> Any:
+        return self.table.value
+
+
+AccountType.model_rebuild()  # its ``swaps`` field refers to SwapTerms, defined here
+
+
 class BrokerProfile(_Model):
     """One broker, as data."""
 
@@ -417,12 +671,41 @@ class BrokerProfile(_Model):
     account_types: list[AccountType] = Field(min_length=1)
     leverage: LeveragePolicy
     negative_balance_protection: NegativeBalance
-    swaps: Fact[dict[str, SwapSpec]] = Field(default_factory=_unknown_fact)
+    swaps: SwapTerms = Field(default_factory=SwapTerms)
     bonuses: list[Bonus] = []
     cashback: list[Cashback] = []
     copy_trading: list[Feature] = []
     features: list[Feature] = []
     instruments: dict[str, dict[str, Any]] = {}  # per-symbol overrides of the instrument catalog
+
+    @model_validator(mode="before")
+    @classmethod
+    def _swap_times(cls, data: Any) -> Any:
+        """``server_time.rollover`` / ``triple_swap_day`` (what the term resolver reads) follow the sourced
+        ``swaps.rollover`` and the currency-pair day of ``swaps.triple_days`` when left out; a conflict fails."""
+        if not isinstance(data, dict) or not isinstance(data.get("swaps"), dict) \
+                or not isinstance(data.get("server_time"), dict):
+            return data
+        sw, st = data["swaps"], dict(data["server_time"])
+        days = sw.get("triple_days") if isinstance(sw.get("triple_days"), dict) else {}
+        fx = next((days[k] for k in ("major", "fx", "all") if k in days), None)
+        day = fx.get("value") if isinstance(fx, dict) else fx
+        if day is not None and day != UNKNOWN:
+            have = st.get("triple_swap_day", UNKNOWN)
+            if have == UNKNOWN:
+                st["triple_swap_day"] = day
+            elif have != day:
+                raise fail_at("server_time.triple_swap_day", f"found {have!r} but swaps.triple_days gives {day!r} "
+                                                             f"for currency pairs; expected the same day or none")
+        ro = sw.get("rollover")
+        if isinstance(ro, dict) and ro.get("value") not in (None, UNKNOWN) and ro.get("timezone") == st.get("timezone"):
+            have = st.get("rollover")
+            if have is None:
+                st["rollover"] = ro["value"]
+            elif have != ro["value"]:
+                raise fail_at("server_time.rollover", f"found {have!r} but swaps.rollover gives {ro['value']!r} in the "
+                                                      f"same zone; expected the same time or none")
+        return {**data, "server_time": st}
 
     @model_validator(mode="after")
     def _references(self) -> "BrokerProfile":

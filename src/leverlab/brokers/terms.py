@@ -13,9 +13,29 @@ leverage as L of 1:L with ``math.inf`` for unlimited; levels in percent of margi
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TypeVar
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+_Amount = TypeVar("_Amount", float, Decimal)
+
+
+def band_index(floors: Sequence[_Amount], amount: _Amount) -> int:
+    """The equity band holding ``amount``: the last whose floor is <= amount (the first if below all).
+
+    The one lookup in Python: the policy uses it on exact Decimal edges, ``SymbolMargin`` on floats.
+
+    >>> band_index([0.0, 1000.0, 5000.0], 999.99), band_index([0.0, 1000.0, 5000.0], 1000.0)
+    (0, 1)
+    """
+    i = 0
+    for k, f in enumerate(floors):
+        if amount >= f:
+            i = k
+    return i
 
 
 @dataclass(frozen=True)
@@ -40,14 +60,11 @@ class SymbolMargin:
     hmr_caps: tuple[float | None, ...] = ()
 
     def leverage_at(self, equity: float, in_hmr_window: bool = False) -> float:
-        """The leverage for a position at this equity (and inside/outside an HMR window)."""
+        """The leverage (inf = unlimited) for a position opened at ``equity`` (account units), inside
+        or outside an HMR window."""
         lev = self.static_cap
         if self.band_floor:
-            i = 0
-            for k, floor in enumerate(self.band_floor):
-                if equity >= floor:
-                    i = k
-            lev = min(lev, self.band_leverage[i])
+            lev = min(lev, self.band_leverage[band_index(self.band_floor, equity)])
         if in_hmr_window and self.hmr_cap is not None:
             lev = min(lev, self.hmr_cap)
         return lev

@@ -51,7 +51,7 @@ import pyarrow.parquet as pq
 
 from .errors import DataError, StoreError
 from .frames import BAR_COLUMNS, TICK_COLUMNS, Bars, Frame, Ticks, concat, timeframe_ns, to_numpy
-from .validate import iso
+from ..times import iso
 
 CATALOG = "catalog.json"
 _PART = re.compile(r"^(\d{4}-\d{2})\.[0-9a-f]{12}\.parquet$")

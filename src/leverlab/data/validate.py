@@ -35,6 +35,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ..times import iso
 from .errors import ValidationError
 from .frames import Bars, Frame, Ticks, timeframe_ns
 
@@ -57,15 +58,6 @@ _FRI_CLOSE = 4 * _D + 20 * _H        # Friday 20:00 UTC, from Monday 00:00
 _SUN_OPEN = 6 * _D + 23 * _H         # Sunday 23:00 UTC
 _OPEN_PER_WEEK = _FRI_CLOSE + (_W - _SUN_OPEN)
 _MAX_EXAMPLES = 5
-
-
-def iso(ns: int | None) -> str | None:
-    """ISO-8601 UTC text for int64 ns (``2014-05-01T00:00:00.292Z``)."""
-    if ns is None:
-        return None
-    s = str(np.datetime64(int(ns), "ns"))
-    s = s.rstrip("0").rstrip(".") if "." in s else s
-    return s + "Z"
 
 
 @dataclass
@@ -219,76 +211,122 @@ def validate(frame: Frame, policy: dict[str, str] | str | None = None, *, outlie
     ``policy`` maps check -> action and overrides the defaults; a single string applies to every
     check that allows it (``"error"`` = strict, ``"warn"`` = report only). Outliers are returns of
     the mid (ticks) or bid close (bars) beyond ``outlier_sigma`` times a robust sigma
-    (1.4826 x median absolute deviation). ``label`` names the file in errors.
+    (1.4826 x median absolute deviation). ``label`` names the file in errors. Raises ValueError for
+    an unknown check or action, ValidationError when a check whose action is ``error`` finds rows.
     """
+    run = _Run(frame, _policy(frame, policy), _label(frame, label))
+    rows_in = len(frame)
+    for check in (_nan, _nonpositive, _unsorted, _duplicates, _crossed, _ohlc):
+        check(run)
+    _outliers(run, outlier_sigma)
+    gaps = _gaps(run, gap_threshold)
+    frame = run.frame
+    tz = frame.meta.get("timezone", "UTC")
+    rep = ValidationReport(frame.symbol, frame.kind, getattr(frame, "timeframe", None), frame.source or "", tz,
+                           rows_in, len(frame), frame.start, frame.end, run.issues, gaps[:50], run.label or "", frame)
+    frame.meta["report"] = rep.to_dict()
+    return rep
+
+
+def _policy(frame: Frame, policy: dict[str, str] | str | None) -> dict[str, str]:
+    """The action of every check: the defaults (bars drop duplicates) overridden by ``policy``."""
     pol = dict(DEFAULT_POLICY)
     if isinstance(frame, Bars):
         pol.update(_BAR_DEFAULTS)
     if isinstance(policy, str):
-        pol = {c: (policy if policy in ALLOWED[c] else pol[c]) for c in CHECKS}
-    elif policy:
-        for c, a in policy.items():
-            if c not in ALLOWED:
-                raise ValueError(f"unknown check {c!r} (expected one of {', '.join(CHECKS)})")
-            if a not in ALLOWED[c]:
-                raise ValueError(f"check {c!r}: action {a!r} not allowed (expected one of {', '.join(ALLOWED[c])})")
-            pol[c] = a
+        return {c: (policy if policy in ALLOWED[c] else pol[c]) for c in CHECKS}
+    for c, a in (policy or {}).items():
+        if c not in ALLOWED:
+            raise ValueError(f"unknown check {c!r} (expected one of {', '.join(CHECKS)})")
+        if a not in ALLOWED[c]:
+            raise ValueError(f"check {c!r}: action {a!r} not allowed (expected one of {', '.join(ALLOWED[c])})")
+        pol[c] = a
+    return pol
+
+
+def _label(frame: Frame, label: str | None) -> str | None:
+    """What errors call the data: ``label``, else its file (and how many more), else its source."""
     files = frame.meta.get("files") or []
-    label = label or (files[0] if len(files) == 1 else (f"{files[0]} (+{len(files) - 1} files)" if files else frame.source))
-    rows_in = len(frame)
-    orig = np.arange(rows_in, dtype=np.int64)
-    issues: list[Issue] = []
+    return label or (files[0] if len(files) == 1 else (f"{files[0]} (+{len(files) - 1} files)" if files
+                                                       else frame.source))
 
-    def keep(mask: np.ndarray) -> None:
-        nonlocal frame, orig
-        frame = frame.take(mask)
-        orig = orig[mask]
 
-    # nan / nonpositive
-    prices = _prices(frame)
-    bad = np.zeros(len(frame), bool)
-    for a in prices.values():
+@dataclass
+class _Run:
+    """The data as the checks go: rows kept so far, their input row numbers, and one issue per check."""
+
+    frame: Frame
+    pol: dict[str, str]
+    label: str | None
+    orig: np.ndarray = field(init=False)
+    issues: list[Issue] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.orig = np.arange(len(self.frame), dtype=np.int64)
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Keep the rows a boolean mask (or an index order) selects."""
+        self.frame = self.frame.take(mask)
+        self.orig = self.orig[mask]
+
+    def found(self, check: str, rows: np.ndarray, detail: str, cols: tuple[str, ...] = ()) -> Issue:
+        """Record the rows ``check`` found (raising when its action is ``error``)."""
+        issue = _act(check, self.pol[check], rows, detail, self.label or "", self.frame, self.orig, cols)
+        self.issues.append(issue)
+        return issue
+
+    def drop(self, issue: Issue, bad: np.ndarray) -> None:
+        """Remove the rows of a boolean mask, counting them on ``issue``."""
+        issue.changed = int(bad.sum())
+        self.keep(~bad)
+
+
+def _nan(run: _Run) -> None:
+    bad = np.zeros(len(run.frame), bool)
+    for a in _prices(run.frame).values():
         bad |= ~np.isfinite(a)
     rows = np.flatnonzero(bad)
-    issues.append(_act("nan", pol["nan"], rows, "", label, frame, orig))
-    if rows.size and pol["nan"] == "drop":
-        issues[-1].changed = int(rows.size)
-        keep(~bad)
-    prices = _prices(frame)
-    bad = np.zeros(len(frame), bool)
+    issue = run.found("nan", rows, "")
+    if rows.size and run.pol["nan"] == "drop":
+        run.drop(issue, bad)
+
+
+def _nonpositive(run: _Run) -> None:
+    prices = _prices(run.frame)
+    bad = np.zeros(len(run.frame), bool)
     with np.errstate(invalid="ignore"):
         for a in prices.values():
             bad |= a <= 0
     rows = np.flatnonzero(bad)
-    issues.append(_act("nonpositive", pol["nonpositive"], rows, "", label, frame, orig, tuple(list(prices)[:2])))
-    if rows.size and pol["nonpositive"] == "drop":
-        issues[-1].changed = int(rows.size)
-        keep(~bad)
+    issue = run.found("nonpositive", rows, "", tuple(list(prices)[:2]))
+    if rows.size and run.pol["nonpositive"] == "drop":
+        run.drop(issue, bad)
 
-    # unsorted
-    d = np.diff(frame.time)
-    rows = np.flatnonzero(d < 0) + 1
-    issues.append(_act("unsorted", pol["unsorted"], rows, "earlier than the row before" if rows.size else "",
-                       label, frame, orig))
-    if rows.size and pol["unsorted"] == "fix":
-        order = np.argsort(frame.time, kind="stable")
-        issues[-1].changed = int((order != np.arange(order.size)).sum())
-        keep(order)
 
-    # duplicates
-    d = np.diff(frame.time)
-    dup = np.flatnonzero(d == 0) + 1
-    ndistinct = int(np.unique(frame.time[dup]).size) if dup.size else 0
-    issues.append(_act("duplicates", pol["duplicates"], dup,
-                       f"same timestamp as the row before ({ndistinct:,} distinct times)" if dup.size else "",
-                       label, frame, orig))
-    if dup.size and pol["duplicates"] in ("drop", "fix"):
-        m = np.ones(len(frame), bool)
+def _unsorted(run: _Run) -> None:
+    rows = np.flatnonzero(np.diff(run.frame.time) < 0) + 1
+    issue = run.found("unsorted", rows, "earlier than the row before" if rows.size else "")
+    if rows.size and run.pol["unsorted"] == "fix":
+        order = np.argsort(run.frame.time, kind="stable")
+        issue.changed = int((order != np.arange(order.size)).sum())
+        run.keep(order)
+
+
+def _duplicates(run: _Run) -> None:
+    t = run.frame.time
+    dup = np.flatnonzero(np.diff(t) == 0) + 1
+    ndistinct = int(np.unique(t[dup]).size) if dup.size else 0
+    issue = run.found("duplicates", dup,
+                      f"same timestamp as the row before ({ndistinct:,} distinct times)" if dup.size else "")
+    if dup.size and run.pol["duplicates"] in ("drop", "fix"):
+        m = np.ones(len(run.frame), bool)
         m[dup - 1] = False  # keep the last row of each run of equal timestamps
-        issues[-1].changed = int(dup.size)
-        keep(m)
+        issue.changed = int(dup.size)
+        run.keep(m)
 
-    # crossed
+
+def _crossed(run: _Run) -> None:
+    frame = run.frame
     if isinstance(frame, Ticks):
         crossed = frame.ask < frame.bid
         cols: tuple[str, ...] = ("bid", "ask")
@@ -299,32 +337,36 @@ def validate(frame: Frame, policy: dict[str, str] | str | None = None, *, outlie
         crossed = np.zeros(len(frame), bool)
         cols = ()
     rows = np.flatnonzero(crossed)
-    issues.append(_act("crossed", pol["crossed"], rows, "ask below bid" if rows.size else "", label, frame, orig, cols))
-    if rows.size and pol["crossed"] == "drop":
-        issues[-1].changed = int(rows.size)
-        keep(~crossed)
-    elif rows.size and pol["crossed"] == "fix":
-        frame = _swap(frame, crossed)
-        issues[-1].changed = int(rows.size)
+    issue = run.found("crossed", rows, "ask below bid" if rows.size else "", cols)
+    if rows.size and run.pol["crossed"] == "drop":
+        run.drop(issue, crossed)
+    elif rows.size and run.pol["crossed"] == "fix":
+        run.frame = _swap(frame, crossed)
+        issue.changed = int(rows.size)
 
-    # ohlc consistency
-    if isinstance(frame, Bars):
-        bad = np.zeros(len(frame), bool)
-        sides = ("bid", "ask") if frame.two_sided else ("bid",)
-        for s in sides:
-            o, h, lo, c = (getattr(frame, f"{s}_{k}") for k in ("open", "high", "low", "close"))
-            bad |= (h < np.maximum(o, c)) | (lo > np.minimum(o, c)) | (h < lo)
-        rows = np.flatnonzero(bad)
-        issues.append(_act("ohlc", pol["ohlc"], rows, "high/low do not contain open/close" if rows.size else "",
-                           label, frame, orig))
-        if rows.size and pol["ohlc"] == "drop":
-            issues[-1].changed = int(rows.size)
-            keep(~bad)
-        elif rows.size and pol["ohlc"] == "fix":
-            frame = _widen(frame, sides)
-            issues[-1].changed = int(rows.size)
 
-    # outliers
+def _ohlc(run: _Run) -> None:
+    """Bars only: high/low must contain open and close on every side."""
+    frame = run.frame
+    if not isinstance(frame, Bars):
+        return
+    bad = np.zeros(len(frame), bool)
+    sides = ("bid", "ask") if frame.two_sided else ("bid",)
+    for s in sides:
+        o, h, lo, c = (getattr(frame, f"{s}_{k}") for k in ("open", "high", "low", "close"))
+        bad |= (h < np.maximum(o, c)) | (lo > np.minimum(o, c)) | (h < lo)
+    rows = np.flatnonzero(bad)
+    issue = run.found("ohlc", rows, "high/low do not contain open/close" if rows.size else "")
+    if rows.size and run.pol["ohlc"] == "drop":
+        run.drop(issue, bad)
+    elif rows.size and run.pol["ohlc"] == "fix":
+        run.frame = _widen(frame, sides)
+        issue.changed = int(rows.size)
+
+
+def _outliers(run: _Run, outlier_sigma: float) -> None:
+    """Returns beyond ``outlier_sigma`` robust sigmas, largest first, each example with its return in %."""
+    frame = run.frame
     px = (frame.bid + frame.ask) * 0.5 if isinstance(frame, Ticks) else frame.bid_close
     rows = np.zeros(0, np.int64)
     detail = ""
@@ -339,45 +381,44 @@ def validate(frame: Frame, policy: dict[str, str] | str | None = None, *, outlie
                 rows = np.flatnonzero(z > outlier_sigma) + 1
                 rows = rows[np.argsort(-z[rows - 1], kind="stable")]
                 detail = f"|return| > {outlier_sigma:g} x robust sigma {sigma:.3g}" if rows.size else ""
-    issues.append(_act("outliers", pol["outliers"], rows, detail, label, frame, orig,
-                       ("bid", "ask") if isinstance(frame, Ticks) else ("bid_close",)))
-    if rows.size:
-        r_ = np.diff(np.log(px))[rows - 1]
-        for ex, rr in zip(issues[-1].examples, r_[:_MAX_EXAMPLES]):
-            ex["return_pct"] = round(float(np.expm1(rr) * 100), 4)
-        if pol["outliers"] == "drop":
-            m = np.ones(len(frame), bool)
-            m[rows] = False
-            issues[-1].changed = int(rows.size)
-            keep(m)
+    issue = run.found("outliers", rows, detail, ("bid", "ask") if isinstance(frame, Ticks) else ("bid_close",))
+    if not rows.size:
+        return
+    r_ = np.diff(np.log(px))[rows - 1]
+    for ex, rr in zip(issue.examples, r_[:_MAX_EXAMPLES]):
+        ex["return_pct"] = round(float(np.expm1(rr) * 100), 4)
+    if run.pol["outliers"] == "drop":
+        m = np.ones(len(frame), bool)
+        m[rows] = False
+        issue.changed = int(rows.size)
+        run.keep(m)
 
-    # gaps beyond the session calendar
+
+def _gaps(run: _Run, gap_threshold: str | int | None) -> list[dict[str, Any]]:
+    """Holes longer than the threshold of open market time (weekend and Dec 25 / Jan 1 removed),
+    largest first; recorded as the last issue."""
+    frame = run.frame
     thr = _parse_duration(gap_threshold) if gap_threshold is not None else default_gap_threshold(frame)
     step = timeframe_ns(frame.timeframe) if isinstance(frame, Bars) else 0
     gaps: list[dict[str, Any]] = []
     if len(frame) > 1:
         a, b = frame.time[:-1] + step, frame.time[1:]
         ot = open_time(a, b)
-        cand = np.flatnonzero(ot > thr)
-        for i in cand:
+        for i in np.flatnonzero(ot > thr):
             o = int(ot[i]) - _holiday_overlap(int(a[i]), int(b[i]))
             if o > thr:
-                gaps.append({"after_row": int(orig[i]), "from": iso(int(frame.time[i])), "to": iso(int(b[i])),
+                gaps.append({"after_row": int(run.orig[i]), "from": iso(int(frame.time[i])), "to": iso(int(b[i])),
                              "open_hours": round(o / _H, 2)})
     gaps.sort(key=lambda g: -g["open_hours"])
-    gi = Issue("gaps", len(gaps), pol["gaps"], 0,
-               f"no data for > {thr / _H:g} h of open market (largest {gaps[0]['open_hours']} h)" if gaps else "",
-               [{"from": g["from"], "to": g["to"], "open_hours": g["open_hours"]} for g in gaps[:_MAX_EXAMPLES]])
-    if gaps and pol["gaps"] == "error":
+    if gaps and run.pol["gaps"] == "error":
         raise ValidationError(f"gaps: {len(gaps)} holes, largest {gaps[0]['from']} .. {gaps[0]['to']}",
-                              path=label or None, expected="continuous data or policy gaps='warn'")
-    issues.append(gi)
-
-    tz = frame.meta.get("timezone", "UTC")
-    rep = ValidationReport(frame.symbol, frame.kind, getattr(frame, "timeframe", None), frame.source or "", tz,
-                           rows_in, len(frame), frame.start, frame.end, issues, gaps[:50], label or "", frame)
-    frame.meta["report"] = rep.to_dict()
-    return rep
+                              path=run.label or None, expected="continuous data or policy gaps='warn'")
+    run.issues.append(Issue("gaps", len(gaps), run.pol["gaps"], 0,
+                            f"no data for > {thr / _H:g} h of open market (largest {gaps[0]['open_hours']} h)"
+                            if gaps else "",
+                            [{"from": g["from"], "to": g["to"], "open_hours": g["open_hours"]}
+                             for g in gaps[:_MAX_EXAMPLES]]))
+    return gaps
 
 
 def _swap(frame: Frame, m: np.ndarray) -> Frame:

@@ -4,6 +4,9 @@ A run's market is one merged quote stream: ticks as they are, bars expanded into
 layer's four-vertex intrabar path (``leverlab.data.intrabar_path``: open, the extreme nearer the
 open, the other extreme, close). Decision points are the closes of the primary
 symbol's bars (or, on ticks, the last tick of each decision-timeframe bar).
+
+Data the engine cannot use (empty, unsorted, no pair to convert a currency) raises the data
+layer's ``DataError``, the one error class for bad market data.
 """
 
 from __future__ import annotations
@@ -16,14 +19,11 @@ from numba import njit
 
 from ..brokers.terms import AccountTerms
 from ..conversion import conversion_path
+from ..data.errors import DataError
 from ..data.frames import TIMEFRAMES, Bars, Ticks
 from ..instruments import CALC_MODE_CODE, Instrument, instrument
 from ..money import currency
 from . import _layout as L
-
-
-class DataError(ValueError):
-    """Market data the engine cannot use (unsorted, empty, missing a conversion pair)."""
 
 
 @dataclass

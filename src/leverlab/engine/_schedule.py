@@ -13,26 +13,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from ..brokers.hmr import to_ns
+from ..times import NS, from_ns, to_ns
 from ..brokers.terms import WEEKDAYS, AccountTerms
-
-NS = 1_000_000_000
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def from_ns(ns: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=int(ns) // 1_000)
-
-
-def iso(ns: int) -> str:
-    """ISO-8601 UTC text of a nanosecond time: '2017-04-19T09:00:00Z' (microseconds only when present;
-    the engine places intrabar path vertices a few ns after the bar time, which this hides)."""
-    sec, frac = divmod(int(ns), NS)
-    base = (_EPOCH + timedelta(seconds=sec)).strftime("%Y-%m-%dT%H:%M:%S")
-    frac //= 1_000
-    if frac:
-        base += f".{frac:06d}".rstrip("0")
-    return base + "Z"
 
 
 def _days(start_ns: int, end_ns: int, tz: ZoneInfo) -> Iterable[date]:

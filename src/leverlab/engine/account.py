@@ -34,7 +34,6 @@ from typing import Any
 
 import numpy as np
 
-from ..brokers.hmr import to_ns
 from ..brokers.terms import AccountTerms
 from ..data.frames import Bars, Ticks
 from ..instruments import Instrument
@@ -43,7 +42,8 @@ from ..money import from_minor, round_money, to_minor
 from . import _layout as L
 from ._kernel import seed_rng
 from ._prepare import DataError, Stream, build_stream, spec_for, symbol_table
-from ._schedule import cashback_times, hmr_schedule, iso, rollover_times
+from ..times import iso, to_ns
+from ._schedule import cashback_times, hmr_schedule, rollover_times
 from ._sim import _Sim
 from .errors import BacktestError, OrderError
 from .result import Costs, Deal, Event, Result, Series, Stats, Trade, deal_list, event_list, max_drawdown, trade_list

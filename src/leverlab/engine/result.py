@@ -28,8 +28,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..money import currency, from_minor
+from ..times import iso
 from . import _layout as L
-from ._schedule import iso
 
 
 class Record:

@@ -72,9 +72,13 @@ def read(path: str | Path, format: str | None = None, *, policy: dict[str, str] 
     The validation report is in ``frame.meta["report"]`` (a dict); options go to the reader
     (``symbol=``, ``tz=``, ``columns=``...).
 
-    >>> from leverlab.data import read  # doctest: +SKIP
-    >>> read("DAT_ASCII_EURUSD_M1_201701.csv").meta["report"]["rows_out"]  # doctest: +SKIP
-    31500
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "EURUSD.csv")
+    >>> _ = open(path, "w").write("time,bid,ask\\n2024-01-02 10:00:00,1.1000,1.1002\\n"
+    ...                           "2024-01-02 10:00:01,1.1001,1.1003\\n")
+    >>> ticks = read(path, symbol="EURUSD", tz="UTC")
+    >>> type(ticks).__name__, len(ticks), ticks.meta["report"]["rows_out"]
+    ('Ticks', 2, 2)
     """
     frame = read_raw(path, format, **options)
     return validate(frame, policy, outlier_sigma=outlier_sigma, gap_threshold=gap_threshold).frame  # type: ignore[return-value]
