@@ -503,7 +503,8 @@ def param_combinations(cls: type[Strategy], grid: Mapping[str, Sequence[Any]] | 
     for k in keys:
         if not list(grid[k]):
             raise CompareError(f"parameter grid: {k} has no values")
-    return [check_params(cls, dict(zip(keys, values))) for values in itertools.product(*(list(grid[k]) for k in keys))]
+    grid_values = itertools.product(*(list(grid[k]) for k in keys))
+    return [check_params(cls, dict(zip(keys, values))) for values in grid_values]
 
 
 def _check_inputs(data: Any, strategy: str | type[Strategy], params: Mapping[str, Any] | None,

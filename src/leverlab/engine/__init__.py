@@ -10,8 +10,8 @@ the whole project uses. ``strategy`` holds the ``Strategy`` base class the engin
 from .account import Account, AccountView, PositionView, Volume
 from .backtest import Backtest
 from .errors import BacktestError, OrderError, StrategyError
-from .result import Deal, Event, Result, Series, Trade
+from .result import Costs, Deal, Event, Result, Series, Stats, Trade
 from .strategy import NetPosition, Strategy
 
-__all__ = ["Backtest", "Account", "BacktestError", "StrategyError", "OrderError", "Result", "Deal", "Trade",
-           "Event", "Series", "AccountView", "PositionView", "NetPosition", "Volume", "Strategy"]
+__all__ = ["Backtest", "Account", "BacktestError", "StrategyError", "OrderError", "Result", "Stats", "Costs", "Deal",
+           "Trade", "Event", "Series", "AccountView", "PositionView", "NetPosition", "Volume", "Strategy"]
