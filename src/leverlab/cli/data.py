@@ -15,7 +15,7 @@ from rich.table import Table
 
 from ..data.errors import DataError
 from ..data.store import ImportResult, Store, parse_range
-from ._common import console, emit_json, err_console, fail
+from ._common import console, emit_json, err_console, fail, print_wide
 
 app = typer.Typer(help="Market data: import files into the local store, list, verify or delete it, show "
                        "validation reports.",
@@ -196,7 +196,10 @@ def list_(
     for r in rows:
         zone = "UTC (assumed)" if r["tz_assumed"] else "; ".join(r["timezones"]) or "UTC"
         t.add_row(r["symbol"], r["kind"], r["start"], r["end"], f"{r['rows']:,}", zone, "; ".join(r["sources"]))
-    console.print(t if rows else f"store {st.root} is empty; add data with `leverlab data import PATH`")
+    if rows:
+        print_wide(t)
+    else:
+        console.print(f"store {st.root} is empty; add data with `leverlab data import PATH`")
 
 
 @app.command("show")
@@ -234,7 +237,11 @@ def _render(rep: dict[str, Any]) -> Table:
     """A validation report (``ValidationReport.to_dict()``) as a table, problem rows coloured."""
     kind = rep["kind"] if rep["kind"] == "ticks" else f"bars {rep['timeframe']}"
     t = Table(title=f"{rep['symbol']} {kind} — {rep['rows_out']:,} of {rep['rows_in']:,} rows kept",
-              caption=f"{rep['start']} .. {rep['end']}; timezone: {rep['timezone']}; source: {rep['source']}")
+              caption=f"{rep['start']} .. {rep['end']}; timezone: {rep['timezone']}"
+              + (f" (ASSUMED: {rep.get('timezone_reason', 'not stated in the file')})" if rep.get("timezone_assumed")
+                 else "")
+              + "".join(f"; {k.replace('_', ' ')}: {rep[k]}" for k in ("date_order", "time_unit") if rep.get(k))
+              + f"; source: {rep['source']}")
     for c in ("check", "rows", "action", "changed", "detail / first example"):
         t.add_column(c)
     for i in rep["issues"]:
