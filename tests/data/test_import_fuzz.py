@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,8 +18,8 @@ from leverlab.data import DataError, Store, Ticks
 FUZZ = settings(max_examples=60, deadline=10_000, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 
 
-def _store() -> Store:
-    store = Store(tempfile.mkdtemp(prefix="leverlab-fuzz-"))
+def _store(root: Path) -> Store:
+    store = Store(root)
     n = 5_000
     t = 1_700_000_000_000_000_000 + np.arange(n, dtype=np.int64) * 60_000_000_000
     store.write(Ticks("EURUSD", t, 1.1 + np.sin(np.arange(n)) * 1e-3, 1.1002 + np.sin(np.arange(n)) * 1e-3))
@@ -39,27 +40,31 @@ def _files(store: Store) -> dict[str, bytes]:
             if p.is_file() and p.name != ".lock"}
 
 
-STORE = _store()
-BEFORE = _digest(STORE)
+@pytest.fixture(scope="module")
+def held(tmp_path_factory) -> tuple[Store, str]:
+    """A store that already holds 5,000 EURUSD ticks, and the digest of those rows."""
+    store = _store(tmp_path_factory.mktemp("fuzz-store"))
+    return store, _digest(store)
 
 
-def _import(data: bytes, name: str, **options) -> None:
-    folder = Path(tempfile.mkdtemp(prefix="leverlab-fuzz-in-"))
-    path = folder / name
-    path.write_bytes(data)
-    files = _files(STORE)
-    try:
-        STORE.import_file(path, "FUZZ", **options)  # another symbol: the EURUSD rows must not move
-    except DataError as e:
-        assert str(path) in str(e) or "FUZZ" in str(e), str(e)
-        assert _files(STORE) == files  # a refused file leaves the store byte for byte as it was
-    assert _digest(STORE) == BEFORE
+def _import(held: tuple[Store, str], data: bytes, name: str, **options) -> None:
+    store, before = held
+    with tempfile.TemporaryDirectory(prefix="leverlab-fuzz-") as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        files = _files(store)
+        try:
+            store.import_file(path, "FUZZ", **options)  # another symbol: the EURUSD rows must not move
+        except DataError as e:
+            assert str(path) in str(e) or "FUZZ" in str(e), str(e)
+            assert _files(store) == files  # a refused file leaves the store byte for byte as it was
+    assert _digest(store) == before
 
 
 @FUZZ
 @given(st.binary(max_size=3_000), st.sampled_from(["x.csv", "x.bi5", "x.zip", "x.parquet", "x.txt", "x"]))
-def test_random_bytes(data, name):
-    _import(data, name)
+def test_random_bytes(held, data, name):
+    _import(held, data, name)
 
 
 _TIME = st.one_of(
@@ -95,5 +100,5 @@ def _csv(draw) -> str:
 @FUZZ
 @given(_csv(), st.sampled_from([{}, {"tz": "UTC+2"}, {"date_format": "DMY"}, {"tz": "Mars/Olympus"},
                                 {"date_format": "nonsense"}]))
-def test_random_csv_rows(text, options):
-    _import(text.encode(), "EURUSD_fuzz.csv", **options)
+def test_random_csv_rows(held, text, options):
+    _import(held, text.encode(), "EURUSD_fuzz.csv", **options)
