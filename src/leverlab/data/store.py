@@ -315,6 +315,13 @@ class Store:
         if symbol is not None:
             symbol = check_name(symbol.strip().upper(), "--symbol")
         rng = parse_range(replace) if isinstance(replace, str) else replace
+        if reader_options.get("tz") is not None:
+            from . import _tz
+
+            try:
+                _tz.describe(str(reader_options["tz"]))
+            except ValueError as e:
+                raise DataError(str(e), path=p, expected="a zone such as UTC, UTC+2, EST, ny+7 or Europe/Berlin") from None
         if not p.exists():
             raise DataError("file not found", path=p)
         if progress:
