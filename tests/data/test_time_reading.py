@@ -99,3 +99,17 @@ def test_assumed_utc_is_carried_everywhere(shared, tmp_path):
     stated.import_file(shared / "mt5-m15/EURUSD.csv", tz="ny+7")
     assert stated.list()[0]["tz_assumed"] is False and stated.load("EURUSD").meta["tz_assumed"] is False
     assert read(shared / "nautilus/tests/test_data/fxcm/gbpusd-m1-bid-2012.csv").meta["tz_assumed"] is False
+
+
+def test_load_always_says_whether_the_zone_was_assumed(shared, tmp_path):
+    from leverlab.data import load
+
+    assert load("sample:eurusd-h1").meta["tz_assumed"] is False
+    assert load(str(shared / "backtesting-py/backtesting/test/EURUSD.csv")).meta["tz_assumed"] is True
+    Store(tmp_path).import_file(shared / "backtesting-py/backtesting/test/EURUSD.csv")
+    d1 = load("EURUSD", store=tmp_path, timeframe="H4")  # resampled: the note survives
+    assert d1.meta["tz_assumed"] is True
+    ticks = tmp_path / "EURUSD_ticks.csv"
+    ticks.write_text("time,bid,ask\n2024-01-02 10:00:00,1.1,1.2\n2024-01-02 10:00:30,1.1,1.2\n")
+    m1 = load(str(ticks), timeframe="M1")
+    assert m1.timeframe == "M1" and m1.meta["tz_assumed"] is True

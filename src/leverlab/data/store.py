@@ -194,8 +194,15 @@ def _check_catalog(cat: Any, path: Path) -> dict[str, Any]:
                 raise bad(f"dataset {key!r} field {k!r}", d[k], _WORDS[typ])
         check_name(d["symbol"], f"dataset {key!r} symbol", path)
         check_name(d["kind"], f"dataset {key!r} kind", path)
-        if d["kind"] != "ticks" and not isinstance(d.get("timeframe"), str):
-            raise bad(f"dataset {key!r} field 'timeframe'", d.get("timeframe", "(missing)"), "a timeframe like H1")
+        if d["kind"] != "ticks":
+            try:
+                timeframe_ns(d.get("timeframe"))  # type: ignore[arg-type]
+            except (ValueError, AttributeError):
+                raise bad(f"dataset {key!r} field 'timeframe'", d.get("timeframe", "(missing)"),
+                          "a timeframe like M15 or H1") from None
+        for k in ("start", "end"):
+            if d.get(k) is not None and (not isinstance(d[k], int) or isinstance(d[k], bool)):
+                raise bad(f"dataset {key!r} field {k!r}", d[k], "nanoseconds since 1970 (an integer) or null")
         for m, p_ in d["partitions"].items():
             if not isinstance(p_, dict) or any(not isinstance(p_.get(k), t) for k, t in _PART_KEYS.items()):
                 raise bad(f"dataset {key!r} partition {m!r}", p_, "an object with file, rows, start, end")
