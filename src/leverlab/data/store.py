@@ -49,7 +49,7 @@ try:  # POSIX advisory locks; elsewhere a single writer is assumed
     import fcntl
 except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -468,6 +468,7 @@ class Store:
                                               if pi["end"] >= rng[0] and pi["start"] < rng[1]} if rng else set()))
         written: dict[str, dict[str, Any]] = {}
         lost: list[np.ndarray] = []  # times of stored rows this write removes or overwrites with other values
+        spans: list[tuple[int, int]] = []  # months whose damaged file is replaced: all their rows are lost
         for n_done, m in enumerate(touched):
             new = frame.take(slice(*new_months[m])) if m in new_months else None
             old = None
@@ -477,7 +478,7 @@ class Store:
                     old = self._read_part(folder / pinfo["file"], frame, sym)
                 except StoreError:
                     result.repaired.append(f"{folder / pinfo['file']} ({pinfo['rows']:,} rows were unreadable)")
-                    lost.append(np.array([pinfo["start"], pinfo["end"]], np.int64))
+                    spans.append((pinfo["start"], pinfo["end"]))
             parts: list[Frame] = []
             if old is not None and len(old):
                 if rng:
@@ -505,7 +506,7 @@ class Store:
                 d["partitions"][m] = info
             else:
                 d["partitions"].pop(m, None)
-        _mark_lost(d, np.concatenate(lost) if lost else np.zeros(0, np.int64))
+        _mark_lost(d, np.concatenate(lost) if lost else np.zeros(0, np.int64), spans)
         _totals(d)
         d["columns"] = cols
         d["two_sided"] = not isinstance(frame, Bars) or frame.two_sided
@@ -807,16 +808,15 @@ def _col_i64(t: pa.Table, name: str) -> np.ndarray:
     return to_numpy(col)
 
 
-def _mark_lost(d: dict[str, Any], times: np.ndarray) -> None:
-    """Imports with a row at one of ``times`` (removed or overwritten) no longer count as fully stored."""
-    if not times.size:
-        return
+def _mark_lost(d: dict[str, Any], times: np.ndarray, spans: Sequence[tuple[int, int]] = ()) -> None:
+    """Imports whose span holds one of ``times`` (rows removed or overwritten) or overlaps one of
+    ``spans`` (inclusive ns ranges of lost partitions) no longer count as fully stored."""
     times = np.sort(times)
     for imp in d["imports"]:
         lo, hi = imp.get("start"), imp.get("end")
         if isinstance(lo, int) and isinstance(hi, int):
             i = int(np.searchsorted(times, lo, "left"))
-            if i < times.size and times[i] <= hi:
+            if (i < times.size and times[i] <= hi) or any(a <= hi and b >= lo for a, b in spans):
                 imp["intact"] = False
 
 
