@@ -40,17 +40,17 @@ def test_import_idempotent_and_load(lean, tmp_path):
     assert part.time[0] >= np.datetime64("2014-05-05", "ns").astype(np.int64) and len(part) > 1000
 
 
-def test_overlapping_import_replaces_span(lean, tmp_path):
+def test_overlapping_import_overwrites_same_times(lean, tmp_path):
     st = Store(tmp_path)
     bars = load("sample:eurusd-h1")
     st.write(bars)
     assert st.list()[0]["rows"] == 74_439 and st.list()[0]["kind"] == "bars-H1"
-    # an update of one month with changed prices replaces exactly that span
+    # an update of one month with changed prices overwrites exactly those times, counted as conflicts
     jan = bars.between(np.datetime64("2010-01-01", "ns").astype(np.int64), np.datetime64("2010-02-01", "ns").astype(np.int64))
     changed = jan.take(np.arange(len(jan)))  # a copy
     changed.bid_close[:] += 0.001
     r = st.write(changed, source="update")
-    assert r.replaced_rows == len(jan)
+    assert r.conflicts == r.overwritten_rows == len(jan) and r.replaced_rows == 0 and r.added == 0
     back = st.load("EURUSD", timeframe="H1")
     assert len(back) == 74_439
     i = int(np.searchsorted(back.time, jan.time[0]))

@@ -28,6 +28,8 @@ def read_csv(data: bytes, label: str | Path, *, names: list[str] | None, types: 
 
     Raises :class:`ParseError` naming ``label``, the 1-based line and what was expected.
     """
+    if data and not data.endswith(b"\n"):
+        data += b"\n"  # a header-only file without a final newline reads as no rows, not as an error
     ropts = pacsv.ReadOptions(column_names=names, skip_rows=skip_rows, block_size=16 << 20,
                               autogenerate_column_names=autogenerate)
     popts = pacsv.ParseOptions(delimiter=delimiter)

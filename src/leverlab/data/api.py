@@ -22,6 +22,7 @@ def load(source: str | Path, symbol: str | None = None, *, store: str | Path | N
       picks bars of that timeframe, else ticks if present.
 
     ``timeframe`` on ticks or finer bars resamples them (e.g. ticks -> ``"H1"``).
+    ``meta["tz_assumed"]`` is True when (some of) the times had no stated zone and were taken as UTC.
 
     >>> bars = load("sample:eurusd-h1")
     >>> len(bars), bars.timeframe
@@ -49,4 +50,5 @@ def load(source: str | Path, symbol: str | None = None, *, store: str | Path | N
         from .resample import resample_bars, resample_ticks
 
         frame = resample_ticks(frame, timeframe) if isinstance(frame, Ticks) else resample_bars(frame, timeframe)
+    frame.meta.setdefault("tz_assumed", False)
     return frame  # type: ignore[return-value]

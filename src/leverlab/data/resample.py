@@ -130,7 +130,7 @@ def resample_ticks(ticks: Ticks, timeframe: str, *, origin: int = 0, open: str =
             out[:, o + 2] = np.minimum(out[:, o + 2], out[:, o])
     elif open not in ("first", "previous_close"):
         raise ValueError(f"open={open!r} (expected 'first' or 'previous_close')")
-    meta = {k: v for k, v in ticks.meta.items() if k in ("timezone", "files", "format")}
+    meta = {k: v for k, v in ticks.meta.items() if k in ("timezone", "files", "format", "tz_assumed", "tz_note")}
     meta["resampled_from"] = "ticks"
     return Bars(ticks.symbol, timeframe.upper(), out_t[:m], *(np.ascontiguousarray(out[:, c]) for c in range(8)),
                 volume=np.ascontiguousarray(out[:, 8]), source=ticks.source, meta=meta)

@@ -58,6 +58,7 @@ _FRI_CLOSE = 4 * _D + 20 * _H        # Friday 20:00 UTC, from Monday 00:00
 _SUN_OPEN = 6 * _D + 23 * _H         # Sunday 23:00 UTC
 _OPEN_PER_WEEK = _FRI_CLOSE + (_W - _SUN_OPEN)
 _MAX_EXAMPLES = 5
+_NOTES = ("timezone_reason", "date_order", "time_unit", "tz_ignored")  # how a reader read the times (meta keys)
 
 
 @dataclass
@@ -80,6 +81,9 @@ class Issue:
 class ValidationReport:
     """What a load found: rows in/out, range, timezone rule, and one :class:`Issue` per check.
 
+    ``timezone_assumed`` is True when the file stated no zone and its times were taken as UTC;
+    ``notes`` says how times were read (``timezone_reason``, ``date_order``, ``time_unit``).
+
     ``frame`` is the data after the policies were applied (not part of ``to_dict``).
     """
 
@@ -96,6 +100,8 @@ class ValidationReport:
     gaps: list[dict[str, Any]] = field(default_factory=list)
     file: str = ""
     frame: Frame | None = field(default=None, repr=False, compare=False)
+    timezone_assumed: bool = False
+    notes: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -111,7 +117,8 @@ class ValidationReport:
     def to_dict(self) -> dict[str, Any]:
         return {"symbol": self.symbol, "kind": self.kind, "timeframe": self.timeframe, "source": self.source,
                 "file": self.file,
-                "timezone": self.timezone, "rows_in": self.rows_in, "rows_out": self.rows_out,
+                "timezone": self.timezone, "timezone_assumed": self.timezone_assumed, **self.notes,
+                "rows_in": self.rows_in, "rows_out": self.rows_out,
                 "start": iso(self.start), "end": iso(self.end), "ok": self.ok,
                 "issues": [i.to_dict() for i in self.issues], "gaps": self.gaps}
 
@@ -119,7 +126,10 @@ class ValidationReport:
         kind = self.kind if self.kind == "ticks" else f"bars {self.timeframe}"
         lines = [f"{self.symbol} {kind} from {self.file or self.source or '?'}",
                  f"  rows: {self.rows_in:,} read, {self.rows_out:,} kept",
-                 f"  range: {iso(self.start)} .. {iso(self.end)}", f"  timezone: {self.timezone}"]
+                 f"  range: {iso(self.start)} .. {iso(self.end)}",
+                 f"  timezone: {self.timezone}" + (f" (ASSUMED: {self.notes.get('timezone_reason', 'not stated')})"
+                                                   if self.timezone_assumed else "")]
+        lines += [f"  {k.replace('_', ' ')}: {v}" for k, v in self.notes.items() if k != "timezone_reason"]
         for i in self.issues:
             if i.count:
                 what = {"drop": f"{i.changed:,} dropped", "fix": f"{i.changed:,} changed"}.get(i.action, "flagged, kept")
@@ -222,8 +232,10 @@ def validate(frame: Frame, policy: dict[str, str] | str | None = None, *, outlie
     gaps = _gaps(run, gap_threshold)
     frame = run.frame
     tz = frame.meta.get("timezone", "UTC")
+    notes = {k: str(frame.meta[k]) for k in _NOTES if frame.meta.get(k)}
     rep = ValidationReport(frame.symbol, frame.kind, getattr(frame, "timeframe", None), frame.source or "", tz,
-                           rows_in, len(frame), frame.start, frame.end, run.issues, gaps[:50], run.label or "", frame)
+                           rows_in, len(frame), frame.start, frame.end, run.issues, gaps[:50], run.label or "", frame,
+                           bool(frame.meta.get("tz_assumed", False)), notes)
     frame.meta["report"] = rep.to_dict()
     return rep
 

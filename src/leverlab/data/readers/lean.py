@@ -65,7 +65,8 @@ def read_lean(path: str | Path, *, symbol: str | None = None, tz: str | None = N
     (name, data), = csvs.items()
     label = f"{p}!{name}"
     sym = (symbol or guess_symbol(name, p.parent.name, p.name) or "").upper()
-    meta = {"format": "lean", "timezone": _tz.describe(tzrule), "timezone_reason": why, "files": [str(p)]}
+    meta = {"format": "lean", "timezone": _tz.describe(tzrule), "timezone_reason": why, "files": [str(p)],
+            "tz_assumed": "assumed" in why}
     m = _DAY.match(Path(name).name)
     if m:
         day_ns = _day_ns(m.group(1), label)

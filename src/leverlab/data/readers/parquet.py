@@ -45,7 +45,9 @@ def read_parquet(path: str | Path, *, symbol: str | None = None, columns: dict[s
     rule = tz or "UTC"
     times = local if zone else _tz.to_utc(local, rule)
     meta = {"format": "parquet", "timezone": "UTC" if zone else _tz.describe(rule), "files": [str(p)],
-            "timezone_reason": "zone stored in the file" if zone else ("given by the user" if tz else "assumed UTC")}
+            "timezone_reason": "zone stored in the file" if zone else ("given by the user" if tz else
+                                                                       "not stated in the file; assumed UTC (pass tz=)"),
+            "tz_assumed": not zone and not tz}
     sym = (symbol or md.get("symbol") or "").upper()
     src = md.get("source", "parquet")
     g = lambda k: t.column(mapping[k]).cast(pa.float64()).to_numpy() if k in mapping else None  # noqa: E731

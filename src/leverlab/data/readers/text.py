@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import _tz
-from .._csvio import parse_datetime, read_csv
+from .._csvio import days_from_civil, parse_datetime, read_csv
 from ..errors import DataError, FormatError, ParseError
 from ..frames import Bars, Ticks, timeframe_ns
 from ._registry import register
@@ -260,26 +260,46 @@ def _map_columns(header: list[str], given: dict[str, str] | None, strict: bool =
     return None
 
 
-_AUTO_FORMATS = [(re.compile(r"^\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}:\d{2}\.\d{3}$"), "%d.%m.%Y %H:%M:%S.%f"),
-                 (re.compile(r"^\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}:\d{2}$"), "%d.%m.%Y %H:%M:%S"),
-                 (re.compile(r"^\d{4}\.\d{2}\.\d{2} \d{2}:\d{2}:\d{2}$"), "%Y.%m.%d %H:%M:%S"),
+_AUTO_FORMATS = [(re.compile(r"^\d{4}\.\d{2}\.\d{2} \d{2}:\d{2}:\d{2}$"), "%Y.%m.%d %H:%M:%S"),
                  (re.compile(r"^\d{4}\.\d{2}\.\d{2} \d{2}:\d{2}$"), "%Y.%m.%d %H:%M"),
                  (re.compile(r"^\d{8} \d{6}$"), "%Y%m%d %H%M%S"), (re.compile(r"^\d{8} \d{2}:\d{2}$"), "%Y%m%d %H:%M"),
-                 (re.compile(r"^\d{8} \d{9}$"), "%Y%m%d %H%M%S%f"),
-                 (re.compile(r"^\d{2}/\d{2}/\d{4} \d{2}:\d{2}$"), "%m/%d/%Y %H:%M")]
+                 (re.compile(r"^\d{8} \d{9}$"), "%Y%m%d %H%M%S%f")]
+#: day and month both before the year (01/02/2020, 1.2.2020, 01-02-2020 10:00:00.5): order read from the data
+_DMY = re.compile(r"^\d{1,2}[./-]\d{1,2}[./-]\d{4}([ T]|$)")
+_DMY_FULL = (r"^\s*(?P<a>\d{1,2})[./-](?P<b>\d{1,2})[./-](?P<y>\d{4})"
+             r"(?:[ T](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,](?P<f>\d{1,9}))?)?)?\s*$")
+_NUMBER = re.compile(r"^\s*[-+]?\d+(\.\d*)?\s*$")
+#: epoch units by magnitude: a value in [low, high) is in that unit (years 1973..5138 for each)
+_EPOCH_UNITS = ((1e8, 1e11, 1_000_000_000, "seconds"), (1e11, 1e14, 1_000_000, "milliseconds"),
+                (1e14, 1e17, 1_000, "microseconds"), (1e17, 1e20, 1, "nanoseconds"))
 
 
-def _parse_time(col: pa.ChunkedArray, fmt: str | None, label: Path, first_line: int, name: str) -> tuple[np.ndarray, bool]:
-    if pa.types.is_string(col.type) and len(col) and col[0].as_py().strip().replace(".", "", 1).isdigit():
-        col = col.cast(pa.float64())
-    if pa.types.is_integer(col.type) or pa.types.is_floating(col.type):
-        v = col.to_numpy().astype(np.float64)
-        mag = np.nanmax(np.abs(v)) if v.size else 0
-        mult = 1e9 if mag < 1e11 else 1e6 if mag < 1e14 else 1e3 if mag < 1e17 else 1.0
-        return np.rint(v * mult).astype(np.int64), True
-    col = col.combine_chunks()
+def date_order(date_format: str | None) -> tuple[str | None, str | None]:
+    """``date_format`` as (order, strptime-like format): ``DMY``/``MDY``/``YMD`` or their spelled forms
+    (``dd/mm/yyyy``) give an order; text with ``%`` is a full time format. ValueError otherwise."""
+    if not date_format:
+        return None, None
+    if "%" in date_format:
+        return None, date_format
+    letters = "".join(dict.fromkeys(c for c in date_format.lower() if c in "dmy"))
+    if len(letters) != 3 or any(c not in "dmy/.- " for c in date_format.lower()):
+        raise ValueError(f"date format {date_format!r} not understood (expected DMY, MDY, YMD, a form like "
+                         "dd/mm/yyyy, or a full format like '%d/%m/%Y %H:%M')")
+    return letters.upper(), None
+
+
+def _parse_time(col: pa.ChunkedArray, fmt: str | None, label: Path, first_line: int, name: str,
+                order: str | None = None, notes: dict[str, str] | None = None) -> tuple[np.ndarray, bool]:
+    """Time text -> int64 ns (+ True when already UTC): epoch numbers by magnitude, day/month dates by
+    ``order`` or by what the data shows, fixed layouts, else ISO. ``notes`` receives how it was read."""
+    notes = {} if notes is None else notes
+    col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    s0 = col[0].as_py().strip() if len(col) and col[0].is_valid else ""
+    if fmt is None and _NUMBER.match(s0):
+        return _epoch(col, label, first_line, name, notes), True
+    if fmt is None and _DMY.match(s0):
+        return _day_month(col, order, label, first_line, name, notes), False
     if fmt in (None, "iso"):
-        s0 = col[0].as_py().strip() if len(col) else ""
         for rx, f in _AUTO_FORMATS:
             if fmt is None and rx.match(s0):
                 fmt = f
@@ -289,17 +309,121 @@ def _parse_time(col: pa.ChunkedArray, fmt: str | None, label: Path, first_line: 
     return parse_datetime(col, fmt, label, column=name, first_line=first_line), False
 
 
+def _first_bad(mask: np.ndarray) -> int:
+    return int(np.flatnonzero(mask)[0])
+
+
+def _epoch(col: pa.Array, label: Path, first_line: int, name: str, notes: dict[str, str]) -> np.ndarray:
+    """Numeric epoch times -> ns; the unit (s, ms, us, ns) read from each value's magnitude, one unit
+    for the whole column; a value that fits none, or another unit than row 1's, is a ParseError."""
+    text = pc.utf8_trim_whitespace(col.cast(pa.string()))
+    ok = pc.fill_null(pc.match_substring_regex(text, r"^[-+]?\d+(\.\d*)?$"), False).to_numpy(zero_copy_only=False)
+    if not ok.all():
+        i = _first_bad(~ok)
+        raise ParseError(f"column {name}: cannot read {col[i].as_py()!r}", path=label, row=first_line + i,
+                         expected="a number of seconds, milliseconds, microseconds or nanoseconds since 1970 "
+                                  "(as in the rows above)")
+    v = text.cast(pa.float64()).to_numpy(zero_copy_only=False)
+    unit = np.searchsorted([u[0] for u in _EPOCH_UNITS] + [_EPOCH_UNITS[-1][1]], v, "right") - 1
+    bad = (unit < 0) | (unit >= len(_EPOCH_UNITS))
+    if bad.any():
+        i = _first_bad(bad)
+        raise ParseError(f"column {name}: {col[i].as_py()!r} is no epoch time in seconds, milliseconds, microseconds "
+                         "or nanoseconds", path=label, row=first_line + i,
+                         expected="unix time with 10 (s), 13 (ms), 16 (us) or 19 (ns) digits, years 1973..5138; "
+                                  "for other layouts give time_format / --date-format")
+    if (unit != unit[0]).any():
+        i = _first_bad(unit != unit[0])
+        raise ParseError(f"column {name}: {col[i].as_py()!r} is in {_EPOCH_UNITS[unit[i]][3]} but row "
+                         f"{first_line} ({col[0].as_py()!r}) is in {_EPOCH_UNITS[unit[0]][3]}",
+                         path=label, row=first_line + i, expected="one time unit in the whole column")
+    mult = _EPOCH_UNITS[int(unit[0])][2]
+    if pc.all(pc.match_substring_regex(text, r"^[-+]?\d+$")).as_py():
+        ns = text.cast(pa.int64()).to_numpy(zero_copy_only=False) * mult  # exact for integer ns
+    else:
+        ns = np.rint(v * mult).astype(np.int64)
+    notes["time_unit"] = f"unix {_EPOCH_UNITS[int(unit[0])][3]} (recognised by magnitude)"
+    return ns
+
+
+def _day_month(col: pa.Array, order: str | None, label: Path, first_line: int, name: str,
+               notes: dict[str, str]) -> np.ndarray:
+    """``dd/mm/yyyy``-like dates -> wall-clock ns. ``order`` DMY or MDY as the user stated; otherwise
+    inferred only if some row has a first (day) or second (month... day) field above 12, and refused
+    when every row is ambiguous or the rows contradict each other."""
+    parts = pc.extract_regex(col.cast(pa.string()), _DMY_FULL)
+    valid = parts.is_valid().to_numpy(zero_copy_only=False)
+    if not valid.all():
+        i = _first_bad(~valid)
+        raise ParseError(f"column {name}: cannot read {col[i].as_py()!r}", path=label, row=first_line + i,
+                         expected=f"a date like the row above ({col[0].as_py()!r})")
+
+    def field(k: str) -> np.ndarray:
+        a = pc.struct_field(parts, k)
+        a = pc.if_else(pc.equal(a, ""), "0", a)
+        return a.cast(pa.int64()).to_numpy(zero_copy_only=False)
+
+    a, b, y = field("a"), field("b"), field("y")
+    if order is None:
+        over_a, over_b = a > 12, b > 12
+        if over_a.any() and over_b.any():
+            i, j = _first_bad(over_a), _first_bad(over_b)
+            raise ParseError(f"column {name}: row {first_line + i} ({col[i].as_py()!r}) reads day first, row "
+                             f"{first_line + j} ({col[j].as_py()!r}) month first", path=label,
+                             row=first_line + max(i, j), expected="one date order in the whole column")
+        if not (over_a.any() or over_b.any()):
+            raise ParseError(f"column {name}: dates like {col[0].as_py()!r} could be day/month or month/day, and "
+                             "no row has a day above 12 to tell", path=label, row=first_line,
+                             expected="the order stated: date_format='DMY' or 'MDY' (--date-format DMY: "
+                                      f"{col[0].as_py()!r} is day {a[0]}, month {b[0]})")
+        order = "DMY" if over_a.any() else "MDY"
+        i = _first_bad(over_a if order == "DMY" else over_b)
+        notes["date_order"] = (f"{'day/month' if order == 'DMY' else 'month/day'}/year, inferred from row "
+                               f"{first_line + i} ({col[i].as_py()!r})")
+    elif order in ("DMY", "MDY"):
+        notes["date_order"] = f"{'day/month' if order == 'DMY' else 'month/day'}/year, as stated (date_format)"
+    else:
+        raise ParseError(f"column {name}: dates like {col[0].as_py()!r} put the year last, date_format is {order}",
+                         path=label, row=first_line, expected="date_format DMY or MDY")
+    d, m = (a, b) if order == "DMY" else (b, a)
+    mlen = days_from_civil(np.where(m == 12, y + 1, y), np.where(m == 12, 1, m + 1), np.ones_like(m)) - \
+        days_from_civil(y, np.clip(m, 1, 12), np.ones_like(m))
+    hh, mi, ss, f = field("H"), field("M"), field("S"), pc.struct_field(parts, "f")
+    bad = (m < 1) | (m > 12) | (d < 1) | (d > mlen) | (hh > 23) | (mi > 59) | (ss > 60)
+    if bad.any():
+        i = _first_bad(bad)
+        raise ParseError(f"column {name}: {col[i].as_py()!r} is no valid date/time read as "
+                         f"{'day/month' if order == 'DMY' else 'month/day'}/year", path=label, row=first_line + i,
+                         expected="a real calendar date and time")
+    frac = pc.utf8_rpad(f, 9, "0").cast(pa.string())
+    frac = pc.if_else(pc.equal(f, ""), "0", frac).cast(pa.int64()).to_numpy(zero_copy_only=False)
+    days = days_from_civil(y, m, d)
+    return ((days * 24 + hh) * 60 + mi) * 60_000_000_000 + ss * 1_000_000_000 + frac
+
+
 def read_csv_generic(path: str | Path, *, symbol: str | None = None, columns: dict[str, str] | None = None,
                      time_format: str | None = None, tz: str | None = None, side: str | None = None,
-                     timeframe: str | None = None, delimiter: str | None = None) -> Ticks | Bars:
+                     timeframe: str | None = None, delimiter: str | None = None,
+                     date_format: str | None = None) -> Ticks | Bars:
     """Any CSV with a header: ``columns`` maps our names (time, bid, ask, open, high, low, close,
     volume, spread, bid_open.., ask_close) to the file's; common names are found by themselves.
 
     Ticks if bid and ask columns exist, else bars (one side: ``side`` 'bid' or 'ask', guessed from
     the file name, default bid). ``time_format``: strptime-like (``%d.%m.%Y %H:%M:%S.%f``), ``iso``,
-    or None to detect (also unix seconds/ms/ns). ``tz``: zone of times without an offset (UTC).
+    or None to detect (also unix s/ms/us/ns by magnitude). ``date_format``: ``DMY`` or ``MDY`` for
+    dates like 01/02/2020, which are refused when no row shows the order (a day above 12).
+    ``tz``: zone of times without an offset; if not given they are taken as UTC and the frame says so
+    (``meta["tz_assumed"]``, the report's ``timezone_assumed``).
     """
     p = Path(path)
+    try:
+        order, full = date_order(date_format)
+    except ValueError as e:
+        raise DataError(str(e), path=p) from None
+    if full and time_format and full != time_format:
+        raise DataError(f"date_format {date_format!r} and time_format {time_format!r} disagree", path=p,
+                        expected="one of them")
+    time_format = time_format or full
     data = read_bytes(p)
     line = _first_line(data[:4096]).decode("utf-8", "replace")
     delim = delimiter or max([",", ";", "\t", "|"], key=line.count)
@@ -315,13 +439,21 @@ def read_csv_generic(path: str | Path, *, symbol: str | None = None, columns: di
     t = read_csv(data, p, names=names, types=types, delimiter=delim, skip_rows=1,
                  include=list(dict.fromkeys(mapping.values())))
     tcol = t.column(mapping["time"])
-    local, has_zone = _parse_time(tcol, time_format, p, 2, mapping["time"])
+    if len(tcol) and tcol.null_count:
+        i = int(np.flatnonzero(~tcol.is_valid().to_numpy(zero_copy_only=False))[0])
+        raise ParseError(f"column {mapping['time']}: empty", path=p, row=2 + i, expected="a date/time")
+    notes: dict[str, str] = {}
+    local, has_zone = _parse_time(tcol, time_format, p, 2, mapping["time"], order, notes)
     rule = tz or "UTC"
     times = local if has_zone else _tz.to_utc(local, rule)
-    reason = ("offset given in the timestamps" if has_zone else "given by the user" if tz else
+    if has_zone and tz:
+        notes["tz_ignored"] = f"tz={tz!r} not applied: the times state their zone"
+    reason = ("unix time, UTC by definition" if "time_unit" in notes else "offset given in the timestamps"
+              if has_zone else "given by the user" if tz else
               "not stated in the file; assumed UTC (pass tz=)")
     meta: dict[str, Any] = {"format": "csv", "timezone": "UTC" if has_zone else _tz.describe(rule),
-                            "timezone_reason": reason, "files": [str(p)], "columns": mapping}
+                            "timezone_reason": reason, "tz_assumed": not has_zone and not tz,
+                            "files": [str(p)], "columns": mapping, **notes}
     sym = (symbol or guess_symbol(p.name) or "").upper()
     g = lambda k: t.column(mapping[k]).to_numpy(zero_copy_only=False) if k in mapping else None  # noqa: E731
     if "bid" in mapping and "ask" in mapping and "open" not in mapping:
