@@ -6,9 +6,7 @@ from __future__ import annotations
 import pytest
 
 from leverlab.brokers import ProfileError, parse_profile
-import yaml
-
-from leverlab.brokers.loader import PROFILES_DIR
+from leverlab.brokers.loader import PROFILES_DIR, read_text, read_yaml
 from leverlab.brokers.regulation import REGULATION_FILE, Regulation
 
 
@@ -120,7 +118,7 @@ def test_unknown_stays_unknown() -> None:
     (("regimes", 0, "close_out_pct"), float("-inf"), "percent from 0 to 100"),
 ])
 def test_regulation_figures_have_ranges(path: tuple[object, ...], value: float, words: str) -> None:
-    data = yaml.safe_load(REGULATION_FILE.read_text(encoding="utf-8"))
+    data, _ = read_yaml(read_text(REGULATION_FILE), REGULATION_FILE.name)
     Regulation.model_validate(data)  # the bundled figures are in range
     target = data
     for step in path[:-1]:

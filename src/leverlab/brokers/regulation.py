@@ -16,11 +16,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, Union
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..instruments import Instrument, instrument  # noqa: F401  (instrument used in doctest)
 from ._countries import COUNTRIES, EEA, EU
+from .loader import read_text, read_yaml
 from .schema import BrokerProfile, Confidence, Entity, LeverageNumber, Percent
 
 REGULATION_FILE = Path(__file__).with_name("regulation.yaml")
@@ -107,8 +107,8 @@ class Cap(BaseModel):
 
 @lru_cache(maxsize=1)
 def regulation() -> Regulation:
-    """The bundled regulation data (validated)."""
-    data: Any = yaml.safe_load(REGULATION_FILE.read_text(encoding="utf-8"))
+    """The bundled regulation data (validated; read within the same YAML limits as a profile)."""
+    data: Any = read_yaml(read_text(REGULATION_FILE), REGULATION_FILE.name)[0]
     try:
         return Regulation.model_validate(data)
     except ValidationError as exc:  # pragma: no cover - a packaging error
