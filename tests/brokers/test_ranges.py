@@ -126,3 +126,25 @@ def test_regulation_figures_have_ranges(path: tuple[object, ...], value: float, 
     target[path[-1]] = value
     with pytest.raises(ValueError, match=words):
         Regulation.model_validate(data)
+
+
+@pytest.mark.parametrize(("override", "field", "words"), [
+    ("{contract_size: .nan}", "instruments.XAUUSD.contract_size", "found nan; expected: a finite number above 0"),
+    ("{margin_rate: -1}", "instruments.XAUUSD.margin_rate", "found -1; expected: a finite number above 0"),
+    ("{digits: 40}", "instruments.XAUUSD.digits", "found 40; expected: Input should be less than or equal to 12"),
+    ("{lot_step: 0}", "instruments.XAUUSD.lot_step", "found 0; expected: a finite number above 0"),
+    ("{min_lot: yes}", "instruments.XAUUSD.min_lot", "found True; expected: a number (found true/false)"),
+])
+def test_instrument_overrides_have_ranges(override: str, field: str, words: str) -> None:
+    text, _ = _mutated("exness", "\nswaps:\n", f"\ninstruments:\n  XAUUSD: {override}\nswaps:\n")
+    with pytest.raises(ProfileError) as exc:
+        parse_profile(text, "mutated.yaml")
+    assert f"{field}: {words}" in str(exc.value), str(exc.value)
+
+
+def test_instrument_override_in_range_applies() -> None:
+    from leverlab.brokers import profile_instrument
+
+    text, _ = _mutated("exness", "\nswaps:\n", "\ninstruments:\n  XAUUSD: {contract_size: 50, max_lot: 20}\nswaps:\n")
+    spec = profile_instrument(parse_profile(text, "mutated.yaml"), "XAUUSD")
+    assert (spec.contract_size, spec.max_lot, spec.min_lot) == (50, 20, 0.01)

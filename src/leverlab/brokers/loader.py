@@ -288,7 +288,7 @@ def _check_semantics(profile: BrokerProfile, root: yaml.Node, filename: str) -> 
         try:
             profile_instrument(profile, sym)
         except (ValueError, TypeError) as exc:
-            raise _fail(root, filename, ("instruments", sym), f"bad instrument override {fields}: {exc}") from None
+            raise _fail(root, filename, ("instruments", sym), f"bad instrument override {fields.fields()}: {exc}") from None
     _check_cost_symbols(profile, root, filename)
 
 
@@ -332,7 +332,7 @@ def profile_instrument(profile: BrokerProfile, symbol: str) -> Instrument:
     A symbol the catalog lacks can be defined in full in the profile's ``instruments`` section.
     """
     key = symbol.upper()
-    over = {k.upper(): v for k, v in profile.instruments.items()}.get(key)
+    over = {k.upper(): v.fields() for k, v in profile.instruments.items()}.get(key)
     try:
         base = instrument(key)
     except UnknownSymbolError:

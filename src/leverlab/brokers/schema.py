@@ -28,7 +28,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar, Union, cast
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from ..instruments import ASSET_CLASSES, AssetClass
+from ..instruments import ASSET_CLASSES, AssetClass, CalcMode
 
 T = TypeVar("T")
 
@@ -74,6 +74,7 @@ SpreadValue = Annotated[float, _NUM, _range("a spread of 0 or more (a spread can
                                             ge=0)]
 WideningValue = Annotated[float, _NUM, _range("a widening of 0 or more (times the spread, or pips added)", ge=0)]
 LeverageNumber = Annotated[float, _NUM, _range("a leverage N of 1 or more (1:N)", ge=1)]
+Digits = Annotated[int, _NUM, Field(ge=0, le=12)]
 #: leverage as published: N >= 1 for 1:N, or "unlimited"
 LeverageValue = Union[LeverageNumber, Literal["unlimited"]]
 
@@ -602,6 +603,28 @@ class Cashback(Sourced):
     detail: str | None = None
 
 
+class InstrumentOverride(_Model):
+    """A broker's own spec for a symbol: fields of ``leverlab.instruments.Instrument``, each in its range."""
+
+    base: str | None = None
+    quote: str | None = None
+    asset_class: AssetClass | None = None
+    contract_size: Positive | None = None
+    digits: Digits | None = None
+    pip_size: Positive | None = None
+    calc_mode: CalcMode | None = None
+    min_lot: Positive | None = None
+    max_lot: Positive | None = None
+    lot_step: Positive | None = None
+    margin_rate: Positive | None = None
+    margin_currency: str | None = None
+    profit_currency: str | None = None
+
+    def fields(self) -> dict[str, Any]:
+        """The fields the profile sets, as keyword arguments for the instrument."""
+        return self.model_dump(exclude_none=True)
+
+
 class SwapSpec(_Model):
     long: Finite
     short: Finite
@@ -709,7 +732,7 @@ class BrokerProfile(_Model):
     cashback: list[Cashback] = []
     copy_trading: list[Feature] = []
     features: list[Feature] = []
-    instruments: dict[str, dict[str, Any]] = {}  # per-symbol overrides of the instrument catalog
+    instruments: dict[str, InstrumentOverride] = {}  # per-symbol overrides of the instrument catalog
 
     @model_validator(mode="before")
     @classmethod
