@@ -236,7 +236,7 @@ def _format_validation(exc: ValidationError, root: yaml.Node, filename: str) -> 
     for key in order:
         errs = grouped[key]
         node = errs[0]["_node"]
-        dotted = ".".join(key) or "<top level>"
+        dotted = _dotted(key) or "<top level>"
         where = f"{filename}:{_line(node)}" if _line(node) else filename
         if any(e["type"] == "missing" for e in errs):
             lines.append(f"{where}: {dotted}: required field is missing (found nothing; expected a value for "
@@ -257,9 +257,14 @@ def _format_validation(exc: ValidationError, root: yaml.Node, filename: str) -> 
     return head + "\n  " + "\n  ".join(lines)
 
 
+def _dotted(path: list[str] | tuple[str, ...]) -> str:
+    """A field path for a message, a key with a line break or control character quoted."""
+    return ".".join(p if p.isprintable() and p else repr(p) for p in map(str, path))
+
+
 def _short(value: Any) -> str:
     if isinstance(value, dict):
-        return "a mapping with keys " + ", ".join(map(str, list(value)[:8]))
+        return "a mapping with keys " + ", ".join(_dotted([k]) for k in list(value)[:8])
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
@@ -267,7 +272,7 @@ def _short(value: Any) -> str:
 def _fail(root: yaml.Node, filename: str, loc: tuple[Any, ...], message: str) -> ProfileError:
     path, node, _ = _descend(root, loc)
     where = f"{filename}:{_line(node)}" if _line(node) else filename
-    return ProfileError(f"{filename}: 1 problem in broker profile\n  {where}: {'.'.join(path)}: {message}")
+    return ProfileError(f"{filename}: 1 problem in broker profile\n  {where}: {_dotted(path)}: {message}")
 
 
 def _check_semantics(profile: BrokerProfile, root: yaml.Node, filename: str) -> None:
