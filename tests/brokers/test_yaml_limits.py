@@ -113,3 +113,14 @@ def test_regulation_file_is_read_within_the_same_limits(tmp_path: Path, monkeypa
         regulation_module.regulation.cache_clear()
     real = Path(regulation_module.__file__).with_name("regulation.yaml")
     assert read_yaml(read_text(real), "r.yaml")[0]["schema_version"] == 1
+
+
+def test_a_key_twice_in_a_mapping_is_refused() -> None:
+    """YAML keeps the last of two equal keys silently; a profile with a figure given twice fails instead."""
+    text = (PROFILES_DIR / "exness.yaml").read_text(encoding="utf-8")
+    old = "    stop_out: {value: 0, source: mcso, confidence: high}\n"
+    assert old in text
+    text = text.replace(old, old + "    stop_out: {value: 30, source: mcso, confidence: high}\n", 1)
+    line = text[:text.index(old)].count("\n") + 2
+    with pytest.raises(ProfileError, match=rf"twice\.yaml:{line}: YAML refused: key 'stop_out' appears twice"):
+        parse_profile(text, "twice.yaml")

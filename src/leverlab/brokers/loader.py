@@ -113,7 +113,7 @@ def read_yaml(text: str, filename: str) -> tuple[Any, yaml.Node | None]:
 
     Raises ``ProfileError`` naming the file (and the line, when known) for text over ``MAX_BYTES``,
     nesting deeper than ``MAX_DEPTH``, more than ``MAX_ALIASES`` aliases, aliases expanding beyond
-    ``MAX_NODES`` nodes, a recursive alias, or anything the safe loader refuses.
+    ``MAX_NODES`` nodes, a recursive alias, a key twice in a mapping, or anything the safe loader refuses.
     """
     if len(text) > MAX_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise ProfileError(f"{filename}: text is larger than the limit of {MAX_BYTES:,} bytes for a YAML data "
@@ -134,15 +134,25 @@ def read_yaml(text: str, filename: str) -> tuple[Any, yaml.Node | None]:
 
 
 def _check_shape(text: str, filename: str) -> None:
-    """Walk the YAML events (no recursion, nothing built) and refuse a document beyond the limits."""
+    """Walk the YAML events (no recursion, nothing built) and refuse a document beyond the limits,
+    or one with a key twice in a mapping (YAML would keep the last silently)."""
     nodes = aliases = 0
     open_: list[tuple[str | None, int]] = []  # (anchor, node count at its start) of each open collection
+    keys: list[set[str] | None] = []  # the keys seen so far of each open mapping (None: a sequence)
+    items: list[int] = []  # child nodes seen so far of each open collection (in a mapping, even = a key)
     sizes: dict[str, int] = {}  # anchor -> nodes an alias to it stands for
 
     def refuse(event: yaml.Event, problem: str) -> ProfileError:
         return ProfileError(f"{filename}:{event.start_mark.line + 1}: YAML refused: {problem}")
 
     for ev in yaml.parse(text, Loader=yaml.SafeLoader):
+        if items and isinstance(ev, (yaml.AliasEvent, yaml.ScalarEvent, yaml.CollectionStartEvent)):
+            seen = keys[-1]
+            if seen is not None and items[-1] % 2 == 0 and isinstance(ev, yaml.ScalarEvent):
+                if ev.value in seen:
+                    raise refuse(ev, f"key {ev.value!r} appears twice in one mapping; expected each key once")
+                seen.add(ev.value)
+            items[-1] += 1
         if isinstance(ev, yaml.AliasEvent):
             aliases += 1
             if aliases > MAX_ALIASES:
@@ -156,11 +166,15 @@ def _check_shape(text: str, filename: str) -> None:
                 sizes[ev.anchor] = 1
         elif isinstance(ev, yaml.CollectionStartEvent):
             open_.append((ev.anchor, nodes))
+            keys.append(set() if isinstance(ev, yaml.MappingStartEvent) else None)
+            items.append(0)
             nodes += 1
             if len(open_) > MAX_DEPTH:
                 raise refuse(ev, f"nested deeper than {MAX_DEPTH} levels; a profile nests about 8")
         elif isinstance(ev, yaml.CollectionEndEvent):
             anchor, start = open_.pop()
+            keys.pop()
+            items.pop()
             if anchor:
                 sizes[anchor] = nodes - start
         if nodes > MAX_NODES:
@@ -293,7 +307,8 @@ def _check_semantics(profile: BrokerProfile, root: yaml.Node, filename: str) -> 
         try:
             profile_instrument(profile, sym)
         except (ValueError, TypeError) as exc:
-            raise _fail(root, filename, ("instruments", sym), f"bad instrument override {fields.fields()}: {exc}") from None
+            raise _fail(root, filename, ("instruments", sym),
+                        f"bad instrument override {fields.fields()}: {exc}") from None
     _check_cost_symbols(profile, root, filename)
 
 
