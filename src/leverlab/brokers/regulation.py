@@ -20,8 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..instruments import Instrument, instrument  # noqa: F401  (instrument used in doctest)
 from ._countries import COUNTRIES, EEA, EU
-from .loader import read_text, read_yaml
-from .schema import BrokerProfile, Confidence, Entity, LeverageNumber, Percent
+from .schema import BrokerProfile, Confidence, Entity, LeverageNumber, Percent, read_text, read_yaml
 
 REGULATION_FILE = Path(__file__).with_name("regulation.yaml")
 REG_CLASSES = ("major_fx", "non_major_fx", "gold", "major_indices", "other_commodities",
