@@ -2,7 +2,8 @@
 
 A profile is found by id (a file ``<id>.yaml`` in the bundled ``profiles`` folder) or by path.
 Any problem is raised as ``ProfileError`` naming the file, the line, the field path, what was
-found and what was expected.
+found and what was expected. YAML is read with the safe loader and within limits (size, nesting,
+alias expansion; ``schema.read_yaml``) so a hostile or broken file fails at once instead of hanging.
 
 >>> load_broker("exness").name
 'Exness'
@@ -22,14 +23,11 @@ from pydantic import ValidationError
 
 from ..instruments import Instrument, UnknownSymbolError, instrument
 from ._countries import COUNTRIES
-from .schema import _AT, BrokerProfile
+from .schema import (_AT, MAX_ALIASES, MAX_BYTES, MAX_DEPTH, MAX_NODES, BrokerProfile, ProfileError,  # noqa: F401
+                     read_text, read_yaml)
 
 PROFILES_DIR = Path(__file__).with_name("profiles")
 COUNTRY_GROUPS = ("EU", "EEA", "REST")
-
-
-class ProfileError(ValueError):
-    """A broker profile that cannot be used: names file, line, field path, found and expected."""
 
 
 class UnknownBrokerError(LookupError):
@@ -73,18 +71,12 @@ def load_all() -> list[BrokerProfile]:
 
 @lru_cache(maxsize=64)
 def _load_cached(path: str, _mtime: int) -> BrokerProfile:
-    return parse_profile(Path(path).read_text(encoding="utf-8"), path)
+    return parse_profile(read_text(Path(path)), path)
 
 
 def parse_profile(text: str, filename: str = "<profile>") -> BrokerProfile:
     """Validate profile YAML text; ``filename`` is used in error messages."""
-    try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{filename}:{mark.line + 1}" if mark else filename
-        raise ProfileError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    data, node = read_yaml(text, filename)
     if not isinstance(data, dict):
         raise ProfileError(f"{filename}: expected a mapping of profile fields at the top level, "
                            f"found {type(data).__name__}")
@@ -150,7 +142,7 @@ def _format_validation(exc: ValidationError, root: yaml.Node, filename: str) -> 
     for key in order:
         errs = grouped[key]
         node = errs[0]["_node"]
-        dotted = ".".join(key) or "<top level>"
+        dotted = _dotted(key) or "<top level>"
         where = f"{filename}:{_line(node)}" if _line(node) else filename
         if any(e["type"] == "missing" for e in errs):
             lines.append(f"{where}: {dotted}: required field is missing (found nothing; expected a value for "
@@ -171,9 +163,14 @@ def _format_validation(exc: ValidationError, root: yaml.Node, filename: str) -> 
     return head + "\n  " + "\n  ".join(lines)
 
 
+def _dotted(path: list[str] | tuple[str, ...]) -> str:
+    """A field path for a message, a key with a line break or control character quoted."""
+    return ".".join(p if p.isprintable() and p else repr(p) for p in map(str, path))
+
+
 def _short(value: Any) -> str:
     if isinstance(value, dict):
-        return "a mapping with keys " + ", ".join(map(str, list(value)[:8]))
+        return "a mapping with keys " + ", ".join(_dotted([k]) for k in list(value)[:8])
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
@@ -181,7 +178,7 @@ def _short(value: Any) -> str:
 def _fail(root: yaml.Node, filename: str, loc: tuple[Any, ...], message: str) -> ProfileError:
     path, node, _ = _descend(root, loc)
     where = f"{filename}:{_line(node)}" if _line(node) else filename
-    return ProfileError(f"{filename}: 1 problem in broker profile\n  {where}: {'.'.join(path)}: {message}")
+    return ProfileError(f"{filename}: 1 problem in broker profile\n  {where}: {_dotted(path)}: {message}")
 
 
 def _check_semantics(profile: BrokerProfile, root: yaml.Node, filename: str) -> None:
@@ -202,7 +199,8 @@ def _check_semantics(profile: BrokerProfile, root: yaml.Node, filename: str) -> 
         try:
             profile_instrument(profile, sym)
         except (ValueError, TypeError) as exc:
-            raise _fail(root, filename, ("instruments", sym), f"bad instrument override {fields}: {exc}") from None
+            raise _fail(root, filename, ("instruments", sym),
+                        f"bad instrument override {fields.fields()}: {exc}") from None
     _check_cost_symbols(profile, root, filename)
 
 
@@ -246,7 +244,7 @@ def profile_instrument(profile: BrokerProfile, symbol: str) -> Instrument:
     A symbol the catalog lacks can be defined in full in the profile's ``instruments`` section.
     """
     key = symbol.upper()
-    over = {k.upper(): v for k, v in profile.instruments.items()}.get(key)
+    over = {k.upper(): v.fields() for k, v in profile.instruments.items()}.get(key)
     try:
         base = instrument(key)
     except UnknownSymbolError:

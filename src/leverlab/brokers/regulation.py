@@ -16,19 +16,19 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, Union
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..instruments import Instrument, instrument  # noqa: F401  (instrument used in doctest)
 from ._countries import COUNTRIES, EEA, EU
-from .schema import BrokerProfile, Confidence, Entity
+from .schema import BrokerProfile, Confidence, Entity, LeverageNumber, Percent, read_text, read_yaml
 
 REGULATION_FILE = Path(__file__).with_name("regulation.yaml")
 REG_CLASSES = ("major_fx", "non_major_fx", "gold", "major_indices", "other_commodities",
                "non_major_indices", "equities_other", "crypto")
 _GROUP = {"major_fx": "fx", "non_major_fx": "fx", "gold": "commodities", "other_commodities": "commodities",
           "major_indices": "indices", "non_major_indices": "indices"}
-CapValue = Union[float, Literal["none", "unknown"]]
+CapValue = Union[LeverageNumber, Literal["none", "unknown"]]
+ClosePct = Union[Percent, Literal["none", "unknown"]]
 
 
 class UnknownCountryError(ValueError):
@@ -49,7 +49,7 @@ class _M(BaseModel):
 class ProRules(_M):
     criteria: str | None
     caps: Literal["none", "unknown"]
-    close_out: Union[float, Literal["none", "unknown"]]
+    close_out: ClosePct
     nbp: Union[bool, Literal["none", "unknown"]]
 
 
@@ -58,7 +58,7 @@ class Regime(_M):
     name: str
     jurisdiction: str
     retail_caps: dict[str, CapValue]
-    close_out_pct: Union[float, Literal["none", "unknown"]]
+    close_out_pct: ClosePct
     nbp: Union[bool, Literal["none", "unknown"]]
     pro: ProRules
     source: str
@@ -106,8 +106,8 @@ class Cap(BaseModel):
 
 @lru_cache(maxsize=1)
 def regulation() -> Regulation:
-    """The bundled regulation data (validated)."""
-    data: Any = yaml.safe_load(REGULATION_FILE.read_text(encoding="utf-8"))
+    """The bundled regulation data (validated; read within the same YAML limits as a profile)."""
+    data: Any = read_yaml(read_text(REGULATION_FILE), REGULATION_FILE.name)[0]
     try:
         return Regulation.model_validate(data)
     except ValidationError as exc:  # pragma: no cover - a packaging error

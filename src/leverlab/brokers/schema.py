@@ -17,18 +17,22 @@ Conventions a profile author needs:
   basis beside ``commission_per_lot_side``; the broker's ``swaps`` section holds the swap rules
   (mode, rollover, triple day per asset class, published table).
 
-Models are strict about unknown keys (``extra="forbid"``) so a typo fails at load time.
+Models are strict about unknown keys (``extra="forbid"``) so a typo fails at load time, and every
+number has its range (NaN and infinities are refused everywhere). ``read_yaml`` reads a YAML file
+safely and within limits (size, nesting, aliases), for profiles and the regulation data alike.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 from typing import Annotated, Any, Generic, Literal, TypeVar, Union, cast
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+import yaml
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from ..instruments import ASSET_CLASSES, AssetClass
+from ..instruments import ASSET_CLASSES, AssetClass, CalcMode
 
 T = TypeVar("T")
 
@@ -38,8 +42,45 @@ Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "satur
 AssetClassName = AssetClass
 Unknown = Literal["unknown"]
 UNKNOWN = "unknown"
-#: leverage as published: N for 1:N, or "unlimited"
-LeverageValue = Union[Annotated[float, Field(gt=0)], Literal["unlimited"]]
+
+
+def _not_bool(v: Any) -> Any:
+    """YAML reads ``yes`` / ``true`` as a boolean, which pydantic would take as the number 1."""
+    if isinstance(v, bool):
+        raise ValueError("a number (found true/false)")
+    return v
+
+
+def _range(expected: str, *, ge: float | None = None, gt: float | None = None, le: float | None = None) -> Any:
+    """A check refusing NaN, +/-inf and numbers outside the range; ``expected`` is the error's wording."""
+
+    def check(v: float) -> float:
+        if not math.isfinite(v) or (ge is not None and v < ge) or (gt is not None and v <= gt) \
+                or (le is not None and v > le):
+            raise ValueError(expected)
+        return v
+
+    return AfterValidator(check)
+
+
+# The ranges of a profile's numbers. Each refuses NaN, +/-inf (YAML's .nan, .inf) and true/false.
+_NUM = BeforeValidator(_not_bool)
+Finite = Annotated[float, _NUM, _range("a finite number")]
+NonNegative = Annotated[float, _NUM, _range("a finite number of 0 or more", ge=0)]
+Positive = Annotated[float, _NUM, _range("a finite number above 0", gt=0)]
+Amount = Annotated[float, _NUM, _range("an amount of 0 or more (finite)", ge=0)]
+Level = Annotated[float, _NUM, _range("a margin level in percent, 0 or more (finite)", ge=0)]
+Percent = Annotated[float, _NUM, _range("a percent from 0 to 100", ge=0, le=100)]
+MarginPercent = Annotated[float, _NUM, _range("a margin percent above 0, up to 100", gt=0, le=100)]
+Minutes = Annotated[float, _NUM, _range("minutes, 0 or more (finite)", ge=0)]
+BonusPercent = Annotated[float, _NUM, _range("a bonus percent from 0 to 1000", ge=0, le=1000)]
+SpreadValue = Annotated[float, _NUM, _range("a spread of 0 or more (a spread cannot be negative, infinite or NaN)",
+                                            ge=0)]
+WideningValue = Annotated[float, _NUM, _range("a widening of 0 or more (times the spread, or pips added)", ge=0)]
+LeverageNumber = Annotated[float, _NUM, _range("a leverage N of 1 or more (1:N)", ge=1)]
+Digits = Annotated[int, _NUM, Field(ge=0, le=12)]
+#: leverage as published: N >= 1 for 1:N, or "unlimited"
+LeverageValue = Union[LeverageNumber, Literal["unlimited"]]
 
 _AT = re.compile(r"^\[at ([^\]]+)\] ")
 
@@ -118,8 +159,8 @@ class Fact(Sourced, Generic[T]):
         return None if self.is_unknown else cast(T, self.value)
 
 
-class MoneyFact(Fact[float]):
-    """An amount of money (minimum deposit, commission) with its currency."""
+class MoneyFact(Fact[Amount]):
+    """An amount of money (minimum deposit, commission) with its currency; never negative."""
 
     currency: str = "USD"
 
@@ -175,12 +216,27 @@ class Entity(Sourced):
     serves: Serves
     max_leverage: Fact[LeverageValue]
     pro_max_leverage: Fact[LeverageValue] = Field(default_factory=_unknown_fact)
-    margin_call: Fact[float] | None = None  # overrides the account type's level at this entity
-    stop_out: Fact[float] | None = None
-    pro_margin_call: Fact[float] | None = None
-    pro_stop_out: Fact[float] | None = None
+    margin_call: Fact[Level] | None = None  # overrides the account type's level here
+    stop_out: Fact[Level] | None = None
+    pro_margin_call: Fact[Level] | None = None
+    pro_stop_out: Fact[Level] | None = None
     nbp: Fact[bool] | None = None
     account_types: list[str] | Literal["all"] = "all"
+
+    @model_validator(mode="after")
+    def _levels(self) -> "Entity":
+        _check_levels(self.margin_call, self.stop_out, "")
+        _check_levels(self.pro_margin_call, self.pro_stop_out, "pro_")
+        return self
+
+
+def _check_levels(mc: Fact[Any] | None, so: Fact[Any] | None, prefix: str) -> None:
+    """A stop-out is reached after the margin call, so it cannot be the higher level."""
+    if mc is None or so is None or mc.is_unknown or so.is_unknown:
+        return
+    if float(so.value) > float(mc.value):  # type: ignore[arg-type]
+        raise fail_at(f"{prefix}stop_out", f"stop-out {so.value}% is above the margin call {mc.value}%; "
+                                           f"expected {prefix}stop_out <= {prefix}margin_call")
 
 
 # ------------------------------------------------------------------ account types
@@ -199,36 +255,22 @@ def _check_money_currency(code: str, field: str) -> None:
         raise fail_at(field, f"found unknown currency {code!r}; expected one of {', '.join(currencies())}") from None
 
 
-class SpreadFigure(Fact[float]):
+class SpreadFigure(Fact[SpreadValue]):
     """One published spread: ``value`` in pips of the symbol (``unit: price`` for a price difference,
     such as "gold from USD 0.3"); ``unknown`` with a ``note`` saying why when no source gives it."""
 
     unit: Literal["pips", "price"] = "pips"
 
-    @field_validator("value")
-    @classmethod
-    def _non_negative(cls, v: Any) -> Any:
-        if isinstance(v, float) and not (math.isfinite(v) and v >= 0):
-            raise ValueError("a spread of 0 or more (a spread cannot be negative, infinite or NaN)")
-        return v
 
-
-class SpreadWidening(Fact[float]):
+class SpreadWidening(Fact[WideningValue]):
     """How far spreads widen in a window: ``value`` times the normal spread (``unit: times``) or
     ``value`` pips added (``unit: pips``), "up to" that much unless ``up_to: false``."""
 
     unit: Literal["times", "pips"]
     up_to: bool = True
     applies_to: Match | None = None  # None: every instrument
-    minutes_before: float | None = Field(default=None, ge=0)  # the window around the event, when published
-    minutes_after: float | None = Field(default=None, ge=0)
-
-    @field_validator("value")
-    @classmethod
-    def _non_negative(cls, v: Any) -> Any:
-        if isinstance(v, float) and not (math.isfinite(v) and v >= 0):
-            raise ValueError("a widening of 0 or more (times the spread, or pips added)")
-        return v
+    minutes_before: Minutes | None = None  # the window around the event, when published
+    minutes_after: Minutes | None = None
 
     @model_validator(mode="after")
     def _times_at_least_one(self) -> "SpreadWidening":
@@ -289,7 +331,7 @@ class Spread(Sourced):
         return None if f is None or f.is_unknown or f.unit != "pips" else float(f.value)  # type: ignore[arg-type]
 
 
-class Commission(Fact[float]):
+class Commission(Fact[Amount]):
     """A commission on its published basis: per lot per side, per round turn (open + close), or per
     ``per`` units of notional in ``per_currency`` (XM Zero: 3.5 USD per 100,000 USD traded).
 
@@ -300,7 +342,7 @@ class Commission(Fact[float]):
 
     currency: str = "USD"
     basis: Literal["per_lot_side", "per_round_turn", "per_notional"]
-    per: float | None = Field(default=None, gt=0)
+    per: Positive | None = None
     per_currency: str | None = None
     charged: Literal["open", "close", "both", "open_for_both"] | None = None
     charged_by_platform: dict[str, Literal["open", "close", "both", "open_for_both"]] = {}
@@ -308,8 +350,6 @@ class Commission(Fact[float]):
 
     @model_validator(mode="after")
     def _basis(self) -> "Commission":
-        if not self.is_unknown and (not math.isfinite(float(self.value)) or float(self.value) < 0):  # type: ignore[arg-type]
-            raise fail_at("value", f"found a commission of {self.value}; expected an amount of 0 or more")
         if (self.basis == "per_notional") != (self.per is not None):
             raise fail_at("per", "a per_notional commission needs `per` (the notional it is charged on, e.g. "
                                  "100000) and the other bases must not have it")
@@ -331,18 +371,16 @@ class Commission(Fact[float]):
         return v * 100_000 / float(self.per)  # type: ignore[arg-type]
 
 
-class HedgedMargin(Fact[dict[str, float]]):
-    """Percent of margin charged on locked (covered) volume, per asset class (or ``all``)."""
+class HedgedMargin(Fact[dict[str, Percent]]):
+    """Percent of margin charged on locked (covered) volume (0 to 100), per asset class (or ``all``)."""
 
     @field_validator("value")
     @classmethod
     def _classes(cls, v: Any) -> Any:
         if isinstance(v, dict):
-            for k, pct in v.items():
+            for k in v:
                 if k != "all" and k not in ASSET_CLASSES:
                     raise fail_at(str(k), f"unknown asset class {k!r}; expected 'all' or one of {ASSET_CLASSES}")
-                if not 0 <= pct <= 100:
-                    raise fail_at(str(k), f"hedged margin {pct} is not a percent between 0 and 100")
         return v
 
 
@@ -357,24 +395,22 @@ class AccountType(_Model):
     spread: Spread
     commission_per_lot_side: MoneyFact
     commission: Commission | None = None  # the published basis, when it is not simply per lot per side
-    margin_call: Fact[float]
-    stop_out: Fact[float]
+    margin_call: Fact[Level]
+    stop_out: Fact[Level]
     hedged_margin: HedgedMargin
     swap_free: Fact[str]
-    max_lots: Fact[float]
+    max_lots: Fact[Positive]
     platforms: Fact[list[str]]
     max_leverage: Fact[LeverageValue] | None = None  # a cap of this account type
-    pro_margin_call: Fact[float] | None = None  # levels for professional clients, when they differ
-    pro_stop_out: Fact[float] | None = None
+    pro_margin_call: Fact[Level] | None = None  # levels for professional clients
+    pro_stop_out: Fact[Level] | None = None
     swaps: "SwapTerms | None" = None  # this account type's swap terms, field by field over the broker's
     note: str | None = None
 
     @model_validator(mode="after")
     def _levels(self) -> "AccountType":
-        mc, so = self.margin_call, self.stop_out
-        if not mc.is_unknown and not so.is_unknown and float(so.value) > float(mc.value):  # type: ignore[arg-type]
-            raise fail_at("stop_out", f"stop-out {so.value}% is above the margin call {mc.value}%; "
-                                      f"expected stop_out <= margin_call")
+        _check_levels(self.margin_call, self.stop_out, "")
+        _check_levels(self.pro_margin_call, self.pro_stop_out, "pro_")
         return self
 
     @model_validator(mode="after")
@@ -403,8 +439,8 @@ class AccountType(_Model):
 class Band(_Model):
     """One equity band as published. ``default_leverage`` is what applies without the opt-in."""
 
-    min: float = Field(ge=0)
-    max: float | None = None
+    min: NonNegative
+    max: NonNegative | None = None
     leverage: LeverageValue
     default_leverage: LeverageValue | None = None
     opt_in: str | None = None  # condition for ``leverage`` when ``default_leverage`` is set
@@ -461,7 +497,7 @@ class FixedMargin(Sourced):
     """Instruments margined at a fixed percent of notional whatever the account leverage."""
 
     match: Match
-    margin_pct: Union[Annotated[float, Field(gt=0, le=100)], Unknown]
+    margin_pct: Union[MarginPercent, Unknown]
 
 
 class HmrCap(_Model):
@@ -495,8 +531,8 @@ class HmrWindowSpec(Sourced):
     timezone: str = "UTC"
     start: WeeklyTime | None = None  # weekend: the market close the window is anchored on
     end: WeeklyTime | None = None  # weekend: the reopen
-    minutes_before: float = Field(default=0, ge=0)
-    minutes_after: float = Field(default=0, ge=0)
+    minutes_before: Minutes = 0
+    minutes_after: Minutes = 0
     applies_to: Literal["new_positions", "all_positions"] = "new_positions"
     caps: list[HmrCap] = []
 
@@ -511,12 +547,12 @@ class Unlimited(Sourced):
     """Unlimited leverage and who may have it."""
 
     conditions: list[str]
-    max_equity: float | None = None  # equity must stay below this (band currency)
+    max_equity: Positive | None = None  # equity must stay below this (band currency)
 
 
 class LeveragePolicy(_Model):
     max: Fact[LeverageValue]
-    selectable: Fact[list[float]] | None = None
+    selectable: Fact[list[LeverageNumber]] | None = None
     equity_bands: list[EquityBands] = []
     instrument_caps: list[InstrumentCap] = []
     fixed_margin: list[FixedMargin] = []
@@ -553,8 +589,8 @@ class Bonus(Sourced):
 
     id: str
     name: str
-    deposit_pct: float | None = None
-    cap: float | None = None
+    deposit_pct: BonusPercent | None = None
+    cap: Amount | None = None
     cap_currency: str = "USD"
     counts_for_stop_out: bool | None = None
     leverage_cap: LeverageValue | None = None
@@ -564,14 +600,36 @@ class Bonus(Sourced):
 
 class Cashback(Sourced):
     name: str
-    per_lot: float | None = None  # account currency per lot round turn; None: not published
+    per_lot: Amount | None = None  # account currency per lot round turn; None: unpublished
     schedule: Literal["per_trade", "daily", "weekly", "monthly", "none"] = "none"
     detail: str | None = None
 
 
+class InstrumentOverride(_Model):
+    """A broker's own spec for a symbol: fields of ``leverlab.instruments.Instrument``, each in its range."""
+
+    base: str | None = None
+    quote: str | None = None
+    asset_class: AssetClass | None = None
+    contract_size: Positive | None = None
+    digits: Digits | None = None
+    pip_size: Positive | None = None
+    calc_mode: CalcMode | None = None
+    min_lot: Positive | None = None
+    max_lot: Positive | None = None
+    lot_step: Positive | None = None
+    margin_rate: Positive | None = None
+    margin_currency: str | None = None
+    profit_currency: str | None = None
+
+    def fields(self) -> dict[str, Any]:
+        """The fields the profile sets, as keyword arguments for the instrument."""
+        return self.model_dump(exclude_none=True)
+
+
 class SwapSpec(_Model):
-    long: float
-    short: float
+    long: Finite
+    short: Finite
     mode: Literal["points", "money", "interest"] = "points"
 
 
@@ -591,7 +649,7 @@ class RolloverTime(Fact[str]):
         return v
 
 
-class SwapFreeFee(Fact[float]):
+class SwapFreeFee(Fact[Amount]):
     """The fee a swap-free account pays instead of swaps, in ``currency`` per lot per ``per``."""
 
     currency: str = "USD"
@@ -611,7 +669,7 @@ class SwapTerms(_Model):
     table: Fact[dict[str, SwapSpec]] = Field(default_factory=_unknown_fact)
     mode: Fact[Literal["points", "money", "interest", "rate_differential"]] = Field(default_factory=_unknown_fact)
     benchmark: Fact[Literal["tom_next", "policy_rate", "overnight_rate"]] = Field(default_factory=_unknown_fact)
-    markup: Fact[float] = Field(default_factory=_unknown_fact)  # percent per year
+    markup: Fact[Percent] = Field(default_factory=_unknown_fact)  # percent per year
     rollover: RolloverTime | None = None
     triple_days: dict[str, Fact[Weekday]] = {}
     swap_free_fee: SwapFreeFee | None = None
@@ -676,7 +734,7 @@ class BrokerProfile(_Model):
     cashback: list[Cashback] = []
     copy_trading: list[Feature] = []
     features: list[Feature] = []
-    instruments: dict[str, dict[str, Any]] = {}  # per-symbol overrides of the instrument catalog
+    instruments: dict[str, InstrumentOverride] = {}  # per-symbol overrides of the instrument catalog
 
     @model_validator(mode="before")
     @classmethod
@@ -802,3 +860,114 @@ def leverage_json(value: float | None) -> float | str | None:
     if value is None or math.isnan(value):
         return None
     return "unlimited" if math.isinf(value) else value
+
+
+# ------------------------------------------------------------------ reading YAML safely
+class ProfileError(ValueError):
+    """A broker profile that cannot be used: names file, line, field path, found and expected."""
+
+
+# Limits on a YAML file; bundled profiles are 5-20 kB, nest 8 deep, hold < 1,500 values (aliases expanded)
+# and < 20 aliases.
+MAX_BYTES = 1_000_000
+MAX_DEPTH = 32
+MAX_NODES = 20_000  # each alias counted as a copy of what it names (a 342-byte "billion laughs" to 9**9)
+MAX_ALIASES = 200
+
+
+def read_text(path: Path) -> str:
+    """The UTF-8 text of a YAML file, refusing (unread) a file over ``MAX_BYTES``."""
+    with open(path, "rb") as f:
+        raw = f.read(MAX_BYTES + 1)
+    if len(raw) > MAX_BYTES:
+        raise ProfileError(f"{path}: file is larger than the limit of {MAX_BYTES:,} bytes for a YAML data file "
+                           f"(a profile is 5-20 kB); not read")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProfileError(f"{path}: not UTF-8 text (byte {exc.start}); expected a UTF-8 YAML file") from None
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader, with a scalar it cannot convert (``2025-13-45``, a 5000-digit int) as a YAML error."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError) as exc:
+            raise yaml.constructor.ConstructorError(None, None, f"cannot read {str(node.value)[:80]!r}: {exc}",
+                                                    node.start_mark) from None
+
+
+def read_yaml(text: str, filename: str) -> tuple[Any, yaml.Node | None]:
+    """The data and the node tree (for line numbers) of YAML text, within the limits above.
+
+    Raises ``ProfileError`` naming the file (and the line, when known) for text over ``MAX_BYTES``,
+    nesting deeper than ``MAX_DEPTH``, more than ``MAX_ALIASES`` aliases, aliases expanding beyond
+    ``MAX_NODES`` nodes, a recursive alias, a key twice in a mapping, or anything the safe loader refuses.
+    """
+    if len(text) > MAX_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise ProfileError(f"{filename}: text is larger than the limit of {MAX_BYTES:,} bytes for a YAML data "
+                           f"file (a profile is 5-20 kB)")
+    try:
+        _check_shape(text, filename)
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{filename}:{mark.line + 1}" if mark else filename
+        raise ProfileError(f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
+    return data, node
+
+
+def _check_shape(text: str, filename: str) -> None:
+    """Walk the YAML events (no recursion, nothing built) and refuse a document beyond the limits,
+    or one with a key twice in a mapping (YAML would keep the last silently)."""
+    nodes = aliases = 0
+    open_: list[tuple[str | None, int]] = []  # (anchor, node count at its start) of each open collection
+    keys: list[set[str] | None] = []  # the keys seen so far of each open mapping (None: a sequence)
+    items: list[int] = []  # child nodes seen so far of each open collection (in a mapping, even = a key)
+    sizes: dict[str, int] = {}  # anchor -> nodes an alias to it stands for
+
+    def refuse(event: yaml.Event, problem: str) -> ProfileError:
+        return ProfileError(f"{filename}:{event.start_mark.line + 1}: YAML refused: {problem}")
+
+    for ev in yaml.parse(text, Loader=yaml.SafeLoader):
+        if items and isinstance(ev, (yaml.AliasEvent, yaml.ScalarEvent, yaml.CollectionStartEvent)):
+            seen = keys[-1]
+            if seen is not None and items[-1] % 2 == 0 and isinstance(ev, yaml.ScalarEvent):
+                if ev.value in seen:
+                    raise refuse(ev, f"key {ev.value!r} appears twice in one mapping; expected each key once")
+                seen.add(ev.value)
+            items[-1] += 1
+        if isinstance(ev, yaml.AliasEvent):
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise refuse(ev, f"more than {MAX_ALIASES} aliases (*name); a profile has fewer than 20")
+            if any(a == ev.anchor for a, _ in open_):
+                raise refuse(ev, f"alias *{ev.anchor} refers to a collection that contains it (a cycle)")
+            nodes += sizes.get(ev.anchor, 1)  # type: ignore[arg-type]
+        elif isinstance(ev, yaml.ScalarEvent):
+            nodes += 1
+            if ev.anchor:
+                sizes[ev.anchor] = 1
+        elif isinstance(ev, yaml.CollectionStartEvent):
+            open_.append((ev.anchor, nodes))
+            keys.append(set() if isinstance(ev, yaml.MappingStartEvent) else None)
+            items.append(0)
+            nodes += 1
+            if len(open_) > MAX_DEPTH:
+                raise refuse(ev, f"nested deeper than {MAX_DEPTH} levels; a profile nests about 8")
+        elif isinstance(ev, yaml.CollectionEndEvent):
+            anchor, start = open_.pop()
+            keys.pop()
+            items.pop()
+            if anchor:
+                sizes[anchor] = nodes - start
+        if nodes > MAX_NODES:
+            raise refuse(ev, f"more than {MAX_NODES:,} values once aliases are expanded (an alias bomb?); "
+                             f"a profile has fewer than 1,500")
