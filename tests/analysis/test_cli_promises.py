@@ -25,12 +25,18 @@ def invoke(*args: str, env: dict[str, str] | None = None):
 
 @pytest.mark.parametrize("args, needle", [
     (["brokers", "--country", "ZZ"], "ZZ"),
+    (["brokers", "--equity", "-5"], "--equity -5: expected a finite amount above 0"),
+    (["brokers", "--client", "alien"], "--client 'alien': expected retail or pro"),
     (["broker", "nope"], "unknown broker 'nope'"),
     (["leverage", "--broker", "nope", "--account-type", "standard", "--country", "SC", "--symbol", "EURUSD",
       "--equity", "100"], "nope"),
     (["margin", "--symbol", "EURUSD", "--lots", "1", "--price", "1.1"], "give --leverage"),
     (["margin", "--symbol", "EURUSD", "--lots", "x", "--price", "1.1"], "--lots"),
     (["size", "--symbol", "NOPE", "--equity", "1000", "--risk", "1", "--stop-pips", "20"], "NOPE"),
+    (["leverage", "--broker", "exness", "--account-type", "standard", "--country", "SC", "--symbol", "EURUSD",
+      "--equity", "0"], "--equity 0: expected a finite amount above 0"),
+    (["stopout", "--position", "EURUSD:buy:1@1.1", "--balance", "-5", "--rate", "EURUSD=1.1", "--leverage", "100",
+      "--stop-out", "50"], "--balance -5: expected a finite amount above 0"),
     (["stopout", "--position", "EURUSD-buy", "--balance", "1000", "--rate", "EURUSD=1.1"], "SYMBOL:SIDE:LOTS@PRICE"),
     (["pip", "--symbol", "NOPE"], "NOPE"),
     (["swap", "--symbol", "EURUSD", "--side", "buy", "--lots", "1", "--nights", "3", "--long", "-5", "--short", "1",

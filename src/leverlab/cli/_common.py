@@ -94,6 +94,20 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+def positive_option(name: str, value: float) -> float:
+    """An amount option (--equity, --balance) that must be a finite number above 0; exits 2 otherwise."""
+    if not (math.isfinite(value) and value > 0):
+        fail(f"{name} {value:g}: expected a finite amount above 0")
+    return value
+
+
+def client_option(client: str) -> str:
+    """--client, which is retail or pro; exits 2 otherwise."""
+    if client not in ("retail", "pro"):
+        fail(f"--client {client!r}: expected retail or pro")
+    return client
+
+
 def parse_rates(items: list[str] | None) -> dict[str, float]:
     """--rate PAIR=PRICE options into a dict, with an error naming a malformed one."""
     out: dict[str, float] = {}
