@@ -156,3 +156,15 @@ def test_a_second_source_converts_the_commission():
 def test_compare_data_is_repeatable_and_refuses_a_second_source_of_one_symbol():
     r = invoke("compare", "--data", "sample:eurusd-h1", "--data", "sample:eurusd-h1", "--json")
     assert r.exit_code == 2 and "a second source of EURUSD" in json.loads(r.stdout)["error"]
+
+
+def test_readme_own_strategy_example_runs(tmp_path):
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    code = text.split("# my_strategy.py\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "my_strategy.py").write_text(code)
+    r = invoke(*BT, "--strategy", f"{tmp_path / 'my_strategy.py'}:Pullback", "--param", "n=30", "--risk", "1",
+               "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["trades"] > 10
