@@ -90,3 +90,17 @@ def test_compare_command_recommends_nothing_when_nothing_traded(tmp_path):
                             "--lots", "0.1", "--out", str(tmp_path / "rep"), "--workers", "1", "--json"])
     doc = json.loads(j.stdout)
     assert doc["report"] is None and all(r["rank"] is None for r in doc["rows"])
+
+
+class HoldOne(Strategy):
+    """Buys once and holds: one trade, at unlimited leverage without any margin."""
+
+    def next(self):
+        if not self.position:
+            self.buy(0.01)
+
+
+def test_a_position_held_to_the_end_at_unlimited_leverage_is_a_trade(q4):
+    c = compare(q4, HoldOne, deposit=1_000, leverage="unlimited", sizing={"lots": 0.01}, brokers=["exness"],
+                workers=1)
+    assert c.ranked and not c.no_trade and all(r.traded for r in c.ranked)

@@ -464,11 +464,11 @@ def what_to_do(error: str) -> str:
 
 
 def placed_trade(result: Result) -> bool:
-    """True when the run filled at least one order (an opening deal in its ledger); rejected orders do not count."""
-    from ..engine import _layout as L
-
-    kinds = result.raw.deals[0][:, L.DI_KIND]
-    return bool((kinds == L.D_OPEN).any())
+    """True when the run filled at least one order - a closed trade, margin in use at some price, a spread
+    paid or a position still open at the end (unlimited leverage uses no margin); rejected orders do not count."""
+    s = result.stats
+    return (s.trades > 0 or s.min_margin_level is not None or s.costs.spread > 0
+            or s.final_equity != s.final_balance)
 
 
 def row_stats(result: Result, unit: float, deposit: float) -> RowStats:
