@@ -784,8 +784,9 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
     ``brokers`` a subset of broker ids; ``weights`` for the score (see ``leverlab.analysis.score``);
     ``start``/``end`` cut the data (ISO dates); ``data`` may be a list of sources, the traded pair first and
     then the pairs that convert its currencies (e.g. AUDUSD for an AUD commission); ``store`` is the
-    local store the sources are looked up in (default: ``$LEVERLAB_STORE`` or the user data folder); ``vectorized`` None picks the strategy's compiled
-    ``targets`` mode when it means the same as ``next()`` (see ``can_vectorize``), True/False forces it;
+    local store the sources are looked up in (default: ``$LEVERLAB_STORE`` or the user data folder);
+    ``vectorized`` None picks the strategy's compiled ``targets`` mode when it means the same as
+    ``next()`` (see ``can_vectorize``), True/False forces it;
     ``progress(done, total)`` is told how many backtests are finished.
     Raises ``CompareError`` on bad input.
     """

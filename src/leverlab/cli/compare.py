@@ -235,8 +235,8 @@ def compare_cmd(
     lev, params = leverage_option(leverage), params_option(param)
     with progress_bar(not json_out) as progress:
         sources: Any = data[0] if data and len(data) == 1 else (data or "sample:eurusd-h1")
-        c = _run_compare(data=sources, strategy=strategy, store=store, deposit=deposit, currency=currency, country=country,
-                         client=client, leverage=lev, params=params, sizing=sizing,
+        c = _run_compare(data=sources, strategy=strategy, store=store, deposit=deposit, currency=currency,
+                         country=country, client=client, leverage=lev, params=params, sizing=sizing,
                          brokers=[b.strip() for b in brokers.split(",") if b.strip()] if brokers else None,
                          weights=w, workers=workers, progress=progress, symbol=symbol, start=start, end=end)
     from ..analysis.report import write_report

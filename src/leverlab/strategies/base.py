@@ -42,8 +42,9 @@ def ema(x: Any, n: int) -> np.ndarray:
 def check_values(cls: type[Strategy], params: Mapping[str, Any],
                  rules: Mapping[str, tuple[Callable[[Any, dict[str, Any]], bool], str]]) -> None:
     """Refuse parameter values that make no sense for ``cls``: ``rules`` maps a parameter name to
-    (test of the value and of every value, what is expected, with ``{other}`` parameters filled in); the values are ``params`` over the
-    class defaults. ValueError names the strategy, the parameter, the value found and the one expected."""
+    (test of the value and of every value, what is expected, with ``{other}`` parameters filled in);
+    the values are ``params`` over the class defaults. ValueError names the strategy, the parameter,
+    the value found and the one expected."""
     values = {k: params.get(k, getattr(cls, k)) for k in cls.param_names()}
     for name in ("lots", "units", "risk"):
         v = values[name]
