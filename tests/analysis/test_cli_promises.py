@@ -168,3 +168,15 @@ def test_readme_own_strategy_example_runs(tmp_path):
                "--json")
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["trades"] > 10
+
+
+@pytest.mark.parametrize("error, advice", [
+    ("OrderError: EURUSD: 0.001 lots is below the minimum volume 0.01 of this account type",
+     "raise the order size (--lots, --units or --risk)"),
+    ("StrategyError: Mine.next() failed at bar 2018-10-01T00:00:00Z: ZeroDivisionError: division by zero",
+     "the strategy's own code failed"),
+    ("BacktestError: EURUSD: no price yet at 2018-10-01T00:00:00Z for the conversion pair(s) AUDUSD needed to value "
+     "it in USD", "the AUDUSD prices start after 2018-10-01T00:00:00Z, when they are first needed: give --start"),
+])
+def test_other_refusals_say_what_to_do(error, advice):
+    assert advice in what_to_do(error)

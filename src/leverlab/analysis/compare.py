@@ -453,14 +453,29 @@ _NO_CONVERSION = re.compile(r"cannot convert its (?P<what>\w+) currency.*?cannot
                             r"need a price for (?P<pair>\w+)", re.S)
 
 
+_NO_PRICE_YET = re.compile(r"no price yet at (?P<when>\S+) for the conversion pair\(s\) (?P<pairs>[\w, ]+?) needed")
+
+#: Engine refusals by the words that identify them, with what the trader can do about each.
+_HINTS = (("lots is below the minimum volume", "raise the order size (--lots, --units or --risk)"),
+          ("lots is above the maximum volume", "lower the order size (--lots, --units or --risk)"),
+          ("lots is not a multiple of the volume step", "give --lots as a multiple of the account's volume step"),
+          ("deposit must be a positive amount", "give a smaller --deposit"),
+          ("StrategyError:", "the strategy's own code failed: fix it, or its --param values"))
+
+
 def what_to_do(error: str) -> str:
-    """An engine refusal as a trader reads it: what is missing and the option that supplies it."""
+    """An engine refusal as a trader reads it: what is missing or wrong, and the option that changes it."""
     m = _NO_CONVERSION.search(error)
     if m:
         pair = m["pair"]
         return (f"needs {pair} prices to convert the {m['ccy']} {m['what']}: add --data <{pair} source> "
                 f"(a file, a stored {pair}, or Bars/Ticks of {pair} in the data list)")
-    return error
+    m = _NO_PRICE_YET.search(error)
+    if m:
+        return (f"the {m['pairs']} prices start after {m['when']}, when they are first needed: give --start "
+                f"{m['when'][:10]} or later, or --data sources that cover the whole period ({error})")
+    hint = next((h for words, h in _HINTS if words in error), None)
+    return f"{error} - {hint}" if hint else error
 
 
 def placed_trade(result: Result) -> bool:
