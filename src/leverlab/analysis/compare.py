@@ -28,6 +28,7 @@ import copy
 import itertools
 import math
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -38,6 +39,7 @@ from ..times import iso, to_ns
 from ..brokers import AccountTerms, BrokerProfile, load_all, load_broker
 from ..brokers.schema import leverage_json, leverage_text
 from ..engine import Result
+from ..engine.account import check_deposit
 from ..engine.result import Record
 from ..money import currency as money_currency
 from ..strategies import Strategy
@@ -213,6 +215,7 @@ class Row:
     nbp: bool = False
     commission_per_lot_side: float = 0.0
     stats: RowStats | None = None  # None until simulated
+    traded: bool = False  # the run filled at least one order; a run that did not is shown, never ranked
     terms_notes: list[str] = field(default_factory=list)
     shared_with: str | None = None  # "broker/account" whose identical terms were simulated
     result: Result | None = None
@@ -223,12 +226,17 @@ class Row:
     def label(self) -> str:
         return f"{self.broker}/{self.account_type}"
 
+    @property
+    def no_trade(self) -> bool:
+        """Simulated, but no order was filled: its numbers say nothing about the account, so it is not ranked."""
+        return self.simulated and not self.traded
+
     # what score.components reads
     def score_inputs(self) -> dict[str, Any]:
         s = self.stats
         if s is None:
             raise ValueError(f"{self.label} was not simulated: it has nothing to score")
-        return {"ruined": s.ruined, "ruin_fraction": s.ruin_fraction,
+        return {"traded": self.traded, "ruined": s.ruined, "ruin_fraction": s.ruin_fraction,
                 "net_return": s.net_return, "net_cost": s.costs.net, "deposit": self.deposit,
                 "nbp": self.nbp, "stop_out_level": self.stop_out_level, "regulator": self.regulator,
                 "leverage": self.leverage}
@@ -239,7 +247,8 @@ class Row:
             "rank": self.rank, "broker": self.broker, "broker_name": self.broker_name,
             "account_type": self.account_type, "entity": self.entity, "regulator": self.regulator,
             "eligible": self.eligible, "reason": self.reason, "instead": self.instead or None,
-            "simulated": self.simulated, "error": self.error, "account_currency": self.account_currency,
+            "simulated": self.simulated, "no_trade": self.no_trade, "error": self.error,
+            "account_currency": self.account_currency,
             "deposit": self.deposit,
             "leverage": {"applied": leverage_json(self.leverage),
                          "requested": leverage_json(self.leverage_requested),
@@ -275,6 +284,11 @@ class Comparison:
         return [r for r in self.rows if not r.eligible]
 
     @property
+    def no_trade(self) -> list[Row]:
+        """Accounts simulated whose run filled no order (not ranked, not recommended)."""
+        return [r for r in self.rows if r.no_trade]
+
+    @property
     def failed(self) -> list[Row]:
         """Eligible accounts the engine could not run (``error`` says why)."""
         return [r for r in self.rows if r.eligible and not r.simulated]
@@ -298,6 +312,8 @@ def resolve_strategy(strategy: str | type[Strategy]) -> type[Strategy]:
         return strategies.get(str(strategy))
     except KeyError as exc:
         raise CompareError(str(exc.args[0])) from None
+    except strategies.StrategyFileError as exc:
+        raise CompareError(str(exc)) from None
 
 
 def default_stop(cls: type[Strategy], params: dict[str, Any], sizing: Sizing) -> str | None:
@@ -358,7 +374,28 @@ def _sim_key(terms: AccountTerms) -> AccountTerms:
 
 
 # ------------------------------------------------------------------ data, brokers and a row's numbers
-def load_data(data: Any, symbol: str | None, start: str | None, end: str | None) -> Any:
+def load_sources(data: Any, symbol: str | None, start: str | None, end: str | None,
+                 store: str | os.PathLike[str] | None = None) -> tuple[Any, dict[str, Any]]:
+    """The traded data and the other sources' data by symbol (prices to convert currencies): ``data`` is one
+    source, or a list whose first item is the traded pair; each is loaded and cut like ``load_data``."""
+    if not isinstance(data, (list, tuple)):
+        return load_data(data, symbol, start, end, store), {}
+    if not data:
+        raise CompareError("no data given; expected at least one source such as 'sample:eurusd-h1'")
+    first = load_data(data[0], symbol, start, end, store)
+    extra: dict[str, Any] = {}
+    for src in data[1:]:
+        frame = load_data(src, None, start, end, store)
+        sym = str(frame.symbol).upper()
+        if sym == str(first.symbol).upper() or sym in extra:
+            raise CompareError(f"data {str(src)!r}: a second source of {sym}; expected one source per symbol")
+        extra[sym] = frame
+    return first, extra
+
+
+def load_data(data: Any, symbol: str | None, start: str | None, end: str | None,
+              store: str | os.PathLike[str] | None = None) -> Any:
+    """One source (a file, a stored symbol in ``store``, a sample) or Bars/Ticks, cut to ``start``..``end``."""
     from ..data import Bars, Ticks
     from ..data.errors import DataError
 
@@ -366,7 +403,7 @@ def load_data(data: Any, symbol: str | None, start: str | None, end: str | None)
         try:
             from ..data import load
 
-            data = load(data, symbol=symbol)
+            data = load(data, symbol=symbol, store=store)
         except (DataError, OSError, ValueError) as exc:
             raise CompareError(f"data {str(data)!r}: {exc}") from None
     if not isinstance(data, (Bars, Ticks)):
@@ -410,6 +447,43 @@ def account_unit(code: str) -> float:
     """One account unit in the trader's money: 0.01 for a cent account (USC), else 1."""
     ccy = money_currency(code)
     return float(ccy.unit_value) if ccy.is_cent else 1.0
+
+
+_NO_CONVERSION = re.compile(r"cannot convert its (?P<what>\w+) currency.*?cannot convert (?P<ccy>\w+) to \w+: "
+                            r"need a price for (?P<pair>\w+)", re.S)
+
+
+_NO_PRICE_YET = re.compile(r"no price yet at (?P<when>\S+) for the conversion pair\(s\) (?P<pairs>[\w, ]+?) needed")
+
+#: Engine refusals by the words that identify them, with what the trader can do about each.
+_HINTS = (("lots is below the minimum volume", "raise the order size (--lots, --units or --risk)"),
+          ("lots is above the maximum volume", "lower the order size (--lots, --units or --risk)"),
+          ("lots is not a multiple of the volume step", "give --lots as a multiple of the account's volume step"),
+          ("deposit must be a positive amount", "give a smaller --deposit"),
+          ("StrategyError:", "the strategy's own code failed: fix it, or its --param values"))
+
+
+def what_to_do(error: str) -> str:
+    """An engine refusal as a trader reads it: what is missing or wrong, and the option that changes it."""
+    m = _NO_CONVERSION.search(error)
+    if m:
+        pair = m["pair"]
+        return (f"needs {pair} prices to convert the {m['ccy']} {m['what']}: add --data <{pair} source> "
+                f"(a file, a stored {pair}, or Bars/Ticks of {pair} in the data list)")
+    m = _NO_PRICE_YET.search(error)
+    if m:
+        return (f"the {m['pairs']} prices start after {m['when']}, when they are first needed: give --start "
+                f"{m['when'][:10]} or later, or --data sources that cover the whole period ({error})")
+    hint = next((h for words, h in _HINTS if words in error), None)
+    return f"{error} - {hint}" if hint else error
+
+
+def placed_trade(result: Result) -> bool:
+    """True when the run filled at least one order - a closed trade, margin in use at some price, a spread
+    paid or a position still open at the end (unlimited leverage uses no margin); rejected orders do not count."""
+    s = result.stats
+    return (s.trades > 0 or s.min_margin_level is not None or s.costs.spread > 0
+            or s.final_equity != s.final_balance)
 
 
 def row_stats(result: Result, unit: float, deposit: float) -> RowStats:
@@ -489,14 +563,22 @@ class _Checked:
     sizing: Sizing
     bars: Any
     notes: list[str]
+    extra: dict[str, Any] = field(default_factory=dict)  # other symbols' prices, for currency conversion
 
     @property
     def symbol(self) -> str:
         return str(self.bars.symbol).upper()
 
+    @property
+    def feeds(self) -> Any:
+        """What each backtest runs on: the traded data alone, or every symbol's data (traded first)."""
+        return {self.symbol: self.bars, **self.extra} if self.extra else self.bars
 
-def param_combinations(cls: type[Strategy], grid: Mapping[str, Sequence[Any]] | None) -> list[dict[str, Any]]:
-    """Every combination of a parameter grid (name -> values), each checked; ``[{}]`` without a grid."""
+
+def param_combinations(cls: type[Strategy], grid: Mapping[str, Sequence[Any]] | None,
+                       base: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Every combination of a parameter grid (name -> values), each checked together with the ``base``
+    parameters it runs with (``fast`` must stay below the given ``slow``); ``[{}]`` without a grid."""
     if not grid:
         return [{}]
     keys = list(grid)
@@ -504,36 +586,44 @@ def param_combinations(cls: type[Strategy], grid: Mapping[str, Sequence[Any]] | 
         if not list(grid[k]):
             raise CompareError(f"parameter grid: {k} has no values")
     grid_values = itertools.product(*(list(grid[k]) for k in keys))
-    return [check_params(cls, dict(zip(keys, values))) for values in grid_values]
+    out = []
+    for values in grid_values:
+        combo = dict(zip(keys, values))
+        checked = check_params(cls, {**(base or {}), **combo})
+        out.append({k: checked[k] for k in keys})
+    return out
 
 
 def _check_inputs(data: Any, strategy: str | type[Strategy], params: Mapping[str, Any] | None,
                   sizing: Sizing | Mapping[str, float] | None, *, deposit: float, currency: str, client: str,
                   symbol: str | None, start: str | None, end: str | None,
-                  grid: Mapping[str, Sequence[Any]] | None = None) -> _Checked:
+                  grid: Mapping[str, Sequence[Any]] | None = None,
+                  store: str | os.PathLike[str] | None = None) -> _Checked:
     """Check what a comparison or a sweep was given and load the data (CompareError naming the input);
     the data must be long enough for the indicators of every grid combination."""
     cls = resolve_strategy(strategy)
     p = check_params(cls, params)
     sz = as_sizing(sizing)
-    combos = param_combinations(cls, grid)
+    combos = param_combinations(cls, grid, p)
     if client not in ("retail", "pro"):
         raise CompareError(f"client class {client!r}: expected retail or pro")
-    if not (isinstance(deposit, (int, float)) and math.isfinite(deposit) and deposit > 0):
-        raise CompareError(f"deposit must be a positive amount, got {deposit!r}")
+    try:
+        check_deposit(deposit)
+    except ValueError as exc:
+        raise CompareError(str(exc).replace("account units", currency.upper())) from None
     try:
         money_currency(currency)
     except ValueError as exc:
         raise CompareError(str(exc)) from None
     notes = [n for n in [default_stop(cls, p, sz)] if n]
-    bars = load_data(data, symbol, start, end)
+    bars, extra = load_sources(data, symbol, start, end, store)
     longest = max(combos, key=lambda c: min_bars(cls, {**p, **c}))
     need = min_bars(cls, {**p, **longest})
     if len(bars) < need:
         used = ", ".join(f"{k}={v}" for k, v in {**p, **longest}.items()) or "defaults"
         raise CompareError(f"data too short: {len(bars)} bars, {cls.__name__} needs at least {need} "
                            f"for its indicators ({used})")
-    return _Checked(cls, p, combos, sz, bars, notes)
+    return _Checked(cls, p, combos, sz, bars, notes, extra)
 
 
 def _run_inputs(data: Any, chk: _Checked, *, deposit: float, currency: str, country: str, client: str,
@@ -541,7 +631,11 @@ def _run_inputs(data: Any, chk: _Checked, *, deposit: float, currency: str, coun
                 broker: str | None = None, account_type: str | None = None) -> RunInputs:
     """The inputs as a comparison (``leverage``) or a sweep (``grid``, ``broker``, ``account_type``) reports them."""
     bars = chk.bars
-    source = str(data) if isinstance(data, (str, os.PathLike)) else getattr(bars, "source", "") or chk.symbol
+    if isinstance(data, (list, tuple)):
+        source = ", ".join(str(d) if isinstance(d, (str, os.PathLike)) else str(getattr(d, "symbol", d))
+                           for d in data)
+    else:
+        source = str(data) if isinstance(data, (str, os.PathLike)) else getattr(bars, "source", "") or chk.symbol
     return RunInputs(
         data=source, symbol=chk.symbol, timeframe=getattr(bars, "timeframe", None), bars=len(bars),
         start=iso(int(bars.time[0])), end=iso(int(bars.time[-1])), strategy=chk.strategy.__name__,
@@ -677,13 +771,14 @@ def _attach_results(plan: Plan, results: Sequence[Result | str]) -> None:
             continue
         res = results[j]
         if isinstance(res, str):
-            row.error = res
+            row.error = what_to_do(res)
             continue
         if row.shared_with:
             res = copy.copy(res)
             res.meta = {**res.meta, "broker": row.broker, "account_type": row.account_type}
         row.result = res
         row.simulated = True
+        row.traded = placed_trade(res)
         row.stats = row_stats(res, row.unit_value, row.deposit)
 
 
@@ -693,7 +788,8 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
             brokers: Iterable[str | BrokerProfile] | None = None,
             weights: Mapping[str, float] | str | None = None, workers: int | None = None,
             progress: Callable[[int, int], None] | None = None, symbol: str | None = None,
-            start: str | None = None, end: str | None = None, vectorized: bool | None = None) -> Comparison:
+            start: str | None = None, end: str | None = None, vectorized: bool | None = None,
+            store: str | os.PathLike[str] | None = None) -> Comparison:
     """Run ``strategy`` on ``data`` under every broker's account types this trader can open, and rank them.
 
     ``deposit`` is in ``currency`` (the trader's money; a cent account gets it in cents);
@@ -701,8 +797,11 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
     ``leverage`` the setting the trader would pick (None: the most each broker allows);
     ``sizing`` ``Sizing("risk", 1)`` (default), ``{"lots": 0.1}`` or ``{"units": 1000}``;
     ``brokers`` a subset of broker ids; ``weights`` for the score (see ``leverlab.analysis.score``);
-    ``start``/``end`` cut the data (ISO dates); ``vectorized`` None picks the strategy's compiled
-    ``targets`` mode when it means the same as ``next()`` (see ``can_vectorize``), True/False forces it;
+    ``start``/``end`` cut the data (ISO dates); ``data`` may be a list of sources, the traded pair first and
+    then the pairs that convert its currencies (e.g. AUDUSD for an AUD commission); ``store`` is the
+    local store the sources are looked up in (default: ``$LEVERLAB_STORE`` or the user data folder);
+    ``vectorized`` None picks the strategy's compiled ``targets`` mode when it means the same as
+    ``next()`` (see ``can_vectorize``), True/False forces it;
     ``progress(done, total)`` is told how many backtests are finished.
     Raises ``CompareError`` on bad input.
     """
@@ -714,7 +813,7 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
     except _score.WeightsError as exc:
         raise CompareError(str(exc)) from None
     chk = _check_inputs(data, strategy, params, sizing, deposit=deposit, currency=currency, client=client,
-                        symbol=symbol, start=start, end=end)
+                        symbol=symbol, start=start, end=end, store=store)
     trader = _Trader(country, client, float(deposit), currency, leverage, _requested_leverage(leverage))
     plan = _plan(_profiles(brokers), chk.symbol, trader)
     if not plan.jobs:
@@ -725,7 +824,7 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
     run_sz = _same_exposure(chk.sizing, chk.symbol, notes)
     cls = chk.strategy
     vec = can_vectorize(cls, chk.params, run_sz) if vectorized is None else bool(vectorized)
-    ctx = Context(chk.bars, cls, {**chk.params, **run_sz.params()}, vec)
+    ctx = Context(chk.feeds, cls, {**chk.params, **run_sz.params()}, vec)
     notes.append(f"{cls.__name__} ran in its compiled targets mode (same decisions as next())" if vec else
                  f"{cls.__name__} ran its next() in Python at each decision bar")
     if getattr(chk.bars, "two_sided", False) and any(r.eligible and r.commission_per_lot_side for r in plan.rows):
@@ -738,6 +837,11 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
     _attach_results(plan, results)
     _score.score(plan.rows, w)
     t_end = time.perf_counter()
+    idle = [r.label for r in plan.rows if r.no_trade]
+    if idle:
+        notes.append(f"no trade: {len(idle)} account(s) filled no order ({', '.join(idle[:6])}"
+                     f"{', ...' if len(idle) > 6 else ''}), so they are not ranked; check the strategy's "
+                     f"parameters, the order size and the data")
     notes.append(f"{len(plan.jobs)} distinct account terms simulated for {sum(1 for r in plan.rows if r.eligible)} "
                  f"eligible account types (identical terms run once)")
     inputs = _run_inputs(data, chk, deposit=deposit, currency=currency, country=country, client=client,
@@ -767,4 +871,4 @@ def resolve_terms_for(profile: BrokerProfile, account: str, country: str, client
 
 
 __all__ = ["compare", "Comparison", "Row", "RowStats", "RowCosts", "RunInputs", "Sizing", "CompareError",
-           "check_params", "resolve_strategy", "min_bars", "DEFAULT_RISK_SL_PIPS"]
+           "check_params", "resolve_strategy", "min_bars", "load_sources", "what_to_do", "DEFAULT_RISK_SL_PIPS"]

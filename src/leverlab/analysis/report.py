@@ -372,6 +372,11 @@ def others_html(c: Comparison) -> str:
         items.append(f"<tr><td class='l'>{_esc(r.broker_name)} {_esc(r.account_type)}</td>"
                      f"<td class='l'>eligible, but the engine could not run it: {_esc(r.error)}</td>"
                      f"<td class='l'></td></tr>")
+    for r in c.no_trade:
+        items.append(f"<tr><td class='l'>{_esc(r.broker_name)} {_esc(r.account_type)}</td>"
+                     f"<td class='l'>no trade: the run filled no order ({_stats(r).rejects} rejected), so it is "
+                     f"not ranked</td><td class='l'>check the strategy's parameters, the order size and the data"
+                     f"</td></tr>")
     capped = [r for r in c.ranked if r.leverage_capped]
     for r in capped:
         items.append(f"<tr><td class='l'>{_esc(r.broker_name)} {_esc(r.account_type)}</td>"
@@ -530,17 +535,53 @@ def write_atomic(path: Path, write: Any) -> None:
 
 def write_report(comparison: Comparison, path_html: str | os.PathLike[str],
                  path_png: str | os.PathLike[str] | None = None) -> tuple[Path, Path | None]:
-    """Write the HTML report (and the PNG) atomically; returns the paths written.
+    """Write the HTML report (and the PNG) as one pair; returns the paths written.
 
-    Both files are rendered to temporary names first and renamed only when both are complete.
+    Both are rendered to temporary names first, then renamed into place; if anything fails (a
+    directory where a file should go, a full disk) the previous pair is left as it was, so a report
+    never sits beside a picture of another run.
     """
     text = render_html(comparison)
     html_path = Path(path_html)
     png_path = Path(path_png) if path_png is not None else None
+    writers: list[tuple[Path, Callable[[Path], Any]]] = [(html_path, lambda p: p.write_text(text, encoding="utf-8"))]
     if png_path is not None:
-        write_atomic(png_path, lambda p: render_png(comparison, p))
-    write_atomic(html_path, lambda p: p.write_text(text, encoding="utf-8"))
+        writers.insert(0, (png_path, lambda p: render_png(comparison, p)))
+    _write_together(writers)
     return html_path, png_path
+
+
+def _write_together(writers: list[tuple[Path, Callable[[Path], Any]]]) -> None:
+    """Write each file to a temporary name, then move each into place; on any failure undo the moves
+    already made (the old file comes back from its backup) and remove every temporary file."""
+    tag = f"{os.getpid()}"
+    temps = [(path, path.with_name(f".{path.name}.{tag}.tmp"), path.with_name(f".{path.name}.{tag}.old"))
+             for path, _ in writers]
+    done: list[tuple[Path, Path, bool]] = []  # (path, backup, had an old file) for each move made
+    try:
+        for (path, write), (_, tmp, _) in zip(writers, temps):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write(tmp)
+        for path, tmp, old in temps:
+            if path.is_dir():
+                raise IsADirectoryError(f"{path} is a directory, expected a file (or nothing) there")
+            had = path.exists()
+            if had:
+                os.replace(path, old)
+            done.append((path, old, had))
+            os.replace(tmp, path)
+    except BaseException:
+        for path, old, had in reversed(done):
+            if had:
+                os.replace(old, path)
+            elif path.exists():
+                path.unlink()
+        raise
+    finally:
+        for _, tmp, old in temps:
+            for leftover in (tmp, old):
+                if leftover.exists() and not leftover.is_dir():
+                    leftover.unlink()
 
 
 __all__ = ["write_report", "write_atomic", "render_html", "render_png", "equity_figure", "margin_figure", "cost_figure",

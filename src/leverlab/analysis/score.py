@@ -160,17 +160,18 @@ def score(rows: list[Any], weights: Mapping[str, float] | str | None = None) -> 
 
     A row is a mapping with the keys ``components`` reads plus ``simulated``, ``broker`` and
     ``account_type``, or an object with those attributes and a ``score_inputs()`` method (a
-    comparison ``Row``). Rows not simulated get no score and no rank. Ties on the total are broken
+    comparison ``Row``). Rows not simulated, and rows whose run filled no order (``traded`` false),
+    get no score and no rank: a run without trades says nothing about the account. Ties on the total are broken
     by net return, then broker id and account type, so the order is stable.
     """
     w = parse_weights(weights)
     ranked = []
     for row in rows:
-        if not _get(row, "simulated"):
+        inputs = (row.score_inputs() if hasattr(row, "score_inputs") else row) if _get(row, "simulated") else None
+        if inputs is None or inputs.get("traded", True) is False:
             _set(row, "score", None)
             _set(row, "rank", None)
             continue
-        inputs = row.score_inputs() if hasattr(row, "score_inputs") else row
         parts = components(inputs)
         _set(row, "score", {**{k: round(v, 6) for k, v in parts.items()}, "total": round(total(parts, w), 6)})
         ranked.append((row, float(inputs["net_return"])))

@@ -26,7 +26,7 @@ from ..engine import Result
 from ..strategies import Strategy
 from ._runner import Context, Job, run_with_progress
 from .compare import (CompareError, RowStats, RunInputs, Sizing, _check_inputs, _run_inputs, account_unit,
-                      can_vectorize, resolve_terms_for, row_stats)
+                      can_vectorize, placed_trade, resolve_terms_for, row_stats, what_to_do)
 
 #: The leverage settings of the seed question, from a regulated retail cap to "unlimited".
 DEFAULT_LEVERAGES: tuple[float, ...] = (30, 100, 500, 1000, 2000, 3000, math.inf)
@@ -42,16 +42,23 @@ class SweepPoint:
     stats: RowStats | None = None  # None when the engine refused the run (``error`` says why)
     error: str | None = None
     result: Result | None = None
+    traded: bool = False  # at least one order filled; a run whose every order was rejected did not trade
+
+    @property
+    def no_trade(self) -> bool:
+        """The run happened but filled no order: it neither survived nor failed anything."""
+        return self.error is None and self.stats is not None and not self.traded
 
     @property
     def survived(self) -> bool:
-        """Never ruined - not stopped out, equity never down to 1 % of the deposit (and the run happened)."""
+        """Never ruined - not stopped out, equity never down to 1 % of the deposit (and the run happened).
+        A run that placed no trade survived trivially: ``no_trade`` says so, and tables show "no trade"."""
         return self.error is None and self.stats is not None and not self.stats.ruined
 
     def to_dict(self) -> dict[str, Any]:
         return {"leverage_requested": leverage_json(self.leverage_requested),
                 "leverage_applied": leverage_json(self.leverage_applied),
-                "params": self.params, "survived": self.survived, "error": self.error,
+                "params": self.params, "survived": self.survived, "no_trade": self.no_trade, "error": self.error,
                 "stats": self.stats.to_dict() if self.stats else None}
 
 
@@ -66,9 +73,11 @@ class Sweep:
     def to_dict(self) -> dict[str, Any]:
         return {"inputs": self.inputs.to_dict(), "notes": self.notes, "points": [p.to_dict() for p in self.points]}
 
-    def survival_rate(self, leverage: float) -> float:
-        """Share of the parameter combinations that survived at one requested leverage."""
-        pts = [p for p in self.points if p.leverage_requested == leverage and p.error is None]
+    def survival_rate(self, leverage: float, traded_only: bool = False) -> float:
+        """Share of the parameter combinations that survived at one requested leverage; ``traded_only``
+        counts only the runs that placed a trade (NaN when none did: no trade is not survival)."""
+        pts = [p for p in self.points if p.leverage_requested == leverage and p.error is None
+               and (p.traded or not traded_only)]
         return sum(p.survived for p in pts) / len(pts) if pts else math.nan
 
 
@@ -88,7 +97,8 @@ def sweep(data: Any, strategy: str | type[Strategy], broker: str, account_type: 
           *, deposit: float = 1_000, currency: str = "USD", country: str = "SC", client: str = "retail",
           params: Mapping[str, Any] | None = None, sizing: Sizing | Mapping[str, float] | None = None,
           workers: int | None = None, progress: Callable[[int, int], None] | None = None,
-          symbol: str | None = None, start: str | None = None, end: str | None = None) -> Sweep:
+          symbol: str | None = None, start: str | None = None, end: str | None = None,
+          store: str | os.PathLike[str] | None = None) -> Sweep:
     """Run ``strategy`` with one broker account at each leverage in ``leverages`` and each combination
     of ``params_grid`` (name -> values); see ``compare`` for the other arguments.
 
@@ -96,7 +106,7 @@ def sweep(data: Any, strategy: str | type[Strategy], broker: str, account_type: 
     """
     levs = parse_leverages(leverages)
     chk = _check_inputs(data, strategy, params, sizing, deposit=deposit, currency=currency, client=client,
-                        symbol=symbol, start=start, end=end, grid=params_grid)
+                        symbol=symbol, start=start, end=end, grid=params_grid, store=store)
     from ..brokers import UnknownBrokerError, load_broker
 
     try:
@@ -116,19 +126,24 @@ def sweep(data: Any, strategy: str | type[Strategy], broker: str, account_type: 
             points.append(SweepPoint(lev, applied, {**chk.params, **combo}))
     sz = chk.sizing
     vec = can_vectorize(chk.strategy, {**chk.params, **(params_grid or {})}, sz)
-    ctx = Context(chk.bars, chk.strategy, {**chk.params, **sz.params()}, vec)
+    ctx = Context(chk.feeds, chk.strategy, {**chk.params, **sz.params()}, vec)
     results = run_with_progress(jobs, ctx, workers, progress)
     notes = list(chk.notes)
     for pt, res, job in zip(points, results, jobs):
         if isinstance(res, str):
-            pt.error = res
+            pt.error = what_to_do(res)
             continue
         pt.result = res
+        pt.traded = placed_trade(res)
         pt.stats = row_stats(res, account_unit(job.terms.currency), float(deposit))
         capped = pt.leverage_applied < pt.leverage_requested
         if capped and not any("grants less" in n for n in notes):
             notes.append(f"{broker}/{account_type} grants less than some settings asked for "
                          f"(leverage_applied shows what a new position got at the deposit)")
+    idle = sum(p.no_trade for p in points)
+    if idle:
+        notes.append(f"no trade: {idle} of {len(points)} run(s) filled no order (every order rejected, or no "
+                     f"signal); they count neither as survived nor as ruined")
     inputs = _run_inputs(data, chk, deposit=deposit, currency=currency, country=country, client=client,
                          grid=params_grid, broker=broker, account_type=account_type)
     return Sweep(inputs, points, notes)
@@ -146,10 +161,10 @@ def render_sweep_png(s: Sweep, path: str | os.PathLike[str]) -> None:
     finite = [x for x in levs if math.isfinite(x)]
     top = (max(finite) if finite else 1000.0) * 3
     xs = [x if math.isfinite(x) else top for x in levs]
-    surv = [s.survival_rate(x) for x in levs]
+    surv = [s.survival_rate(x, traded_only=True) for x in levs]
     ret = []
     for x in levs:
-        r = [p.stats.net_return for p in s.points if p.leverage_requested == x and p.stats is not None]
+        r = [p.stats.net_return for p in s.points if p.leverage_requested == x and p.stats is not None and p.traded]
         ret.append(float(np.median(r)) * 100 if r else math.nan)
     fig, ax = plt.subplots(figsize=(9, 4.8), dpi=110)
     ax.plot(xs, ret, "o-", color="#1f77b4", lw=2, label="median net return %")

@@ -1,12 +1,12 @@
 """The pieces every command shares, one copy each: the console pair, the JSON writer, errors with
-exit code 2, and the readers of --rate, --param, --leverage and the order size."""
+exit code 2 (one JSON document under --json), and the readers of --rate, --param, --leverage and the order size."""
 
 from __future__ import annotations
 
 import ast
-
 import json
 import math
+from contextvars import ContextVar
 from dataclasses import asdict, is_dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -76,10 +76,36 @@ def print_wide(table: Table, width: int = 200) -> None:
     console.print(table, crop=False)
 
 
+#: True while a command runs with --json: errors then go to stdout as the one JSON document.
+json_errors: ContextVar[bool] = ContextVar("json_errors", default=False)
+
+
+def error_document(message: str, code: int) -> dict[str, Any]:
+    """The one shape of every error under --json: ``{"ok": false, "error": message, "code": exit code}``."""
+    return {"ok": False, "error": message, "code": code}
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
-    """Print a clear error on stderr and exit (2 = bad input)."""
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    """A clear error and exit (2 = bad input): on stderr, or under --json as the command's one JSON document."""
+    if json_errors.get():
+        emit_json(error_document(message, code))
+    else:
+        err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)
+
+
+def positive_option(name: str, value: float) -> float:
+    """An amount option (--equity, --balance) that must be a finite number above 0; exits 2 otherwise."""
+    if not (math.isfinite(value) and value > 0):
+        fail(f"{name} {value:g}: expected a finite amount above 0")
+    return value
+
+
+def client_option(client: str) -> str:
+    """--client, which is retail or pro; exits 2 otherwise."""
+    if client not in ("retail", "pro"):
+        fail(f"--client {client!r}: expected retail or pro")
+    return client
 
 
 def parse_rates(items: list[str] | None) -> dict[str, float]:

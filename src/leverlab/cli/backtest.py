@@ -1,8 +1,9 @@
 """``leverlab backtest``: run a registered strategy on market data under one broker's account terms.
 
 Register on an app: ``app.command("backtest")(backtest_cmd)``. With ``--json`` it prints exactly
-one JSON document (``Result.summary()``); otherwise a Rich summary. Bad input (unknown broker,
-symbol or strategy, unreadable data, a missing conversion pair, lots below the minimum, a
+one JSON document (``Result.summary()``, or the error document); otherwise a Rich summary. Bad
+input (unknown broker, symbol or strategy, a strategy file that is wrong, unreadable data, a
+missing conversion pair, lots below the minimum, a deposit that is not a positive amount, a
 strategy error) exits with code 2 and a message naming the cause.
 """
 
@@ -21,7 +22,8 @@ from ._common import console, emit_json, fail, leverage_option, order_size, pars
 def backtest_cmd(
     data: str = typer.Option(..., "--data", help="market data: a file, a store symbol or sample:eurusd-h1"),
     symbol: Optional[str] = typer.Option(None, "--symbol", help="the symbol to trade (when the source needs it)"),
-    strategy: str = typer.Option("sma_cross", "--strategy", help="a registered strategy name"),
+    strategy: str = typer.Option("sma_cross", "--strategy", help="a strategy name (see `leverlab strategies`), "
+                                                                 "or path/to/file.py:ClassName for your own"),
     param: list[str] = typer.Option([], "--param", help="strategy parameter key=value (repeatable)"),
     lots: Optional[float] = typer.Option(None, "--lots", help="order size in lots"),
     units: Optional[float] = typer.Option(None, "--units", help="order size in units of the base currency"),
@@ -38,6 +40,9 @@ def backtest_cmd(
     calendar: Optional[Path] = typer.Option(None, "--calendar", help="economic calendar file for news HMR windows"),
     vectorized: bool = typer.Option(False, "--vectorized", help="run the strategy's compiled target-position mode"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON document"),
+    store: Optional[Path] = typer.Option(None, "--store", envvar="LEVERLAB_STORE",
+                                         help="store folder that stored symbols are read from (default: "
+                                              "$LEVERLAB_STORE, else the user data folder)"),
 ) -> None:
     """Backtest a strategy with one broker's margin, stop-out, NBP and costs, and summarise the account."""
     from ..engine import Backtest
@@ -49,7 +54,7 @@ def backtest_cmd(
         params = cls.checked_params({**parse_params(param), **sizes})
         from ..data import load
 
-        frame = load(data, symbol) if symbol else load(data)
+        frame = load(data, symbol, store=store)
         if symbol and frame.symbol.upper() != symbol.upper():
             raise ValueError(f"--symbol {symbol} but {data!r} holds {frame.symbol}")
         cal: list[Any] = []

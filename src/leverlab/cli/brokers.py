@@ -20,7 +20,7 @@ from ..brokers import (NoEntityError, PolicyError, ProfileError, UnknownBrokerEr
 from ..brokers.schema import leverage_text
 from ..data.calendar import read_calendar
 from ..instruments import UnknownSymbolError
-from ._common import console, emit_json, fail, print_wide
+from ._common import client_option, console, emit_json, fail, positive_option, print_wide
 
 _USER_ERRORS = (UnknownBrokerError, UnknownSymbolError, UnknownCountryError, NoEntityError, PolicyError,
                 ProfileError, ValueError)
@@ -34,6 +34,8 @@ def brokers_cmd(
     as_json: bool = typer.Option(False, "--json", help="print one JSON document"),
 ) -> None:
     """The bundled brokers side by side: max leverage, leverage at an equity, deposit, MC/SO, NBP."""
+    positive_option("--equity", equity)
+    client_option(client)
     try:
         profiles = load_all()
         rows = headline_table(profiles)
@@ -148,6 +150,7 @@ def leverage_cmd(
     as_json: bool = typer.Option(False, "--json", help="print one JSON document"),
 ) -> None:
     """The leverage (or fixed margin rate) for one position, with every rule considered."""
+    positive_option("--equity", equity)
     try:
         if client not in ("retail", "pro"):
             raise PolicyError(f"--client {client!r}; expected 'retail' or 'pro'")

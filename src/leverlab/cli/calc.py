@@ -13,7 +13,7 @@ from ..brokers.schema import leverage_text
 from ..conversion import MissingRateError
 from ..instruments import UnknownSymbolError, instrument
 from ..money import MoneyError
-from ._common import console, emit_json, fail, leverage_option, parse_rates
+from ._common import client_option, console, emit_json, fail, leverage_option, parse_rates, positive_option
 
 BrokerOpt = Annotated[Optional[str], typer.Option("--broker", help="Broker id or path of a profile file.")]
 TypeOpt = Annotated[Optional[str], typer.Option("--account-type", help="Account type id (see `leverlab broker B`).")]
@@ -68,6 +68,7 @@ def margin_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Margin for an order, converted into the account currency, with the leverage that applies."""
+    client_option(client)
     rates = parse_rates(rate)
     fixed = None
     explanation = ""
@@ -158,6 +159,8 @@ def stopout_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """The price and pip distance at which open positions reach margin call and stop-out."""
+    positive_option("--balance", balance)
+    client_option(client)
     positions = [_parse_position(p) for p in position]
     lev_setting = leverage_option(leverage)
     prices = parse_rates(rate)

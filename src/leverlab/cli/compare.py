@@ -25,8 +25,15 @@ from ..brokers.schema import leverage_text
 from ._common import console, emit_json, err_console, fail, leverage_option, order_size, parse_params
 
 DataOpt = Annotated[str, typer.Option("--data", help="Market data: a file, a stored symbol or sample:eurusd-h1.")]
+DataListOpt = Annotated[Optional[list[str]], typer.Option(
+    "--data", help="Market data: a file, a stored symbol or sample:eurusd-h1 (default). Repeat it to add the "
+                   "prices that convert a currency, e.g. --data EURUSD --data AUDUSD.")]
+StoreOpt = Annotated[Optional[Path], typer.Option(
+    "--store", envvar="LEVERLAB_STORE", help="Store folder that stored symbols are read from (default: "
+                                             "$LEVERLAB_STORE, else the user data folder).")]
 SymbolOpt = Annotated[Optional[str], typer.Option("--symbol", help="Symbol of the data when the file does not say.")]
-StrategyOpt = Annotated[str, typer.Option("--strategy", help="Strategy name (sma_cross, donchian, ...).")]
+StrategyOpt = Annotated[str, typer.Option("--strategy", help="Strategy name (see `leverlab strategies`), or "
+                                                            "path/to/file.py:ClassName for your own.")]
 ParamOpt = Annotated[Optional[list[str]], typer.Option("--param", help="Strategy parameter NAME=VALUE (repeatable).")]
 LotsOpt = Annotated[Optional[float], typer.Option("--lots", help="Fixed lots per order.")]
 UnitsOpt = Annotated[Optional[float], typer.Option("--units", help="Fixed units of base currency per order.")]
@@ -172,6 +179,11 @@ def print_comparison(c: Comparison) -> None:
                       highlight=False, emoji=False)
     for r in c.failed:
         console.print(f"[red]not run[/] {r.label}: {r.error}", highlight=False, emoji=False)
+    for r in c.no_trade:
+        s = r.stats
+        console.print(f"[yellow]no trade[/] {r.label}: the run filled no order"
+                      + (f" ({s.rejects} rejected)" if s and s.rejects else "") + ", so it is not ranked",
+                      highlight=False, emoji=False)
     for n in c.notes:
         console.print(f"note: {n}", highlight=False, emoji=False)
 
@@ -186,7 +198,7 @@ def _run_compare(**kw: Any) -> Comparison:
 
 
 def compare_cmd(
-    data: DataOpt = "sample:eurusd-h1",
+    data: DataListOpt = None,
     symbol: SymbolOpt = None,
     strategy: StrategyOpt = "sma_cross",
     param: ParamOpt = None,
@@ -209,6 +221,7 @@ def compare_cmd(
     open_report: Annotated[bool, typer.Option("--open", help="Open the report in a browser.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the whole table as one JSON document.")] = False,
     workers: WorkersOpt = None,
+    store: StoreOpt = None,
 ) -> None:
     """Run one strategy under every broker and account type you can open, rank them, and write a report."""
     from ..analysis.score import WeightsError, parse_weights
@@ -221,20 +234,23 @@ def compare_cmd(
         fail(str(exc))
     lev, params = leverage_option(leverage), params_option(param)
     with progress_bar(not json_out) as progress:
-        c = _run_compare(data=data, strategy=strategy, deposit=deposit, currency=currency, country=country,
-                         client=client, leverage=lev, params=params, sizing=sizing,
+        sources: Any = data[0] if data and len(data) == 1 else (data or "sample:eurusd-h1")
+        c = _run_compare(data=sources, strategy=strategy, store=store, deposit=deposit, currency=currency,
+                         country=country, client=client, leverage=lev, params=params, sizing=sizing,
                          brokers=[b.strip() for b in brokers.split(",") if b.strip()] if brokers else None,
                          weights=w, workers=workers, progress=progress, symbol=symbol, start=start, end=end)
     from ..analysis.report import write_report
 
     html, png = out / "report.html", out / "report.png"
-    try:
-        write_report(c, html, png)
-    except OSError as exc:
-        fail(f"cannot write the report into {out}: {exc}")
+    written = bool(c.ranked)  # without a ranked account there is nothing to report
+    if written:
+        try:
+            write_report(c, html, png)
+        except OSError as exc:
+            fail(f"cannot write the report into {out}: {exc}")
     if json_out:
         doc = c.to_dict()
-        doc["report"] = {"html": str(html), "png": str(png)}
+        doc["report"] = {"html": str(html), "png": str(png)} if written else None
         emit_json(doc)
     else:
         print_comparison(c)
@@ -247,9 +263,13 @@ def compare_cmd(
         if best is not None:
             console.print(f"[bold green]best for you:[/] {best.broker_name} {best.account_type} "
                           f"(score {best.score['total'] * 100:.1f})", highlight=False, emoji=False)  # type: ignore[index]
-        console.print(f"report: [bold]{html.resolve()}[/]  picture: {png.resolve()}", highlight=False, emoji=False,
-                      soft_wrap=True)  # a path must stay copyable
-    if open_report:
+        else:
+            console.print("[bold red]nothing ranked:[/] no account placed a trade, so none is recommended and no "
+                          "report was written", highlight=False, emoji=False)
+        if written:
+            console.print(f"report: [bold]{html.resolve()}[/]  picture: {png.resolve()}", highlight=False,
+                          emoji=False, soft_wrap=True)  # a path must stay copyable
+    if open_report and written:
         webbrowser.open(html.resolve().as_uri())
 
 
@@ -288,6 +308,7 @@ def sweep_cmd(
     out: Annotated[Optional[Path], typer.Option("--out", help="Directory for sweep.png.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print every point as one JSON document.")] = False,
     workers: WorkersOpt = None,
+    store: StoreOpt = None,
 ) -> None:
     """One broker account at several leverages (and strategy parameters): survival and return against leverage."""
     from ..analysis.sweep import render_sweep_png, sweep
@@ -299,7 +320,7 @@ def sweep_cmd(
             s = sweep(data, strategy, broker, account_type, [x for x in leverages.split(",") if x.strip()],
                       param_grid, deposit=deposit, currency=currency, country=country, client=client,
                       params=params, sizing=sizing, workers=workers, progress=progress,
-                      symbol=symbol, start=start, end=end)
+                      symbol=symbol, start=start, end=end, store=store)
     except CompareError as exc:
         fail(str(exc))
     png = None
@@ -327,6 +348,11 @@ def sweep_cmd(
                       ", ".join(f"{k}={v}" for k, v in p.params.items()), "-", "-", "-", "-", f"not run: {p.error}")
             continue
         st = p.stats
+        if p.no_trade:
+            t.add_row(leverage_text(p.leverage_requested), leverage_text(p.leverage_applied),
+                      ", ".join(f"{k}={v}" for k, v in p.params.items()) or "defaults", _money(st.final_equity),
+                      "-", "-", f"{st.stop_outs}/{st.margin_calls}/{st.rejects}", "[yellow]no trade[/]")
+            continue
         t.add_row(leverage_text(p.leverage_requested), leverage_text(p.leverage_applied),
                   ", ".join(f"{k}={v}" for k, v in p.params.items()) or "defaults", _money(st.final_equity),
                   _pct(st.net_return), f"{st.max_drawdown * 100:.1f}%",
@@ -334,7 +360,9 @@ def sweep_cmd(
                   "[red]yes[/]" if st.ruined else "no")
     console.print(t)
     for lev in sorted({p.leverage_requested for p in s.points}):
-        console.print(f"{leverage_text(lev):>10}: survived {s.survival_rate(lev) * 100:.0f}% of runs",
+        rate = s.survival_rate(lev, traded_only=True)
+        console.print(f"{leverage_text(lev):>10}: " + (f"survived {rate * 100:.0f}% of the runs that traded"
+                                                       if rate == rate else "no trade (no order was filled)"),
                       highlight=False, emoji=False)
     for n in s.notes:
         console.print(f"note: {n}", highlight=False, emoji=False)
@@ -347,7 +375,7 @@ def demo_cmd(
     open_report: bool = typer.Option(False, "--open", help="Open the report in a browser."),
 ) -> None:
     """The main job on the bundled sample: SMA cross at 1% risk, 1,000 USD, offshore retail, every broker."""
-    compare_cmd(data="sample:eurusd-h1", symbol=None, strategy="sma_cross", param=None, lots=None, units=None,
+    compare_cmd(data=["sample:eurusd-h1"], symbol=None, strategy="sma_cross", param=None, lots=None, units=None,
                 risk=1.0, deposit=1000.0, currency="USD", country="SC", client="retail", leverage=None,
                 weights=None, brokers=None, start=None, end=None, out=out, open_report=open_report,
-                json_out=False, workers=None)
+                json_out=False, workers=None, store=None)

@@ -96,6 +96,23 @@ class Volume:
         return round(math.floor(lots / self.lot_step + 1e-9) * self.lot_step, 8)
 
 
+#: The largest deposit an account takes, in account units: balances are kept in minor units (cents,
+#: or thousandths for three-digit currencies) and equity in floats, both exact below 2**53 minor
+#: units; 1e12 units leaves room for a thousandfold gain.
+MAX_DEPOSIT = 1e12
+
+
+def check_deposit(deposit: Any) -> Any:
+    """The deposit, unchanged; BacktestError naming what was found unless it is a finite number above 0
+    and at most ``MAX_DEPOSIT`` (a negative one would be booked as a debt and written off by NBP)."""
+    ok = isinstance(deposit, (int, float, Decimal)) and not isinstance(deposit, bool)
+    value = float(deposit) if ok else math.nan
+    if not (ok and math.isfinite(value) and 0 < value <= MAX_DEPOSIT):
+        raise BacktestError(f"deposit must be a positive amount of at most {MAX_DEPOSIT:,.0f} account units "
+                            f"(a finite number above 0), got {deposit!r}")
+    return deposit
+
+
 def as_feeds(data: Bars | Ticks | Mapping[str, Bars | Ticks]) -> dict[str, Bars | Ticks]:
     """Quotes by upper-case symbol; TypeError for anything but Bars, Ticks or a mapping of them."""
     if isinstance(data, (Bars, Ticks)):
@@ -181,7 +198,7 @@ class Account:
         self.symbols = [s.upper() for s in symbols]
         if not self.symbols:
             raise BacktestError("an account needs at least one symbol")
-        self.deposit = deposit
+        self.deposit = check_deposit(deposit)
         self.timeframe = timeframe
         self.seed = int(seed)
         self._calendar = [to_ns(c) for c in calendar]

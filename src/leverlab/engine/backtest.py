@@ -27,7 +27,7 @@ from ..times import iso, to_ns
 from ..brokers.terms import AccountTerms
 from ..data.frames import TIMEFRAMES, Bars, Ticks, concat
 from ..instruments import Instrument
-from .account import Account, AccountView, PositionView, as_feeds, check_symbols, kernel_params
+from .account import Account, AccountView, PositionView, as_feeds, check_deposit, check_symbols, kernel_params
 from .errors import BacktestError, StrategyError
 from .result import Result
 from .strategy import NetPosition, Strategy, _Broker
@@ -90,6 +90,7 @@ class Backtest:
         self._streaming = False  # set by Backtest.stream, with the chunks after the first in _chunks
         self._chunks: Iterator[Ticks] | None = None
         self.feeds = as_feeds(data)
+        deposit = check_deposit(deposit)  # before any work: a bad deposit is the caller's input
         self.strategy = _strategy_arg(strategy)
         if not self.feeds:
             raise BacktestError("no market data given")

@@ -6,6 +6,8 @@ drives them; ``from leverlab.strategies import Strategy`` (or ``.base``) keeps w
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -37,4 +39,39 @@ def ema(x: Any, n: int) -> np.ndarray:
     return ema_array(np.ascontiguousarray(np.asarray(x, dtype=np.float64)), 2.0 / (n + 1.0))
 
 
-__all__ = ["Strategy", "OrderError", "crossover", "sma", "ema"]
+def check_values(cls: type[Strategy], params: Mapping[str, Any],
+                 rules: Mapping[str, tuple[Callable[[Any, dict[str, Any]], bool], str]]) -> None:
+    """Refuse parameter values that make no sense for ``cls``: ``rules`` maps a parameter name to
+    (test of the value and of every value, what is expected, with ``{other}`` parameters filled in);
+    the values are ``params`` over the class defaults. ValueError names the strategy, the parameter,
+    the value found and the one expected."""
+    values = {k: params.get(k, getattr(cls, k)) for k in cls.param_names()}
+    for name in ("lots", "units", "risk"):
+        v = values[name]
+        if v is not None and not _positive(v):
+            raise ValueError(f"{cls.__name__} parameter {name}={v!r}: expected a finite number above 0")
+    for name, (ok, expected) in rules.items():
+        v = values[name]
+        try:
+            good = bool(ok(v, values))
+        except TypeError:
+            good = False
+        if not good:
+            raise ValueError(f"{cls.__name__} parameter {name}={v!r}: expected {expected.format(**values)}")
+
+
+def _positive(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
+
+
+def period(least: int = 1) -> Callable[[Any, dict[str, Any]], bool]:
+    """A rule for a look-back in bars: a whole number of at least ``least``."""
+    return lambda v, _: isinstance(v, int) and not isinstance(v, bool) and v >= least
+
+
+def positive(optional: bool = False) -> Callable[[Any, dict[str, Any]], bool]:
+    """A rule for a distance or a factor: a finite number above 0 (or None when ``optional``)."""
+    return lambda v, _: (optional and v is None) or _positive(v)
+
+
+__all__ = ["Strategy", "OrderError", "crossover", "sma", "ema", "check_values", "period", "positive"]

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ._ema import ema_array
-from .base import Strategy, sma
+from .base import Strategy, check_values, period, positive, sma
 from .donchian import pip_of
 
 
@@ -47,12 +47,34 @@ class BollingerRsi(Strategy):
     """Fade closes outside the Bollinger band when RSI confirms; exit at the middle band or the stop."""
 
     bb_period: int = 20
+    """Bars of the Bollinger band's moving average and deviation."""
     bb_std: float = 2.0
+    """Band width in standard deviations."""
     rsi_period: int = 14
+    """Bars of the RSI."""
     rsi_low: float = 30.0
+    """RSI below which a close under the band is bought."""
     rsi_high: float = 70.0
+    """RSI above which a close over the band is sold."""
     sl_pips: float = 30.0
-    tp_pips: float | None = None  # optional fixed take-profit in addition to the middle-band exit
+    """Stop-loss distance in pips (also sizes risk-% orders)."""
+    tp_pips: float | None = None
+    """Fixed take-profit in pips besides the middle-band exit (none: the band only)."""
+
+    @classmethod
+    def checked_params(cls, params: dict[str, Any] | None) -> dict[str, Any]:
+        """The base checks, then the meaning: periods of at least 2 bars, a band width and stop above 0,
+        RSI thresholds with 0 <= rsi_low < rsi_high <= 100."""
+        out = super().checked_params(params)
+        check_values(cls, out, {
+            "bb_period": (period(2), "a whole number of bars, at least 2"),
+            "rsi_period": (period(2), "a whole number of bars, at least 2"),
+            "bb_std": (positive(), "a number of standard deviations above 0"),
+            "rsi_low": (lambda v, p: 0 <= v < 100, "an RSI level from 0 to below 100"),
+            "rsi_high": (lambda v, p: p["rsi_low"] < v <= 100, "an RSI level above rsi_low={rsi_low}, at most 100"),
+            "sl_pips": (positive(), "a distance in pips above 0"),
+            "tp_pips": (positive(optional=True), "a distance in pips above 0, or none")})
+        return out
 
     @classmethod
     def min_bars(cls, bb_period: int | None = None, rsi_period: int | None = None, **_: Any) -> int:

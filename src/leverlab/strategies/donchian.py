@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Strategy
+from .base import Strategy, check_values, period, positive
 
 
 def rolling_max(x: Any, n: int) -> np.ndarray:
@@ -46,8 +46,20 @@ class DonchianBreakout(Strategy):
     """Breakout of the ``entry``-bar channel, exit on the ``exit``-bar channel; stop at the exit channel."""
 
     entry: int = 20
+    """Bars of the channel whose break opens a position."""
     exit: int = 10
-    sl_pips: float | None = None  # fixed stop distance instead of the exit channel
+    """Bars of the channel whose break the other way closes it (and places the stop)."""
+    sl_pips: float | None = None
+    """Fixed stop distance in pips instead of the exit channel (none: the channel)."""
+
+    @classmethod
+    def checked_params(cls, params: dict[str, Any] | None) -> dict[str, Any]:
+        """The base checks, then the meaning: channels of at least 2 bars, a positive stop distance."""
+        out = super().checked_params(params)
+        check_values(cls, out, {"entry": (period(2), "a whole number of bars, at least 2"),
+                                "exit": (period(2), "a whole number of bars, at least 2"),
+                                "sl_pips": (positive(optional=True), "a distance in pips above 0, or none")})
+        return out
 
     @classmethod
     def min_bars(cls, entry: int | None = None, exit: int | None = None, **_: Any) -> int:

@@ -7,14 +7,26 @@ from typing import Any
 import numpy as np
 
 from ._ema import cross_targets, ema_cross_stream
-from .base import Strategy, crossover, ema
+from .base import Strategy, check_values, crossover, ema, period
 
 
 class EmaCross(Strategy):
     """Long after EMA(``fast``) crosses above EMA(``slow``), short after it crosses below."""
 
     fast: int = 10
+    """Bars of the fast exponential moving average."""
     slow: int = 20
+    """Bars of the slow exponential moving average (more than fast)."""
+
+    @classmethod
+    def checked_params(cls, params: dict[str, Any] | None) -> dict[str, Any]:
+        """The base checks, then the meaning: periods of at least one bar, ``fast`` shorter than ``slow``
+        (an average never crosses itself)."""
+        out = super().checked_params(params)
+        check_values(cls, out, {"fast": (period(1), "a whole number of bars, at least 1"),
+                                "slow": (lambda v, p: period(1)(v, p) and v > p["fast"],
+                                         "a whole number of bars above fast={fast}"),})
+        return out
 
     def init(self) -> None:
         self.ma_fast = self.I(ema, self.data.Close, self.fast, name=f"EMA({self.fast})")
@@ -34,8 +46,9 @@ class EmaCross(Strategy):
     def targets(cls, bars: Any, fast: int | None = None, slow: int | None = None, lots: float | None = None,
                 units: float | None = None, contract_size: float = 100_000.0, **_: Any) -> np.ndarray:
         """Vectorized mode: target signed lots per decision bar (NaN = keep)."""
-        fast = fast or cls.fast
-        slow = slow or cls.slow
+        cls.checked_params({k: v for k, v in (("fast", fast), ("slow", slow)) if v is not None})
+        fast = cls.fast if fast is None else fast
+        slow = cls.slow if slow is None else slow
         size = lots if lots is not None else (units / contract_size if units is not None else
                                               (cls.lots if cls.lots is not None else 0.01))
         close = np.ascontiguousarray(np.asarray(bars.bid_close, dtype=np.float64))
@@ -46,8 +59,9 @@ class EmaCross(Strategy):
                        lots: float | None = None, units: float | None = None, contract_size: float = 100_000.0,
                        **_: Any) -> np.ndarray:
         """Streaming mode: ``targets`` for one chunk of decision bars, continuing the EMAs in ``state``."""
-        fast = fast or cls.fast
-        slow = slow or cls.slow
+        cls.checked_params({k: v for k, v in (("fast", fast), ("slow", slow)) if v is not None})
+        fast = cls.fast if fast is None else fast
+        slow = cls.slow if slow is None else slow
         size = lots if lots is not None else (units / contract_size if units is not None else
                                               (cls.lots if cls.lots is not None else 0.01))
         st = state.setdefault("ema", np.zeros(3))

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Strategy
+from .base import Strategy, check_values, period, positive
 from .donchian import pip_of
 
 
@@ -26,9 +26,23 @@ class Grid(Strategy):
     """Buy each rung crossed downwards, sell each rung crossed upwards; TP one step, no stop."""
 
     step_pips: float = 20.0
-    tp_pips: float | None = None  # default: one step
+    """Distance between the ladder's rungs, in pips."""
+    tp_pips: float | None = None
+    """Take-profit distance of each rung in pips (none: one step)."""
     max_levels: int = 5
-    side: str = "both"  # "long", "short" or "both"
+    """Most positions open per side."""
+    side: str = "both"
+    """Which rungs trade: long, short or both."""
+
+    @classmethod
+    def checked_params(cls, params: dict[str, Any] | None) -> dict[str, Any]:
+        """The base checks, then the meaning: a step and take-profit above 0, at least one level, a known side."""
+        out = super().checked_params(params)
+        check_values(cls, out, {"step_pips": (positive(), "a distance in pips above 0"),
+                                "tp_pips": (positive(optional=True), "a distance in pips above 0, or none"),
+                                "max_levels": (period(1), "a whole number of positions, at least 1"),
+                                "side": (lambda v, p: v in ("long", "short", "both"), "long, short or both")})
+        return out
 
     @classmethod
     def min_bars(cls, **_: Any) -> int:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import OrderError, Strategy
+from .base import OrderError, Strategy, check_values, period, positive
 from .donchian import pip_of
 
 
@@ -24,9 +24,23 @@ class Martingale(Strategy):
     """Double (``multiplier``) after a loss, reset after a win; SL/TP ``sl_pips``/``tp_pips``."""
 
     sl_pips: float = 20.0
+    """Stop-loss distance in pips."""
     tp_pips: float = 20.0
+    """Take-profit distance in pips."""
     multiplier: float = 2.0
+    """Size factor after each loss."""
     max_steps: int = 8
+    """Most losses in a row that grow the size."""
+
+    @classmethod
+    def checked_params(cls, params: dict[str, Any] | None) -> dict[str, Any]:
+        """The base checks, then the meaning: stop and target above 0, a multiplier of at least 1."""
+        out = super().checked_params(params)
+        check_values(cls, out, {"sl_pips": (positive(), "a distance in pips above 0"),
+                                "tp_pips": (positive(), "a distance in pips above 0"),
+                                "multiplier": (lambda v, p: positive()(v, p) and v >= 1, "a factor of at least 1"),
+                                "max_steps": (period(0), "a whole number of steps, at least 0")})
+        return out
 
     @classmethod
     def min_bars(cls, **_: Any) -> int:

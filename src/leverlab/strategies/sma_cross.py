@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ._ema import cross_targets
-from .base import Strategy, crossover, sma
+from .base import Strategy, check_values, crossover, period, positive, sma
 
 
 class SmaCross(Strategy):
@@ -19,9 +19,25 @@ class SmaCross(Strategy):
     """
 
     fast: int = 10
+    """Bars of the fast simple moving average."""
     slow: int = 20
+    """Bars of the slow simple moving average (more than fast)."""
     sl_pips: float | None = None
+    """Stop-loss distance in pips on each entry (none: no stop; risk sizing needs one)."""
     tp_pips: float | None = None
+    """Take-profit distance in pips on each entry (none: no target)."""
+
+    @classmethod
+    def checked_params(cls, params: dict[str, Any] | None) -> dict[str, Any]:
+        """The base checks, then the meaning: periods of at least one bar, ``fast`` shorter than ``slow``
+        (an average never crosses itself), positive stops."""
+        out = super().checked_params(params)
+        check_values(cls, out, {"fast": (period(1), "a whole number of bars, at least 1"),
+                                "slow": (lambda v, p: period(1)(v, p) and v > p["fast"],
+                                         "a whole number of bars above fast={fast}"),
+                                "sl_pips": (positive(optional=True), "a distance in pips above 0, or none"),
+                                "tp_pips": (positive(optional=True), "a distance in pips above 0, or none")})
+        return out
 
     def init(self) -> None:
         self.ma_fast = self.I(sma, self.data.Close, self.fast, name=f"SMA({self.fast})")
@@ -71,8 +87,9 @@ class SmaCross(Strategy):
         whereas ``next`` closes and re-opens it (as backtesting.py's SmaCross does). That only
         happens after an exact SMA tie (fast == slow on a bar), so the two agree on real data.
         """
-        fast = fast or cls.fast
-        slow = slow or cls.slow
+        cls.checked_params({k: v for k, v in (("fast", fast), ("slow", slow)) if v is not None})
+        fast = cls.fast if fast is None else fast
+        slow = cls.slow if slow is None else slow
         size = lots if lots is not None else (units / contract_size if units is not None else
                                               (cls.lots if cls.lots is not None else 0.01))
         close = np.asarray(bars.bid_close, dtype=np.float64)
