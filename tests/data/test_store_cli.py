@@ -116,3 +116,18 @@ def test_cli_import_list_show(lean, tmp_path):
     assert sample["reports"][0]["rows_in"] > 70_000
     bad = r.invoke(app, ["import", str(tmp_path / "nope.csv"), "--store", store, "--json"])
     assert bad.exit_code == 2 and "not found" in json.loads(bad.output)["error"]
+
+
+def test_a_file_given_as_the_store_is_one_json_error(tmp_path):
+    """``--store`` naming a file is bad input: exit 2 and the one JSON error document, for every data command."""
+    from typer.testing import CliRunner
+
+    from leverlab.cli import app
+
+    f = tmp_path / "not-a-folder"
+    f.write_text("x")
+    for args in (["data", "list"], ["data", "verify"], ["data", "show", "EURUSD"]):
+        r = CliRunner().invoke(app, [*args, "--store", str(f), "--json"])
+        assert r.exit_code == 2, (args, r.output)
+        doc = json.loads(r.stdout)
+        assert doc["ok"] is False and doc["code"] == 2 and "must be a folder" in doc["error"], args

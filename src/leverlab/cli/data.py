@@ -15,7 +15,7 @@ from rich.table import Table
 
 from ..data.errors import DataError
 from ..data.store import ImportResult, Store, parse_range
-from ._common import console, emit_json, err_console, fail, print_wide
+from ._common import console, emit_json, err_console, error_document, fail, print_wide
 
 app = typer.Typer(help="Market data: import files into the local store, list, verify or delete it, show "
                        "validation reports.",
@@ -25,9 +25,17 @@ app = typer.Typer(help="Market data: import files into the local store, list, ve
 def _fail(e: Exception, as_json: bool) -> NoReturn:
     """A user error: with --json one document saying so, otherwise a message on stderr; exit code 2."""
     if as_json:
-        emit_json({"ok": False, "error": str(e), "type": type(e).__name__})
+        emit_json(error_document(str(e), 2))
         raise typer.Exit(2)
     fail(str(e))
+
+
+def _open(store: Path | None, as_json: bool) -> Store:
+    """The store at ``store`` (or the default one); a folder that cannot be a store is a user error."""
+    try:
+        return Store(store)
+    except (DataError, OSError) as e:
+        _fail(e, as_json)
 
 
 def _policy(items: list[str]) -> dict[str, str]:
@@ -58,7 +66,7 @@ def import_(
 ) -> None:
     """Read, validate and store files. New rows win where times coincide (conflicts are counted);
     stored rows at other times are kept. Each file is its own import: one bad file fails alone."""
-    st = Store(store)
+    st = _open(store, as_json)
     opts: dict[str, Any] = {}
     if tz:
         opts["tz"] = tz
@@ -133,7 +141,7 @@ def delete(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Remove a symbol's stored rows: all of them, one kind, or a time range."""
-    st = Store(store)
+    st = _open(store, as_json)
     try:
         lo, hi = parse_range(range_) if range_ else (None, None)
         rows = st.delete(symbol, kind, lo, hi)
@@ -154,7 +162,7 @@ def verify(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Read every stored partition in full and name any damaged file (exit code 1 if one is)."""
-    st = Store(store)
+    st = _open(store, as_json)
     try:
         rows = st.verify()
     except DataError as e:
@@ -182,7 +190,7 @@ def list_(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """What the store holds: symbol, kind, range, rows, source."""
-    st = Store(store)
+    st = _open(store, as_json)
     try:
         rows = st.list()
     except DataError as e:
@@ -223,7 +231,7 @@ def show(
             reports = [validate(frame).to_dict()]
         else:
             reports = Store(store).report(symbol, timeframe=timeframe, kind="bars" if timeframe else None)
-    except (DataError, ValueError) as e:
+    except (DataError, ValueError, OSError) as e:
         _fail(e, as_json)
     if as_json:
         emit_json({"ok": True, "symbol": symbol.upper() if not symbol.startswith("sample:") else symbol,

@@ -226,6 +226,9 @@ class Store:
 
     def __init__(self, root: str | Path | None = None) -> None:
         self.root = Path(root) if root is not None else default_root()
+        if self.root.exists() and not self.root.is_dir():
+            raise StoreError("the store must be a folder, found a file", path=self.root,
+                             expected="a folder (an empty or new one for a new store)")
 
     # ------------------------------------------------------------------ catalog
     def _catalog(self) -> dict[str, Any]:
