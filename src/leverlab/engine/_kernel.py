@@ -18,8 +18,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
-
+from ._jit import jit, jit_inline
 from ._layout import (
     A_CASHBACK, A_CASHBACK_DUE, A_COST_COMMISSION, A_COST_SPREAD, A_COST_SWAP, A_CREDIT, A_EQUITY, A_FLOATING,
     A_FREE, A_LEVEL, A_MARGIN, A_MIN_LEVEL, A_NBP, D_CASHBACK, D_CLOSE, D_COMMISSION, D_NBP, D_OPEN, D_SWAP,
@@ -44,7 +43,7 @@ from .formulas import CFD, FOREX, FOREX_NO_LEVERAGE, hedged_margin, margin_in_ma
 LOT_EPS = 1e-9
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+@jit
 def to_minor_units(amount: float, minor: float) -> int:
     """Round an amount to integer minor units, half away from zero, as ``money.round_money`` does.
 
@@ -57,7 +56,7 @@ def to_minor_units(amount: float, minor: float) -> int:
     return -np.int64(math.floor(-y + 0.5))
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy", inline="always")
+@jit_inline
 def _leg(px, sym: float, inv: float, f: float) -> float:
     if sym < 0.0:
         return f
@@ -70,21 +69,21 @@ def _leg(px, sym: float, inv: float, f: float) -> float:
     return f * mid
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy", inline="always")
+@jit_inline
 def _conv(px, sym_f, s: int, col1: int) -> float:
     """Factor from a symbol's margin/profit/commission currency to the account's underlying currency."""
     f = _leg(px, sym_f[s, col1], sym_f[s, col1 + 1], 1.0)
     return _leg(px, sym_f[s, col1 + 2], sym_f[s, col1 + 3], f)
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+@jit
 def _set_error(acc_i, code: int, arg: int) -> None:
     if acc_i[I_ERROR] == 0:
         acc_i[I_ERROR] = code
         acc_i[I_ERROR_ARG] = arg
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+@jit
 def _in_window(hmr, acc_i, now: int) -> int:
     """Row of the HMR interval containing ``now`` (-1 when outside every window)."""
     p = acc_i[I_HMR_PTR]
@@ -93,7 +92,7 @@ def _in_window(hmr, acc_i, now: int) -> int:
     return -1
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+@jit
 def _band_leverage(band_floor, band_lev, s: int, nb: int, equity: float) -> float:
     j = 0
     for b in range(nb):
@@ -102,14 +101,14 @@ def _band_leverage(band_floor, band_lev, s: int, nb: int, equity: float) -> floa
     return band_lev[s, j]
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+@jit
 def recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch,
            track: bool) -> None:
     """Re-value every open position: floating profit, margin (account units), equity, level."""
     _recalc_impl(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch, track)
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy", inline="always")
+@jit_inline
 def _recalc_impl(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch,
                  track: bool) -> None:
     """``recalc``'s body, inlined into the per-quote loop (a call with a dozen arrays costs more
@@ -213,7 +212,7 @@ def _recalc_impl(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, p
     acc_f[A_LEVEL] = equity / margin * 100.0 if margin > 0.0 else math.inf
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy", inline="always")
+@jit_inline
 def _recalc_one_symbol(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap) -> None:
     """``_recalc_impl`` for a run with one symbol, the common case on the lean path: the same
     arithmetic in the same order (so the same bits), with the symbol's constants and conversion
@@ -307,7 +306,7 @@ def _recalc_one_symbol(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, po
     acc_f[A_LEVEL] = equity / margin * 100.0 if margin > 0.0 else math.inf
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy", inline="always")
+@jit_inline
 def _so_level(params, acc_f) -> float:
     """Margin level as the stop-out rule sees it (credit excluded where the broker excludes it)."""
     if acc_f[A_MARGIN] <= 0.0:
@@ -318,7 +317,7 @@ def _so_level(params, acc_f) -> float:
     return eq / acc_f[A_MARGIN] * 100.0
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+@jit
 def _book(acc_i, deal_i, deal_f, kind: int, t: int, pos_id: int, s: int, side: int, amount: int,
           lots: float, price: float) -> None:
     """Append a deal and apply its amount (minor units) to the balance."""
@@ -336,7 +335,7 @@ def _book(acc_i, deal_i, deal_f, kind: int, t: int, pos_id: int, s: int, side: i
     acc_i[I_N_DEALS] = n + 1
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+@jit
 def _event(acc_i, acc_f, ev_i, ev_f, typ: int, t: int, s: int, ref: int, reason: int, price: float,
            level: float, amount: float) -> None:
     n = acc_i[I_N_EVENTS]
@@ -352,7 +351,7 @@ def _event(acc_i, acc_f, ev_i, ev_f, typ: int, t: int, s: int, ref: int, reason:
     acc_i[I_N_EVENTS] = n + 1
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+@jit
 def record(params, acc_f, acc_i, ser_t, ser_f) -> None:
     """Append one point to the balance/equity/margin/free-margin/margin-level series (``ser_f`` holds
     one row per quantity, so each is a contiguous array for the Result)."""
@@ -367,7 +366,7 @@ def record(params, acc_f, acc_i, ser_t, ser_f) -> None:
     acc_i[I_N_SERIES] = n + 1
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+@jit
 def _commission(params, sym_f, px, acc_i, s: int, lots: float) -> int:
     """Commission for one side of ``lots`` in account minor units (negative: a charge)."""
     c = params[P_COMMISSION]
@@ -380,7 +379,7 @@ def _commission(params, sym_f, px, acc_i, s: int, lots: float) -> int:
     return -to_minor_units(c * lots * f * params[P_ACC_SCALE], params[P_MINOR])
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+@jit
 def close_position(params, sym_f, px, acc_f, acc_i, pos_i, pos_f, deal_i, deal_f, tr_i, tr_f,
                    k: int, lots: float, price: float, reason: int) -> int:
     """Close ``lots`` of the position in slot ``k`` at ``price``: book the deals, write a trade.
@@ -453,7 +452,7 @@ def close_position(params, sym_f, px, acc_f, acc_i, pos_i, pos_f, deal_i, deal_f
     return pm
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+@jit
 def _slip(params, sym_f, s: int) -> float:
     sl = params[P_SLIPPAGE]
     if sl <= 0.0:
@@ -461,7 +460,7 @@ def _slip(params, sym_f, s: int) -> float:
     return np.random.random() * sl * sym_f[s, S_POINT]
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+@jit
 def _open_position(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, deal_i, deal_f,
                    ev_i, ev_f, hmr, hmr_cap, scratch, s: int, side: int, lots: float, price: float, sl: float,
                    tp: float, ref: int) -> int:
@@ -522,7 +521,7 @@ def _open_position(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i,
     return k
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+@jit
 def _fill(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, deal_i, deal_f, tr_i, tr_f,
           ev_i, ev_f, hmr, hmr_cap, scratch, s: int, side: int, lots: float, price: float, sl: float, tp: float,
           ref: int) -> None:
@@ -572,7 +571,7 @@ def _fill(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, d
     recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch, False)
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+@jit
 def _nbp(params, acc_f, acc_i, deal_i, deal_f, ev_i, ev_f) -> None:
     """Negative balance protection: with nothing open, a negative balance is reset to zero."""
     if params[P_NBP] > 0.0 and acc_i[I_N_OPEN] == 0 and acc_i[I_BALANCE] < 0:
@@ -585,7 +584,7 @@ def _nbp(params, acc_f, acc_i, deal_i, deal_f, ev_i, ev_f) -> None:
         _event(acc_i, acc_f, ev_i, ev_f, E_NBP, t, -1, 0, 0, math.nan, math.nan, amt / params[P_MINOR])
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy", inline="always")
+@jit_inline
 def _set_px(px, s: int, b0: float, a0: float, b1: float, a1: float, t: float) -> None:
     if t >= 1.0:
         px[s, X_BID] = b1
@@ -595,7 +594,7 @@ def _set_px(px, s: int, b0: float, a0: float, b1: float, a1: float, t: float) ->
         px[s, X_ASK] = a0 + t * (a1 - a0)
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+@jit
 def _bisect(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch, s: int, b0: float,
             a0: float, b1: float, a1: float, t0: float, t1: float, stop_out: bool, level: float) -> None:
     """Move symbol ``s`` to the first point of the segment where the margin level reaches ``level``
@@ -620,7 +619,7 @@ def _bisect(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f,
     recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch, False)
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+@jit
 def _margin_checks(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, ord_i, ord_f, deal_i,
                    deal_f, tr_i, tr_f, ev_i, ev_f, ser_t, ser_f, hmr, hmr_cap, scratch, s: int, b0: float, a0: float,
                    b1: float, a1: float, t0: float, t1: float, cont: bool) -> None:
@@ -682,7 +681,7 @@ def _margin_checks(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i,
     recalc(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, hmr, hmr_cap, scratch, False)
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+@jit
 def _swaps(params, sym_f, px, acc_f, acc_i, pos_i, pos_f, deal_i, deal_f, t: int, mult: float) -> None:
     """Book one rollover's swap for every open position (``mult`` 3 on the triple-swap night)."""
     scale = params[P_ACC_SCALE]
@@ -715,7 +714,7 @@ def _swaps(params, sym_f, px, acc_f, acc_i, pos_i, pos_f, deal_i, deal_f, t: int
             acc_f[A_COST_SWAP] -= am / params[P_MINOR]
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+@jit
 def _apply_target(params, sym_f, acc_i, pos_i, pos_f, ord_i, ord_f, s: int, target: float) -> None:
     """Queue the market orders that move symbol ``s``'s net position to ``target`` signed lots."""
     net = 0.0
@@ -736,7 +735,7 @@ def _apply_target(params, sym_f, acc_i, pos_i, pos_f, ord_i, ord_f, s: int, targ
     _new_order(acc_i, ord_i, ord_f, s, 1 if diff > 0 else -1, OT_MARKET, abs(diff), math.nan, math.nan, math.nan)
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+@jit
 def _new_order(acc_i, ord_i, ord_f, s: int, side: int, typ: int, lots: float, price: float, sl: float,
                tp: float) -> int:
     j = 0
@@ -760,7 +759,7 @@ def _new_order(acc_i, ord_i, ord_f, s: int, side: int, typ: int, lots: float, pr
     return j
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy", inline="always")
+@jit_inline
 def _next_order(acc_i, ord_i, s: int, close_orders: bool) -> int:
     """Slot of the oldest queued market (or close) order for symbol ``s``, -1 when none."""
     best = -1
@@ -775,7 +774,7 @@ def _next_order(acc_i, ord_i, s: int, close_orders: bool) -> int:
     return best
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+@jit
 def _exec_close_order(params, sym_f, px, acc_f, acc_i, pos_i, pos_f, deal_i, deal_f, tr_i, tr_f, j: int,
                       ord_i, ord_f) -> None:
     s = ord_i[j, OI_SYM]
@@ -801,7 +800,7 @@ def _exec_close_order(params, sym_f, px, acc_f, acc_i, pos_i, pos_f, deal_i, dea
     ord_i[j, OI_ACTIVE] = 0
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+@jit
 def _crossing(prev: float, cur: float, level: float, cont: bool, down: bool) -> float:
     """Path parameter in [0, 1] where ``level`` is first reached; 1 on a gap, 0 if already beyond."""
     if not cont:
@@ -823,7 +822,7 @@ def _crossing(prev: float, cur: float, level: float, cont: bool, down: bool) -> 
     return t
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+@jit
 def _next_vertices(q_sym, q_bid, q_ask, i: int, end_all: int, s: int):
     """Bid and ask range of the two vertices after the open of a bar (the bar's extremes)."""
     blo = math.inf
@@ -845,7 +844,7 @@ def _next_vertices(q_sym, q_bid, q_ask, i: int, end_all: int, s: int):
     return blo, bhi, alo, ahi
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+@jit
 def _quiet_run(q_time, q_sym, q_bid, q_ask, q_flags, i: int, end: int, t_stop: int, params, sym_f, band_floor,
                band_lev, px, acc_f, acc_i, pos_i, pos_f, ord_i, ord_f, ser_t, ser_f, hmr, hmr_cap, scratch, dec_idx,
                dec_tgt) -> int:
@@ -938,7 +937,7 @@ def _quiet_run(q_time, q_sym, q_bid, q_ask, q_flags, i: int, end: int, t_stop: i
     return i
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy", inline="always")
+@jit_inline
 def _conv_at(sym_f, col1: int, b: float, a: float) -> float:
     """``_conv`` for a one-symbol run at quote (b, a) of symbol 0 (its legs can only name symbol 0)."""
     f = 1.0
@@ -951,7 +950,7 @@ def _conv_at(sym_f, col1: int, b: float, a: float) -> float:
     return f
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy", inline="always")
+@jit_inline
 def _write_back(px, acc_i, acc_f, pos_f, bid, ask, pbid, pask, now, quotes, mc_state, floating, equity, margin,
                 level, min_level, k, pr, m, mae, mfe) -> None:
     """Store ``_lean_one``'s register-held account into the tables (before a series point, a
@@ -976,7 +975,7 @@ def _write_back(px, acc_i, acc_f, pos_f, bid, ask, pbid, pask, now, quotes, mc_s
         pos_f[k, PF_MFE] = mfe
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+@jit
 def _lean_one(q_time, q_bid, q_ask, q_flags, i: int, end: int, t_stop: int, params, sym_f, band_floor, band_lev,
               px, acc_f, acc_i, pos_i, pos_f, ord_i, ord_f, ser_t, ser_f, hmr, hmr_cap, dec_idx, dec_tgt) -> int:
     """``_quiet_run`` for a run with one symbol and at most one open position - most bars of most
@@ -1164,7 +1163,7 @@ def _lean_one(q_time, q_bid, q_ask, q_flags, i: int, end: int, t_stop: int, para
     return i
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+@jit
 def _quiet_until(params, acc_i, pos_i, pos_f, ord_i, roll_t, hmr, cash_t) -> int:
     """The time before which the lean path may run (0 when it may not run at all)."""
     if params[P_STRIDE] > 0.0 or params[P_LEAN] == 0.0:
@@ -1190,7 +1189,7 @@ def _quiet_until(params, acc_i, pos_i, pos_f, ord_i, roll_t, hmr, cash_t) -> int
     return stop
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+@jit
 def run_segment(q_time, q_sym, q_bid, q_ask, q_flags, start: int, end: int, params, sym_f, band_floor, band_lev,
                 px, acc_f, acc_i, pos_i, pos_f, ord_i, ord_f, deal_i, deal_f, tr_i, tr_f, ev_i, ev_f, ser_t, ser_f,
                 roll_t, roll_f, hmr, hmr_cap, cash_t, dec_idx, dec_tgt, scratch, cand_t, cand_k) -> int:
@@ -1475,7 +1474,7 @@ def run_segment(q_time, q_sym, q_bid, q_ask, q_flags, start: int, end: int, para
     return end
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+@jit
 def close_all(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_f, deal_i, deal_f, tr_i, tr_f,
               ev_i, ev_f, ser_t, ser_f, hmr, hmr_cap, scratch, reason: int) -> None:
     """Close every open position at the current prices (the end of a run), then NBP and a last point."""
@@ -1490,7 +1489,7 @@ def close_all(params, sym_f, band_floor, band_lev, px, acc_f, acc_i, pos_i, pos_
     record(params, acc_f, acc_i, ser_t, ser_f)
 
 
-@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+@jit
 def seed_rng(seed: int) -> None:
     """Seed the kernel's slippage generator (numba keeps its own generator state)."""
     np.random.seed(seed)
