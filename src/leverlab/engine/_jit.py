@@ -26,7 +26,8 @@ _ENGINE = Path(__file__).resolve().parent
 
 def source_files() -> list[Path]:
     """Every file the compiled kernel depends on, in a fixed order."""
-    return [_ENGINE / name for name in ("_kernel.py", "_layout.py", "formulas.py", "_jit.py")]
+    kernel = sorted((_ENGINE / "_kernel").glob("**/*.py"))
+    return kernel + [_ENGINE / name for name in ("_layout.py", "formulas.py", "_jit.py")]
 
 
 def source_key() -> str:
