@@ -18,8 +18,7 @@ Modules by job, each importing only those before it: ``margin`` (valuation), ``l
 lean paths), ``loop`` (the full path and the entry points).
 """
 
-from .ledger import close_position, record, to_minor_units
 from .loop import close_all, run_segment, seed_rng
 from .margin import recalc
 
-__all__ = ["close_all", "close_position", "recalc", "record", "run_segment", "seed_rng", "to_minor_units"]
+__all__ = ["close_all", "recalc", "run_segment", "seed_rng"]
