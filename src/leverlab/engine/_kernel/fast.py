@@ -29,10 +29,11 @@ from .margin import (
 from .orders import _apply_target
 
 
-@jit
+@jit_inline
 def _quiet_until(rules, book) -> int:
     """The time (ns) before which the lean paths may run (0 when they may not run at all): no order
-    queued or pending, no SL/TP set, and before the next rollover, cashback time and HMR window edge."""
+    queued or pending, no SL/TP set, and before the next rollover, cashback time and HMR window edge.
+    Inlined: it runs at every quote of the full path, and a call would pass every table of two tuples."""
     params = rules.params
     hmr = rules.hmr
     acc_i = book.acc_i

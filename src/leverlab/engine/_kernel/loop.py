@@ -226,10 +226,11 @@ def _next_vertices(quotes, i: int, s: int):
     return blo, bhi, alo, ahi
 
 
-@jit
+@jit_inline
 def _pessimistic(rules, book, ledger, quotes, i: int, s: int) -> None:
     """At the open of a bar (quote ``i``), close at its SL each position of symbol ``s`` whose SL and TP
-    both lie inside the bar: the loss is assumed first."""
+    both lie inside the bar: the loss is assumed first. Inlined: it runs at every bar open, and a call
+    would pass every table of the four tuples."""
     pos_i = book.pos_i
     pos_f = book.pos_f
     looked = False
