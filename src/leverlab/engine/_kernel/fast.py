@@ -191,12 +191,13 @@ def _recalc_one_symbol(rules, book) -> None:
     acc_f[A_LEVEL] = equity / margin * 100.0 if margin > 0.0 else math.inf
 
 
-@jit
+@jit_inline
 def _quiet_run(quotes, i: int, end: int, t_stop: int, rules, book, ledger, decisions) -> int:
     """The common case, lean: quotes ``i..end-1`` with nothing to fill (no orders, no SL/TP) and no
     booking due before ``t_stop``. Each quote re-values the account and checks the margin-call and
     stop-out levels; a bar close records its series point and applies the vectorized target. Returns
-    the quote it stopped *before* (prices restored; after a close whose target queued orders, just after it)."""
+    the quote it stopped *before* (prices restored; after a close whose target queued orders, just after it).
+    Inlined into ``run_segment`` (its one caller), as a call passes every table of the four tuples."""
     q_time = quotes.time
     q_sym = quotes.sym
     q_bid = quotes.bid
@@ -308,13 +309,13 @@ def _write_back(book, prices, clock, account, k: int, position) -> None:
         pos_f[k, PF_MFE] = mfe
 
 
-@jit
+@jit_inline
 def _lean_one(quotes, i: int, end: int, t_stop: int, rules, book, ledger, decisions) -> int:
     """``_quiet_run`` for a run with one symbol and at most one open position - most bars of most
     strategies - with the account held in local variables: the same arithmetic as ``recalc`` in
     the same order (so the same bits), written back to the tables before a series point, a
     decision, and on return. Stops before the first quote where anything happens, like
-    ``_quiet_run``; the caller goes on with the general paths from there."""
+    ``_quiet_run``; the caller goes on with the general paths from there. Inlined, as ``_quiet_run``."""
     q_time = quotes.time
     q_bid = quotes.bid
     q_ask = quotes.ask

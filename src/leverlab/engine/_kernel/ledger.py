@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .._jit import jit
+from .._jit import jit, jit_inline
 from .._layout import (
     A_CASHBACK, A_CASHBACK_DUE, A_COST_COMMISSION, A_COST_SWAP, A_CREDIT, A_EQUITY, A_FREE, A_LEVEL, A_MARGIN,
     A_NBP, D_CASHBACK, D_CLOSE, D_COMMISSION, D_NBP, D_SWAP, DF_LOTS, DF_PRICE, DI_AMOUNT, DI_BALANCE, DI_KIND,
@@ -78,10 +78,11 @@ def _event(book, ledger, typ: int, t: int, s: int, ref: int, reason: int, price:
     acc_i[I_N_EVENTS] = n + 1
 
 
-@jit
+@jit_inline
 def record(rules, book, ledger) -> None:
     """Append one point to the balance/equity/margin/free-margin/margin-level series (``ser_f`` holds
-    one row per quantity, so each is a contiguous array for the Result)."""
+    one row per quantity, so each is a contiguous array for the Result). Inlined: it runs at every bar
+    close, and a call passes every table of three tuples."""
     acc_i = book.acc_i
     acc_f = book.acc_f
     ser_f = ledger.ser_f
