@@ -13,11 +13,6 @@ from ._layout import Book, Decisions, Ledger, Quotes, Rules
 from ._prepare import Stream
 
 
-def _table(group: str, name: str) -> Any:
-    """A read-only attribute for one table of the named tuple ``group`` (``sim.acc_i`` is ``sim.book.acc_i``)."""
-    return property(lambda self: getattr(getattr(self, group), name), doc=f"``{group}.{name}``")
-
-
 def _doubled(a: np.ndarray, axis: int, rows: int) -> np.ndarray:
     """``a`` zero-padded to ``rows`` along ``axis``."""
     shape = list(a.shape)
@@ -32,38 +27,10 @@ class _Sim:
 
     The tables are grouped as the kernel takes them: ``quotes`` (``Quotes``), ``rules`` (``Rules``),
     ``book`` (``Book``), ``ledger`` (``Ledger``) and ``decisions`` (``Decisions``). A table that has
-    to grow is replaced in its tuple; the tables are also readable by name (``sim.acc_i``).
+    to grow is replaced in its tuple. Each table is also an attribute by its name (``sim.acc_i``,
+    ``sim.dec_idx`` for ``decisions.idx``), set again whenever a tuple is replaced: plain attributes,
+    as Python reads them at every bar. Read them; write into them, never assign them.
     """
-
-    params = _table("rules", "params")
-    sym_f = _table("rules", "sym_f")
-    band_floor = _table("rules", "band_floor")
-    band_lev = _table("rules", "band_lev")
-    hmr = _table("rules", "hmr")
-    hmr_cap = _table("rules", "hmr_cap")
-    roll_t = _table("rules", "roll_t")
-    roll_f = _table("rules", "roll_f")
-    cash_t = _table("rules", "cash_t")
-    px = _table("book", "px")
-    acc_f = _table("book", "acc_f")
-    acc_i = _table("book", "acc_i")
-    pos_i = _table("book", "pos_i")
-    pos_f = _table("book", "pos_f")
-    ord_i = _table("book", "ord_i")
-    ord_f = _table("book", "ord_f")
-    scratch = _table("book", "scratch")
-    cand_t = _table("book", "cand_t")
-    cand_k = _table("book", "cand_k")
-    deal_i = _table("ledger", "deal_i")
-    deal_f = _table("ledger", "deal_f")
-    tr_i = _table("ledger", "tr_i")
-    tr_f = _table("ledger", "tr_f")
-    ev_i = _table("ledger", "ev_i")
-    ev_f = _table("ledger", "ev_f")
-    ser_t = _table("ledger", "ser_t")
-    ser_f = _table("ledger", "ser_f")
-    dec_idx = _table("decisions", "idx")
-    dec_tgt = _table("decisions", "target")
 
     def __init__(self, stream: Stream, sym_f: np.ndarray, band_floor: np.ndarray, band_lev: np.ndarray,
                  params: np.ndarray, roll_t: np.ndarray, roll_f: np.ndarray, hmr: np.ndarray,
@@ -89,11 +56,30 @@ class _Sim:
                              ev_i=np.zeros((rows, L.N_EV_I), dtype=np.int64), ev_f=np.zeros((rows, L.N_EV_F)),
                              ser_t=np.zeros(n_series, dtype=np.int64), ser_f=np.zeros((L.N_SER, n_series)))
         self.decisions = Decisions(np.zeros(0, dtype=np.int64), np.zeros(0))
+        self._run: Any = None
+        self._expose()
+
+    def _expose(self) -> None:
+        """Set each table as an attribute by its name, and forget the typed entry (after a tuple changed)."""
+        for group in (self.rules, self.book, self.ledger):
+            for name, table in zip(group._fields, group):
+                setattr(self, name, table)
+        self.dec_idx, self.dec_tgt = self.decisions
+        self._run = None
 
     def _set_stream(self, stream: Stream) -> None:
         self.q = stream
         self.quotes = Quotes(stream.time, stream.sym, stream.bid, stream.ask, stream.flags)
         self.i = 0
+        self._run = None
+
+    def _run_segment(self, end: int) -> int:
+        """``run_segment`` through its compiled entry for these tables' types, typed once per change of
+        tables: numba types named tuples in Python on every call, which costs more than a bar."""
+        args = (self.quotes, self.i, end, self.rules, self.book, self.ledger, self.decisions)
+        if self._run is None:
+            self._run = run_segment.compile(tuple(run_segment.typeof_pyval(a) for a in args))
+        return int(self._run(*args))
 
     @staticmethod
     def _cand(pos_i: np.ndarray, ord_i: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -119,17 +105,19 @@ class _Sim:
                      for name in ("pos_i", "pos_f", "ord_i", "ord_f")}
             cand_t, cand_k = self._cand(grown["pos_i"], grown["ord_i"])
             self.book = book._replace(cand_t=cand_t, cand_k=cand_k, **grown)
+            self._expose()
         grown = {}
         for names, counter in ((("deal_i", "deal_f"), L.I_N_DEALS), (("tr_i", "tr_f"), L.I_N_TRADES),
                                (("ev_i", "ev_f"), L.I_N_EVENTS), (("ser_t", "ser_f"), L.I_N_SERIES)):
             grown.update(self._grown_rows(names, counter))
         if grown:
             self.ledger = self.ledger._replace(**grown)
+            self._expose()
 
     def advance(self, end: int) -> None:
         """Simulate quotes up to (not including) ``end``."""
         while self.i < end:
-            i = run_segment(self.quotes, self.i, end, self.rules, self.book, self.ledger, self.decisions)
+            i = self._run_segment(end)
             self.i = i
             if self.acc_i[L.I_ERROR]:
                 return
@@ -141,12 +129,14 @@ class _Sim:
         self.params[L.P_VEC_SYM] = 0.0
         self.decisions = Decisions(idx, targets)
         self.acc_i[L.I_DEC_PTR] = 0
+        self._expose()
 
     def next_stream(self, stream: Stream, roll_t: np.ndarray, roll_f: np.ndarray, hmr: np.ndarray,
                     hmr_cap: np.ndarray, cash_t: np.ndarray) -> None:
         """Continue the same account on the next chunk of quotes, with that chunk's schedules."""
         self._set_stream(stream)
         self.rules = self.rules._replace(roll_t=roll_t, roll_f=roll_f, hmr=hmr, hmr_cap=hmr_cap, cash_t=cash_t)
+        self._expose()
         self.acc_i[L.I_ROLL_PTR] = self.acc_i[L.I_HMR_PTR] = self.acc_i[L.I_CASH_PTR] = 0
 
     def recalc(self) -> None:
