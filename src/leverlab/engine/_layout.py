@@ -5,11 +5,15 @@ into ``ord_i``/``ord_f`` between kernel calls and reads deals, trades, events an
 Times are int64 nanoseconds (UTC) and live in the int tables; money is float64 in account units
 except the balance and deal amounts, which are int64 minor units (cents) so the ledger is exact.
 
-These constants are compiled into the cached kernel: after changing one, touch ``_kernel.py`` so
-numba's on-disk cache (keyed on that file) is rebuilt.
+These constants are compiled into the kernel; the compile cache is keyed on this file's content
+(``_jit``), so a change here is picked up without further steps.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
 
 # ---- quote flags (q_flags, uint8) -------------------------------------------------------------
 F_CONT = 1  # the price moved continuously from this symbol's previous quote (a bar-path segment)
@@ -249,3 +253,74 @@ SR_MARGIN = 2
 SR_FREE = 3
 SR_LEVEL = 4
 N_SER = 5
+
+
+# ---- the tables grouped as the kernel takes them (numba passes each tuple as one struct) ----------
+class Quotes(NamedTuple):
+    """The merged quote stream, one entry per quote."""
+
+    time: np.ndarray  # int64 ns (n,)
+    sym: np.ndarray  # int64 symbol index (n,)
+    bid: np.ndarray  # float64 (n,)
+    ask: np.ndarray  # float64 (n,)
+    flags: np.ndarray  # uint8 F_* bits (n,)
+
+
+class Rules(NamedTuple):
+    """What the account's terms fix: parameters, symbols, equity bands and the time schedules."""
+
+    params: np.ndarray  # float64 (N_PARAMS,), P_*
+    sym_f: np.ndarray  # float64 (n_sym, N_SYM), S_*
+    band_floor: np.ndarray  # float64 (n_sym, n_bands): ascending equity floors, account units
+    band_lev: np.ndarray  # float64 (n_sym, n_bands): leverage from each floor up
+    hmr: np.ndarray  # int64 (n_intervals, N_HMR), H_*
+    hmr_cap: np.ndarray  # float64 (n_intervals, 2 n_sym): see the HMR schedule above
+    roll_t: np.ndarray  # int64 ns (n_roll,): rollover instants
+    roll_f: np.ndarray  # float64 (n_roll,): swap multiple at each (3 on the triple-swap night)
+    cash_t: np.ndarray  # int64 ns (n_cash,): scheduled cashback payments
+
+
+class Book(NamedTuple):
+    """The account's live state: prices, account scalars, positions, orders and work space."""
+
+    px: np.ndarray  # float64 (n_sym, N_PX), X_*
+    acc_f: np.ndarray  # float64 (N_ACC_F,), A_*
+    acc_i: np.ndarray  # int64 (N_ACC_I,), I_*
+    pos_i: np.ndarray  # int64 (slots, N_POS_I), PI_*
+    pos_f: np.ndarray  # float64 (slots, N_POS_F), PF_*
+    ord_i: np.ndarray  # int64 (slots, N_ORD_I), OI_*
+    ord_f: np.ndarray  # float64 (slots, N_ORD_F), OF_*
+    scratch: np.ndarray  # float64 (n_sym, 5): per-symbol buy/sell margin and lots, band leverage
+    cand_t: np.ndarray  # float64 (2 pos slots + ord slots + 4,): path points of this quote's fills
+    cand_k: np.ndarray  # int64 (same,): what fills there (SL slot, P + TP slot, 2P + order slot)
+
+
+class Ledger(NamedTuple):
+    """What the run has written: deals, trades, events and the recorded series."""
+
+    deal_i: np.ndarray  # int64 (rows, N_DEAL_I), DI_*
+    deal_f: np.ndarray  # float64 (rows, N_DEAL_F), DF_*
+    tr_i: np.ndarray  # int64 (rows, N_TR_I), TI_*
+    tr_f: np.ndarray  # float64 (rows, N_TR_F), TF_*
+    ev_i: np.ndarray  # int64 (rows, N_EV_I), EI_*
+    ev_f: np.ndarray  # float64 (rows, N_EV_F), EF_*
+    ser_t: np.ndarray  # int64 ns (points,)
+    ser_f: np.ndarray  # float64 (N_SER, points)
+
+
+class Decisions(NamedTuple):
+    """Compiled target positions for the symbol P_VEC_SYM names: ``target[d]`` signed lots at quote ``idx[d]``."""
+
+    idx: np.ndarray  # int64 quote indices (n,), ascending
+    target: np.ndarray  # float64 signed lots (n,); nan: no change
+
+
+class Segment(NamedTuple):
+    """One symbol's price path from its previous quote (bid0, ask0) to this one (bid1, ask1)."""
+
+    sym: int
+    bid0: float
+    ask0: float
+    bid1: float
+    ask1: float
+    cont: bool  # the price moved continuously (a bar path), else it gapped

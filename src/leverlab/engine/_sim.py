@@ -3,93 +3,121 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from . import _layout as L
 from ._kernel import close_all, recalc, run_segment
+from ._layout import Book, Decisions, Ledger, Quotes, Rules
 from ._prepare import Stream
 
 
+def _doubled(a: np.ndarray, axis: int, rows: int) -> np.ndarray:
+    """``a`` zero-padded to ``rows`` along ``axis``."""
+    shape = list(a.shape)
+    shape[axis] = rows
+    b = np.zeros(tuple(shape), dtype=a.dtype)
+    b[tuple(slice(0, n) for n in a.shape)] = a
+    return b
+
+
 class _Sim:
-    """The kernel's state tables and the resumable call into it."""
+    """The kernel's state tables and the resumable call into it.
+
+    The tables are grouped as the kernel takes them: ``quotes`` (``Quotes``), ``rules`` (``Rules``),
+    ``book`` (``Book``), ``ledger`` (``Ledger``) and ``decisions`` (``Decisions``). A table that has
+    to grow is replaced in its tuple. Each table is also an attribute by its name (``sim.acc_i``,
+    ``sim.dec_idx`` for ``decisions.idx``), set again whenever a tuple is replaced: plain attributes,
+    as Python reads them at every bar. Read them; write into them, never assign them.
+    """
 
     def __init__(self, stream: Stream, sym_f: np.ndarray, band_floor: np.ndarray, band_lev: np.ndarray,
                  params: np.ndarray, roll_t: np.ndarray, roll_f: np.ndarray, hmr: np.ndarray,
                  hmr_cap: np.ndarray, cash_t: np.ndarray, positions: int = 32, orders: int = 32, rows: int = 4096) -> None:
-        self.q = stream
-        self.sym_f, self.band_floor, self.band_lev, self.params = sym_f, band_floor, band_lev, params
-        self.roll_t, self.roll_f, self.hmr, self.hmr_cap, self.cash_t = roll_t, roll_f, hmr, hmr_cap, cash_t
+        self._set_stream(stream)
+        self.rules = Rules(params, sym_f, band_floor, band_lev, hmr, hmr_cap, roll_t, roll_f, cash_t)
         n_sym = sym_f.shape[0]
-        self.px = np.zeros((n_sym, L.N_PX))
-        self.acc_f = np.zeros(L.N_ACC_F)
-        self.acc_f[L.A_LEVEL] = math.inf
-        self.acc_f[L.A_MIN_LEVEL] = math.inf
-        self.acc_i = np.zeros(L.N_ACC_I, dtype=np.int64)
-        self.acc_i[L.I_NEXT_POS_ID] = 1
-        self.acc_i[L.I_NEXT_ORDER_ID] = 1
-        self.pos_i = np.zeros((positions, L.N_POS_I), dtype=np.int64)
-        self.pos_f = np.zeros((positions, L.N_POS_F))
-        self.ord_i = np.zeros((orders, L.N_ORD_I), dtype=np.int64)
-        self.ord_f = np.zeros((orders, L.N_ORD_F))
-        self.deal_i = np.zeros((rows, L.N_DEAL_I), dtype=np.int64)
-        self.deal_f = np.zeros((rows, L.N_DEAL_F))
-        self.tr_i = np.zeros((rows, L.N_TR_I), dtype=np.int64)
-        self.tr_f = np.zeros((rows, L.N_TR_F))
-        self.ev_i = np.zeros((rows, L.N_EV_I), dtype=np.int64)
-        self.ev_f = np.zeros((rows, L.N_EV_F))
+        acc_f = np.zeros(L.N_ACC_F)
+        acc_f[L.A_LEVEL] = math.inf
+        acc_f[L.A_MIN_LEVEL] = math.inf
+        acc_i = np.zeros(L.N_ACC_I, dtype=np.int64)
+        acc_i[L.I_NEXT_POS_ID] = 1
+        acc_i[L.I_NEXT_ORDER_ID] = 1
+        pos_i = np.zeros((positions, L.N_POS_I), dtype=np.int64)
+        ord_i = np.zeros((orders, L.N_ORD_I), dtype=np.int64)
+        cand_t, cand_k = self._cand(pos_i, ord_i)
+        self.book = Book(px=np.zeros((n_sym, L.N_PX)), acc_f=acc_f, acc_i=acc_i, pos_i=pos_i,
+                         pos_f=np.zeros((positions, L.N_POS_F)), ord_i=ord_i, ord_f=np.zeros((orders, L.N_ORD_F)),
+                         scratch=np.zeros((n_sym, 5)), cand_t=cand_t, cand_k=cand_k)
         n_series = max(rows, int(stream.decisions.shape[0]) + rows)
-        self.ser_t = np.zeros(n_series, dtype=np.int64)
-        self.ser_f = np.zeros((L.N_SER, n_series))
-        self.scratch = np.zeros((n_sym, 5))
-        self.dec_idx = np.zeros(0, dtype=np.int64)
-        self.dec_tgt = np.zeros(0)
-        self._cand()
+        self.ledger = Ledger(deal_i=np.zeros((rows, L.N_DEAL_I), dtype=np.int64), deal_f=np.zeros((rows, L.N_DEAL_F)),
+                             tr_i=np.zeros((rows, L.N_TR_I), dtype=np.int64), tr_f=np.zeros((rows, L.N_TR_F)),
+                             ev_i=np.zeros((rows, L.N_EV_I), dtype=np.int64), ev_f=np.zeros((rows, L.N_EV_F)),
+                             ser_t=np.zeros(n_series, dtype=np.int64), ser_f=np.zeros((L.N_SER, n_series)))
+        self.decisions = Decisions(np.zeros(0, dtype=np.int64), np.zeros(0))
+        self._run: Any = None
+        self._expose()
+
+    def _expose(self) -> None:
+        """Set each table as an attribute by its name, and forget the typed entry (after a tuple changed)."""
+        for group in (self.rules, self.book, self.ledger):
+            for name, table in zip(group._fields, group):
+                setattr(self, name, table)
+        self.dec_idx, self.dec_tgt = self.decisions
+        self._run = None
+
+    def _set_stream(self, stream: Stream) -> None:
+        self.q = stream
+        self.quotes = Quotes(stream.time, stream.sym, stream.bid, stream.ask, stream.flags)
         self.i = 0
+        self._run = None
 
-    def _cand(self) -> None:
-        n = 2 * self.pos_i.shape[0] + self.ord_i.shape[0] + 4
-        self.cand_t = np.zeros(n)
-        self.cand_k = np.zeros(n, dtype=np.int64)
+    def _run_segment(self, end: int) -> int:
+        """``run_segment`` through its compiled entry for these tables' types, typed once per change of
+        tables: numba types named tuples in Python on every call, which costs more than a bar."""
+        args = (self.quotes, self.i, end, self.rules, self.book, self.ledger, self.decisions)
+        if self._run is None:
+            self._run = run_segment.compile(tuple(run_segment.typeof_pyval(a) for a in args))
+        return int(self._run(*args))
 
-    def _grow_rows(self, names: tuple[str, ...], counter: int) -> None:
+    @staticmethod
+    def _cand(pos_i: np.ndarray, ord_i: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The candidate-fill work space for these position and order tables (one quote's worst case)."""
+        n = 2 * pos_i.shape[0] + ord_i.shape[0] + 4
+        return np.zeros(n), np.zeros(n, dtype=np.int64)
+
+    def _grown_rows(self, names: tuple[str, ...], counter: int) -> dict[str, np.ndarray]:
+        """The ledger tables ``names`` (filled up to ``acc_i[counter]``) enlarged if nearly full, else none."""
         need = 8 * self.pos_i.shape[0] + 32
-        first = getattr(self, names[0])
-        if first.shape[0] - self.acc_i[counter] < 2 * need:
-            rows = first.shape[0] * 2 + 2 * need
-            for name in names:
-                a = getattr(self, name)
-                if name == "ser_f":  # one row per quantity: grows along its columns
-                    b = np.zeros((a.shape[0], rows), dtype=a.dtype)
-                    b[:, : a.shape[1]] = a
-                else:
-                    b = np.zeros((rows,) + a.shape[1:], dtype=a.dtype)
-                    b[: a.shape[0]] = a
-                setattr(self, name, b)
+        first = getattr(self.ledger, names[0])
+        if first.shape[0] - self.acc_i[counter] >= 2 * need:
+            return {}
+        rows = first.shape[0] * 2 + 2 * need
+        # ser_f holds one row per quantity: it grows along its columns
+        return {name: _doubled(getattr(self.ledger, name), 1 if name == "ser_f" else 0, rows) for name in names}
 
     def grow(self) -> None:
         """Enlarge whichever tables are nearly full (the kernel stopped to ask for room)."""
-        if self.acc_i[L.I_N_OPEN] + 3 > self.pos_i.shape[0] or self.acc_i[L.I_ORD_HIGH] + 4 > self.ord_i.shape[0]:
-            for name in ("pos_i", "pos_f", "ord_i", "ord_f"):
-                a = getattr(self, name)
-                b = np.zeros((a.shape[0] * 2,) + a.shape[1:], dtype=a.dtype)
-                b[: a.shape[0]] = a
-                setattr(self, name, b)
-            self._cand()
-        self._grow_rows(("deal_i", "deal_f"), L.I_N_DEALS)
-        self._grow_rows(("tr_i", "tr_f"), L.I_N_TRADES)
-        self._grow_rows(("ev_i", "ev_f"), L.I_N_EVENTS)
-        self._grow_rows(("ser_t", "ser_f"), L.I_N_SERIES)
+        book = self.book
+        if self.acc_i[L.I_N_OPEN] + 3 > book.pos_i.shape[0] or self.acc_i[L.I_ORD_HIGH] + 4 > book.ord_i.shape[0]:
+            grown = {name: _doubled(getattr(book, name), 0, getattr(book, name).shape[0] * 2)
+                     for name in ("pos_i", "pos_f", "ord_i", "ord_f")}
+            cand_t, cand_k = self._cand(grown["pos_i"], grown["ord_i"])
+            self.book = book._replace(cand_t=cand_t, cand_k=cand_k, **grown)
+            self._expose()
+        grown = {}
+        for names, counter in ((("deal_i", "deal_f"), L.I_N_DEALS), (("tr_i", "tr_f"), L.I_N_TRADES),
+                               (("ev_i", "ev_f"), L.I_N_EVENTS), (("ser_t", "ser_f"), L.I_N_SERIES)):
+            grown.update(self._grown_rows(names, counter))
+        if grown:
+            self.ledger = self.ledger._replace(**grown)
+            self._expose()
 
     def advance(self, end: int) -> None:
         """Simulate quotes up to (not including) ``end``."""
-        q = self.q
         while self.i < end:
-            i = run_segment(q.time, q.sym, q.bid, q.ask, q.flags, self.i, end, self.params, self.sym_f,
-                            self.band_floor, self.band_lev, self.px, self.acc_f, self.acc_i, self.pos_i, self.pos_f,
-                            self.ord_i, self.ord_f, self.deal_i, self.deal_f, self.tr_i, self.tr_f, self.ev_i,
-                            self.ev_f, self.ser_t, self.ser_f, self.roll_t, self.roll_f, self.hmr, self.hmr_cap, self.cash_t,
-                            self.dec_idx, self.dec_tgt, self.scratch, self.cand_t, self.cand_k)
+            i = self._run_segment(end)
             self.i = i
             if self.acc_i[L.I_ERROR]:
                 return
@@ -99,25 +127,26 @@ class _Sim:
     def set_decisions(self, idx: np.ndarray, targets: np.ndarray) -> None:
         """Run compiled target positions for symbol 0: ``targets[d]`` signed lots at quote ``idx[d]``."""
         self.params[L.P_VEC_SYM] = 0.0
-        self.dec_idx, self.dec_tgt = idx, targets
+        self.decisions = Decisions(idx, targets)
         self.acc_i[L.I_DEC_PTR] = 0
+        self._expose()
 
     def next_stream(self, stream: Stream, roll_t: np.ndarray, roll_f: np.ndarray, hmr: np.ndarray,
                     hmr_cap: np.ndarray, cash_t: np.ndarray) -> None:
         """Continue the same account on the next chunk of quotes, with that chunk's schedules."""
-        self.q, self.i = stream, 0
-        self.roll_t, self.roll_f, self.hmr, self.hmr_cap, self.cash_t = roll_t, roll_f, hmr, hmr_cap, cash_t
+        self._set_stream(stream)
+        self.rules = self.rules._replace(roll_t=roll_t, roll_f=roll_f, hmr=hmr, hmr_cap=hmr_cap, cash_t=cash_t)
+        self._expose()
         self.acc_i[L.I_ROLL_PTR] = self.acc_i[L.I_HMR_PTR] = self.acc_i[L.I_CASH_PTR] = 0
 
     def recalc(self) -> None:
-        recalc(self.params, self.sym_f, self.band_floor, self.band_lev, self.px, self.acc_f, self.acc_i, self.pos_i,
-               self.pos_f, self.hmr, self.hmr_cap, self.scratch, False)
+        """Re-value the account at the current prices (after Python changed the tables)."""
+        recalc(self.rules, self.book)
 
     def finish(self, reason: int) -> None:
+        """Close everything at the current prices (the end of the run), with a last series point."""
         self.grow()
-        close_all(self.params, self.sym_f, self.band_floor, self.band_lev, self.px, self.acc_f, self.acc_i,
-                  self.pos_i, self.pos_f, self.deal_i, self.deal_f, self.tr_i, self.tr_f, self.ev_i, self.ev_f,
-                  self.ser_t, self.ser_f, self.hmr, self.hmr_cap, self.scratch, reason)
+        close_all(self.rules, self.book, self.ledger, reason)
 
     def book_external(self, kind: int, t: int, amount_minor: int) -> None:
         """A deal from outside the kernel (the deposit, a bonus)."""
@@ -130,6 +159,7 @@ class _Sim:
 
     def add_order(self, s: int, side: int, typ: int, lots: float, price: float = math.nan, sl: float = math.nan,
                   tp: float = math.nan, pos_id: int = 0) -> int:
+        """Queue an order (OT_*) from Python; returns its id."""
         free = np.flatnonzero(self.ord_i[:, L.OI_ACTIVE] == 0)
         if free.size == 0 or free[0] + 4 >= self.ord_i.shape[0]:
             self.acc_i[L.I_ORD_HIGH] = self.ord_i.shape[0]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
+from ._jit import jit
 
 FOREX = 0
 FOREX_NO_LEVERAGE = 1
@@ -20,7 +20,7 @@ CFD = 2
 CFD_LEVERAGE = 3
 
 
-@njit(cache=True, nogil=True)
+@jit
 def margin_in_margin_ccy(
     calc_mode: int, lots: float, contract_size: float, price: float, leverage: float, margin_rate: float
 ) -> float:
@@ -41,13 +41,13 @@ def margin_in_margin_ccy(
     return math.nan
 
 
-@njit(cache=True, nogil=True)
+@jit
 def profit_in_profit_ccy(side: int, lots: float, contract_size: float, open_price: float, close_price: float) -> float:
     """Profit of a position in its profit (quote) currency; ``side`` is +1 buy, -1 sell."""
     return side * (close_price - open_price) * contract_size * lots
 
 
-@njit(cache=True, nogil=True)
+@jit
 def hedged_margin(buy_margin: float, sell_margin: float, buy_lots: float, sell_lots: float, hedge_factor: float) -> float:
     """Margin of one symbol's buy and sell legs with hedge factor ``h`` (formulas.md section 4).
 

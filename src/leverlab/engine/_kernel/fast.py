@@ -1,0 +1,476 @@
+"""The lean paths: runs of quotes where nothing can fill and nothing is due, re-valued with less work.
+
+Every quote gets exactly the arithmetic the full path (``loop.run_segment``) would give it, so
+results are identical whichever path ran it (tests/engine/test_lean_path.py). Each stops *before*
+the first quote where anything happens, and the full path takes that quote.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._jit import jit, jit_inline
+from .._layout import (
+    A_CREDIT, A_EQUITY, A_FLOATING, A_FREE, A_LEVEL, A_MARGIN, A_MIN_LEVEL, ERR_NO_RATE, F_CLOSE, H_END, H_START,
+    I_BALANCE, I_CASH_PTR, I_DEC_PTR, I_ERROR, I_HMR_PTR, I_MC_STATE, I_N_OPEN, I_N_SERIES, I_NOW, I_ORD_HIGH,
+    I_POS_HIGH, I_QUOTES, I_ROLL_PTR, OI_ACTIVE, P_ACC_SCALE, P_HEDGING, P_HMR_ALL, P_LEAN, P_MC, P_MINOR, P_SO,
+    P_SO_CREDIT, P_STRIDE, P_VEC_SYM, PF_HMR_CAP, PF_LEV_OPEN, PF_LOTS, PF_MAE, PF_MARGIN, PF_MFE, PF_OPEN,
+    PF_PROFIT, PF_SL, PF_TP, PI_ACTIVE, PI_HMR_UNTIL, PI_SIDE, S_BANDS_REPRICE, S_CS, S_FIXED_RATE, S_HEDGE,
+    S_M1_SYM, S_MODE, S_MRATE, S_N_BANDS, S_P1_SYM, S_STATIC_CAP, X_ASK, X_BID, X_HAVE, X_PASK, X_PBID,
+)
+from ..formulas import margin_in_margin_ccy, profit_in_profit_ccy
+from .ledger import record
+from .margin import (
+    _band_lev, _conv, _in_window, _level_event, _margin_mode, _pos_leverage, _recalc_impl, _set_error, _so_level,
+    _symbol_margin,
+)
+from .orders import _apply_target
+
+
+@jit_inline
+def _quiet_until(rules, book) -> int:
+    """The time (ns) before which the lean paths may run (0 when they may not run at all): no order
+    queued or pending, no SL/TP set, and before the next rollover, cashback time and HMR window edge.
+    Inlined: it runs at every quote of the full path, and a call would pass every table of two tuples."""
+    params = rules.params
+    hmr = rules.hmr
+    acc_i = book.acc_i
+    pos_i = book.pos_i
+    pos_f = book.pos_f
+    if params[P_STRIDE] > 0.0 or params[P_LEAN] == 0.0:
+        return 0
+    for j in range(acc_i[I_ORD_HIGH]):
+        if book.ord_i[j, OI_ACTIVE] == 1:
+            return 0
+    for k in range(acc_i[I_POS_HIGH]):
+        if pos_i[k, PI_ACTIVE] == 1 and not (math.isnan(pos_f[k, PF_SL]) and math.isnan(pos_f[k, PF_TP])):
+            return 0
+    stop = np.int64(9223372036854775807)
+    rp = acc_i[I_ROLL_PTR]
+    if rp < rules.roll_t.shape[0] and rules.roll_t[rp] < stop:
+        stop = rules.roll_t[rp]
+    cp = acc_i[I_CASH_PTR]
+    if cp < rules.cash_t.shape[0] and rules.cash_t[cp] < stop:
+        stop = rules.cash_t[cp]
+    hp = acc_i[I_HMR_PTR]
+    if hp < hmr.shape[0]:
+        edge = hmr[hp, H_START] if acc_i[I_NOW] < hmr[hp, H_START] else hmr[hp, H_END]
+        if edge < stop:
+            stop = edge
+    return stop
+
+
+@jit_inline
+def _decide(book, decisions, vec_sym: int, i: int) -> bool:
+    """At quote ``i``, queue the orders of the compiled target due there (if any, for symbol ``vec_sym``
+    >= 0); True when a decision row was consumed."""
+    if vec_sym < 0:
+        return False
+    acc_i = book.acc_i
+    dp = acc_i[I_DEC_PTR]
+    if dp < decisions.idx.shape[0] and decisions.idx[dp] == i:
+        target = decisions.target[dp]
+        if not math.isnan(target):
+            _apply_target(book, vec_sym, target)
+        acc_i[I_DEC_PTR] = dp + 1
+        return True
+    return False
+
+
+@jit_inline
+def _track_extremes(book, level: float) -> None:
+    """Update every open position's MAE/MFE from its floating profit, and the lowest margin level seen."""
+    acc_f = book.acc_f
+    pos_i = book.pos_i
+    pos_f = book.pos_f
+    for k in range(book.acc_i[I_POS_HIGH]):
+        if pos_i[k, PI_ACTIVE] == 1:
+            pr = pos_f[k, PF_PROFIT]
+            if pr < pos_f[k, PF_MAE]:
+                pos_f[k, PF_MAE] = pr
+            if pr > pos_f[k, PF_MFE]:
+                pos_f[k, PF_MFE] = pr
+    if level < acc_f[A_MIN_LEVEL]:
+        acc_f[A_MIN_LEVEL] = level
+
+
+@jit_inline
+def _set_flat(book, minor: float) -> None:
+    """The account with nothing open: equity is balance plus credit, no margin, no margin call."""
+    acc_f = book.acc_f
+    acc_i = book.acc_i
+    acc_f[A_FLOATING] = 0.0
+    acc_f[A_EQUITY] = acc_i[I_BALANCE] / minor + acc_f[A_CREDIT]
+    acc_f[A_MARGIN] = 0.0
+    acc_f[A_FREE] = acc_f[A_EQUITY]
+    acc_f[A_LEVEL] = math.inf
+    acc_i[I_MC_STATE] = 0
+
+
+@jit_inline
+def _recalc_one_symbol(rules, book) -> None:
+    """``_recalc_impl`` for a run with one symbol, the common case on the lean path: the same
+    arithmetic in the same order (so the same bits), with the symbol's constants and conversion
+    factors read once instead of per position and no per-symbol scratch table."""
+    params = rules.params
+    sym_f = rules.sym_f
+    px = book.px
+    acc_f = book.acc_f
+    acc_i = book.acc_i
+    pos_i = book.pos_i
+    pos_f = book.pos_f
+    scale = params[P_ACC_SCALE]
+    minor = params[P_MINOR]
+    now = acc_i[I_NOW]
+    bid = px[0, X_BID]
+    ask = px[0, X_ASK]
+    cs = sym_f[0, S_CS]
+    p_conv = _conv(px, sym_f, 0, S_P1_SYM)
+    high = acc_i[I_POS_HIGH]
+    floating = 0.0
+    for k in range(high):
+        if pos_i[k, PI_ACTIVE] == 0:
+            continue
+        side = pos_i[k, PI_SIDE]
+        close = bid if side > 0 else ask
+        pr = profit_in_profit_ccy(side, pos_f[k, PF_LOTS], cs, pos_f[k, PF_OPEN], close) * p_conv * scale
+        pos_f[k, PF_PROFIT] = pr
+        floating += pr
+    credit = acc_f[A_CREDIT]
+    equity = acc_i[I_BALANCE] / minor + floating + credit
+    n_bands = int(sym_f[0, S_N_BANDS])
+    band_now = _band_lev(rules.band_floor, rules.band_lev, 0, n_bands, equity)
+    hp = acc_i[I_HMR_PTR]
+    in_win = params[P_HMR_ALL] > 0.0 and _in_window(rules.hmr, acc_i, now) >= 0
+    window_cap = rules.hmr_cap[hp, 0] if in_win else math.inf
+    mode = int(sym_f[0, S_MODE])
+    fixed = sym_f[0, S_FIXED_RATE]
+    has_fixed = not math.isnan(fixed)
+    fixed_mode = _margin_mode(mode)
+    static_cap = sym_f[0, S_STATIC_CAP]
+    reprice = sym_f[0, S_BANDS_REPRICE] > 0.0
+    mrate = sym_f[0, S_MRATE]
+    m_conv = _conv(px, sym_f, 0, S_M1_SYM)
+    buy_margin = 0.0
+    sell_margin = 0.0
+    buy_lots = 0.0
+    sell_lots = 0.0
+    for k in range(high):
+        if pos_i[k, PI_ACTIVE] == 0:
+            continue
+        side = pos_i[k, PI_SIDE]
+        lots = pos_f[k, PF_LOTS]
+        price = ask if side > 0 else bid
+        if has_fixed:
+            m = margin_in_margin_ccy(fixed_mode, lots, cs, price, 1.0, fixed)
+        else:
+            band = math.inf
+            if n_bands > 0:
+                band = band_now if reprice else pos_f[k, PF_LEV_OPEN]
+            lev = _pos_leverage(static_cap, band, window_cap, now, pos_i[k, PI_HMR_UNTIL], pos_f[k, PF_HMR_CAP])
+            m = margin_in_margin_ccy(mode, lots, cs, price, lev, mrate)
+        m = m * m_conv * scale
+        pos_f[k, PF_MARGIN] = m
+        if side > 0:
+            buy_margin += m
+            buy_lots += lots
+        else:
+            sell_margin += m
+            sell_lots += lots
+    margin = 0.0
+    margin += _symbol_margin(params[P_HEDGING] > 0.0 and sym_f[0, S_HEDGE] < 1.0, buy_margin, sell_margin, buy_lots,
+                             sell_lots, sym_f[0, S_HEDGE])
+    if math.isnan(p_conv) or math.isnan(m_conv):
+        _set_error(acc_i, ERR_NO_RATE, 0)
+    acc_f[A_FLOATING] = floating
+    acc_f[A_EQUITY] = equity
+    acc_f[A_MARGIN] = margin
+    acc_f[A_FREE] = equity - margin
+    acc_f[A_LEVEL] = equity / margin * 100.0 if margin > 0.0 else math.inf
+
+
+@jit_inline
+def _quiet_run(quotes, i: int, end: int, t_stop: int, rules, book, ledger, decisions) -> int:
+    """The common case, lean: quotes ``i..end-1`` with nothing to fill (no orders, no SL/TP) and no
+    booking due before ``t_stop``. Each quote re-values the account and checks the margin-call and
+    stop-out levels; a bar close records its series point and applies the vectorized target. Returns
+    the quote it stopped *before* (prices restored; after a close whose target queued orders, just after it).
+    Inlined into ``run_segment`` (its one caller), as a call passes every table of the four tuples."""
+    q_time = quotes.time
+    q_sym = quotes.sym
+    q_bid = quotes.bid
+    q_ask = quotes.ask
+    q_flags = quotes.flags
+    params = rules.params
+    px = book.px
+    acc_f = book.acc_f
+    acc_i = book.acc_i
+    minor = params[P_MINOR]
+    mc_level = params[P_MC]
+    so = params[P_SO]
+    vec_sym = int(params[P_VEC_SYM])
+    n_ser = ledger.ser_t.shape[0]
+    need = 8 * book.pos_i.shape[0] + 32
+    one_sym = rules.sym_f.shape[0] == 1
+    while i < end:
+        fl = q_flags[i]
+        t = q_time[i]
+        if t >= t_stop:
+            return i
+        is_close = (fl & F_CLOSE) != 0
+        if is_close and n_ser - acc_i[I_N_SERIES] < need:
+            return i
+        s = q_sym[i]
+        if px[s, X_HAVE] == 0.0:
+            return i
+        b0 = px[s, X_BID]
+        a0 = px[s, X_ASK]
+        pb0 = px[s, X_PBID]
+        pa0 = px[s, X_PASK]
+        px[s, X_PBID] = b0
+        px[s, X_PASK] = a0
+        px[s, X_BID] = q_bid[i]
+        px[s, X_ASK] = q_ask[i]
+        acc_i[I_NOW] = t
+        if acc_i[I_N_OPEN] > 0:
+            if one_sym:
+                _recalc_one_symbol(rules, book)
+            else:
+                _recalc_impl(rules, book)
+            lvl = acc_f[A_LEVEL]
+            event = (_level_event(lvl, _so_level(params, acc_f), so, mc_level, acc_i[I_MC_STATE])
+                     or acc_i[I_ERROR] != 0)
+            if event:  # hand this quote to the full path, as if never seen
+                px[s, X_BID] = b0
+                px[s, X_ASK] = a0
+                px[s, X_PBID] = pb0
+                px[s, X_PASK] = pa0
+                if acc_i[I_ERROR] != 0:
+                    acc_i[I_ERROR] = 0
+                return i
+            _track_extremes(book, lvl)
+        else:
+            _set_flat(book, minor)
+        acc_i[I_QUOTES] += 1
+        i += 1
+        if is_close:
+            record(rules, book, ledger)
+            if _decide(book, decisions, vec_sym, i - 1) and acc_i[I_ORD_HIGH] > 0:
+                return i
+    return i
+
+
+@jit_inline
+def _conv_at(sym_f, col1: int, bid: float, ask: float) -> float:
+    """``_conv`` for a one-symbol run at quote (bid, ask) of symbol 0 (its legs can only name symbol 0)."""
+    f = 1.0
+    if sym_f[0, col1] >= 0.0:
+        mid = 0.5 * (bid + ask)
+        f = f / mid if sym_f[0, col1 + 1] > 0.0 else f * mid
+    if sym_f[0, col1 + 2] >= 0.0:
+        mid = 0.5 * (bid + ask)
+        f = f / mid if sym_f[0, col1 + 3] > 0.0 else f * mid
+    return f
+
+
+@jit_inline
+def _write_back(book, prices, clock, account, k: int, position) -> None:
+    """Store ``_lean_one``'s register-held state into the tables (before a series point, a decision,
+    and on return): ``prices`` (bid, ask, previous bid, previous ask) of symbol 0, ``clock`` (now,
+    quotes processed, MC state), ``account`` (floating, equity, margin, level, lowest level) and
+    ``position`` (profit, margin, MAE, MFE) of the position in slot ``k`` (-1: none)."""
+    px = book.px
+    acc_f = book.acc_f
+    acc_i = book.acc_i
+    bid, ask, pbid, pask = prices
+    now, quotes, mc_state = clock
+    floating, equity, margin, level, min_level = account
+    px[0, X_BID] = bid
+    px[0, X_ASK] = ask
+    px[0, X_PBID] = pbid
+    px[0, X_PASK] = pask
+    acc_i[I_NOW] = now
+    acc_i[I_QUOTES] = quotes
+    acc_i[I_MC_STATE] = mc_state
+    acc_f[A_FLOATING] = floating
+    acc_f[A_EQUITY] = equity
+    acc_f[A_MARGIN] = margin
+    acc_f[A_FREE] = equity - margin
+    acc_f[A_LEVEL] = level
+    acc_f[A_MIN_LEVEL] = min_level
+    if k >= 0:
+        pos_f = book.pos_f
+        pr, m, mae, mfe = position
+        pos_f[k, PF_PROFIT] = pr
+        pos_f[k, PF_MARGIN] = m
+        pos_f[k, PF_MAE] = mae
+        pos_f[k, PF_MFE] = mfe
+
+
+@jit_inline
+def _lean_one(quotes, i: int, end: int, t_stop: int, rules, book, ledger, decisions) -> int:
+    """``_quiet_run`` for a run with one symbol and at most one open position - most bars of most
+    strategies - with the account held in local variables: the same arithmetic as ``recalc`` in
+    the same order (so the same bits), written back to the tables before a series point, a
+    decision, and on return. Stops before the first quote where anything happens, like
+    ``_quiet_run``; the caller goes on with the general paths from there. Inlined, as ``_quiet_run``."""
+    q_time = quotes.time
+    q_bid = quotes.bid
+    q_ask = quotes.ask
+    q_flags = quotes.flags
+    params = rules.params
+    sym_f = rules.sym_f
+    band_floor = rules.band_floor
+    band_lev = rules.band_lev
+    hmr = rules.hmr
+    px = book.px
+    acc_f = book.acc_f
+    acc_i = book.acc_i
+    pos_i = book.pos_i
+    pos_f = book.pos_f
+    if acc_i[I_N_OPEN] > 1 or px[0, X_HAVE] == 0.0:
+        return i
+    vec_sym = int(params[P_VEC_SYM])
+    n_ser = ledger.ser_t.shape[0]
+    need = 8 * pos_i.shape[0] + 32
+    minor = params[P_MINOR]
+    scale = params[P_ACC_SCALE]
+    mc_level = params[P_MC]
+    so = params[P_SO]
+    so_credit = params[P_SO_CREDIT] != 0.0
+    credit = acc_f[A_CREDIT]
+    balance = acc_i[I_BALANCE] / minor
+    bid = px[0, X_BID]
+    ask = px[0, X_ASK]
+    pbid = px[0, X_PBID]
+    pask = px[0, X_PASK]
+    now = acc_i[I_NOW]
+    n_quotes = acc_i[I_QUOTES]
+    mc_state = acc_i[I_MC_STATE]
+    min_level = acc_f[A_MIN_LEVEL]
+    floating = acc_f[A_FLOATING]
+    equity = acc_f[A_EQUITY]
+    margin = acc_f[A_MARGIN]
+    level = acc_f[A_LEVEL]
+    k = -1
+    for j in range(acc_i[I_POS_HIGH]):
+        if pos_i[j, PI_ACTIVE] == 1:
+            k = j
+    # the position and the symbol's margin terms (fixed between bookings)
+    side = 0
+    lots = opn = pr = m = mae = mfe = lev_open = pos_cap = 0.0
+    until = 0
+    if k >= 0:
+        side = pos_i[k, PI_SIDE]
+        lots = pos_f[k, PF_LOTS]
+        opn = pos_f[k, PF_OPEN]
+        pr = pos_f[k, PF_PROFIT]
+        m = pos_f[k, PF_MARGIN]
+        mae = pos_f[k, PF_MAE]
+        mfe = pos_f[k, PF_MFE]
+        lev_open = pos_f[k, PF_LEV_OPEN]
+        pos_cap = pos_f[k, PF_HMR_CAP]
+        until = pos_i[k, PI_HMR_UNTIL]
+    cs = sym_f[0, S_CS]
+    n_bands = int(sym_f[0, S_N_BANDS])
+    mode = int(sym_f[0, S_MODE])
+    fixed = sym_f[0, S_FIXED_RATE]
+    has_fixed = not math.isnan(fixed)
+    fixed_mode = _margin_mode(mode)
+    static_cap = sym_f[0, S_STATIC_CAP]
+    reprice = sym_f[0, S_BANDS_REPRICE] > 0.0
+    mrate = sym_f[0, S_MRATE]
+    hedged = params[P_HEDGING] > 0.0 and sym_f[0, S_HEDGE] < 1.0
+    hedge = sym_f[0, S_HEDGE]
+    hp = acc_i[I_HMR_PTR]
+    h_all = params[P_HMR_ALL] > 0.0 and hp < hmr.shape[0]
+    h_start = hmr[hp, H_START] if h_all else 0
+    h_end = hmr[hp, H_END] if h_all else 0
+    h_cap = rules.hmr_cap[hp, 0] if h_all else math.inf
+    while i < end:
+        t = q_time[i]
+        fl = q_flags[i]
+        if t >= t_stop:
+            break
+        is_close = (fl & F_CLOSE) != 0
+        if is_close and n_ser - acc_i[I_N_SERIES] < need:
+            break
+        b1 = q_bid[i]
+        a1 = q_ask[i]
+        if k >= 0:
+            close = b1 if side > 0 else a1
+            p_conv = _conv_at(sym_f, S_P1_SYM, b1, a1)
+            pr1 = profit_in_profit_ccy(side, lots, cs, opn, close) * p_conv * scale
+            fl1 = 0.0
+            fl1 += pr1
+            eq1 = balance + fl1 + credit
+            if has_fixed:
+                m1 = margin_in_margin_ccy(fixed_mode, lots, cs, a1 if side > 0 else b1, 1.0, fixed)
+            else:
+                band = math.inf
+                if n_bands > 0:
+                    band = _band_lev(band_floor, band_lev, 0, n_bands, eq1) if reprice else lev_open
+                window_cap = h_cap if h_all and h_start <= t < h_end else math.inf
+                lev = _pos_leverage(static_cap, band, window_cap, t, until, pos_cap)
+                m1 = margin_in_margin_ccy(mode, lots, cs, a1 if side > 0 else b1, lev, mrate)
+            m_conv = _conv_at(sym_f, S_M1_SYM, b1, a1)
+            m1 = m1 * m_conv * scale
+            buy_margin = 0.0
+            sell_margin = 0.0
+            buy_lots = 0.0
+            sell_lots = 0.0
+            if side > 0:
+                buy_margin += m1
+                buy_lots += lots
+            else:
+                sell_margin += m1
+                sell_lots += lots
+            mg1 = 0.0
+            mg1 += _symbol_margin(hedged, buy_margin, sell_margin, buy_lots, sell_lots, hedge)
+            lvl1 = eq1 / mg1 * 100.0 if mg1 > 0.0 else math.inf
+            if mg1 <= 0.0:
+                so_lvl = math.inf
+            else:
+                e_so = eq1
+                if not so_credit:
+                    e_so -= credit
+                so_lvl = e_so / mg1 * 100.0
+            if _level_event(lvl1, so_lvl, so, mc_level, mc_state) or math.isnan(p_conv) or math.isnan(m_conv):
+                break  # the general paths take this quote
+            pr = pr1
+            m = m1
+            floating = fl1
+            equity = eq1
+            margin = mg1
+            level = lvl1
+            if pr < mae:
+                mae = pr
+            if pr > mfe:
+                mfe = pr
+            if level < min_level:
+                min_level = level
+        else:
+            floating = 0.0
+            equity = balance + credit
+            margin = 0.0
+            level = math.inf
+            mc_state = 0
+        pbid = bid
+        pask = ask
+        bid = b1
+        ask = a1
+        now = t
+        n_quotes += 1
+        i += 1
+        if is_close:
+            # write the account back, then the series point and the vectorized decision
+            _write_back(book, (bid, ask, pbid, pask), (now, n_quotes, mc_state),
+                        (floating, equity, margin, level, min_level), k, (pr, m, mae, mfe))
+            record(rules, book, ledger)
+            if _decide(book, decisions, vec_sym, i - 1) and acc_i[I_ORD_HIGH] > 0:
+                return i
+    _write_back(book, (bid, ask, pbid, pask), (now, n_quotes, mc_state), (floating, equity, margin, level, min_level),
+                k, (pr, m, mae, mfe))
+    return i
