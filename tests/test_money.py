@@ -1,7 +1,8 @@
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from leverlab.money import MoneyError, currency, format_money, from_minor, round_money, to_account_units, to_minor
 

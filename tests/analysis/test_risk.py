@@ -6,7 +6,14 @@ from decimal import Decimal
 import pytest
 
 from leverlab.analysis.risk import (
-    CalculatorError, Position, margin, pip_value, position_size, profit, stopout_levels, swap_cost,
+    CalculatorError,
+    Position,
+    margin,
+    pip_value,
+    position_size,
+    profit,
+    stopout_levels,
+    swap_cost,
 )
 from leverlab.conversion import MissingRateError
 from leverlab.engine.formulas import hedged_margin

@@ -10,8 +10,8 @@ import typer
 from typer.testing import CliRunner
 
 from leverlab.analysis.compare import CompareError
-from leverlab.cli.compare import sweep_cmd
 from leverlab.analysis.sweep import parse_leverages, sweep
+from leverlab.cli.compare import sweep_cmd
 from leverlab.data import load
 
 H2_2018 = 1_527_811_200_000_000_000  # 2018-06-01

@@ -7,8 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from leverlab.brokers import (BrokerProfile, ProfileError, UnknownBrokerError, broker_ids, load_all, load_broker,
-                              parse_profile, regimes)
+from leverlab.brokers import (
+    BrokerProfile,
+    ProfileError,
+    UnknownBrokerError,
+    broker_ids,
+    load_all,
+    load_broker,
+    parse_profile,
+    regimes,
+)
 from leverlab.brokers.schema import Fact, _walk_sources
 
 HERE = Path(__file__).resolve().parent

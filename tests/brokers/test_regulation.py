@@ -36,8 +36,9 @@ def test_unknown_country_code() -> None:
 
 
 def test_no_entity_for_a_class_is_explicit() -> None:
-    from leverlab.brokers.loader import parse_profile
     from pathlib import Path
+
+    from leverlab.brokers.loader import parse_profile
 
     text = (Path(__file__).parent / "eleventh.yaml").read_text().replace(
         "countries: [REST], source", "countries: [REST], client_classes: [retail], source")

@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from leverlab.data.policy_rates import (POLICY_RATES_FILE, NoPolicyRateError, PolicyRateError, policy_rates,
-                                        rate_on)
+from leverlab.data.policy_rates import POLICY_RATES_FILE, NoPolicyRateError, PolicyRateError, policy_rates, rate_on
 
 HEADER = "currency,effective_date,rate_percent,source_id\n"
 

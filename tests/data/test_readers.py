@@ -7,8 +7,7 @@ import lzma
 import numpy as np
 import pytest
 
-from leverlab.data import (Bars, CorruptFileError, DataError, FormatError, ParseError, Ticks, detect, read,
-                           validate)
+from leverlab.data import Bars, CorruptFileError, DataError, FormatError, ParseError, Ticks, detect, read, validate
 from leverlab.data.frames import combine_sides
 from leverlab.data.readers import read_raw
 

@@ -5,8 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from leverlab.data import (Bars, GapEvent, intrabar_path, iter_resample_ticks, iter_synthetic_ticks, load,
-                           resample_bars, resample_ticks, synthetic_bars, synthetic_ticks, validate)
+from leverlab.data import (
+    Bars,
+    GapEvent,
+    intrabar_path,
+    iter_resample_ticks,
+    iter_synthetic_ticks,
+    load,
+    resample_bars,
+    resample_ticks,
+    synthetic_bars,
+    synthetic_ticks,
+    validate,
+)
 from leverlab.data.readers.lean import read_lean
 
 SIDES = [f"{s}_{k}" for s in ("bid", "ask") for k in ("open", "high", "low", "close")]

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from leverlab.data import CorruptFileError, Store, load
 from leverlab.cli.data import app
+from leverlab.data import CorruptFileError, Store, load
 from leverlab.data.readers.lean import read_lean
 
 

@@ -7,11 +7,11 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from conftest import bars, make_terms, scripted
 
 from leverlab.brokers import SwapRate, resolve_terms
 from leverlab.data import load
 from leverlab.engine import Account, Backtest, BacktestError, OrderError
-from conftest import bars, make_terms, scripted
 
 
 def _fingerprint(r):

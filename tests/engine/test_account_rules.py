@@ -9,11 +9,11 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
+from conftest import bars, make_terms, ns, record_margins, scripted
 
 from leverlab.brokers.terms import HmrWindow, SwapRate, SymbolMargin
 from leverlab.data.frames import Bars
 from leverlab.engine import Backtest
-from conftest import bars, make_terms, ns, record_margins, scripted
 
 EXNESS_BANDS = dict(band_floor=(0.0, 1000.0, 5000.0, 30000.0), band_leverage=(2000.0, 2000.0, 1000.0, 500.0))
 

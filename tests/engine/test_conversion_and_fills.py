@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
+from conftest import bars, make_terms, scripted
 
 from leverlab.engine import Backtest, BacktestError, StrategyError
-from conftest import bars, make_terms, scripted
 
 
 def test_usdjpy_short_in_usd_account():

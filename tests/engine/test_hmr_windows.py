@@ -7,11 +7,11 @@ from datetime import datetime, timezone
 
 import numpy as np
 import pytest
+from conftest import ns, record_margins, scripted
 
 from leverlab.brokers import resolve_terms
 from leverlab.data.frames import Bars
 from leverlab.engine import Backtest
-from conftest import ns, record_margins, scripted
 
 M5 = 300_000_000_000
 
@@ -80,8 +80,9 @@ def test_overlapping_windows_each_with_its_cap():
     15 min before / 10 after) on new positions at 1:200, the news inside the weekend: a lot held from before the weekend is margined at
     1:500 (220 USD); a lot opened in the news window gets the tighter 1:200 (550 USD) until the news
     window ends, then 1:500 while the weekend lasts, then 1:2000 (55 USD)."""
-    from leverlab.brokers.terms import HmrWindow, SymbolMargin
     from conftest import make_terms
+
+    from leverlab.brokers.terms import HmrWindow, SymbolMargin
 
     weekend = HmrWindow("weekend", 0, 0, applies_to="all_positions", weekly_start="friday 20:00",
                         weekly_end="sunday 23:00", timezone="UTC", id="weekend")

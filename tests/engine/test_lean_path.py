@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import bars, make_terms, ns, scripted
 
 from leverlab.data import load
 from leverlab.data.frames import Ticks
 from leverlab.engine import Backtest
 from leverlab.engine import _layout as L
 from leverlab.strategies import EmaCross, SmaCross
-from conftest import bars, make_terms, ns, scripted
 
 
 def _fingerprint(r):

@@ -6,12 +6,12 @@ import math
 from decimal import Decimal
 
 import numpy as np
+from conftest import bars, make_terms
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leverlab.engine import Backtest
 from leverlab.strategies import Strategy
-from conftest import bars, make_terms
 
 ACTIONS = st.lists(
     st.tuples(st.integers(0, 39), st.sampled_from(["buy", "sell", "close", "limit", "stop", "sltp"]),

@@ -8,8 +8,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from leverlab.engine import Backtest, BacktestError
 from leverlab.cli.backtest import backtest_cmd, parse_params
+from leverlab.engine import Backtest, BacktestError
 from leverlab.strategies import SmaCross
 
 

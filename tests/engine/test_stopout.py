@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from conftest import bars, make_terms, scripted, ticks
 
 from leverlab.engine import Backtest
-from conftest import bars, make_terms, scripted, ticks
 
 BUY10 = scripted({0: lambda s: s.buy(10)})
 

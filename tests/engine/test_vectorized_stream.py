@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
+from conftest import make_terms, ns
 
 from leverlab.data.frames import Ticks
 from leverlab.engine import Backtest, BacktestError
 from leverlab.strategies import EmaCross, SmaCross
-from conftest import make_terms, ns
 
 
 def _ticks(n: int = 60_000, seed: int = 3) -> Ticks:

@@ -24,12 +24,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import make_terms
 
 from leverlab.data.frames import Bars
 from leverlab.engine import Backtest
-from leverlab.times import iso
 from leverlab.strategies import SmaCross
-from conftest import make_terms
+from leverlab.times import iso
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "backtesting-py" / "backtesting" / "test" / "EURUSD.csv"
 

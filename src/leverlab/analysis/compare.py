@@ -35,7 +35,6 @@ from typing import Any
 
 import numpy as np
 
-from ..times import iso, to_ns
 from ..brokers import AccountTerms, BrokerProfile, load_all, load_broker
 from ..brokers.schema import leverage_json, leverage_text
 from ..engine import Result
@@ -43,6 +42,7 @@ from ..engine.account import check_deposit
 from ..engine.result import Record
 from ..money import currency as money_currency
 from ..strategies import Strategy
+from ..times import iso, to_ns
 from . import score as _score
 from ._runner import Context, Job, run_with_progress
 
@@ -319,7 +319,7 @@ def resolve_strategy(strategy: str | type[Strategy]) -> type[Strategy]:
 def default_stop(cls: type[Strategy], params: dict[str, Any], sizing: Sizing) -> str | None:
     """Risk-% sizing needs a stop: give an unset ``sl_pips`` the documented default (returns the note)."""
     if sizing.kind == "risk" and "sl_pips" in cls.param_names() and params.get("sl_pips",
-                                                                               getattr(cls, "sl_pips")) is None:
+                                                                               cls.sl_pips) is None:
         params["sl_pips"] = DEFAULT_RISK_SL_PIPS
         return (f"risk sizing needs a stop: sl_pips={DEFAULT_RISK_SL_PIPS:g} used "
                 f"(set it with --param sl_pips=N)")

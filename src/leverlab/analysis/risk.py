@@ -18,11 +18,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 
+from ..brokers.terms import WEEKDAYS
 from ..conversion import MissingRateError, convert
 from ..engine.formulas import hedged_margin, margin_in_margin_ccy, profit_in_profit_ccy
 from ..instruments import CALC_MODE_CODE, Instrument, instrument
 from ..money import currency, round_money, to_decimal
-from ..brokers.terms import WEEKDAYS
 
 
 class CalculatorError(ValueError):

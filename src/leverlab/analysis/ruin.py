@@ -25,8 +25,6 @@ from ..engine.formulas import margin_in_margin_ccy
 from ..instruments import CALC_MODE_CODE, instrument
 
 
-
-
 @njit(cache=True, nogil=True)
 def _uniform(seed: np.uint64, path: int, trade: int) -> float:
     """A counter-based uniform in [0, 1) (splitmix64 of seed, path, trade): parallel and reproducible."""

@@ -25,8 +25,20 @@ from ..brokers.schema import leverage_json, leverage_text, parse_leverage
 from ..engine import Result
 from ..strategies import Strategy
 from ._runner import Context, Job, run_with_progress
-from .compare import (CompareError, RowStats, RunInputs, Sizing, _check_inputs, _run_inputs, account_unit,
-                      can_vectorize, placed_trade, resolve_terms_for, row_stats, what_to_do)
+from .compare import (
+    CompareError,
+    RowStats,
+    RunInputs,
+    Sizing,
+    _check_inputs,
+    _run_inputs,
+    account_unit,
+    can_vectorize,
+    placed_trade,
+    resolve_terms_for,
+    row_stats,
+    what_to_do,
+)
 
 #: The leverage settings of the seed question, from a regulated retail cap to "unlimited".
 DEFAULT_LEVERAGES: tuple[float, ...] = (30, 100, 500, 1000, 2000, 3000, math.inf)

@@ -12,8 +12,16 @@ needs no code. The policy answers "what leverage applies here, and why":
 """
 
 from .hmr import hmr_intervals, to_ns
-from .loader import (ProfileError, UnknownBrokerError, broker_ids, load_all, load_broker, parse_profile,
-                     profile_instrument, profile_symbols)
+from .loader import (
+                     ProfileError,
+                     UnknownBrokerError,
+                     broker_ids,
+                     load_all,
+                     load_broker,
+                     parse_profile,
+                     profile_instrument,
+                     profile_symbols,
+)
 from .policy import LeverageAnswer, PolicyError, leverage
 from .regulation import NoEntityError, UnknownCountryError, entity_for, regimes, regulatory_class
 from .resolve import resolve_terms

@@ -23,8 +23,7 @@ from pydantic import ValidationError
 
 from ..instruments import Instrument, UnknownSymbolError, instrument
 from ._countries import COUNTRIES
-from .schema import (_AT, MAX_ALIASES, MAX_BYTES, MAX_DEPTH, MAX_NODES, BrokerProfile, ProfileError,  # noqa: F401
-                     read_text, read_yaml)
+from .schema import _AT, MAX_ALIASES, MAX_BYTES, MAX_DEPTH, MAX_NODES, BrokerProfile, ProfileError, read_text, read_yaml  # noqa: F401
 
 PROFILES_DIR = Path(__file__).with_name("profiles")
 COUNTRY_GROUPS = ("EU", "EEA", "REST")

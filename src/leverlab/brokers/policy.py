@@ -24,15 +24,30 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-from ..times import to_ns
 from ..instruments import Instrument
 from ..money import currency as money_currency
+from ..times import to_ns
 from .hmr import in_window
 from .loader import load_broker, profile_instrument
 from .regulation import Regime, entity_for, regimes, regulatory_class, retail_cap
-from .schema import (UNKNOWN, AccountType, Band, BrokerProfile, EquityBands, Entity, FixedMargin,
-                     Fact, HmrCap, HmrWindowSpec, LeverageValue, Match, leverage_json, leverage_number,
-                     leverage_text, parse_leverage)
+from .schema import (
+    UNKNOWN,
+    AccountType,
+    Band,
+    BrokerProfile,
+    Entity,
+    EquityBands,
+    Fact,
+    FixedMargin,
+    HmrCap,
+    HmrWindowSpec,
+    LeverageValue,
+    Match,
+    leverage_json,
+    leverage_number,
+    leverage_text,
+    parse_leverage,
+)
 from .terms import HmrWindow, band_index
 
 #: the kinds of rule an answer lists (``Rule.rule``)

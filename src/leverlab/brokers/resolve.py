@@ -21,8 +21,19 @@ from ..instruments import ASSET_CLASSES
 from ..instruments import symbols as catalog_symbols
 from ..money import currency as money_currency
 from .loader import load_broker, profile_instrument, profile_symbols
-from .policy import (PolicyError, SymbolPolicy, account_caps, account_currency_of, band_leverage, band_units,
-                     find_account, hmr_window, parse_selected, resolve_entity, symbol_policy)
+from .policy import (
+    PolicyError,
+    SymbolPolicy,
+    account_caps,
+    account_currency_of,
+    band_leverage,
+    band_units,
+    find_account,
+    hmr_window,
+    parse_selected,
+    resolve_entity,
+    symbol_policy,
+)
 from .regulation import Regime, regimes
 from .schema import UNKNOWN, AccountType, BrokerProfile, Entity, Fact, leverage_number
 from .terms import WEEKDAYS, AccountTerms, SwapRate, SymbolMargin

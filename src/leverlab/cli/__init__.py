@@ -16,11 +16,12 @@ from typer.core import TyperGroup
 
 from . import brokers as broker_cmds
 from . import calc
+from ._common import emit_json, error_document, json_errors
 from .backtest import backtest_cmd
 from .compare import compare_cmd, demo_cmd, sweep_cmd
-from ._common import emit_json, error_document, json_errors
 from .data import app as data_app
 from .strategies import strategies_cmd
+
 
 class _JsonAwareGroup(TyperGroup):
     """The command group; with --json anywhere in the arguments, usage errors (a missing option, a value

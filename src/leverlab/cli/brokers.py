@@ -15,8 +15,17 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ..brokers import (NoEntityError, PolicyError, ProfileError, UnknownBrokerError, UnknownCountryError,
-                       headline_table, leverage, load_all, load_broker)
+from ..brokers import (
+    NoEntityError,
+    PolicyError,
+    ProfileError,
+    UnknownBrokerError,
+    UnknownCountryError,
+    headline_table,
+    leverage,
+    load_all,
+    load_broker,
+)
 from ..brokers.schema import leverage_text
 from ..data.calendar import read_calendar
 from ..instruments import UnknownSymbolError

@@ -11,8 +11,7 @@ Parquet store, a bundled real sample and a synthetic generator.
 from ._sample import load_sample, sample_names
 from .api import load
 from .errors import CorruptFileError, DataError, FormatError, ParseError, StoreError, ValidationError
-from .frames import TIMEFRAMES, Bars, Ticks, concat, timeframe_ns
-from .frames import combine_sides
+from .frames import TIMEFRAMES, Bars, Ticks, combine_sides, concat, timeframe_ns
 from .resample import intrabar_path, iter_resample_ticks, resample_bars, resample_ticks
 from .store import Store
 from .synthetic import GapEvent, iter_synthetic_bars, iter_synthetic_ticks, synthetic_bars, synthetic_ticks

@@ -59,9 +59,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..times import iso
 from .errors import DataError, StoreError
 from .frames import BAR_COLUMNS, TICK_COLUMNS, Bars, Frame, Ticks, concat, frame_columns, timeframe_ns, to_numpy
-from ..times import iso
 
 CATALOG = "catalog.json"
 _PART = re.compile(r"^(\d{4}-\d{2})\.[0-9a-f]{12}\.parquet$")

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from ..times import NS, from_ns, to_ns
 from ..brokers.terms import WEEKDAYS, AccountTerms
+from ..times import NS, from_ns, to_ns
 
 
 def _days(start_ns: int, end_ns: int, tz: ZoneInfo) -> Iterable[date]:

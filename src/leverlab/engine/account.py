@@ -39,10 +39,10 @@ from ..data.frames import Bars, Ticks
 from ..instruments import Instrument
 from ..money import currency as _currency
 from ..money import from_minor, round_money, to_minor
+from ..times import iso, to_ns
 from . import _layout as L
 from ._kernel import seed_rng
 from ._prepare import DataError, Stream, build_stream, spec_for, symbol_table
-from ..times import iso, to_ns
 from ._schedule import cashback_times, hmr_schedule, rollover_times
 from ._sim import _Sim
 from .errors import BacktestError, OrderError

@@ -23,10 +23,10 @@ from typing import Any
 import numpy as np
 
 from ..brokers import resolve_terms
-from ..times import iso, to_ns
 from ..brokers.terms import AccountTerms
 from ..data.frames import TIMEFRAMES, Bars, Ticks, concat
 from ..instruments import Instrument
+from ..times import iso, to_ns
 from .account import Account, AccountView, PositionView, as_feeds, check_deposit, check_symbols, kernel_params
 from .errors import BacktestError, StrategyError
 from .result import Result

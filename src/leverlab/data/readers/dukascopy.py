@@ -20,8 +20,8 @@ import numpy as np
 from .._csvio import days_from_civil
 from ..errors import CorruptFileError, FormatError
 from ..frames import Bars, Ticks, concat
-from ._registry import register
 from ._common import read_bytes
+from ._registry import register
 
 _TICK = np.dtype([("ms", ">u4"), ("ask", ">u4"), ("bid", ">u4"), ("ask_volume", ">f4"), ("bid_volume", ">f4")])
 _CANDLE = np.dtype([("s", ">u4"), ("open", ">u4"), ("close", ">u4"), ("low", ">u4"), ("high", ">u4"), ("volume", ">f4")])

@@ -26,8 +26,8 @@ from .. import _tz
 from .._csvio import days_from_civil, parse_datetime, read_csv
 from ..errors import DataError, FormatError, ParseError
 from ..frames import Bars, Ticks, timeframe_ns
-from ._registry import register
 from ._common import guess_symbol, read_bytes
+from ._registry import register
 
 _HD_M1 = re.compile(rb"^\d{8} \d{6};[-\d.]+;[-\d.]+;[-\d.]+;[-\d.]+;[-\d.]+\s*$")
 _HD_TICK = re.compile(rb"^\d{8} \d{9},[-\d.]+,[-\d.]+,[-\d.]+\s*$")
