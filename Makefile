@@ -1,11 +1,11 @@
-# One command each: `make demo` runs the main job, `make test` runs the tests.
+# One command each: `make demo` runs the main job, `make test` runs the checks and the tests.
 # Both create or refresh .venv and install what they need.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.stamp-install
 
-.PHONY: demo test bench clean venv readme
+.PHONY: demo test lint bench clean venv readme
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -20,7 +20,11 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/leverlab demo
 
-test: $(STAMP)
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 bench: $(STAMP)

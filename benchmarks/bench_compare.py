@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 
@@ -51,7 +52,7 @@ def main(argv: list[str]) -> int:
 
         runner.run_jobs = run_jobs
         try:
-            wall, c = _timed(lambda: compare(bars, "sma_cross", deposit=1_000, sizing=sizing, workers=workers))
+            wall, c = _timed(partial(compare, bars, "sma_cross", deposit=1_000, sizing=sizing, workers=workers))
         finally:
             runner.run_jobs = original
         n = int(c.timing["backtests"])

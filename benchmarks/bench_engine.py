@@ -98,11 +98,11 @@ def uncached(fn: Callable[[], Any]) -> str:
     return f"with schedules computed afresh {(time.perf_counter() - t0) * 1e3:.0f} ms"
 
 
-def mirror_tile(o, h, l, c, n: int) -> tuple[np.ndarray, ...]:
+def mirror_tile(o, h, lo, c, n: int) -> tuple[np.ndarray, ...]:
     """Repeat a bar series forwards, then backwards in time, ... up to ``n`` bars. A reversed bar swaps
     its open and close, so every bar opens where the previous one closed, as in the original."""
-    fwd = (o, h, l, c)
-    rev = (c[::-1], h[::-1], l[::-1], o[::-1])
+    fwd = (o, h, lo, c)
+    rev = (c[::-1], h[::-1], lo[::-1], o[::-1])
     parts: list[tuple[np.ndarray, ...]] = []
     have = 0
     k = 0
@@ -132,9 +132,9 @@ def bench_bars(n: int, repeat: int, peers: bool, python_mode: bool) -> list[dict
     from leverlab.engine import Backtest
     from leverlab.strategies import SmaCross
 
-    o, h, l, c = mirror_tile(*load_bt_bars(), n)
+    o, h, lo, c = mirror_tile(*load_bt_bars(), n)
     t = np.datetime64("2017-01-02T00:00", "ns").astype(np.int64) + np.arange(n, dtype=np.int64) * H1
-    bars = Bars("EURUSD", "H1", t, o, h, l, c)
+    bars = Bars("EURUSD", "H1", t, o, h, lo, c)
     terms = exness_terms()
     rows = []
     run = lambda: Backtest(bars, SmaCross, terms=terms, deposit=10_000, vectorized=True).run(units=1000)  # noqa: E731
@@ -169,7 +169,7 @@ def bench_bars(n: int, repeat: int, peers: bool, python_mode: bool) -> list[dict
                     self.position.close()
                     self.sell(size=1000)
 
-        df = pd.DataFrame({"Open": o, "High": h, "Low": l, "Close": c}, index=pd.to_datetime(t))
+        df = pd.DataFrame({"Open": o, "High": h, "Low": lo, "Close": c}, index=pd.to_datetime(t))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             bt_rep = 1 if n > 200_000 else max(1, repeat // 2)
@@ -332,7 +332,7 @@ def ratios(rows: list[dict[str, Any]]) -> None:
     by_case: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         by_case.setdefault(r["case"], []).append(r)
-    for case, rs in by_case.items():
+    for rs in by_case.values():
         mine = next((r for r in rs if r["tool"].startswith("leverlab") and r["seconds"]), None)
         for r in rs:
             r["rate"] = r["items"] / r["seconds"] if r["seconds"] else None

@@ -72,7 +72,8 @@ def test_bad_weights_say_what_is_wrong(text, needle):
 
 
 def test_weights_change_the_order(q4):
-    by_lev = compare(q4.between(None, 1_539_561_600_000_000_000), "sma_cross", deposit=1_000, sizing={"lots": 1.0}, brokers=["exness", "pepperstone"],
+    by_lev = compare(q4.between(None, 1_539_561_600_000_000_000), "sma_cross", deposit=1_000, sizing={"lots": 1.0},
+                     brokers=["exness", "pepperstone"],
                      weights="survival=0,return=0,cost=0,protection=0,leverage=1", workers=1)
     assert by_lev.ranked[0].broker == "exness"  # unlimited / 1:2000 beats 1:200 on leverage alone
     assert all(r.score["total"] == pytest.approx(r.score["leverage"]) for r in by_lev.ranked)

@@ -17,7 +17,8 @@ def lev(broker: str, account: str, equity: float, symbol: str = "EURUSD", **kw: 
 
 # (broker, account type, equity, expected leverage with no trader selection)
 EDGES = [
-    # Exness official: 0-999.99 unlimited (1:2000 unless opted in), 1,000-4,999.99 2000, 5,000-29,999.99 1000, >=30,000 500
+    # Exness official: 0-999.99 unlimited (1:2000 unless opted in), 1,000-4,999.99 2000,
+    # 5,000-29,999.99 1000, >=30,000 500
     ("exness", "standard", 0, 2000), ("exness", "standard", 999.99, 2000), ("exness", "standard", 1000.00, 2000),
     ("exness", "standard", 4999.99, 2000), ("exness", "standard", 5000, 1000), ("exness", "standard", 29999.99, 1000),
     ("exness", "standard", 30000, 500), ("exness", "standard", 10_000_000, 500),

@@ -219,7 +219,8 @@ def test_commission_in_an_unknown_currency(tmp_path: Path) -> None:
     assert "expected one of" in msg and "USD" in msg
     text = BASE.replace("commission_per_lot_side: {value: 0, source: site, confidence: high}",
                         "commission_per_lot_side: {value: 3.5, source: site, confidence: high}\n"
-                        "    commission: {value: 7, currency: QQQ, basis: per_round_turn, source: site, confidence: high}")
+                        "    commission: {value: 7, currency: QQQ, basis: per_round_turn, source: site,"
+                        " confidence: high}")
     msg = _error(tmp_path, text, "currency: QQQ")
     assert "account_types.0.commission.currency" in msg and "found unknown currency 'QQQ'" in msg
 

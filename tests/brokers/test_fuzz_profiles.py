@@ -95,7 +95,8 @@ def _loads_in_range_or_fails_well(text: str) -> None:
         return
     for path, number in _numbers(profile.model_dump()):
         assert math.isfinite(number), f"{path} = {number} was accepted"
-        assert number >= 0 or re.search(r"\.table\.value\.[^.]+\.(long|short)$", path), f"{path} = {number} was accepted"
+        assert number >= 0 or re.search(r"\.table\.value\.[^.]+\.(long|short)$", path), \
+            f"{path} = {number} was accepted"
 
 
 def _numbers(obj: Any, path: str = "") -> list[tuple[str, float]]:

@@ -106,7 +106,8 @@ def test_pro_stop_out_above_pro_margin_call() -> None:
 
 def test_unknown_stays_unknown() -> None:
     """A range never turns ``unknown`` into a number: unknown figures load as unknown."""
-    text, _ = _mutated("exness", "max_lots: {value: 200, source: exbroker, confidence: low,", "max_lots: {value: unknown,")
+    text, _ = _mutated("exness", "max_lots: {value: 200, source: exbroker, confidence: low,",
+                       "max_lots: {value: unknown,")
     a = parse_profile(text, "mutated.yaml").account_types[0]
     assert a.max_lots.is_unknown and a.max_lots.known() is None
 

@@ -74,8 +74,9 @@ def test_truefx_both_forms(shared, tmp_path):
     j = read(shared / "nautilus/tests/test_data/truefx/usdjpy-ticks.csv")
     assert j.symbol == "USDJPY" and len(j) == 1_000 and utc(j.time[0]) == "2013-01-01T22:00:00.295000000"
     # the vendor's own layout, written from the same real ticks
-    lines = [f"USD/JPY,{str(np.datetime64(int(x), 'ns').astype('datetime64[ms]')).replace('-', '').replace('T', ' ')},{b},{a}"
-             for x, b, a in zip(j.time[:50], j.bid[:50], j.ask[:50])]
+    stamps = [str(np.datetime64(int(x), "ns").astype("datetime64[ms]")).replace("-", "").replace("T", " ")
+              for x in j.time[:50]]
+    lines = [f"USD/JPY,{s},{b},{a}" for s, b, a in zip(stamps, j.bid[:50], j.ask[:50])]
     p = tmp_path / "USDJPY-2013-01.csv"
     p.write_text("\n".join(lines) + "\n")
     assert detect(p) == "truefx"

@@ -46,7 +46,8 @@ def test_overlapping_import_overwrites_same_times(lean, tmp_path):
     st.write(bars)
     assert st.list()[0]["rows"] == 74_439 and st.list()[0]["kind"] == "bars-H1"
     # an update of one month with changed prices overwrites exactly those times, counted as conflicts
-    jan = bars.between(np.datetime64("2010-01-01", "ns").astype(np.int64), np.datetime64("2010-02-01", "ns").astype(np.int64))
+    jan = bars.between(np.datetime64("2010-01-01", "ns").astype(np.int64),
+                       np.datetime64("2010-02-01", "ns").astype(np.int64))
     changed = jan.take(np.arange(len(jan)))  # a copy
     changed.bid_close[:] += 0.001
     r = st.write(changed, source="update")
@@ -72,7 +73,8 @@ def test_interrupted_import_leaves_store_as_it_was(lean, tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         st.import_file(lean / "forex/oanda/hour/eurusd.zip")
     monkeypatch.undo()
-    assert json.loads((tmp_path / "catalog.json").read_bytes()) == json.loads(before[next(k for k in before if k.name == "catalog.json")])
+    assert json.loads((tmp_path / "catalog.json").read_bytes()) == \
+        json.loads(before[next(k for k in before if k.name == "catalog.json")])
     assert [d["kind"] for d in st.list()] == ["bars-D1"]
     # the next import sweeps the orphans and succeeds
     st.import_file(lean / "forex/oanda/hour/eurusd.zip")
@@ -100,7 +102,8 @@ def test_cli_import_list_show(lean, tmp_path):
     assert out.exit_code == 0, out.output
     doc = json.loads(out.output)
     assert doc["imports"][0]["rows"] == 69_928
-    again = json.loads(r.invoke(app, ["import", str(lean / "forex/fxcm/hour/eurusd.zip"), "--store", store, "--json"]).output)
+    again = json.loads(r.invoke(app, ["import", str(lean / "forex/fxcm/hour/eurusd.zip"), "--store", store,
+                                      "--json"]).output)
     assert again["imports"][0]["skipped"] is True
     listing = json.loads(r.invoke(app, ["list", "--store", store, "--json"]).output)
     assert listing["datasets"][0]["symbol"] == "EURUSD" and listing["datasets"][0]["rows"] == 69_928

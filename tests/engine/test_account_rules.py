@@ -91,7 +91,8 @@ def test_triple_swap_on_wednesday():
 
 
 def test_rollover_follows_server_dst():
-    """A server at EET (UTC+2 in winter, +3 in summer): the 00:00 rollover is 22:00 UTC in January, 21:00 UTC in July."""
+    """A server at EET (UTC+2 in winter, +3 in summer): the 00:00 rollover is 22:00 UTC in January,
+    21:00 UTC in July."""
     from leverlab.engine._schedule import rollover_times
     w, _ = rollover_times(ns(2024, 1, 9, 12), ns(2024, 1, 10, 12), "00:00", "EET", "wednesday")
     s, _ = rollover_times(ns(2024, 7, 9, 12), ns(2024, 7, 10, 12), "00:00", "EET", "wednesday")

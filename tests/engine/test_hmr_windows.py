@@ -77,9 +77,9 @@ def test_weekend_window_is_in_the_schedule_with_its_cap():
 
 def test_overlapping_windows_each_with_its_cap():
     """A 1:2000 account with a weekend window on all positions at 1:500 and a news window (22:45,
-    15 min before / 10 after) on new positions at 1:200, the news inside the weekend: a lot held from before the weekend is margined at
-    1:500 (220 USD); a lot opened in the news window gets the tighter 1:200 (550 USD) until the news
-    window ends, then 1:500 while the weekend lasts, then 1:2000 (55 USD)."""
+    15 min before / 10 after) on new positions at 1:200, the news inside the weekend: a lot held from
+    before the weekend is margined at 1:500 (220 USD); a lot opened in the news window gets the tighter
+    1:200 (550 USD) until the news window ends, then 1:500 while the weekend lasts, then 1:2000 (55 USD)."""
     from conftest import make_terms
 
     from leverlab.brokers.terms import HmrWindow, SymbolMargin

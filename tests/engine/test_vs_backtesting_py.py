@@ -31,7 +31,8 @@ from leverlab.engine import Backtest
 from leverlab.strategies import SmaCross
 from leverlab.times import iso
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "backtesting-py" / "backtesting" / "test" / "EURUSD.csv"
+DATA = (Path(__file__).resolve().parents[2].parent / "shared" / "data" / "backtesting-py" / "backtesting" / "test"
+        / "EURUSD.csv")
 
 
 def _load():

@@ -41,12 +41,12 @@ def test_channels_and_rsi_by_hand():
     assert np.isnan(up[:14]).all() and np.allclose(up[14:], 100.0)
     # Wilder smoothing by hand: alternating +1/-1 from a first gain gives RS = g/l of the two EMAs
     alt = np.cumsum([0.0] + [1.0 if k % 2 == 0 else -1.0 for k in range(20)])
-    g = l = None
-    for k, d in enumerate(np.diff(alt)):
+    g = loss = None
+    for d in np.diff(alt):
         gk, lk = max(d, 0.0), max(-d, 0.0)
         g = gk if g is None else g + (gk - g) / 14
-        l = lk if l is None else l + (lk - l) / 14
-    assert rsi(alt, 14)[-1] == pytest.approx(100 - 100 / (1 + g / l))
+        loss = lk if loss is None else loss + (lk - loss) / 14
+    assert rsi(alt, 14)[-1] == pytest.approx(100 - 100 / (1 + g / loss))
 
 
 def test_donchian_buys_the_breakout_and_leaves_on_the_exit_channel(terms):

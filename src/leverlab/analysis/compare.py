@@ -319,7 +319,7 @@ def resolve_strategy(strategy: str | type[Strategy]) -> type[Strategy]:
 def default_stop(cls: type[Strategy], params: dict[str, Any], sizing: Sizing) -> str | None:
     """Risk-% sizing needs a stop: give an unset ``sl_pips`` the documented default (returns the note)."""
     if sizing.kind == "risk" and "sl_pips" in cls.param_names() and params.get("sl_pips",
-                                                                               cls.sl_pips) is None:
+                                                                               getattr(cls, "sl_pips", None)) is None:
         params["sl_pips"] = DEFAULT_RISK_SL_PIPS
         return (f"risk sizing needs a stop: sl_pips={DEFAULT_RISK_SL_PIPS:g} used "
                 f"(set it with --param sl_pips=N)")
@@ -407,7 +407,8 @@ def load_data(data: Any, symbol: str | None, start: str | None, end: str | None,
         except (DataError, OSError, ValueError) as exc:
             raise CompareError(f"data {str(data)!r}: {exc}") from None
     if not isinstance(data, (Bars, Ticks)):
-        raise CompareError(f"data must be Bars, Ticks or a source such as 'sample:eurusd-h1', got {type(data).__name__}")
+        raise CompareError("data must be Bars, Ticks or a source such as 'sample:eurusd-h1', "
+                           f"got {type(data).__name__}")
     if start or end:
         try:
             s = to_ns(start) if start else None
@@ -545,7 +546,7 @@ def _steps(terms: AccountTerms, symbol: str, unit: float) -> list[tuple[float, f
 def _instead(eligible: list[str], account: str, reason: str, profile: BrokerProfile) -> str:
     if "below the minimum" in reason:
         acc = next(a for a in profile.account_types if a.id == account)
-        need = f"a deposit of at least {float(acc.min_deposit.value):,.2f} {acc.min_deposit.currency}"  # type: ignore[arg-type]
+        need = f"a deposit of at least {float(acc.min_deposit.value):,.2f} {acc.min_deposit.currency}"
         return need + (f", or open {', '.join(eligible)}" if eligible else "")
     if eligible:
         return f"open {', '.join(eligible)} at {profile.name} instead"

@@ -50,19 +50,23 @@ _PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#
 
 _CSS = """
 :root{--ink:#1d2733;--muted:#5b6b7c;--line:#dfe5ec;--bg:#f5f7fa;--card:#fff;--good:#1a7f37;--bad:#c62828;--warn:#b26a00}
-*{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:var(--ink);background:var(--bg)}
+*{box-sizing:border-box}
+body{margin:0;font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:var(--ink);background:var(--bg)}
 header{background:#10253f;color:#fff;padding:22px 32px}header h1{margin:0 0 4px;font-size:22px}
 header p{margin:0;color:#b9c8da}main{padding:18px 32px 40px;max-width:1500px;margin:auto}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(220px,1fr));gap:12px;margin:0 0 18px}
 .card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:12px 14px}
 .card b{display:block;font-size:12px;color:var(--muted);font-weight:600;text-transform:uppercase;letter-spacing:.04em}
-.card span{font-size:18px;font-weight:600}section{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:14px 16px;margin:0 0 18px}
+.card span{font-size:18px;font-weight:600}
+section{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:14px 16px;margin:0 0 18px}
 section h2{font-size:16px;margin:0 0 6px}section p.note{color:var(--muted);margin:0 0 8px}
-table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}th,td{padding:5px 7px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}
+table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
+th,td{padding:5px 7px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}
 th{background:#eef2f6;font-size:12px;position:sticky;top:0}td.l,th.l{text-align:left}tr:hover td{background:#f8fafc}
 .scroll{overflow:auto;max-height:640px}.neg{color:var(--bad)}.pos{color:var(--good)}.warn{color:var(--warn)}
 .bar{display:inline-block;height:8px;background:#2f6fb0;border-radius:2px;vertical-align:middle}
-details{margin:6px 0}summary{cursor:pointer;font-weight:600}.swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
+details{margin:6px 0}summary{cursor:pointer;font-weight:600}
+.swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
 small{color:var(--muted)}
 table.wrap td,table.wrap th{white-space:normal}td.ent{max-width:260px;overflow:hidden;text-overflow:ellipsis}
 """
@@ -227,7 +231,8 @@ def margin_figure(c: Comparison) -> Any:
         lvl = res.series.margin_level.copy()
         t, y = _thin(res.series.time, np.where(np.isfinite(lvl), lvl, np.nan))
         fig.add_trace(go.Scatter(x=_dt(t), y=_arr(y, 1), mode="lines", name=f"{_name(group)} margin level %",
-                                 line={"width": 1.2, "color": colors[row.shared_with or row.label]}, visible=k == 0, connectgaps=False))
+                                 line={"width": 1.2, "color": colors[row.shared_with or row.label]},
+                                 visible=k == 0, connectgaps=False))
         events = res.events if _stats(row).stop_outs or _stats(row).margin_calls else []
         so = [e for e in events if e.type == "stop_out"]
         mc = [e for e in events if e.type == "margin_call"]
@@ -405,7 +410,8 @@ def trades_html(c: Comparison) -> str:
                          f"<td class='l'>{_times(np.asarray([t.open_time]))[0]}</td><td>{t.open_price:.5f}</td>"
                          f"<td class='l'>{_times(np.asarray([t.close_time]))[0]}</td><td>{t.close_price:.5f}</td>"
                          f"{_num(float(t.profit) * u)}{_num(float(t.commission) * u)}{_num(float(t.swap) * u)}"
-                         f"{_num(net, True)}<td class='l{' neg' if t.reason == 'stop_out' else ''}'>{t.reason}</td></tr>")
+                         f"{_num(net, True)}<td class='l{' neg' if t.reason == 'stop_out' else ''}'>"
+                         f"{t.reason}</td></tr>")
         note = (f"showing {len(shown)} of {len(trades)} trades (every stop-out close, then the latest)"
                 if len(shown) < len(trades) else f"{len(trades)} trades")
         labels = ", ".join(r.label for r in group)
@@ -474,7 +480,8 @@ balance protection, commission, swaps and cashback. Every number below comes fro
 dotted amber: margin call; x: a stop-out.</p>{plots['margin']}</section>
 <section><h2>Costs</h2>{plots['costs']}</section>
 <section><h2>Leverage by equity</h2><p class="note">The leverage a new position gets as the account grows
-(equity bands, regulator and entity caps); news and weekend windows can lower it further.</p>{plots['leverage']}</section>
+(equity bands, regulator and entity caps); news and weekend windows can lower it further.</p>
+{plots['leverage']}</section>
 <section><h2>Accounts not in the ranking, or capped</h2>{others_html(c)}</section>
 <section><h2>Trades</h2>{trades_html(c)}</section>
 <section><h2>Notes</h2><ul>{notes}</ul></section>

@@ -130,7 +130,8 @@ def risk_of_ruin(
     """Run the Monte Carlo; give ``win_rate`` + ``reward_risk``, or ``r_multiples`` to bootstrap from.
 
     Equity is recorded at ``n_bands`` evenly spaced trades for the percentile bands (memory stays
-    paths x n_bands, not paths x trades). Sizing: ``risk_pct`` of current equity per trade at a ``stop_pips`` stop, or fixed ``lots``.
+    paths x n_bands, not paths x trades). Sizing: ``risk_pct`` of current equity per trade at a
+    ``stop_pips`` stop, or fixed ``lots``.
     ``leverage`` may be ``math.inf``. Prices are held at ``price`` (a USD account; pip value and
     margin of ``symbol`` at that price) - the point is the account mechanics, not the market.
     """

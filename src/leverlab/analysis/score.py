@@ -72,11 +72,11 @@ def parse_weights(text: str | Mapping[str, float] | None) -> dict[str, float]:
             part = part.strip()
             if not part:
                 continue
-            key, sep, value = part.partition("=")
+            key, sep, number = part.partition("=")
             if not sep:
                 raise WeightsError(f"weights: {part!r} is not NAME=NUMBER; expected e.g. "
                                    f"'survival=3,return=2' with names {', '.join(COMPONENTS)}")
-            pairs.append((key.strip(), value.strip()))
+            pairs.append((key.strip(), number.strip()))
         items = pairs
     for key, value in items:
         name = str(key).lower()

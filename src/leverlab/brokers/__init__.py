@@ -11,9 +11,9 @@ needs no code. The policy answers "what leverage applies here, and why":
 2000.0
 """
 
-from .hmr import hmr_intervals, to_ns
+from ..times import to_ns
+from .hmr import hmr_intervals
 from .loader import (
-                     ProfileError,
                      UnknownBrokerError,
                      broker_ids,
                      load_all,
@@ -25,7 +25,7 @@ from .loader import (
 from .policy import LeverageAnswer, PolicyError, leverage
 from .regulation import NoEntityError, UnknownCountryError, entity_for, regimes, regulatory_class
 from .resolve import resolve_terms
-from .schema import AccountType, BrokerProfile, Entity
+from .schema import AccountType, BrokerProfile, Entity, ProfileError
 from .summary import eligible_account_types, headline_markdown, headline_table
 from .terms import AccountTerms, HmrWindow, SwapRate, SymbolMargin
 

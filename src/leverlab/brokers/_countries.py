@@ -257,5 +257,6 @@ COUNTRIES: dict[str, str] = {
     'ZW': 'Zimbabwe',
 }
 
-EU: frozenset[str] = frozenset(['AT', 'BE', 'BG', 'HR', 'CY', 'CZ', 'DK', 'EE', 'FI', 'FR', 'DE', 'GR', 'HU', 'IE', 'IT', 'LV', 'LT', 'LU', 'MT', 'NL', 'PL', 'PT', 'RO', 'SK', 'SI', 'ES', 'SE'])
+EU: frozenset[str] = frozenset(['AT', 'BE', 'BG', 'HR', 'CY', 'CZ', 'DK', 'EE', 'FI', 'FR', 'DE', 'GR', 'HU', 'IE',
+                                'IT', 'LV', 'LT', 'LU', 'MT', 'NL', 'PL', 'PT', 'RO', 'SK', 'SI', 'ES', 'SE'])
 EEA: frozenset[str] = EU | frozenset({"IS", "LI", "NO"})

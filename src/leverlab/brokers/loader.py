@@ -23,7 +23,18 @@ from pydantic import ValidationError
 
 from ..instruments import Instrument, UnknownSymbolError, instrument
 from ._countries import COUNTRIES
-from .schema import _AT, MAX_ALIASES, MAX_BYTES, MAX_DEPTH, MAX_NODES, BrokerProfile, ProfileError, read_text, read_yaml  # noqa: F401
+from .schema import (  # noqa: F401
+    _AT,
+    MAX_ALIASES,
+    MAX_BYTES,
+    MAX_DEPTH,
+    MAX_NODES,
+    BrokerProfile,
+    ProfileError,
+    SwapTerms,
+    read_text,
+    read_yaml,
+)
 
 PROFILES_DIR = Path(__file__).with_name("profiles")
 COUNTRY_GROUPS = ("EU", "EEA", "REST")
@@ -55,7 +66,8 @@ def load_broker(name_or_path: str | os.PathLike[str]) -> BrokerProfile:
         if looks_like_path and candidate.is_file():
             path = candidate
         elif looks_like_path:
-            raise UnknownBrokerError(f"no broker profile file at {text!r}; bundled broker ids: {', '.join(broker_ids())}")
+            raise UnknownBrokerError(f"no broker profile file at {text!r}; "
+                                     f"bundled broker ids: {', '.join(broker_ids())}")
         else:
             raise UnknownBrokerError(f"unknown broker {text!r}; expected one of: {', '.join(broker_ids())} "
                                      f"(or the path of a profile .yaml file)")
@@ -76,7 +88,7 @@ def _load_cached(path: str, _mtime: int) -> BrokerProfile:
 def parse_profile(text: str, filename: str = "<profile>") -> BrokerProfile:
     """Validate profile YAML text; ``filename`` is used in error messages."""
     data, node = read_yaml(text, filename)
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or node is None:
         raise ProfileError(f"{filename}: expected a mapping of profile fields at the top level, "
                            f"found {type(data).__name__}")
     try:
@@ -219,7 +231,7 @@ def _check_cost_symbols(profile: BrokerProfile, root: yaml.Node, filename: str) 
             raise _fail(root, filename, loc, f"found unknown symbol {key!r}; expected {expected}: "
                                              f"{', '.join(profile_symbols(profile))}") from None
 
-    swap_sections = [(("swaps",), profile.swaps)]
+    swap_sections: list[tuple[tuple[Any, ...], SwapTerms]] = [(("swaps",), profile.swaps)]
     for i, a in enumerate(profile.account_types):
         base = ("account_types", i, "spread")
         for name in ("typical", "minimum"):
@@ -233,7 +245,7 @@ def _check_cost_symbols(profile: BrokerProfile, root: yaml.Node, filename: str) 
             swap_sections.append((("account_types", i, "swaps"), a.swaps))
     for loc, sw in swap_sections:
         if not sw.table.is_unknown:
-            for key in sw.table.value:  # type: ignore[union-attr]
+            for key in sw.table.value:
                 check(key, loc + ("table", "value", key), classes=False)
 
 

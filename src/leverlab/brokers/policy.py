@@ -485,7 +485,8 @@ def _explain(pol: SymbolPolicy, country: str, lev: float, rate: float, bound: st
         val = r.value
         if isinstance(val, float):
             val = f"{val:g}%" if r.rule == "fixed_margin" else leverage_text(val)
-        lines.append(f"  - {r.label}: {val if val is not None else '-'} [{status}]" + (f" - {r.note}" if r.note else ""))
+        note = f" - {r.note}" if r.note else ""
+        lines.append(f"  - {r.label}: {val if val is not None else '-'} [{status}]{note}")
     if unknowns:
         lines.append("Unknown (not applied): " + "; ".join(unknowns))
     return "\n".join(lines)

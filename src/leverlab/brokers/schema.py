@@ -41,7 +41,7 @@ ClientClass = Literal["retail", "pro"]
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 AssetClassName = AssetClass
 Unknown = Literal["unknown"]
-UNKNOWN = "unknown"
+UNKNOWN: Unknown = "unknown"
 
 
 def _not_bool(v: Any) -> Any:
@@ -96,7 +96,7 @@ def leverage_number(value: LeverageValue | str | None) -> float:
         return math.inf
     if value is None or value == UNKNOWN:
         raise ValueError("leverage is unknown")
-    return float(value)  # type: ignore[arg-type]
+    return float(value)
 
 
 class _Model(BaseModel):
@@ -234,7 +234,7 @@ def _check_levels(mc: Fact[Any] | None, so: Fact[Any] | None, prefix: str) -> No
     """A stop-out is reached after the margin call, so it cannot be the higher level."""
     if mc is None or so is None or mc.is_unknown or so.is_unknown:
         return
-    if float(so.value) > float(mc.value):  # type: ignore[arg-type]
+    if float(so.value) > float(mc.value):
         raise fail_at(f"{prefix}stop_out", f"stop-out {so.value}% is above the margin call {mc.value}%; "
                                            f"expected {prefix}stop_out <= {prefix}margin_call")
 
@@ -274,7 +274,7 @@ class SpreadWidening(Fact[WideningValue]):
 
     @model_validator(mode="after")
     def _times_at_least_one(self) -> "SpreadWidening":
-        if self.unit == "times" and not self.is_unknown and float(self.value) < 1:  # type: ignore[arg-type]
+        if self.unit == "times" and not self.is_unknown and float(self.value) < 1:
             raise fail_at("value", f"found a widening of {self.value} times; expected a multiplier >= 1")
         return self
 
@@ -321,14 +321,14 @@ class Spread(Sourced):
     @property
     def typical_pips(self) -> dict[str, float]:
         """The known typical spreads given in pips, by symbol or asset class (price-unit figures left out)."""
-        return {k: float(f.value) for k, f in self.typical.items()  # type: ignore[arg-type]
+        return {k: float(f.value) for k, f in self.typical.items()
                 if not f.is_unknown and f.unit == "pips"}
 
     @property
     def from_pips(self) -> float | None:
         """The advertised "spreads from" figure in pips that names no instrument (``minimum.all``), if known."""
         f = self.minimum.get(SPREAD_ALL)
-        return None if f is None or f.is_unknown or f.unit != "pips" else float(f.value)  # type: ignore[arg-type]
+        return None if f is None or f.is_unknown or f.unit != "pips" else float(f.value)
 
 
 class Commission(Fact[Amount]):
@@ -363,7 +363,7 @@ class Commission(Fact[Amount]):
         lot of 100,000 units of ``per_currency`` (so it differs for pairs whose base is another currency)."""
         if self.is_unknown:
             return None
-        v = float(self.value)  # type: ignore[arg-type]
+        v = float(self.value)
         if self.basis == "per_lot_side":
             return v
         if self.basis == "per_round_turn":
@@ -777,7 +777,8 @@ class BrokerProfile(_Model):
             if e.account_types != "all":
                 for a in e.account_types:
                     if a not in acc_ids:
-                        raise fail_at(f"entities.{i}.account_types", f"unknown account type {a!r}; expected one of {acc_ids}")
+                        raise fail_at(f"entities.{i}.account_types",
+                                      f"unknown account type {a!r}; expected one of {acc_ids}")
         for i, t in enumerate(self.leverage.equity_bands):
             if t.account_types != "all":
                 for a in t.account_types:
@@ -934,7 +935,8 @@ def _check_shape(text: str, filename: str) -> None:
     sizes: dict[str, int] = {}  # anchor -> nodes an alias to it stands for
 
     def refuse(event: yaml.Event, problem: str) -> ProfileError:
-        return ProfileError(f"{filename}:{event.start_mark.line + 1}: YAML refused: {problem}")
+        line = "?" if event.start_mark is None else event.start_mark.line + 1
+        return ProfileError(f"{filename}:{line}: YAML refused: {problem}")
 
     for ev in yaml.parse(text, Loader=yaml.SafeLoader):
         if items and isinstance(ev, (yaml.AliasEvent, yaml.ScalarEvent, yaml.CollectionStartEvent)):
@@ -950,7 +952,7 @@ def _check_shape(text: str, filename: str) -> None:
                 raise refuse(ev, f"more than {MAX_ALIASES} aliases (*name); a profile has fewer than 20")
             if any(a == ev.anchor for a, _ in open_):
                 raise refuse(ev, f"alias *{ev.anchor} refers to a collection that contains it (a cycle)")
-            nodes += sizes.get(ev.anchor, 1)  # type: ignore[arg-type]
+            nodes += sizes.get(ev.anchor or "", 1)
         elif isinstance(ev, yaml.ScalarEvent):
             nodes += 1
             if ev.anchor:

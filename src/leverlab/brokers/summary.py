@@ -34,7 +34,7 @@ def eligible_account_types(profile: BrokerProfile | str, country: str, client_cl
             continue
         reasons.append(f"offered by {entity.id}")
         if not a.currencies.is_unknown:
-            accepted = {money_currency(c).quote_code for c in a.currencies.value}  # type: ignore[union-attr]
+            accepted = {money_currency(c).quote_code for c in a.currencies.value}
             if dep_ccy.quote_code not in accepted:
                 ok = False
                 reasons.append(f"account currencies {a.currencies.value} do not include {dep_ccy.quote_code}")
@@ -45,7 +45,7 @@ def eligible_account_types(profile: BrokerProfile | str, country: str, client_cl
             reasons.append("minimum deposit not published")
         elif money_currency(m.currency).quote_code != dep_ccy.quote_code:
             reasons.append(f"minimum deposit {m.value:g} {m.currency} not compared with {currency} (no rate)")
-        elif deposit < float(m.value):  # type: ignore[arg-type]
+        elif deposit < float(m.value):
             ok = False
             reasons.append(f"deposit {deposit:,.2f} below the minimum {m.value:,.2f} {m.currency}")
         else:
@@ -55,7 +55,7 @@ def eligible_account_types(profile: BrokerProfile | str, country: str, client_cl
 
 
 def _min_deposit(accounts: list[AccountType]) -> str:
-    known = [(float(a.min_deposit.value), a.min_deposit.currency) for a in accounts  # type: ignore[arg-type]
+    known = [(float(a.min_deposit.value), a.min_deposit.currency) for a in accounts
              if not a.min_deposit.is_unknown]
     if not known:
         return "unknown"
@@ -73,7 +73,7 @@ def _levels(profile: BrokerProfile) -> tuple[str, str]:
 
     def pick(name: str) -> str:
         f: Fact[Any] | None = getattr(ent, name) or getattr(acc, name)
-        return "unknown" if f is None or f.is_unknown else f"{float(f.value):g}%"  # type: ignore[arg-type]
+        return "unknown" if f is None or f.is_unknown else f"{float(f.value):g}%"
 
     return pick("margin_call"), pick("stop_out")
 

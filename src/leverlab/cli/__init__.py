@@ -28,14 +28,16 @@ class _JsonAwareGroup(TyperGroup):
     of the wrong type) and unexpected failures are the one JSON error document too."""
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
-             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+             complete_var: str | None = None, standalone_mode: bool = True, windows_expand_args: bool = True,
+             **extra: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         options = argv[:argv.index("--")] if "--" in argv else argv
         if "--json" not in options:
-            return super().main(argv, prog_name, complete_var, standalone_mode, **extra)
+            return super().main(argv, prog_name, complete_var, standalone_mode, windows_expand_args, **extra)
         token = json_errors.set(True)
         try:
-            code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+            code = super().main(argv, prog_name, complete_var, standalone_mode=False,
+                                windows_expand_args=windows_expand_args, **extra)
             code = code if isinstance(code, int) else 0
         except typer.Abort:
             code = _json_error("aborted", 1)

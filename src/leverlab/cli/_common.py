@@ -11,7 +11,7 @@ from dataclasses import asdict, is_dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, overload
 
 import typer
 from rich.console import Console
@@ -28,7 +28,7 @@ err_console = Console(stderr=True)  # errors and progress, so stdout stays one J
 def _default(o: Any) -> Any:
     if isinstance(o, Decimal):
         return float(o)  # money is exact up to here; JSON readers get a plain number
-    if is_dataclass(o):
+    if is_dataclass(o) and not isinstance(o, type):
         return asdict(o)
     if isinstance(o, datetime):
         return o.isoformat()
@@ -144,6 +144,14 @@ def parse_params(items: list[str] | None) -> dict[str, Any]:
                 value = literal
         out[name.strip()] = value
     return out
+
+
+@overload
+def leverage_option(text: str) -> float: ...
+
+
+@overload
+def leverage_option(text: str | None) -> float | None: ...
 
 
 def leverage_option(text: str | None) -> float | None:

@@ -135,7 +135,8 @@ def _facts(doc: Any, path: str) -> Any:
                          "source": doc.get("source") or "(the table's source)", "confidence": doc.get("confidence")}
             return
         if "source" in doc and path:
-            summary = next((doc[k] for k in ("name", "model", "id", "timezone", "period", "countries") if doc.get(k)), "")
+            keys = ("name", "model", "id", "timezone", "period", "countries")
+            summary = next((doc[k] for k in keys if doc.get(k)), "")
             yield path, {"value": summary, "source": doc.get("source"), "confidence": doc.get("confidence")}
         for k, v in doc.items():
             if k not in ("sources", "source", "confidence", "date", "note"):

@@ -121,7 +121,7 @@ def ranking_table(c: Comparison, compact: bool = False) -> Table:
     if compact:
         t.box = box.SIMPLE_HEAD
         t.pad_edge = False
-        cols = ("#", "account", "leverage", f"final {ccy}", "return", "SO", "costs", "score")
+        cols: tuple[str, ...] = ("#", "account", "leverage", f"final {ccy}", "return", "SO", "costs", "score")
     else:
         cols = ("#", "account", "regulator", "leverage", f"final {ccy}", "return", "max DD", "SO/MC/rej",
                 "1st SO day", "spread", "comm", "swap-cb", "NBP", "surv ret cost prot lev", "score")

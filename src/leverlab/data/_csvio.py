@@ -133,8 +133,9 @@ def parse_datetime(col: pa.Array | pa.ChunkedArray, fmt: str, label: str | Path,
         vals[name] = v
     for p, c in lits:
         okmask &= chars[:, p] == c
-    y, mo, dd = vals.get("Y", np.full(n, 1970)), vals.get("m", np.ones(n, np.int64)), vals.get("d", np.ones(n, np.int64))
-    hh, mi, ss = vals.get("H", np.zeros(n, np.int64)), vals.get("M", np.zeros(n, np.int64)), vals.get("S", np.zeros(n, np.int64))
+    y = vals.get("Y", np.full(n, 1970))
+    mo, dd = vals.get("m", np.ones(n, np.int64)), vals.get("d", np.ones(n, np.int64))
+    hh, mi, ss = (vals.get(k, np.zeros(n, np.int64)) for k in ("H", "M", "S"))
     okmask &= (mo >= 1) & (mo <= 12) & (dd >= 1) & (dd <= 31) & (hh < 24) & (mi < 60) & (ss < 61)
     if not okmask.all():
         i = int(np.flatnonzero(~okmask)[0])

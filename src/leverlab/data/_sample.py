@@ -67,7 +67,7 @@ def build_samples(lean_data: str | Path, out_dir: str | Path = SAMPLE_DIR) -> li
 
     lo, hi = (np.datetime64(x, "ns").astype(np.int64) for x in _RANGE)
     written = []
-    for key, (fname, symbol, origin) in SAMPLES.items():
+    for fname, symbol, origin in SAMPLES.values():
         bars = read_lean(Path(lean_data) / origin, symbol=symbol).between(int(lo), int(hi))
         cols = {c: getattr(bars, c) for c in BAR_COLUMNS[1:9]}
         d = _digits(cols)

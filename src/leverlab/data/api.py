@@ -3,6 +3,7 @@ sample). Reading one file is :func:`leverlab.data.read`, in the readers package 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from .frames import Bars, Frame, Ticks
 from .validate import validate
 
 
-def load(source: str | Path, symbol: str | None = None, *, store: str | Path | None = None,
+def load(source: str | os.PathLike[str], symbol: str | None = None, *, store: str | os.PathLike[str] | None = None,
          timeframe: str | None = None, **reader_options: Any) -> Ticks | Bars:
     """Load market data from a file path, the local store, or a bundled sample.
 
@@ -51,4 +52,4 @@ def load(source: str | Path, symbol: str | None = None, *, store: str | Path | N
 
         frame = resample_ticks(frame, timeframe) if isinstance(frame, Ticks) else resample_bars(frame, timeframe)
     frame.meta.setdefault("tz_assumed", False)
-    return frame  # type: ignore[return-value]
+    return frame

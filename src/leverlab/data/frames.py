@@ -16,8 +16,9 @@ validation report as a dict under ``"report"``); it never affects equality.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Self
+from typing import Any, Literal, Self, overload
 
 import numpy as np
 import pyarrow as pa
@@ -177,7 +178,7 @@ class Bars(_Rows):
     def from_arrow(cls, table: pa.Table, symbol: str, timeframe: str, source: str = "",
                    meta: dict | None = None) -> Bars:
         """Build from a table with ``time`` and ``bid_*`` columns (``ask_*``, volume, spread optional)."""
-        kw = {n: _col_f64(table, n, optional=not n.startswith("bid_")) for n in BAR_COLUMNS[1:]}
+        kw: dict[str, Any] = {n: _col_f64(table, n, optional=not n.startswith("bid_")) for n in BAR_COLUMNS[1:]}
         return cls(symbol, timeframe, _col_i64(table, "time"), source=source, meta=dict(meta or {}), **kw)
 
 
@@ -204,6 +205,14 @@ def _col_i64(table: pa.Table, name: str) -> np.ndarray:
     return to_numpy(col)
 
 
+@overload
+def _col_f64(table: pa.Table, name: str, optional: Literal[False] = ...) -> np.ndarray: ...
+
+
+@overload
+def _col_f64(table: pa.Table, name: str, optional: bool) -> np.ndarray | None: ...
+
+
 def _col_f64(table: pa.Table, name: str, optional: bool = False) -> np.ndarray | None:
     if name not in table.column_names:
         if optional:
@@ -215,7 +224,19 @@ def _col_f64(table: pa.Table, name: str, optional: bool = False) -> np.ndarray |
     return to_numpy(col)
 
 
-def concat(frames: list[Frame]) -> Frame:
+@overload
+def concat(frames: Sequence[Ticks]) -> Ticks: ...
+
+
+@overload
+def concat(frames: Sequence[Bars]) -> Bars: ...
+
+
+@overload
+def concat(frames: Sequence[Frame]) -> Frame: ...
+
+
+def concat(frames: Sequence[Frame]) -> Frame:
     """Concatenate frames of one kind (and timeframe) in the given order; optional columns kept
     only if every part has them."""
     if not frames:

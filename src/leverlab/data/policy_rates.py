@@ -64,7 +64,7 @@ class RateSeries:
 
     def rate_on(self, date: str | dt.date | np.datetime64) -> float:
         """The rate in force on ``date``; ``NoPolicyRateError`` outside the series' coverage."""
-        d = np.datetime64(date, "D")
+        d = np.datetime64(date, "D")  # type: ignore[call-overload]
         if d < self.dates[0]:
             raise NoPolicyRateError(f"no {self.currency} policy rate on {d}: the series starts {self.dates[0]}"
                                     + _late_start_reason(self.currency))

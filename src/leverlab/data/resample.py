@@ -132,7 +132,8 @@ def resample_ticks(ticks: Ticks, timeframe: str, *, origin: int = 0, open: str =
         raise ValueError(f"open={open!r} (expected 'first' or 'previous_close')")
     meta = {k: v for k, v in ticks.meta.items() if k in ("timezone", "files", "format", "tz_assumed", "tz_note")}
     meta["resampled_from"] = "ticks"
-    return Bars(ticks.symbol, timeframe.upper(), out_t[:m], *(np.ascontiguousarray(out[:, c]) for c in range(8)),
+    bo, bh, bl, bc, ao, ah, al, ac = (np.ascontiguousarray(out[:, c]) for c in range(8))
+    return Bars(ticks.symbol, timeframe.upper(), out_t[:m], bo, bh, bl, bc, ao, ah, al, ac,
                 volume=np.ascontiguousarray(out[:, 8]), source=ticks.source, meta=meta)
 
 
@@ -158,10 +159,12 @@ def resample_bars(bars: Bars, timeframe: str, *, origin: int = 0) -> Bars:
     out_t = np.empty(n_out, np.int64)
     out = np.empty((n_out, 10))
     m = _bar_ohlc(key, cols, len(sides), bars.volume is not None, bars.spread is not None, out_t, out) if n else 0
-    c = lambda i: np.ascontiguousarray(out[:m, i])  # noqa: E731
-    asks = {f"ask_{k}": c(4 + i) for i, k in enumerate(("open", "high", "low", "close"))} if bars.two_sided else {}
-    return Bars(bars.symbol, timeframe.upper(), out_t[:m], c(0), c(1), c(2), c(3), **asks,
-                volume=c(8) if bars.volume is not None else None, spread=c(9) if bars.spread is not None else None,
+    def col(i: int) -> np.ndarray:
+        return np.ascontiguousarray(out[:m, i])
+
+    asks = {f"ask_{k}": col(4 + i) for i, k in enumerate(("open", "high", "low", "close"))} if bars.two_sided else {}
+    return Bars(bars.symbol, timeframe.upper(), out_t[:m], col(0), col(1), col(2), col(3), **asks,
+                volume=col(8) if bars.volume is not None else None, spread=col(9) if bars.spread is not None else None,
                 source=bars.source, meta=dict(bars.meta, resampled_from=bars.timeframe))
 
 
@@ -240,12 +243,14 @@ def intrabar_path(bars: Bars, *, point: float | None = None, spread: float | Non
         elif spread is not None:
             sp = np.full(n, spread * point)
         else:
-            raise ValueError(f"{bars.symbol}: single-sided bars need a spread column or spread= (points) for the ask side")
+            raise ValueError(f"{bars.symbol}: single-sided bars need a spread column "
+                             "or spread= (points) for the ask side")
         asks = [bars.bid_open + sp, bars.bid_high + sp, bars.bid_low + sp, bars.bid_close + sp]
     out_t = np.empty(4 * n, np.int64)
     out_b = np.empty(4 * n)
     out_a = np.empty(4 * n)
     if n:
-        _path(bars.time, tf, bars.bid_open, bars.bid_high, bars.bid_low, bars.bid_close,
-              *(np.ascontiguousarray(a, dtype=np.float64) for a in asks), out_t, out_b, out_a)
+        ao, ah, al, ac = (np.ascontiguousarray(a, dtype=np.float64) for a in asks)
+        _path(bars.time, tf, bars.bid_open, bars.bid_high, bars.bid_low, bars.bid_close, ao, ah, al, ac,
+              out_t, out_b, out_a)
     return out_t, out_b, out_a

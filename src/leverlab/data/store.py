@@ -37,6 +37,7 @@ Guarantees:
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import os
@@ -224,7 +225,7 @@ def _short(x: Any) -> str:
 class Store:
     """A catalog of market data on disk; see the module docstring for layout and guarantees."""
 
-    def __init__(self, root: str | Path | None = None) -> None:
+    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
         self.root = Path(root) if root is not None else default_root()
         if self.root.exists() and not self.root.is_dir():
             raise StoreError("the store must be a folder, found a file", path=self.root,
@@ -241,7 +242,8 @@ class Store:
             raise StoreError(f"catalog is not valid JSON ({e})", path=p, row=e.lineno,
                              expected="the catalog written by leverlab") from None
         except (UnicodeDecodeError, OSError) as e:
-            raise StoreError(f"catalog cannot be read ({e})", path=p, expected="the catalog written by leverlab") from None
+            raise StoreError(f"catalog cannot be read ({e})", path=p,
+                             expected="the catalog written by leverlab") from None
         return _check_catalog(cat, p)
 
     def _save_catalog(self, cat: dict[str, Any]) -> None:
@@ -254,22 +256,23 @@ class Store:
         os.chmod(tmp, 0o644)
         os.replace(tmp, self.root / CATALOG)
 
-    def list(self) -> list[dict[str, Any]]:
+    def list(self) -> builtins.list[dict[str, Any]]:
         """One row per dataset: symbol, kind, start, end, rows, sources, timezone notes.
 
         ``tz_assumed`` is True when some stored rows came from a file without a stated zone that was
         read as UTC; ``timezones`` lists the rule each import applied.
         """
         out = []
-        for key, d in sorted(self._catalog()["datasets"].items()):
+        for _, d in sorted(self._catalog()["datasets"].items()):
             out.append({"symbol": d["symbol"], "kind": d["kind"], "timeframe": d.get("timeframe"),
                         "start": iso(d.get("start")), "end": iso(d.get("end")), "rows": d["rows"],
-                        "partitions": len(d["partitions"]), "sources": sorted({str(i.get("source")) for i in d["imports"]}),
+                        "partitions": len(d["partitions"]),
+                        "sources": sorted({str(i.get("source")) for i in d["imports"]}),
                         "two_sided": d.get("two_sided", True), "tz_assumed": _tz_assumed(d),
                         "timezones": sorted({str(i.get("timezone")) for i in d["imports"] if i.get("timezone")})})
         return out
 
-    def symbols(self) -> list[str]:
+    def symbols(self) -> builtins.list[str]:
         return sorted({d["symbol"] for d in self._catalog()["datasets"].values()})
 
     def has(self, symbol: str) -> bool:
@@ -293,7 +296,8 @@ class Store:
                 return k, ds[k]
             if kind != "bars" and f"{sym}/ticks" in ds:
                 return f"{sym}/ticks", ds[f"{sym}/ticks"]
-            raise StoreError(f"{sym} has no {timeframe} bars", expected="one of " + ", ".join(d["kind"] for d in ds.values()))
+            raise StoreError(f"{sym} has no {timeframe} bars",
+                             expected="one of " + ", ".join(d["kind"] for d in ds.values()))
         if kind:
             match = [k for k, d in ds.items() if d["kind"] == kind or d["kind"].startswith(kind)]
             if not match:
@@ -302,7 +306,8 @@ class Store:
         key = f"{sym}/ticks" if f"{sym}/ticks" in ds else sorted(ds)[0]
         return key, ds[key]
 
-    def report(self, symbol: str, kind: str | None = None, timeframe: str | None = None) -> list[dict[str, Any]]:
+    def report(self, symbol: str, kind: str | None = None,
+               timeframe: str | None = None) -> builtins.list[dict[str, Any]]:
         """Validation reports of the imports of a dataset, newest first."""
         _, d = self._dataset(symbol, kind, timeframe)
         return [i["report"] for i in reversed(d["imports"]) if i.get("report")]
@@ -331,7 +336,8 @@ class Store:
             try:
                 _tz.describe(str(reader_options["tz"]))
             except ValueError as e:
-                raise DataError(str(e), path=p, expected="a zone such as UTC, UTC+2, EST, ny+7 or Europe/Berlin") from None
+                raise DataError(str(e), path=p,
+                                expected="a zone such as UTC, UTC+2, EST, ny+7 or Europe/Berlin") from None
         if not p.exists():
             raise DataError("file not found", path=p)
         if progress:
@@ -366,7 +372,8 @@ class Store:
         res.seconds = time.perf_counter() - t0
         return res
 
-    def _already(self, key: str, digest: str, options: dict[str, Any], notes: list[str]) -> tuple[dict, dict] | None:
+    def _already(self, key: str, digest: str, options: dict[str, Any],
+                 notes: builtins.list[str]) -> tuple[dict, dict] | None:
         """The (dataset, import) that makes this import redundant, or None; ``notes`` says why not."""
         for d in self._catalog()["datasets"].values():
             for imp in reversed(d["imports"]):
@@ -535,7 +542,7 @@ class Store:
         return result
 
     @staticmethod
-    def _merge_counts(old: Frame, new: Frame, result: ImportResult, lost: list[np.ndarray]) -> Frame:
+    def _merge_counts(old: Frame, new: Frame, result: ImportResult, lost: builtins.list[np.ndarray]) -> Frame:
         """Stored rows kept beside ``new`` (those at times ``new`` lacks); counts added/unchanged/conflicts.
 
         Rows are compared per time: the group of stored rows at a time equals the new group when it
@@ -590,13 +597,14 @@ class Store:
                 f.unlink(missing_ok=True)
 
     @staticmethod
-    def _read_table(path: Path, columns: list[str] | None = None) -> pa.Table:
+    def _read_table(path: Path, columns: builtins.list[str] | None = None) -> pa.Table:
         """A whole partition file; a missing or damaged one is a StoreError naming it."""
         try:
             return pq.ParquetFile(path).read(columns=columns)  # read_table would import pyarrow.dataset (~0.6 s)
         except FileNotFoundError:
             raise StoreError("partition file is missing", path=path,
-                             expected="the file the catalog names (run `leverlab data verify`, re-import the source)") from None
+                             expected="the file the catalog names "
+                             "(run `leverlab data verify`, re-import the source)") from None
         except (pa.ArrowException, OSError, ValueError, KeyError) as e:
             raise StoreError(f"partition file is damaged ({str(e)[:120]})", path=path,
                              expected="a Parquet file written by leverlab (run `leverlab data verify`, "
@@ -678,11 +686,11 @@ class Store:
         else:
             if d["kind"].endswith("-ask"):
                 meta["side"] = "ask"
-            frame = Bars(d["symbol"], d["timeframe"], source="store", meta=meta,
-                         **{c: arrays.get(c) for c in BAR_COLUMNS})
+            columns: dict[str, Any] = {c: arrays.get(c) for c in BAR_COLUMNS}
+            frame = Bars(d["symbol"], d["timeframe"], source="store", meta=meta, **columns)
         if lo is not None or hi is not None:
             frame = frame.between(lo, hi)
-        return frame  # type: ignore[return-value]
+        return frame
 
     def iter_chunks(self, symbol: str, *, kind: str | None = None, timeframe: str | None = None) -> Iterator[Frame]:
         """Yield the dataset one month at a time (streaming, constant memory)."""
@@ -695,7 +703,7 @@ class Store:
             else:
                 yield Bars.from_arrow(t, d["symbol"], d["timeframe"], "store")
 
-    def verify(self) -> list[dict[str, Any]]:
+    def verify(self) -> builtins.list[dict[str, Any]]:
         """Read every partition in full; one entry per dataset with its damaged files (empty list: all intact).
 
         Each problem names the file and what is wrong (missing, unreadable, row count or time range

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import DataError
 from .frames import Bars, Ticks, concat, timeframe_ns
 from .validate import _FRI_CLOSE, _OPEN_PER_WEEK, _SUN_OPEN, _W, _WEEK0, _parse_duration
 
@@ -66,6 +67,8 @@ def _model(like: Bars | str | None, point: float | None, spread_points: float | 
     from .api import load
 
     bars = load(like or "sample:eurusd-h1") if not isinstance(like, Bars) else like
+    if not isinstance(bars, Bars):
+        raise DataError(f"{like!r} holds ticks", expected="bars to take the returns and bar shapes from")
     c = bars.bid_close
     r = np.diff(np.log(c))
     gap = np.diff(bars.time) > timeframe_ns(bars.timeframe)  # drop returns across holes/weekends

@@ -132,7 +132,8 @@ class ValidationReport:
         lines += [f"  {k.replace('_', ' ')}: {v}" for k, v in self.notes.items() if k != "timezone_reason"]
         for i in self.issues:
             if i.count:
-                what = {"drop": f"{i.changed:,} dropped", "fix": f"{i.changed:,} changed"}.get(i.action, "flagged, kept")
+                done = {"drop": f"{i.changed:,} dropped", "fix": f"{i.changed:,} changed"}
+                what = done.get(i.action, "flagged, kept")
                 lines.append(f"  {i.check}: {i.count:,} ({i.action}: {what}) {i.detail}".rstrip())
                 for ex in i.examples[:3]:
                     lines.append(f"      e.g. {', '.join(f'{k}={v}' for k, v in ex.items())}")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Any, Callable, TypeVar
 
 import numba
 
@@ -52,9 +52,9 @@ def cache_dir() -> Path:
 
 
 if not os.environ.get("NUMBA_CACHE_DIR"):
-    numba.config.CACHE_DIR = str(cache_dir())
+    numba.config.CACHE_DIR = str(cache_dir())  # type: ignore[attr-defined]
 
-_OPTIONS = dict(cache=True, nogil=True, _nrt=False, error_model="numpy")
+_OPTIONS: dict[str, Any] = dict(cache=True, nogil=True, _nrt=False, error_model="numpy")
 
 
 def jit(fn: F) -> F:

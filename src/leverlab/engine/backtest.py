@@ -95,7 +95,7 @@ class Backtest:
         if not self.feeds:
             raise BacktestError("no market data given")
         if terms is None:
-            if broker is None:
+            if broker is None or account_type is None or country is None:
                 raise BacktestError("give either terms=AccountTerms(...) or broker=... (with account_type and country)")
             try:
                 terms = resolve_terms(broker, account_type, country, client, currency=currency,
@@ -162,22 +162,24 @@ class Backtest:
         if isinstance(strategy, (np.ndarray, list)):
             targets = strategy
         elif strategy is not None and self.vectorized:
-            if not hasattr(strategy, "targets"):
+            vectorized = getattr(strategy, "targets", None)
+            if vectorized is None:
                 raise BacktestError(f"{strategy.__name__} has no vectorized mode (a 'targets' classmethod)")
-            targets = strategy.targets(acct.bars, contract_size=self.specs[self.order[0]].contract_size, **params)
+            targets = vectorized(acct.bars, contract_size=self.specs[self.order[0]].contract_size, **params)
         if targets is not None:
             acct.set_targets(targets)
             acct.advance()
         elif strategy is None:
             acct.advance()
-        else:
+        elif not isinstance(strategy, (np.ndarray, list)):
             self._run_python(acct, strategy, params)
         return acct.finish()
 
     def _run_stream(self, params: dict[str, Any]) -> Result:
         """Simulate the stream of Ticks chunks with the strategy's ``stream_targets`` (see :meth:`stream`)."""
         cls = self.strategy
-        if not hasattr(cls, "stream_targets"):
+        stream_targets = getattr(cls, "stream_targets", None)
+        if stream_targets is None:
             raise BacktestError(f"{getattr(cls, '__name__', cls)!r} cannot run on a stream: it has no "
                                 "stream_targets(bars, state, **params) classmethod")
         tf = TIMEFRAMES[self.timeframe]
@@ -189,13 +191,15 @@ class Backtest:
 
         def simulate(ticks: Ticks) -> None:
             acct.feed({name: ticks})
-            acct.set_targets(cls.stream_targets(acct.bars, state, contract_size=cs, **params))
+            acct.set_targets(stream_targets(acct.bars, state, contract_size=cs, **params))
             acct.advance()
 
         chunks, self._chunks = self._chunks, None
         if chunks is None:
             raise BacktestError("this stream has been run: its chunks are consumed (call Backtest.stream again)")
         first = self.feeds[name]
+        if not isinstance(first, Ticks):
+            raise BacktestError("a streamed data source must yield Ticks chunks of one symbol")
         for chunk in _chain(first, chunks):
             if chunk.symbol.upper() != name:
                 raise BacktestError(f"stream chunk of {chunk.symbol}, expected {name}")

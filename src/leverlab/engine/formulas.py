@@ -48,7 +48,8 @@ def profit_in_profit_ccy(side: int, lots: float, contract_size: float, open_pric
 
 
 @jit
-def hedged_margin(buy_margin: float, sell_margin: float, buy_lots: float, sell_lots: float, hedge_factor: float) -> float:
+def hedged_margin(buy_margin: float, sell_margin: float, buy_lots: float, sell_lots: float,
+                  hedge_factor: float) -> float:
     """Margin of one symbol's buy and sell legs with hedge factor ``h`` (formulas.md section 4).
 
     margin = uncovered part of the larger leg + h x (covered part of both legs), where each leg's

@@ -295,7 +295,8 @@ def _name(order: list[str], s: int) -> str | None:
 
 def deal_list(di: np.ndarray, df: np.ndarray, ccy: str, order: list[str]) -> list[Deal]:
     """Deal objects from rows of the deal tables."""
-    return [Deal(int(r[L.DI_TIME]), L.DEAL_KINDS[int(r[L.DI_KIND])], int(r[L.DI_POS_ID]), _name(order, int(r[L.DI_SYM])),
+    return [Deal(int(r[L.DI_TIME]), L.DEAL_KINDS[int(r[L.DI_KIND])], int(r[L.DI_POS_ID]),
+                 _name(order, int(r[L.DI_SYM])),
                  {1: "buy", -1: "sell"}.get(int(r[L.DI_SIDE])), float(f[L.DF_LOTS]), float(f[L.DF_PRICE]),
                  from_minor(int(r[L.DI_AMOUNT]), ccy), from_minor(int(r[L.DI_BALANCE]), ccy))
             for r, f in zip(di, df)]

@@ -24,7 +24,8 @@ from ._common import read_bytes
 from ._registry import register
 
 _TICK = np.dtype([("ms", ">u4"), ("ask", ">u4"), ("bid", ">u4"), ("ask_volume", ">f4"), ("bid_volume", ">f4")])
-_CANDLE = np.dtype([("s", ">u4"), ("open", ">u4"), ("close", ">u4"), ("low", ">u4"), ("high", ">u4"), ("volume", ">f4")])
+_CANDLE = np.dtype([("s", ">u4"), ("open", ">u4"), ("close", ">u4"), ("low", ">u4"), ("high", ">u4"),
+                    ("volume", ">f4")])
 _TICK_NAME = re.compile(r"^(\d{2})h_ticks\.bi5$", re.I)
 _CANDLE_NAME = re.compile(r"^(BID|ASK)_candles_(min|hour|day)_1\.bi5$", re.I)
 _H = 3_600_000_000_000
@@ -127,8 +128,8 @@ def read_dukascopy(path: str | Path, *, symbol: str | None = None, point: float 
     for res in ([candles] if candles else ["min", "hour", "day"]):
         files = sorted(f for f in p.rglob("*.bi5") if (m := _CANDLE_NAME.match(f.name)) and m.group(2).lower() == res)
         if files:
-            parts = [_read_candles_file(f, symbol, point) for f in files]
-            out = concat(sorted(parts, key=lambda b: b.time[0] if len(b) else 0))
+            candles_read = [_read_candles_file(f, symbol, point) for f in files]
+            out = concat(sorted(candles_read, key=lambda b: b.time[0] if len(b) else 0))
             out.meta["files"] = [str(f) for f in files]
             return out
     raise FormatError("folder holds no Dukascopy .bi5 files", path=p, expected="HHh_ticks.bi5 or *_candles_*.bi5")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -129,7 +130,9 @@ def _bar_table(data: bytes, label: str, time_type: pa.DataType) -> tuple[pa.Tabl
 
 
 def _make_bars(t: pa.Table, two: bool, sym: str, tf: str, time_ns: np.ndarray, meta: dict) -> Bars:
-    g = lambda c: t.column(c).to_numpy() if c in t.column_names else None  # noqa: E731
+    def g(c: str) -> Any:
+        return t.column(c).to_numpy() if c in t.column_names else None
+
     asks = {f"ask_{k}": g(f"ask_{k}") for k in ("open", "high", "low", "close")} if two else {}
     return Bars(sym, tf, time_ns, g("bid_open"), g("bid_high"), g("bid_low"), g("bid_close"), **asks,
                 source="lean", meta=meta)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -34,7 +35,8 @@ def read_parquet(path: str | Path, *, symbol: str | None = None, columns: dict[s
     md = {k.decode(): v.decode() for k, v in (t.schema.metadata or {}).items() if not k.startswith(b"ARROW")}
     mapping = _map_columns(t.column_names, columns)
     if mapping is None:
-        raise FormatError(f"columns {t.column_names}", path=p, expected="time with bid/ask or OHLC columns (or columns=...)")
+        raise FormatError(f"columns {t.column_names}", path=p,
+                          expected="time with bid/ask or OHLC columns (or columns=...)")
     tcol = t.column(mapping["time"])
     zone = pa.types.is_timestamp(tcol.type) and tcol.type.tz is not None
     if pa.types.is_timestamp(tcol.type):
@@ -45,21 +47,23 @@ def read_parquet(path: str | Path, *, symbol: str | None = None, columns: dict[s
     rule = tz or "UTC"
     times = local if zone else _tz.to_utc(local, rule)
     meta = {"format": "parquet", "timezone": "UTC" if zone else _tz.describe(rule), "files": [str(p)],
-            "timezone_reason": "zone stored in the file" if zone else ("given by the user" if tz else
-                                                                       "not stated in the file; assumed UTC (pass tz=)"),
+            "timezone_reason": "zone stored in the file" if zone else
+                               "given by the user" if tz else "not stated in the file; assumed UTC (pass tz=)",
             "tz_assumed": not zone and not tz}
     sym = (symbol or md.get("symbol") or "").upper()
     src = md.get("source", "parquet")
-    g = lambda k: t.column(mapping[k]).cast(pa.float64()).to_numpy() if k in mapping else None  # noqa: E731
+
+    def g(k: str) -> Any:
+        return t.column(mapping[k]).cast(pa.float64()).to_numpy() if k in mapping else None
+
     if "bid" in mapping and "ask" in mapping and "open" not in mapping:
         return Ticks(sym, times, g("bid"), g("ask"), g("bid_volume") if "bid_volume" in t.column_names else None,
                      g("ask_volume") if "ask_volume" in t.column_names else None, src, dict(meta, kind="tick"))
     tf = timeframe or md.get("timeframe") or infer_timeframe(times)
     pre = "bid_" if "bid_close" in mapping else ""
-    ohlc = [g(pre + k) for k in ("open", "high", "low", "close")]
     asks = {f"ask_{k}": g(f"ask_{k}") for k in ("open", "high", "low", "close")} if "ask_close" in mapping else {}
-    return Bars(sym, tf, times, *ohlc, **asks, volume=g("volume"), spread=g("spread"), source=src,
-                meta=dict(meta, kind=tf))
+    return Bars(sym, tf, times, g(pre + "open"), g(pre + "high"), g(pre + "low"), g(pre + "close"), **asks,
+                volume=g("volume"), spread=g("spread"), source=src, meta=dict(meta, kind=tf))
 
 
 def write_parquet(frame: Frame, path: str | Path) -> Path:
@@ -104,7 +108,8 @@ def write_parquet_stream(chunks, path: str | Path) -> int:
                 floats = [c for c in table.column_names if c != "time"]
                 writer = pq.ParquetWriter(tmp, table.schema, compression="zstd", compression_level=1,
                                           use_dictionary=False, column_encoding={
-                                              "time": "DELTA_BINARY_PACKED", **{c: "BYTE_STREAM_SPLIT" for c in floats}})
+                                              "time": "DELTA_BINARY_PACKED",
+                                              **{c: "BYTE_STREAM_SPLIT" for c in floats}})
             writer.write_table(table.replace_schema_metadata(writer.schema.metadata))
             rows += table.num_rows
         if writer is not None:

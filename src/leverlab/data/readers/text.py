@@ -118,7 +118,8 @@ def read_truefx(path: str | Path, *, symbol: str | None = None, tz: str = "UTC")
                  meta=dict(meta, kind="tick"))
 
 
-def _iso(col: pa.ChunkedArray | pa.Array, label: Path, first_line: int, column: str = "timestamp") -> tuple[np.ndarray, bool]:
+def _iso(col: pa.ChunkedArray | pa.Array, label: Path, first_line: int,
+         column: str = "timestamp") -> tuple[np.ndarray, bool]:
     """ISO-8601 text -> int64 ns; True if the text carried a zone offset (then already UTC)."""
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks()
@@ -139,7 +140,8 @@ def _iso(col: pa.ChunkedArray | pa.Array, label: Path, first_line: int, column: 
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 hi = mid
         raise ParseError(f"column {column}: cannot read {col[lo].as_py()!r}", path=label, row=first_line + lo,
-                         expected="an ISO date/time like 2020-01-30 15:28:09.820" + ("+00:00" if zone else "")) from None
+                         expected="an ISO date/time like 2020-01-30 15:28:09.820"
+                         + ("+00:00" if zone else "")) from None
     return out.cast(pa.int64()).to_numpy(zero_copy_only=False), zone
 
 
@@ -175,8 +177,8 @@ def read_mt5(path: str | Path, *, symbol: str | None = None, tz: str | None = No
     local = parse_datetime(dt, fmt, p, first_line=2)
     times = _tz.to_utc(local, tz)
     sym = (symbol or guess_symbol(p.name) or "").upper()
-    meta = {"format": "mt5", "timezone": _tz.describe(tz), "timezone_reason": "server time given by the user",
-            "files": [str(p)]}
+    meta: dict[str, Any] = {"format": "mt5", "timezone": _tz.describe(tz),
+                            "timezone_reason": "server time given by the user", "files": [str(p)]}
     if "bid" in header:
         bid = _ffill(t.column("bid").combine_chunks())
         ask = _ffill(t.column("ask").combine_chunks())
@@ -190,7 +192,9 @@ def read_mt5(path: str | Path, *, symbol: str | None = None, tz: str | None = No
     need = ["open", "high", "low", "close"]
     if any(c not in header for c in need):
         raise FormatError(f"header {header}", path=p, row=1, expected="<OPEN> <HIGH> <LOW> <CLOSE> columns")
-    g = lambda c: t.column(c).to_numpy(zero_copy_only=False) if c in header else None  # noqa: E731
+    def g(c: str) -> Any:
+        return t.column(c).to_numpy(zero_copy_only=False) if c in header else None
+
     vol = g("vol") if "vol" in header and np.nansum(g("vol")) > 0 else g("tickvol")
     tf = timeframe or infer_timeframe(times)
     return Bars(sym, tf, times, g("open"), g("high"), g("low"), g("close"), volume=vol, spread=g("spread"),
@@ -455,7 +459,9 @@ def read_csv_generic(path: str | Path, *, symbol: str | None = None, columns: di
                             "timezone_reason": reason, "tz_assumed": not has_zone and not tz,
                             "files": [str(p)], "columns": mapping, **notes}
     sym = (symbol or guess_symbol(p.name) or "").upper()
-    g = lambda k: t.column(mapping[k]).to_numpy(zero_copy_only=False) if k in mapping else None  # noqa: E731
+    def g(k: str) -> Any:
+        return t.column(mapping[k]).to_numpy(zero_copy_only=False) if k in mapping else None
+
     if "bid" in mapping and "ask" in mapping and "open" not in mapping:
         return Ticks(sym, times, g("bid"), g("ask"), source="csv", meta=dict(meta, kind="tick"))
     tf = timeframe or infer_timeframe(times)
