@@ -829,9 +829,10 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
     notes.append(f"{cls.__name__} ran in its compiled targets mode (same decisions as next())" if vec else
                  f"{cls.__name__} ran its next() in Python at each decision bar")
     if getattr(chk.bars, "two_sided", False) and any(r.eligible and r.commission_per_lot_side for r in plan.rows):
-        notes.append("spreads: every account pays the bid/ask spread in the price data, since the profiles publish "
-                     "no typical spreads; raw-spread accounts pay their commission on top, so their cost is "
-                     "overstated by the difference between the data's spread and their own")
+        notes.append("spreads: every account pays the bid/ask spread in the price data (the simulation does not "
+                     "yet rebuild prices from the typical spreads some profiles publish); raw-spread accounts pay "
+                     "their commission on top, so their cost is overstated by the difference between the data's "
+                     "spread and their own")
     t_setup = time.perf_counter()
     results = run_with_progress(plan.jobs, ctx, workers, progress)
     t_run = time.perf_counter()
