@@ -547,22 +547,25 @@ class Account:
 
         s = self._sym(symbol)
         sim = self._s
+        rules, book = sim.rules, sim.book
         conv = 1.0
         for c in (L.S_P1_SYM, L.S_P2_SYM):
-            ps = int(sim.sym_f[s, c])
+            ps = int(rules.sym_f[s, c])
             if ps >= 0:
-                mid = 0.5 * (sim.px[ps, L.X_BID] + sim.px[ps, L.X_ASK])
-                conv = conv / mid if sim.sym_f[s, c + 1] > 0 else conv * mid
-        per_lot = sl_distance * sim.sym_f[s, L.S_CS] * conv * sim.params[L.P_ACC_SCALE]
+                mid = 0.5 * (book.px[ps, L.X_BID] + book.px[ps, L.X_ASK])
+                conv = conv / mid if rules.sym_f[s, c + 1] > 0 else conv * mid
+        per_lot = sl_distance * rules.sym_f[s, L.S_CS] * conv * rules.params[L.P_ACC_SCALE]
         v = self.volume(symbol)
-        sized = risk_lots(sim.acc_f[L.A_EQUITY] * risk_pct / 100.0, per_lot, v.min_lot, v.lot_step, v.max_lot)
+        equity = float(book.acc_f[L.A_EQUITY])
+        sized = risk_lots(equity * risk_pct / 100.0, per_lot, v.min_lot, v.lot_step, v.max_lot)
         if sized.reason == "below_min_lot":
             sim.grow()
-            n = int(sim.acc_i[L.I_N_EVENTS])
-            sim.ev_i[n, [L.EI_TIME, L.EI_TYPE, L.EI_SYM, L.EI_REF, L.EI_REASON]] = [
-                sim.acc_i[L.I_NOW], L.E_REJECT, s, 0, L.REJ_BELOW_MIN_LOT]
-            sim.ev_f[n, [L.EF_PRICE, L.EF_LEVEL, L.EF_AMOUNT, L.EF_EQUITY, L.EF_LIMIT]] = [
-                0.5 * (sim.px[s, L.X_BID] + sim.px[s, L.X_ASK]), sim.acc_f[L.A_LEVEL], sized.computed,
-                sim.acc_f[L.A_EQUITY], v.min_lot]
-            sim.acc_i[L.I_N_EVENTS] = n + 1
+            ledger, acc_i = sim.ledger, sim.book.acc_i
+            n = int(acc_i[L.I_N_EVENTS])
+            ledger.ev_i[n, [L.EI_TIME, L.EI_TYPE, L.EI_SYM, L.EI_REF, L.EI_REASON]] = [
+                acc_i[L.I_NOW], L.E_REJECT, s, 0, L.REJ_BELOW_MIN_LOT]
+            ledger.ev_f[n, [L.EF_PRICE, L.EF_LEVEL, L.EF_AMOUNT, L.EF_EQUITY, L.EF_LIMIT]] = [
+                0.5 * (book.px[s, L.X_BID] + book.px[s, L.X_ASK]), book.acc_f[L.A_LEVEL], sized.computed,
+                equity, v.min_lot]
+            acc_i[L.I_N_EVENTS] = n + 1
         return sized.lots
