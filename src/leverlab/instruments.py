@@ -18,6 +18,12 @@ from typing import Any, Literal, get_args
 AssetClass = Literal["major", "minor", "exotic", "metal", "energy", "index", "crypto", "stock"]
 CalcMode = Literal["forex", "forex_no_leverage", "cfd", "cfd_leverage"]
 
+#: units of base currency in the catalog's (standard) lot of an FX pair
+STANDARD_LOT = 100_000.0
+#: a cent lot: 0.01 standard lot ("500 cent lots = 5 lots", get.exness.help 360013782240; "1 lot on
+#: Cent = 0.01 standard lot", FBS bonus terms), its amounts booked in cents of the account currency
+CENT_LOT = 1_000.0
+
 ASSET_CLASSES: tuple[str, ...] = get_args(AssetClass)
 CALC_MODES: tuple[str, ...] = get_args(CalcMode)
 #: integer codes of the calculation modes, as the compiled core sees them
@@ -78,6 +84,17 @@ class Instrument:
     @property
     def is_fx(self) -> bool:
         return self.asset_class in ("major", "minor", "exotic")
+
+    def with_lot(self, lot_size: float) -> "Instrument":
+        """The spec on an account type whose FX lot is ``lot_size`` units of base currency (a standard
+        lot is ``STANDARD_LOT``): the contract size scales by ``lot_size / STANDARD_LOT``.
+
+        >>> instrument("EURUSD").with_lot(1_000).contract_size, instrument("XAUUSD").with_lot(1_000).contract_size
+        (1000.0, 1.0)
+        """
+        if lot_size == STANDARD_LOT:
+            return self
+        return replace(self, contract_size=self.contract_size * lot_size / STANDARD_LOT)
 
     def with_overrides(self, **changes: Any) -> "Instrument":
         """A copy with some fields replaced (a broker's own spec for this symbol)."""

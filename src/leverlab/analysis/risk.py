@@ -3,6 +3,8 @@
 Pure functions over an instrument spec, a leverage and the current rates. Margin and profit come
 from ``leverlab.engine.formulas`` (the one copy the simulator also uses); conversions into the
 account currency follow ``leverlab.conversion``; amounts are rounded once, by ``leverlab.money``.
+A lot is the account's (``account_instrument``: 1,000 units of an FX pair on XM Micro and on cent
+accounts, whose amounts are in cents), the lot the engine books; sizing is ``engine.formulas.risk_lots``.
 
 >>> r = margin("EURUSD", lots=1, price=1.1, leverage=1000, account_currency="USD")
 >>> r.margin, r.currency
@@ -16,21 +18,38 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 
-from ..brokers.terms import WEEKDAYS
+from ..brokers.terms import WEEKDAYS, AccountTerms
 from ..conversion import MissingRateError, convert
-from ..engine.formulas import hedged_margin, margin_in_margin_ccy, profit_in_profit_ccy
-from ..instruments import CALC_MODE_CODE, Instrument, instrument
-from ..money import currency, round_money, to_decimal
+from ..engine.formulas import hedged_margin, margin_in_margin_ccy, profit_in_profit_ccy, risk_lots
+from ..instruments import CALC_MODE_CODE, CENT_LOT, Instrument, instrument
+from ..money import currency, round_money
 
 
 class CalculatorError(ValueError):
     """Calculator inputs that make no sense (negative lots, price <= 0, unknown side...)."""
 
 
-def _spec(symbol: str | Instrument) -> Instrument:
-    return symbol if isinstance(symbol, Instrument) else instrument(symbol)
+def account_instrument(symbol: str | Instrument, account_currency: str = "USD",
+                       terms: AccountTerms | None = None) -> Instrument:
+    """The spec one lot of ``symbol`` has on the account: an ``Instrument`` as given; else the
+    resolved account's (``terms.instrument``: XM Micro and cent lots are 1,000 units of an FX pair);
+    else the catalog's, as a cent lot (0.01 standard lot) when ``account_currency`` is a cent
+    currency (USC, EUC) - the lot the engine books (``AccountTerms.instrument``).
+
+    >>> account_instrument("EURUSD", "USC").contract_size, account_instrument("EURUSD").contract_size
+    (1000.0, 100000.0)
+    """
+    if isinstance(symbol, Instrument):
+        return symbol
+    if terms is not None:
+        return terms.instrument(symbol)
+    spec = instrument(symbol)
+    return spec.with_lot(CENT_LOT) if currency(account_currency).is_cent else spec
+
+
+_spec = account_instrument
 
 
 def _positive(name: str, value: float) -> float:
@@ -88,7 +107,7 @@ def margin(
     ``rates`` holds prices of the pairs needed to convert the margin currency into the account
     currency (e.g. ``{"GBPUSD": 1.27}``); a missing one raises an error naming it.
     """
-    spec = _spec(symbol)
+    spec = _spec(symbol, account_currency)
     _positive("lots", lots)
     _positive("price", price)
     if not leverage > 0:
@@ -116,7 +135,7 @@ def profit(
     account_currency: str = "USD", rates: Mapping[str, float] | None = None,
 ) -> Decimal:
     """Profit of a closed position in the account currency (converted at ``rates``, or at the close price)."""
-    spec = _spec(symbol)
+    spec = _spec(symbol, account_currency)
     s = _side(side)
     _positive("lots", lots)
     _positive("open_price", open_price)
@@ -131,7 +150,7 @@ def pip_value(
     rates: Mapping[str, float] | None = None, price: float | None = None,
 ) -> Decimal:
     """Value of one pip on ``lots`` in the account currency (quote-currency value, converted)."""
-    spec = _spec(symbol)
+    spec = _spec(symbol, account_currency)
     _positive("lots", lots)
     amount = spec.pip_size * spec.contract_size * float(lots)
     acc = _to_account(amount, spec.profit_currency, account_currency, _rates_with(spec, price, rates))
@@ -153,13 +172,16 @@ class SizeResult:
 def position_size(
     symbol: str | Instrument, equity: float, risk_pct: float, stop_pips: float,
     account_currency: str = "USD", rates: Mapping[str, float] | None = None, price: float | None = None,
+    *, max_lots: float | None = None,
 ) -> SizeResult:
     """Lots that lose ``risk_pct`` % of ``equity`` if the stop ``stop_pips`` away is hit.
 
-    Rounded down to the instrument's lot step, never above max_lot; a size below the minimum lot
-    is reported as 0 lots with a note rather than rounded up into more risk.
+    Sized by ``engine.formulas.risk_lots``, the rule strategies' ``risk`` sizing uses: rounded down
+    to the lot step, never above the maximum lot (the instrument's, or the account type's
+    ``max_lots``); a size below the minimum lot is 0 lots with a ``below_min_lot`` note rather than
+    rounded up into more risk. ``symbol`` may be the account's spec (``account_instrument``).
     """
-    spec = _spec(symbol)
+    spec = _spec(symbol, account_currency)
     _positive("equity", equity)
     _positive("risk_pct", risk_pct)
     _positive("stop_pips", stop_pips)
@@ -168,16 +190,15 @@ def position_size(
     per_lot = _to_account(spec.pip_size * spec.contract_size, spec.profit_currency, account_currency,
                           _rates_with(spec, price, rates))
     budget = float(equity) * float(risk_pct) / 100.0
-    raw = budget / (per_lot * float(stop_pips))
-    step = to_decimal(spec.lot_step)
-    lots_d = (to_decimal(raw) / step).to_integral_value(rounding=ROUND_FLOOR) * step
-    lots = min(float(lots_d), spec.max_lot)
+    max_lot = spec.max_lot if max_lots is None else min(spec.max_lot, float(max_lots))
+    sized = risk_lots(budget, per_lot * float(stop_pips), spec.min_lot, spec.lot_step, max_lot)
+    lots = sized.lots
     note = ""
-    if lots < spec.min_lot:
-        note = f"the risk budget allows {raw:.4f} lots, below the minimum lot {spec.min_lot}"
-        lots = 0.0
-    elif lots == spec.max_lot and float(lots_d) > spec.max_lot:
-        note = f"capped at the maximum lot {spec.max_lot}"
+    if sized.reason == "below_min_lot":
+        note = (f"below_min_lot: the risk budget allows {sized.computed:.4f} lots, below the minimum lot "
+                f"{spec.min_lot:g}: no trade")
+    elif sized.reason == "max_lot":
+        note = f"capped at the maximum lot {max_lot:g}"
     return SizeResult(
         lots=lots, risk_amount=round_money(budget, account_currency),
         risk_at_lots=round_money(lots * per_lot * float(stop_pips), account_currency),
@@ -240,7 +261,8 @@ def stopout_levels(
     spread: float = 0.0,
     credit: float = 0.0,
     margin_at_open: bool = False,
-    hedge_factor: float = 1.0,
+    hedge_factor: float | Mapping[str, float] = 1.0,
+    instruments: Mapping[str, Instrument] | None = None,
 ) -> StopOutResult:
     """The price (and pip distance) of ``moving_symbol`` at which margin call and stop-out are reached.
 
@@ -249,8 +271,14 @@ def stopout_levels(
     formulas.md section 1). Other symbols stay at ``prices``. Solved numerically on the very functions
     the engine uses, so any mix of symbols and currencies gives the engine's answer. Raises
     CalculatorError for inconsistent inputs and MissingRateError for a position without a price.
+
+    ``hedge_factor`` (one for all, or by symbol) is the share of margin charged on locked volume
+    (``engine.formulas.hedged_margin``; a broker's is ``AccountTerms.hedge_factor_for`` its asset
+    class). ``instruments`` are the account's specs by symbol (``AccountTerms.instrument``: the
+    account type's lot); without them, ``account_instrument``.
     """
-    prices_u, moving, specs = _stopout_inputs(positions, prices, moving_symbol, stop_out_level, margin_call_level)
+    prices_u, moving, specs = _stopout_inputs(positions, prices, moving_symbol, stop_out_level, margin_call_level,
+                                              instruments or {}, account_currency)
     account = _AccountAt(positions, specs, prices_u, moving, balance, credit, leverage, account_currency, spread,
                          margin_at_open, hedge_factor)
     p0 = prices_u[moving]
@@ -269,7 +297,8 @@ def stopout_levels(
 
 
 def _stopout_inputs(positions: Sequence[Position], prices: Mapping[str, float], moving_symbol: str | None,
-                    stop_out_level: float, margin_call_level: float | None
+                    stop_out_level: float, margin_call_level: float | None,
+                    instruments: Mapping[str, Instrument], account_currency: str
                     ) -> tuple[dict[str, float], str, dict[str, Instrument]]:
     """Checked inputs: prices by upper-case symbol, the moving symbol (default: the first by name) and
     the positions' specs."""
@@ -285,7 +314,8 @@ def _stopout_inputs(positions: Sequence[Position], prices: Mapping[str, float], 
             raise MissingRateError(f"no current price given for {s}")
     if stop_out_level < 0 or (margin_call_level is not None and margin_call_level < stop_out_level):
         raise CalculatorError("expected 0 <= stop_out_level <= margin_call_level")
-    specs = {s: instrument(s) for s in syms}
+    given = {k.upper(): v for k, v in instruments.items()}
+    specs = {s: given.get(s) or account_instrument(s, account_currency) for s in syms}
     for p in positions:
         _positive("lots", p.lots)
         _positive("open_price", p.open_price)
@@ -307,7 +337,7 @@ class _AccountAt:
     account_currency: str
     spread: float
     margin_at_open: bool
-    hedge_factor: float
+    hedge_factor: float | Mapping[str, float]
 
     def __call__(self, bid_moving: float) -> tuple[float, float]:
         px = dict(self.prices)
@@ -325,8 +355,14 @@ class _AccountAt:
             side = 0 if s > 0 else 1
             b[side] += self._margin(p, spec, s, bid, px)
             b[side + 2] += p.lots
-        used = sum(hedged_margin(b[0], b[1], b[2], b[3], self.hedge_factor) for b in legs.values())
+        used = sum(hedged_margin(b[0], b[1], b[2], b[3], self._hedge(sym)) for sym, b in legs.items())
         return self.balance + self.credit + floating, used
+
+    def _hedge(self, symbol: str) -> float:
+        """The hedge factor of ``symbol`` (1.0, no relief, when a mapping lacks it)."""
+        if isinstance(self.hedge_factor, Mapping):
+            return float(self.hedge_factor.get(symbol, 1.0))
+        return float(self.hedge_factor)
 
     def _margin(self, p: Position, spec: Instrument, s: int, bid: float, px: Mapping[str, float]) -> float:
         """One position's margin in account units, at the open price when ``margin_at_open``."""
@@ -410,7 +446,7 @@ def swap_cost(
     week. ``mode``: 'points' (swap in points of the symbol, quote currency), 'money' (account currency
     per lot) or 'interest' (annual % of notional at ``price``, 360-day year).
     """
-    spec = _spec(symbol)
+    spec = _spec(symbol, account_currency)
     s = _side(side)
     _positive("lots", lots)
     if nights < 0:

@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..instruments import ASSET_CLASSES
+from ..instruments import ASSET_CLASSES, CENT_LOT, STANDARD_LOT
 from ..instruments import symbols as catalog_symbols
 from ..money import currency as money_currency
 from .loader import load_broker, profile_instrument, profile_symbols
@@ -112,6 +112,8 @@ def resolve_terms(broker: str | BrokerProfile, account_type: str, country: str, 
     why += notes
     (cash, sched), notes = _cashback(profile)
     why += notes
+    lot, notes = _lot_size(account)
+    why += notes
     return AccountTerms(
         broker=profile.id, broker_name=profile.name, account_type=account.id, entity=entity.id,
         regulator=regime.id if regime else (entity.regulator_detail or "unknown"), country=country.upper(),
@@ -124,8 +126,22 @@ def resolve_terms(broker: str | BrokerProfile, account_type: str, country: str, 
         symbols=margins, hedge_factor=costs.hedge_factor, spread_points=costs.spread_points, swaps=costs.swaps,
         hmr_windows=tuple(hmr_window(w, profile) for w in profile.leverage.hmr),
         cashback_per_lot=cash, cashback_schedule=sched if sched != "weekly" else "none",
-        bonus_pct=bonus_pct, bonus_cap=bonus_cap, explanation=tuple(why),
+        bonus_pct=bonus_pct, bonus_cap=bonus_cap, explanation=tuple(why), lot_size=lot,
+        instruments={s: profile_instrument(profile, s).with_lot(lot) for s in margins},
     )
+
+
+def _lot_size(account: AccountType) -> tuple[float, list[str]]:
+    """Units of base currency in one FX lot of this account type: the published figure, else a cent
+    lot on a cent account (the convention Exness and FBS publish) and a standard lot otherwise."""
+    published = account.lot_size.known() if account.lot_size is not None else None
+    if published is not None:
+        return float(published), ([] if published == STANDARD_LOT else
+                                  [f"1 lot = {published:,.0f} units of base currency (account type {account.id})"])
+    if account.cent:
+        return CENT_LOT, [f"cent lot not published for {account.id}: 1 lot = {CENT_LOT:,.0f} units assumed "
+                          f"(0.01 standard lot, the cent-account convention)"]
+    return STANDARD_LOT, []
 
 
 def _float_or_none(fact: Fact[float]) -> float | None:

@@ -402,6 +402,10 @@ class AccountType(_Model):
     max_lots: Fact[Positive]
     platforms: Fact[list[str]]
     max_leverage: Fact[LeverageValue] | None = None  # a cap of this account type
+    # units of base currency in one lot of an FX pair on this account type (a standard lot is
+    # 100,000; XM Micro and cent lots are 1,000); other symbols' lots scale by the same ratio.
+    # Absent: a standard lot; ``unknown`` on a cent account: the cent lot (1/100 of a standard lot).
+    lot_size: Fact[Positive] | None = None
     pro_margin_call: Fact[Level] | None = None  # levels for professional clients
     pro_stop_out: Fact[Level] | None = None
     swaps: "SwapTerms | None" = None  # this account type's swap terms, field by field over the broker's

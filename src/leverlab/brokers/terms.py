@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TypeVar
 
+from ..instruments import CENT_LOT, STANDARD_LOT, Instrument, instrument
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 _Amount = TypeVar("_Amount", float, Decimal)
@@ -133,6 +135,11 @@ class AccountTerms:
     bonus_pct: float = 0.0  # credit granted as % of a deposit, 0 = none
     bonus_cap: float | None = None
     explanation: tuple[str, ...] = ()  # how this account was resolved: entity, caps, unknowns
+    # units of base currency in one FX lot of this account type (standard 100,000; XM Micro and cent
+    # lots 1,000) and the spec of each traded symbol with that lot and the profile's overrides: the
+    # engine and the calculators read the contract size here, so both value a lot alike
+    lot_size: float = STANDARD_LOT
+    instruments: dict[str, Instrument] = field(default_factory=dict)
 
     def margin_for(self, symbol: str) -> SymbolMargin:
         """The margin rules for ``symbol``; raises KeyError naming the symbols these terms cover."""
@@ -141,6 +148,16 @@ class AccountTerms:
         except KeyError:
             raise KeyError(f"{self.broker}/{self.account_type} has no terms for {symbol!r}; "
                            f"covered: {', '.join(sorted(self.symbols))}") from None
+
+    def instrument(self, symbol: str) -> Instrument:
+        """The spec ``symbol`` trades with on this account: the resolved one, else the catalog's with
+        this account's lot (a cent account without a resolved spec trades cent lots)."""
+        key = symbol.upper()
+        spec = self.instruments.get(key)
+        if spec is not None:
+            return spec
+        lot = CENT_LOT if self.is_cent and self.lot_size == STANDARD_LOT else self.lot_size
+        return instrument(key).with_lot(lot)
 
     def hedge_factor_for(self, asset_class: str) -> float:
         return self.hedge_factor.get(asset_class, 1.0)

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Optional
+from typing import Annotated, Optional, TypeVar
 
 import typer
 from rich.table import Table
 
 from ..analysis import risk
+from ..brokers.policy import LeverageAnswer
 from ..brokers.schema import leverage_text
+from ..brokers.terms import AccountTerms
 from ..conversion import MissingRateError
-from ..instruments import UnknownSymbolError, instrument
+from ..instruments import Instrument, UnknownSymbolError
 from ..money import MoneyError
 from ._common import client_option, console, emit_json, fail, leverage_option, parse_rates, positive_option
+
+_T = TypeVar("_T")
 
 BrokerOpt = Annotated[Optional[str], typer.Option("--broker", help="Broker id or path of a profile file.")]
 TypeOpt = Annotated[Optional[str], typer.Option("--account-type", help="Account type id (see `leverlab broker B`).")]
@@ -24,7 +29,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document."
 
 
 def _broker_leverage(broker: str, account_type: str | None, country: str, client: str, symbol: str,
-                     equity: float, time: str | None, account_currency: str):
+                     equity: float, time: str | None, account_currency: str) -> LeverageAnswer:
     """Ask the leverage policy, turning its lookup errors into exit code 2."""
     from ..brokers import leverage as policy_leverage
 
@@ -43,7 +48,26 @@ def _broker_leverage(broker: str, account_type: str | None, country: str, client
         fail(str(e))
 
 
-def _guard(fn):
+def _broker_terms(broker: str, account_type: str | None, country: str, client: str, account_currency: str,
+                  symbols: list[str], selected: float | None = None) -> AccountTerms:
+    """The account's resolved terms (its lot, hedged margin and levels), turning lookup errors into exit code 2."""
+    from ..brokers import resolve_terms
+
+    if account_type is None:
+        fail("--account-type is required with --broker")
+    try:
+        return resolve_terms(broker, account_type, country, client, currency=account_currency,
+                             selected_leverage=selected, symbols=symbols)
+    except (LookupError, ValueError) as e:
+        fail(str(e))
+
+
+def _account_spec(symbol: str, account_currency: str, terms: AccountTerms | None = None) -> Instrument:
+    """The spec of one lot of ``symbol`` on the account (``risk.account_instrument``), exit code 2 if unknown."""
+    return _guard(lambda: risk.account_instrument(symbol, account_currency, terms))
+
+
+def _guard(fn: Callable[[], _T]) -> _T:
     """Run a calculator, mapping its input errors onto clear messages and exit code 2."""
     try:
         return fn()
@@ -72,25 +96,30 @@ def margin_cmd(
     rates = parse_rates(rate)
     fixed = None
     explanation = ""
+    terms = None
     if broker:
         ans = _broker_leverage(broker, account_type, country, client, symbol, equity, time, account_currency)
         lev = ans.leverage
         fixed = ans.margin_rate if ans.fixed_margin else None
         explanation = ans.explanation
-    elif leverage is not None:
-        lev = leverage_option(leverage)
+        terms = _broker_terms(broker, account_type, country, client, account_currency, [symbol])
     else:
-        fail("give --leverage L, or --broker/--account-type/--country to use a broker's policy")
-    r = _guard(lambda: risk.margin(symbol, lots, price, lev, account_currency, rates, fixed_margin_rate=fixed))
+        setting = leverage_option(leverage)
+        if setting is None:
+            fail("give --leverage L, or --broker/--account-type/--country to use a broker's policy")
+        lev = setting
+    spec = _account_spec(symbol, account_currency, terms)
+    r = _guard(lambda: risk.margin(spec, lots, price, lev, account_currency, rates, fixed_margin_rate=fixed))
     doc = {"margin": r.margin, "currency": r.currency, "leverage": r.leverage, "margin_rate": r.margin_rate,
            "margin_in_margin_currency": r.margin_in_margin_currency, "margin_currency": r.margin_currency,
-           "calc_mode": r.calc_mode, "explanation": explanation}
+           "calc_mode": r.calc_mode, "contract_size": spec.contract_size, "explanation": explanation}
     if json_out:
         emit_json(doc)
         return
     console.print(f"Margin for {lots:g} lot {symbol.upper()} at {price:g}: [bold]{r.margin:,} {r.currency}[/] "
                   f"(leverage {leverage_text(r.leverage)}, {r.calc_mode} mode, "
-                  f"{r.margin_in_margin_currency:,.2f} {r.margin_currency} before conversion)")
+                  f"{r.margin_in_margin_currency:,.2f} {r.margin_currency} before conversion; "
+                  f"1 lot = {spec.contract_size:,.6g} units)")
     if explanation:
         console.print(explanation, highlight=False)
 
@@ -101,14 +130,25 @@ def pip_cmd(
     account_currency: Annotated[str, typer.Option("--account-currency")] = "USD",
     price: Annotated[Optional[float], typer.Option("--price", help="Symbol price, if it converts itself.")] = None,
     rate: RateOpt = None,
+    broker: BrokerOpt = None,
+    account_type: TypeOpt = None,
+    country: CountryOpt = "SC",
+    client: ClientOpt = "retail",
     json_out: JsonOpt = False,
 ) -> None:
-    """Value of one pip on a position, in the account currency."""
-    v = _guard(lambda: risk.pip_value(symbol, lots, account_currency, parse_rates(rate), price))
+    """Value of one pip on a position, in the account currency (a lot as the account type defines it:
+    a cent account's cent lot, XM Micro's 1,000 units)."""
+    client_option(client)
+    rates = parse_rates(rate)
+    terms = _broker_terms(broker, account_type, country, client, account_currency, [symbol]) if broker else None
+    spec = _account_spec(symbol, account_currency, terms)
+    v = _guard(lambda: risk.pip_value(spec, lots, account_currency, rates, price))
     if json_out:
-        emit_json({"pip_value": v, "currency": account_currency.upper(), "pip_size": instrument(symbol).pip_size})
+        emit_json({"pip_value": v, "currency": account_currency.upper(), "pip_size": spec.pip_size,
+                   "contract_size": spec.contract_size})
     else:
-        console.print(f"1 pip on {lots:g} lot {symbol.upper()} = [bold]{v} {account_currency.upper()}[/]")
+        console.print(f"1 pip on {lots:g} lot {symbol.upper()} ({lots * spec.contract_size:,.6g} units) = "
+                      f"[bold]{v} {account_currency.upper()}[/]")
 
 
 def size_cmd(
@@ -119,11 +159,21 @@ def size_cmd(
     account_currency: Annotated[str, typer.Option("--account-currency")] = "USD",
     price: Annotated[Optional[float], typer.Option("--price")] = None,
     rate: RateOpt = None,
+    broker: BrokerOpt = None,
+    account_type: TypeOpt = None,
+    country: CountryOpt = "SC",
+    client: ClientOpt = "retail",
     json_out: JsonOpt = False,
 ) -> None:
-    """Position size (lots) that risks a percentage of equity at a stop distance."""
-    r = _guard(lambda: risk.position_size(symbol, equity, risk_pct, stop_pips, account_currency,
-                                          parse_rates(rate), price))
+    """Position size (lots) that risks at most a percentage of equity at a stop distance (the engine's
+    rule: floored to the lot step; below the minimum lot, no trade)."""
+    client_option(client)
+    rates = parse_rates(rate)
+    terms = _broker_terms(broker, account_type, country, client, account_currency, [symbol]) if broker else None
+    spec = _account_spec(symbol, account_currency, terms)
+    max_lots = terms.max_lots if terms is not None else None
+    r = _guard(lambda: risk.position_size(spec, equity, risk_pct, stop_pips, account_currency, rates, price,
+                                          max_lots=max_lots))
     if json_out:
         emit_json(r)
         return
@@ -165,14 +215,11 @@ def stopout_cmd(
     lev_setting = leverage_option(leverage)
     prices = parse_rates(rate)
     notes: list[str] = []
+    specs: dict[str, Instrument] = {}
+    hedge: float | dict[str, float] = 1.0
     if broker:
-        from ..brokers import resolve_terms
-
-        try:
-            terms = resolve_terms(broker, account_type or "", country, client, currency=account_currency,
-                                  selected_leverage=lev_setting)
-        except (LookupError, ValueError) as e:
-            fail(str(e))
+        terms = _broker_terms(broker, account_type, country, client, account_currency,
+                              sorted({p.symbol for p in positions}), lev_setting)
         so = terms.stop_out_level if stop_out is None else stop_out
         mc = terms.margin_call_level if margin_call is None else margin_call
         equity_guess = balance
@@ -183,14 +230,18 @@ def stopout_cmd(
             except KeyError as e:
                 fail(str(e.args[0]))
         lev_arg: float | dict[str, float] = levs
-        notes.append(f"{terms.broker_name} {terms.account_type} ({terms.entity}): MC {mc}%, SO {so}%")
+        specs = {p.symbol: _account_spec(p.symbol, account_currency, terms) for p in positions}
+        hedge = {sym: terms.hedge_factor_for(spec.asset_class) for sym, spec in specs.items()}
+        notes.append(f"{terms.broker_name} {terms.account_type} ({terms.entity}): MC {mc}%, SO {so}%; hedged "
+                     "margin " + ", ".join(f"{sym} {h:.0%}" for sym, h in sorted(hedge.items()))
+                     + " of the locked legs' margin")
     else:
         if lev_setting is None or stop_out is None:
             fail("give --leverage and --stop-out, or --broker/--account-type/--country to use a broker's rules")
         so, mc, lev_arg = stop_out, margin_call, lev_setting
     r = _guard(lambda: risk.stopout_levels(positions, balance, lev_arg, so, mc, prices=prices,
                                            account_currency=account_currency, moving_symbol=moving,
-                                           margin_at_open=margin_at_open))
+                                           margin_at_open=margin_at_open, hedge_factor=hedge, instruments=specs))
     if json_out:
         doc = {"symbol": r.symbol, "current_price": r.current_price, "equity": r.equity, "used_margin": r.used_margin,
                "margin_level": r.margin_level, "currency": r.currency,
@@ -249,7 +300,8 @@ def ruin_cmd(
     win_rate: Annotated[Optional[float], typer.Option("--win-rate", help="0..1")] = None,
     reward_risk: Annotated[Optional[float], typer.Option("--reward-risk")] = None,
     r_multiples: Annotated[Optional[str], typer.Option("--r-multiples",
-                                                      help="Comma-separated trade results in R to bootstrap from.")] = None,
+                                                      help="Comma-separated trade results in R to bootstrap "
+                                                           "from.")] = None,
     risk_pct: Annotated[float, typer.Option("--risk", help="Percent of equity risked per trade.")] = 1.0,
     lots: Annotated[Optional[float], typer.Option("--lots", help="Fixed lots instead of --risk sizing.")] = None,
     stop_pips: Annotated[float, typer.Option("--stop-pips")] = 20.0,
@@ -257,7 +309,8 @@ def ruin_cmd(
     price: Annotated[float, typer.Option("--price")] = 1.1,
     trades: Annotated[int, typer.Option("--trades")] = 1000,
     paths: Annotated[int, typer.Option("--paths")] = 100_000,
-    loss_pct: Annotated[float, typer.Option("--loss-pct", help="Report the chance of losing this % of the deposit.")] = 50.0,
+    loss_pct: Annotated[float, typer.Option("--loss-pct",
+                                            help="Report the chance of losing this % of the deposit.")] = 50.0,
     no_nbp: Annotated[bool, typer.Option("--no-nbp", help="Without negative balance protection.")] = False,
     seed: Annotated[int, typer.Option("--seed")] = 1,
     json_out: JsonOpt = False,
@@ -266,6 +319,8 @@ def ruin_cmd(
     from ..analysis.ruin import risk_of_ruin
 
     lev = leverage_option(leverage)
+    if lev is None:
+        fail(f"--leverage {leverage!r}: expected 1:L, L or 'unlimited'")
     pool = None
     if r_multiples:
         try:

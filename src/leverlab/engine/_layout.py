@@ -225,7 +225,8 @@ EF_PRICE = 0
 EF_LEVEL = 1
 EF_AMOUNT = 2
 EF_EQUITY = 3
-N_EV_F = 4
+EF_LIMIT = 4  # the limit a refused order broke: the minimum lot of a below_min_lot reject
+N_EV_F = 5
 
 E_REJECT = 0
 E_MARGIN_CALL = 1
@@ -236,7 +237,8 @@ EVENT_TYPES = ("reject", "margin_call", "stop_out", "nbp", "pending_deleted")
 
 REJ_NO_MONEY = 0
 REJ_LOTS = 1
-REJECT_REASONS = ("not enough free margin", "invalid volume")
+REJ_BELOW_MIN_LOT = 2  # risk sizing gave less than the minimum lot: no order (amount: the lots computed)
+REJECT_REASONS = ("not enough free margin", "invalid volume", "below_min_lot")
 
 # ---- HMR schedule hmr (int64, one row per elementary interval: no window starts or ends inside) ------
 # and hmr_cap (float64, the same rows; columns 0..n_sym-1: cap on every open position while inside,

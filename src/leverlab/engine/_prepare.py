@@ -259,11 +259,11 @@ def symbol_table(order: list[str], specs: dict[str, Instrument], terms: AccountT
 
 
 def spec_for(symbol: str, terms: AccountTerms | None, overrides: dict[str, Instrument] | None) -> Instrument:
-    """The instrument spec used for a symbol: an explicit override, else the catalog's
-    (a cent account trades cent lots: contract size / 100)."""
+    """The instrument spec used for a symbol: an explicit override, else the account's
+    (``AccountTerms.instrument``: the account type's lot, e.g. 1,000 units on XM Micro and cent
+    accounts), else the catalog's."""
     if overrides and symbol in overrides:
         return overrides[symbol]
-    spec = instrument(symbol)
-    if terms is not None and terms.is_cent:
-        spec = spec.with_overrides(contract_size=spec.contract_size / 100.0)
-    return spec
+    if terms is not None:
+        return terms.instrument(symbol)
+    return instrument(symbol)

@@ -536,3 +536,36 @@ class Account:
                 "leverage": None if math.isinf(t.selected_leverage) else t.selected_leverage,
                 "stop_out_level": t.stop_out_level, "nbp": t.nbp}
         return Result.from_tables(ccy, deposit, series, stats, meta, self.symbols, (di, df), (ti, tf), (ei, ef))
+
+    def size_for_risk(self, symbol: str, risk_pct: float, sl_distance: float) -> float:
+        """Lots that lose at most ``risk_pct`` % of equity over ``sl_distance`` (price units) at current
+        prices, by ``formulas.risk_lots`` (the ``size`` calculator's rule): floored to the volume step,
+        capped at the maximum. Below the minimum lot it returns 0.0 and books a reject event with
+        reason ``below_min_lot`` (amount: the lots computed; the minimum in the reason), since
+        rounding up to the minimum would risk more than asked."""
+        from .formulas import risk_lots
+
+        s = self._sym(symbol)
+        sim = self._s
+        rules, book = sim.rules, sim.book
+        conv = 1.0
+        for c in (L.S_P1_SYM, L.S_P2_SYM):
+            ps = int(rules.sym_f[s, c])
+            if ps >= 0:
+                mid = 0.5 * (book.px[ps, L.X_BID] + book.px[ps, L.X_ASK])
+                conv = conv / mid if rules.sym_f[s, c + 1] > 0 else conv * mid
+        per_lot = sl_distance * rules.sym_f[s, L.S_CS] * conv * rules.params[L.P_ACC_SCALE]
+        v = self.volume(symbol)
+        equity = float(book.acc_f[L.A_EQUITY])
+        sized = risk_lots(equity * risk_pct / 100.0, per_lot, v.min_lot, v.lot_step, v.max_lot)
+        if sized.reason == "below_min_lot":
+            sim.grow()
+            ledger, acc_i = sim.ledger, sim.book.acc_i
+            n = int(acc_i[L.I_N_EVENTS])
+            ledger.ev_i[n, [L.EI_TIME, L.EI_TYPE, L.EI_SYM, L.EI_REF, L.EI_REASON]] = [
+                acc_i[L.I_NOW], L.E_REJECT, s, 0, L.REJ_BELOW_MIN_LOT]
+            ledger.ev_f[n, [L.EF_PRICE, L.EF_LEVEL, L.EF_AMOUNT, L.EF_EQUITY, L.EF_LIMIT]] = [
+                0.5 * (book.px[s, L.X_BID] + book.px[s, L.X_ASK]), book.acc_f[L.A_LEVEL], sized.computed,
+                equity, v.min_lot]
+            acc_i[L.I_N_EVENTS] = n + 1
+        return sized.lots

@@ -11,6 +11,7 @@ calculators) calls the very same functions. Calculation modes are integer codes 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from ._jit import jit
 
@@ -65,3 +66,33 @@ def hedged_margin(buy_margin: float, sell_margin: float, buy_lots: float, sell_l
     else:
         uncovered = (sell_lots - covered) * sell_per_lot
     return uncovered + hedge_factor * covered * (buy_per_lot + sell_per_lot)
+
+
+@dataclass(frozen=True)
+class RiskLots:
+    """Lots for a risk budget: ``lots`` to trade (0.0: no trade), ``computed`` before rounding, and
+    ``reason`` when the size was refused or cut: ``below_min_lot`` or ``max_lot``."""
+
+    lots: float
+    computed: float
+    reason: str = ""
+
+
+def risk_lots(budget: float, loss_per_lot: float, min_lot: float, lot_step: float, max_lot: float) -> RiskLots:
+    """Lots that lose at most ``budget`` (account units) when each lot loses ``loss_per_lot``: the
+    exact size floored to the ``lot_step`` grid, capped at ``max_lot``. Never rounded up: below
+    ``min_lot`` there is no trade (0.0, reason ``below_min_lot``), as a larger order would risk more
+    than asked. The one sizing rule of the ``size`` calculator and of strategies' ``risk`` sizing.
+
+    >>> risk_lots(1.0, 500.0, 0.01, 0.01, 100.0)   # 1 USD at risk, 50 pips x 10 USD a lot: 0.002 lot
+    RiskLots(lots=0.0, computed=0.002, reason='below_min_lot')
+    >>> risk_lots(100.0, 500.0, 0.01, 0.01, 100.0).lots
+    0.2
+    """
+    computed = budget / loss_per_lot if loss_per_lot > 0 else 0.0
+    lots = round(math.floor(computed / lot_step + 1e-9) * lot_step, 8)
+    if lots > max_lot:
+        return RiskLots(max_lot, computed, "max_lot")
+    if lots < min_lot - 1e-12:
+        return RiskLots(0.0, computed, "below_min_lot")
+    return RiskLots(lots, computed)

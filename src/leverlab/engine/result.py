@@ -318,9 +318,11 @@ def event_list(ei: np.ndarray, ef: np.ndarray, order: list[str]) -> list[Event]:
     for r, f in zip(ei, ef):
         typ = int(r[L.EI_TYPE])
         price = float(f[L.EF_PRICE])
+        reason = L.REJECT_REASONS[int(r[L.EI_REASON])] if typ == L.E_REJECT else ""
+        if typ == L.E_REJECT and int(r[L.EI_REASON]) == L.REJ_BELOW_MIN_LOT:
+            reason += f": risk sizing gave {float(f[L.EF_AMOUNT]):.4g} lots, minimum {float(f[L.EF_LIMIT]):g}"
         out.append(Event(L.EVENT_TYPES[typ], int(r[L.EI_TIME]), _name(order, int(r[L.EI_SYM])),
                          None if math.isnan(price) else price,
                          None if math.isnan(f[L.EF_LEVEL]) else float(f[L.EF_LEVEL]),
-                         float(f[L.EF_AMOUNT]), int(r[L.EI_REF]),
-                         L.REJECT_REASONS[int(r[L.EI_REASON])] if typ == L.E_REJECT else ""))
+                         float(f[L.EF_AMOUNT]), int(r[L.EI_REF]), reason))
     return out

@@ -154,7 +154,7 @@ class Strategy:
         if arr.shape[-1] != len(self.data.bars):
             raise ValueError(f"indicator {name or getattr(func, '__name__', 'I')} has length {arr.shape[-1]}, "
                              f"expected one value per bar ({len(self.data.bars)})")
-        return _View(arr, self, name or getattr(func, "__name__", "indicator"))
+        return _View(arr, self, name or str(getattr(func, "__name__", "indicator")))
 
     def decision_bars(self) -> np.ndarray | None:
         """Bars on which ``next()`` may act (a bool per bar), or None for every bar.
@@ -215,12 +215,15 @@ class Strategy:
             lots = units / self._broker.contract_size(sym)
         if lots is None:
             lots = self.order_size(abs(ref - sl) if sl is not None else None, sym)
+            if lots == 0.0 and self.lots is None and self.units is None:
+                return 0  # risk sizing refused the order (below the minimum lot): the reject event says why
         return self._broker.submit(sym, side, float(lots), sl, tp, limit, stop)
 
     def buy(self, lots: float | None = None, *, units: float | None = None, sl: float | None = None,
             tp: float | None = None, limit: float | None = None, stop: float | None = None,
             symbol: str | None = None) -> int:
-        """Buy (at the ask of the next price); ``limit``/``stop`` make it a pending order. Returns the order id."""
+        """Buy (at the ask of the next price); ``limit``/``stop`` make it a pending order. Returns the order id
+        (0: no order, when ``risk`` sizing gives less than the minimum lot - see the reject event)."""
         return self._order(1, lots, units, sl, tp, limit, stop, symbol)
 
     def sell(self, lots: float | None = None, *, units: float | None = None, sl: float | None = None,
@@ -294,7 +297,9 @@ class _Broker:
         return self._account.volume(symbol).floor(lots)
 
     def lots_for_risk(self, symbol: str, risk_pct: float, sl_distance: float) -> float:
-        return self._account.lots_for_risk(symbol, risk_pct, sl_distance)
+        """Lots risking at most ``risk_pct`` % (0.0, with a ``below_min_lot`` reject event, when even the
+        minimum lot would risk more)."""
+        return self._account.size_for_risk(symbol, risk_pct, sl_distance)
 
     def submit(self, symbol: str, side: int, lots: float, sl: float | None, tp: float | None, limit: float | None,
                stop: float | None) -> int:

@@ -103,6 +103,8 @@ class Grid(Strategy):
                 return
         level = (self._rung[self._i] + (1 if want > 0 else 0)) * self._step  # the rung just crossed
         lots = self._size()
+        if lots <= 0.0:
+            return  # risk sizing gave less than the minimum lot: no order (a below_min_lot event says so)
         tp = level + want * self._tp
         if want > 0:
             self.buy(lots, tp=tp)

@@ -83,6 +83,8 @@ class Martingale(Strategy):
         i = self._i
         side = 1 if self._close[i] >= self._open[i] else -1
         base = self.order_size(sl_distance=self.sl_pips * self._pip)
+        if base <= 0.0:
+            return  # risk sizing gave less than the minimum lot: no order (a below_min_lot event says so)
         sym = self.data.symbol
         lots = self._broker.round_lots(sym, base * self.multiplier ** self._losses)
         lots = max(self._broker.min_lot(sym), lots)
