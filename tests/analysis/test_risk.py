@@ -53,7 +53,10 @@ def test_cfd_mode_and_fixed_margin_examples():
 
 def test_unlimited_leverage_needs_no_margin_and_cent_account_counts_cents():
     assert margin("EURUSD", 1, 1.1, math.inf).margin == D("0.00")
-    assert margin("EURUSD", 1, 1.1, 1000, "USC").margin == D("11000.00")  # 110 USD = 11,000 US cents
+    # A USC account trades cent lots of 1,000 units (Exness: "500 cent lots = 5 lots"; FBS: "1 lot on Cent =
+    # 0.01 standard lot"), as the engine does: 1,000 x 1.1 / 1000 = 1.10 USD = 110 US cents. (This line
+    # pinned 11,000 cents - a standard lot in cents - which the costs issue names as the calculator's bug.)
+    assert margin("EURUSD", 1, 1.1, 1000, "USC").margin == D("110.00")
 
 
 def test_margin_is_converted_both_directions_and_names_missing_pair():
