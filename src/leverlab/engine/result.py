@@ -151,7 +151,7 @@ class Trade:
 
 @dataclass(frozen=True)
 class Event:
-    """Something the broker did or refused: reject, margin_call, stop_out, nbp, pending_deleted."""
+    """Something the broker did or refused: reject, margin_call, stop_out, nbp, pending_deleted, cancelled."""
 
     type: str
     time: int
@@ -321,5 +321,6 @@ def event_list(ei: np.ndarray, ef: np.ndarray, order: list[str]) -> list[Event]:
                          None if math.isnan(price) else price,
                          None if math.isnan(f[L.EF_LEVEL]) else float(f[L.EF_LEVEL]),
                          float(f[L.EF_AMOUNT]), int(r[L.EI_REF]),
-                         L.REJECT_REASONS[int(r[L.EI_REASON])] if typ == L.E_REJECT else ""))
+                         L.REJECT_REASONS[int(r[L.EI_REASON])] if typ == L.E_REJECT
+                         else L.CANCEL_REASONS[int(r[L.EI_REASON])] if typ == L.E_CANCELLED else ""))
     return out

@@ -60,6 +60,7 @@ from .._layout import (
     PI_SYM,
     R_SIGNAL,
     REJ_NO_MONEY,
+    REJ_STOPS,
     S_CS,
     S_N_BANDS,
     S_P1_SYM,
@@ -83,13 +84,12 @@ def _slip(rules, s: int) -> float:
 @jit
 def _new_order(book, s: int, side: int, typ: int, lots: float, price: float, stop_loss: float,
                take_profit: float) -> int:
-    """Queue an order (OT_*) in the first free slot; returns the slot."""
+    """Queue an order (OT_*) at the top of the table, so slots stay in the order placed; returns the slot.
+    The room check before each quote leaves four free slots above the top (Python compacts or grows)."""
     acc_i = book.acc_i
     ord_i = book.ord_i
     ord_f = book.ord_f
-    j = 0
-    while ord_i[j, OI_ACTIVE] == 1:
-        j += 1
+    j = acc_i[I_ORD_HIGH]
     ord_i[j, OI_ACTIVE] = 1
     ord_i[j, OI_ID] = acc_i[I_NEXT_ORDER_ID]
     acc_i[I_NEXT_ORDER_ID] += 1
@@ -103,25 +103,17 @@ def _new_order(book, s: int, side: int, typ: int, lots: float, price: float, sto
     ord_f[j, OF_PRICE] = price
     ord_f[j, OF_SL] = stop_loss
     ord_f[j, OF_TP] = take_profit
-    if j + 1 > acc_i[I_ORD_HIGH]:
-        acc_i[I_ORD_HIGH] = j + 1
+    acc_i[I_ORD_HIGH] = j + 1
     return j
 
 
 @jit_inline
-def _next_order(book, s: int, close_orders: bool) -> int:
-    """Slot of the oldest queued market (or close) order for symbol ``s``, -1 when none."""
-    ord_i = book.ord_i
-    best = -1
-    best_id = 0
-    for j in range(book.acc_i[I_ORD_HIGH]):
-        if ord_i[j, OI_ACTIVE] == 1 and ord_i[j, OI_SYM] == s:
-            typ = ord_i[j, OI_TYPE]
-            if (close_orders and typ == OT_CLOSE) or (not close_orders and typ == OT_MARKET):
-                if best < 0 or ord_i[j, OI_ID] < best_id:
-                    best = j
-                    best_id = ord_i[j, OI_ID]
-    return best
+def _bad_stops(side: int, ref: float, stop_loss: float, take_profit: float) -> bool:
+    """Whether an SL or TP is on the wrong side of ``ref`` (the price a buy closes at is below its TP and
+    above its SL; a sell's mirror): the platform rejects such an order as "invalid stops"."""
+    if side > 0:
+        return (not math.isnan(stop_loss) and stop_loss >= ref) or (not math.isnan(take_profit) and take_profit <= ref)
+    return (not math.isnan(stop_loss) and stop_loss <= ref) or (not math.isnan(take_profit) and take_profit >= ref)
 
 
 @jit_inline
@@ -299,28 +291,31 @@ def _exec_close_order(rules, book, ledger, j: int) -> None:
 @jit_inline
 def _fill_queued(rules, book, ledger, s: int, bid: float, ask: float) -> None:
     """Execute symbol ``s``'s queued close and market orders (decided at the previous decision) at this
-    quote, closes first, each kind oldest first; then forget emptied slots at the top of the table.
-    Inlined into the per-quote loop, as a call passes every table of three tuples."""
+    quote, closes first, each kind oldest first (slots are in the order placed); a market order whose
+    SL/TP is on the wrong side of this quote is rejected. Then forget emptied slots at the top of the
+    table. Inlined into the per-quote loop, as a call passes every table of three tuples."""
     acc_i = book.acc_i
     ord_i = book.ord_i
     ord_f = book.ord_f
+    high = acc_i[I_ORD_HIGH]
     filled = False
-    while True:
-        j = _next_order(book, s, True)
-        if j < 0:
-            break
-        _exec_close_order(rules, book, ledger, j)
-        filled = True
+    for j in range(high):
+        if ord_i[j, OI_ACTIVE] == 1 and ord_i[j, OI_SYM] == s and ord_i[j, OI_TYPE] == OT_CLOSE:
+            _exec_close_order(rules, book, ledger, j)
+            filled = True
     if filled:
         recalc(rules, book)
         _nbp(rules, book, ledger)
-    while True:
-        j = _next_order(book, s, False)
-        if j < 0:
-            break
+    for j in range(high):
+        if ord_i[j, OI_ACTIVE] == 0 or ord_i[j, OI_SYM] != s or ord_i[j, OI_TYPE] != OT_MARKET:
+            continue
         side = ord_i[j, OI_SIDE]
-        price = ask + _slip(rules, s) if side > 0 else bid - _slip(rules, s)
         ord_i[j, OI_ACTIVE] = 0
+        if _bad_stops(side, bid if side > 0 else ask, ord_f[j, OF_SL], ord_f[j, OF_TP]):
+            _event(book, ledger, E_REJECT, acc_i[I_NOW], s, ord_i[j, OI_ID], REJ_STOPS, ask if side > 0 else bid,
+                   book.acc_f[A_LEVEL], 0.0)
+            continue
+        price = ask + _slip(rules, s) if side > 0 else bid - _slip(rules, s)
         _fill(rules, book, ledger, s, side, ord_f[j, OF_LOTS], price, ord_f[j, OF_SL], ord_f[j, OF_TP], ord_i[j, OI_ID])
     h = acc_i[I_ORD_HIGH]  # so idle quotes skip the order scans
     while h > 0 and ord_i[h - 1, OI_ACTIVE] == 0:
