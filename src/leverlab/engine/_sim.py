@@ -209,6 +209,9 @@ class _Sim:
         self.ord_i[j] = (1, oid, s, side, typ, pos_id, self.acc_i[L.I_NOW], L.R_SIGNAL)
         self.ord_f[j] = (lots, price, sl, tp)
         self.acc_i[L.I_ORD_HIGH] = j + 1
+        if len(self._slot) > 2 * j + 64:  # forget the orders the kernel has filled since (amortized O(1))
+            live = np.flatnonzero(self.ord_i[:j, L.OI_ACTIVE] == 1)
+            self._slot = dict(zip(self.ord_i[live, L.OI_ID].tolist(), live.tolist()))
         self._slot[oid] = j
         return oid
 
