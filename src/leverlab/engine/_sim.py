@@ -32,6 +32,37 @@ class _Sim:
     as Python reads them at every bar. Read them; write into them, never assign them.
     """
 
+    # the tables as attributes (set by _expose)
+    params: np.ndarray
+    sym_f: np.ndarray
+    band_floor: np.ndarray
+    band_lev: np.ndarray
+    hmr: np.ndarray
+    hmr_cap: np.ndarray
+    roll_t: np.ndarray
+    roll_f: np.ndarray
+    cash_t: np.ndarray
+    px: np.ndarray
+    acc_f: np.ndarray
+    acc_i: np.ndarray
+    pos_i: np.ndarray
+    pos_f: np.ndarray
+    ord_i: np.ndarray
+    ord_f: np.ndarray
+    scratch: np.ndarray
+    cand_t: np.ndarray
+    cand_k: np.ndarray
+    deal_i: np.ndarray
+    deal_f: np.ndarray
+    tr_i: np.ndarray
+    tr_f: np.ndarray
+    ev_i: np.ndarray
+    ev_f: np.ndarray
+    ser_t: np.ndarray
+    ser_f: np.ndarray
+    dec_idx: np.ndarray
+    dec_tgt: np.ndarray
+
     def __init__(self, stream: Stream, sym_f: np.ndarray, band_floor: np.ndarray, band_lev: np.ndarray,
                  params: np.ndarray, roll_t: np.ndarray, roll_f: np.ndarray, hmr: np.ndarray,
                  hmr_cap: np.ndarray, cash_t: np.ndarray, positions: int = 32, orders: int = 32,
@@ -80,7 +111,8 @@ class _Sim:
         tables: numba types named tuples in Python on every call, which costs more than a bar."""
         args = (self.quotes, self.i, end, self.rules, self.book, self.ledger, self.decisions)
         if self._run is None:
-            self._run = run_segment.compile(tuple(run_segment.typeof_pyval(a) for a in args))
+            dispatcher: Any = run_segment  # numba's dispatcher, typed as the Python function it compiles
+            self._run = dispatcher.compile(tuple(dispatcher.typeof_pyval(a) for a in args))
         return int(self._run(*args))
 
     @staticmethod

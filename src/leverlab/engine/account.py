@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from ..brokers.terms import AccountTerms
+from ..data.errors import DataError
 from ..data.frames import Bars, Ticks
 from ..instruments import Instrument
 from ..money import currency as _currency
@@ -42,7 +43,7 @@ from ..money import from_minor, round_money, to_minor
 from ..times import iso, to_ns
 from . import _layout as L
 from ._kernel import seed_rng
-from ._prepare import DataError, Stream, build_stream, spec_for, symbol_table
+from ._prepare import Stream, build_stream, spec_for, symbol_table
 from ._schedule import cashback_times, hmr_schedule, rollover_times
 from ._sim import _Sim
 from .errors import BacktestError, OrderError
@@ -245,7 +246,7 @@ class Account:
             self._sim.next_stream(stream, *self._schedules(self._last_t, t1))
         self._last_t = t1
 
-    def _schedules(self, t0: int, t1: int) -> tuple[np.ndarray, ...]:
+    def _schedules(self, t0: int, t1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Rollover instants (t0, t1], HMR intervals and cashback instants for a span of quotes."""
         t = self.terms
         roll_t, roll_f = rollover_times(t0, t1, t.rollover_time, t.server_timezone, t.triple_swap_day)
