@@ -120,6 +120,7 @@ I_QUOTES = 19  # quotes processed
 N_ACC_I = 20
 
 ERR_NO_RATE = 1  # no price yet for a conversion pair (arg: symbol index)
+ERR_NO_ROOM = 2  # a fill found no free position slot (arg: order id): the room check before each quote failed
 
 # ---- positions pos_i (int64) / pos_f (float64) ------------------------------------------------
 PI_ACTIVE = 0

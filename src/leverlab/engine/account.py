@@ -335,6 +335,8 @@ class Account:
                     if sim.sym_f[arg, c] >= 0]
             raise BacktestError(f"{name}: no price yet at {when} for the conversion pair(s) "
                                 f"{', '.join(sorted(set(legs)))} needed to value it in {self.terms.currency}")
+        if code == L.ERR_NO_ROOM:
+            raise BacktestError(f"internal error at {when}: order {arg} found no free position slot (please report)")
         raise BacktestError(f"simulation error {code} at {when}")
 
     # ---- orders

@@ -16,6 +16,7 @@ from .._layout import (
     D_COMMISSION,
     D_OPEN,
     E_REJECT,
+    ERR_NO_ROOM,
     H_NEW_UNTIL,
     I_N_OPEN,
     I_NEXT_ORDER_ID,
@@ -69,7 +70,7 @@ from .._layout import (
     X_BID,
 )
 from .ledger import LOT_EPS, _book, _commission, _event, _nbp, close_position
-from .margin import _band_lev, _conv, _in_window, recalc
+from .margin import _band_lev, _conv, _in_window, _set_error, recalc
 
 
 @jit
@@ -254,7 +255,8 @@ def _fill(rules, book, ledger, s: int, side: int, lots: float, price: float, sto
                     pos_f[k, PF_TP] = take_profit
                 recalc(rules, book)
                 return
-    _open_position(rules, book, ledger, s, side, lots, price, stop_loss, take_profit, ref)
+    if _open_position(rules, book, ledger, s, side, lots, price, stop_loss, take_profit, ref) == -2:
+        _set_error(acc_i, ERR_NO_ROOM, ref)  # never expected: an order must not vanish silently
     recalc(rules, book)
 
 
