@@ -9,7 +9,10 @@ market buys and sells with SL/TP, pending limits and stops away from the price, 
 previous bar's pending orders that are left and closes every position, so the number of orders
 alive at any moment stays bounded while the number placed grows with the bars. Prints orders/s per
 size and the ratio of each size's rate to the smallest's (1.0: the cost per order does not grow).
-The machine may be shared: read the numbers as indicative.
+
+``--keep-open`` places market buys only and never closes them, so the open positions grow with the
+orders: every quote re-values every open position, so that case grows with the positions open (try
+it with sizes up to a few 10k). The machine may be shared: read the numbers as indicative.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ def tiled_bars(n: int) -> Bars:
                 ask_high=cols[1] + spread, ask_low=cols[2] + spread, ask_close=cols[3] + spread)
 
 
-def run(n_orders: int, per_bar: int) -> tuple[float, int, int]:
+def run(n_orders: int, per_bar: int, keep_open: bool = False) -> tuple[float, int, int]:
     """Place ``n_orders`` orders (``per_bar`` at each bar close); returns seconds, trades and events."""
     n_bars = n_orders // per_bar + 1
     data = tiled_bars(n_bars)
@@ -53,6 +56,11 @@ def run(n_orders: int, per_bar: int) -> tuple[float, int, int]:
     t0 = time.perf_counter()
     for d in range(n_bars - 1):
         acct.advance(int(dec[d]) + 1)
+        if keep_open:
+            for _ in range(min(per_bar, n_orders - placed)):
+                acct.submit("EURUSD", 1, 0.01)
+            placed += per_bar
+            continue
         for oid in pending:
             try:
                 acct.cancel(oid)
@@ -84,12 +92,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     ap.add_argument("--per-bar", type=int, default=10)
+    ap.add_argument("--keep-open", action="store_true", help="market buys only, never closed")
     a = ap.parse_args()
-    run(1_000, a.per_bar)  # warm-up: compiled code loaded from the cache
+    run(1_000, a.per_bar, a.keep_open)  # warm-up: compiled code loaded from the cache
     base = None
     print(f"{'orders':>10} {'seconds':>9} {'orders/s':>10} {'ratio':>6} {'trades':>9} {'events':>8}")
     for n in a.sizes:
-        secs, trades, events = run(n, a.per_bar)
+        secs, trades, events = run(n, a.per_bar, a.keep_open)
         rate = n / secs
         base = base or rate
         print(f"{n:>10,} {secs:>9.2f} {rate:>10,.0f} {rate / base:>6.2f} {trades:>9,} {events:>8,}")
