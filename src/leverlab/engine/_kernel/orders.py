@@ -145,8 +145,8 @@ def _apply_target(book, s: int, target: float) -> None:
 @jit
 def _open_position(rules, book, ledger, s: int, side: int, lots: float, price: float, stop_loss: float,
                    take_profit: float, ref: int) -> int:
-    """Open a position (hedging) after the free-margin check; returns its slot, -1 when rejected
-    (with an event), -2 when no slot is free."""
+    """Open a position (hedging) after the free-margin check, the account re-valued after it; returns
+    its slot, -1 when rejected (with an event), -2 when no slot is free."""
     params = rules.params
     sym_f = rules.sym_f
     hmr = rules.hmr
@@ -157,10 +157,14 @@ def _open_position(rules, book, ledger, s: int, side: int, lots: float, price: f
     pos_f = book.pos_f
     t = acc_i[I_NOW]
     k = -1
-    for j in range(pos_i.shape[0]):
-        if pos_i[j, PI_ACTIVE] == 0:
-            k = j
-            break
+    if acc_i[I_N_OPEN] == acc_i[I_POS_HIGH]:  # no gap below the top: the first free slot is the top
+        if acc_i[I_POS_HIGH] < pos_i.shape[0]:
+            k = acc_i[I_POS_HIGH]
+    else:
+        for j in range(pos_i.shape[0]):
+            if pos_i[j, PI_ACTIVE] == 0:
+                k = j
+                break
     if k < 0:
         return -2
     if k + 1 > acc_i[I_POS_HIGH]:
@@ -204,6 +208,7 @@ def _open_position(rules, book, ledger, s: int, side: int, lots: float, price: f
         _book(book, ledger, D_COMMISSION, t, pid, s, side, cm, lots, price)
         pos_i[k, PI_COMM_MINOR] = cm
         acc_f[A_COST_COMMISSION] -= cm / params[P_MINOR]
+        recalc(rules, book)  # the balance changed (without commission nothing did since the check)
     p_conv = _conv(px, sym_f, s, S_P1_SYM)
     if not math.isnan(p_conv):
         acc_f[A_COST_SPREAD] += (px[s, X_ASK] - px[s, X_BID]) * sym_f[s, S_CS] * lots * p_conv * params[P_ACC_SCALE]
@@ -257,7 +262,7 @@ def _fill(rules, book, ledger, s: int, side: int, lots: float, price: float, sto
                 return
     if _open_position(rules, book, ledger, s, side, lots, price, stop_loss, take_profit, ref) == -2:
         _set_error(acc_i, ERR_NO_ROOM, ref)  # never expected: an order must not vanish silently
-    recalc(rules, book)
+        recalc(rules, book)
 
 
 @jit
