@@ -154,8 +154,10 @@ class _Sim:
         acc_i = self.acc_i
         book = self.book
         n_pos, n_ord = book.pos_i.shape[0], book.ord_i.shape[0]
-        if acc_i[L.I_ORD_HIGH] + 4 > n_ord:
+        short_of_orders = acc_i[L.I_ORD_HIGH] + 4 > n_ord
+        if short_of_orders or acc_i[L.I_N_OPEN] + acc_i[L.I_ORD_HIGH] + 3 > n_pos:  # gaps count as orders
             self._compact_orders()
+        if short_of_orders:
             while 2 * (acc_i[L.I_ORD_HIGH] + 4) > n_ord:  # at most half full after it, so compactions are rare
                 n_ord *= 2
         while acc_i[L.I_N_OPEN] + acc_i[L.I_ORD_HIGH] + 3 > n_pos:
