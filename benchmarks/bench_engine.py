@@ -57,10 +57,11 @@ def _median_time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
 def phases(fn: Callable[[], Any]) -> str:
     """Where one leverlab run's time goes: building the quote stream, the rest of the set-up (terms
     tables, schedules, the strategy's targets), the compiled kernel, and building the Result."""
-    from leverlab.engine import backtest as B
+    from leverlab.engine._sim import _Sim
+    from leverlab.engine.account import Account
 
     spent = {"stream": 0.0, "kernel": 0.0, "result": 0.0}
-    patched = {"_stream": (B.Backtest, "stream"), "advance": (B._Sim, "kernel"), "_result": (B.Backtest, "result")}
+    patched = {"feed": (Account, "stream"), "advance": (_Sim, "kernel"), "result": (Account, "result")}
     originals = {name: getattr(cls, name) for name, (cls, _) in patched.items()}
 
     def timed(orig, key):

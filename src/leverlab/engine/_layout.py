@@ -110,7 +110,7 @@ I_MC_STATE = 9  # 1 while below the MC level (an event fires on each downward cr
 I_ERROR = 10  # kernel error code (0 none)
 I_ERROR_ARG = 11
 I_POS_HIGH = 12  # slots 0..high-1 may hold positions
-I_ORD_HIGH = 13
+I_ORD_HIGH = 13  # slots 0..high-1 may hold orders, in the order placed; a new order goes to slot high
 I_NOW = 14  # time of the last processed quote
 I_STRIDE_CTR = 15
 I_DEC_PTR = 16  # next vectorized decision
@@ -120,6 +120,7 @@ I_QUOTES = 19  # quotes processed
 N_ACC_I = 20
 
 ERR_NO_RATE = 1  # no price yet for a conversion pair (arg: symbol index)
+ERR_NO_ROOM = 2  # a fill found no free position slot (arg: order id): the room check before each quote failed
 
 # ---- positions pos_i (int64) / pos_f (float64) ------------------------------------------------
 PI_ACTIVE = 0
@@ -233,12 +234,18 @@ E_MARGIN_CALL = 1
 E_STOP_OUT = 2
 E_NBP = 3
 E_PENDING_DELETED = 4
-EVENT_TYPES = ("reject", "margin_call", "stop_out", "nbp", "pending_deleted")
+E_CANCELLED = 5  # an order withdrawn by its owner, or still pending when the run finished
+EVENT_TYPES = ("reject", "margin_call", "stop_out", "nbp", "pending_deleted", "cancelled")
 
 REJ_NO_MONEY = 0
 REJ_LOTS = 1
-REJ_BELOW_MIN_LOT = 2  # risk sizing gave less than the minimum lot: no order (amount: the lots computed)
-REJECT_REASONS = ("not enough free margin", "invalid volume", "below_min_lot")
+REJ_STOPS = 2  # SL or TP on the wrong side of the price the position would close at (or of the entry)
+REJ_BELOW_MIN_LOT = 3  # risk sizing gave less than the minimum lot: no order (amount: the lots computed)
+REJECT_REASONS = ("not enough free margin", "invalid volume", "invalid_stops", "below_min_lot")
+
+CAN_OWNER = 0
+CAN_END = 1
+CANCEL_REASONS = ("cancelled", "end")
 
 # ---- HMR schedule hmr (int64, one row per elementary interval: no window starts or ends inside) ------
 # and hmr_cap (float64, the same rows; columns 0..n_sym-1: cap on every open position while inside,

@@ -32,9 +32,41 @@ class _Sim:
     as Python reads them at every bar. Read them; write into them, never assign them.
     """
 
+    # the tables as attributes (set by _expose)
+    params: np.ndarray
+    sym_f: np.ndarray
+    band_floor: np.ndarray
+    band_lev: np.ndarray
+    hmr: np.ndarray
+    hmr_cap: np.ndarray
+    roll_t: np.ndarray
+    roll_f: np.ndarray
+    cash_t: np.ndarray
+    px: np.ndarray
+    acc_f: np.ndarray
+    acc_i: np.ndarray
+    pos_i: np.ndarray
+    pos_f: np.ndarray
+    ord_i: np.ndarray
+    ord_f: np.ndarray
+    scratch: np.ndarray
+    cand_t: np.ndarray
+    cand_k: np.ndarray
+    deal_i: np.ndarray
+    deal_f: np.ndarray
+    tr_i: np.ndarray
+    tr_f: np.ndarray
+    ev_i: np.ndarray
+    ev_f: np.ndarray
+    ser_t: np.ndarray
+    ser_f: np.ndarray
+    dec_idx: np.ndarray
+    dec_tgt: np.ndarray
+
     def __init__(self, stream: Stream, sym_f: np.ndarray, band_floor: np.ndarray, band_lev: np.ndarray,
                  params: np.ndarray, roll_t: np.ndarray, roll_f: np.ndarray, hmr: np.ndarray,
-                 hmr_cap: np.ndarray, cash_t: np.ndarray, positions: int = 32, orders: int = 32, rows: int = 4096) -> None:
+                 hmr_cap: np.ndarray, cash_t: np.ndarray, positions: int = 32, orders: int = 32,
+                 rows: int = 4096) -> None:
         self._set_stream(stream)
         self.rules = Rules(params, sym_f, band_floor, band_lev, hmr, hmr_cap, roll_t, roll_f, cash_t)
         n_sym = sym_f.shape[0]
@@ -56,6 +88,7 @@ class _Sim:
                              ev_i=np.zeros((rows, L.N_EV_I), dtype=np.int64), ev_f=np.zeros((rows, L.N_EV_F)),
                              ser_t=np.zeros(n_series, dtype=np.int64), ser_f=np.zeros((L.N_SER, n_series)))
         self.decisions = Decisions(np.zeros(0, dtype=np.int64), np.zeros(0))
+        self._slot: dict[int, int] = {}  # order id -> slot of the orders Python placed (stale once done)
         self._run: Any = None
         self._expose()
 
@@ -78,7 +111,8 @@ class _Sim:
         tables: numba types named tuples in Python on every call, which costs more than a bar."""
         args = (self.quotes, self.i, end, self.rules, self.book, self.ledger, self.decisions)
         if self._run is None:
-            self._run = run_segment.compile(tuple(run_segment.typeof_pyval(a) for a in args))
+            dispatcher: Any = run_segment  # numba's dispatcher, typed as the Python function it compiles
+            self._run = dispatcher.compile(tuple(dispatcher.typeof_pyval(a) for a in args))
         return int(self._run(*args))
 
     @staticmethod
@@ -97,11 +131,39 @@ class _Sim:
         # ser_f holds one row per quantity: it grows along its columns
         return {name: _doubled(getattr(self.ledger, name), 1 if name == "ser_f" else 0, rows) for name in names}
 
+    def _compact_orders(self) -> None:
+        """Move the live orders to the bottom of the order table, in the order placed, so the top is free.
+
+        Run when the top reaches the end of the table: it costs the table's length once per as many
+        new orders as it frees, so an order costs O(1) however many were placed before it."""
+        high = int(self.acc_i[L.I_ORD_HIGH])
+        live = np.flatnonzero(self.ord_i[:high, L.OI_ACTIVE] == 1)
+        n = live.size
+        if n < high:
+            self.ord_i[:n] = self.ord_i[live]
+            self.ord_f[:n] = self.ord_f[live]
+            self.ord_i[n:high] = 0
+            self.ord_f[n:high] = 0.0
+            self.acc_i[L.I_ORD_HIGH] = n
+        self._slot = {int(oid): j for j, oid in enumerate(self.ord_i[:n, L.OI_ID].tolist())}
+
     def grow(self) -> None:
-        """Enlarge whichever tables are nearly full (the kernel stopped to ask for room)."""
+        """Make the room the kernel asks for before each quote (``_kernel.loop._has_room``): four free
+        order slots above the top (compacting the order table first, doubling it when still short), a
+        position slot for every open position and every order that may fill, and ledger rows."""
+        acc_i = self.acc_i
         book = self.book
-        if self.acc_i[L.I_N_OPEN] + 3 > book.pos_i.shape[0] or self.acc_i[L.I_ORD_HIGH] + 4 > book.ord_i.shape[0]:
-            grown = {name: _doubled(getattr(book, name), 0, getattr(book, name).shape[0] * 2)
+        n_pos, n_ord = book.pos_i.shape[0], book.ord_i.shape[0]
+        short_of_orders = acc_i[L.I_ORD_HIGH] + 4 > n_ord
+        if short_of_orders or acc_i[L.I_N_OPEN] + acc_i[L.I_ORD_HIGH] + 3 > n_pos:  # gaps count as orders
+            self._compact_orders()
+        if short_of_orders:
+            while 2 * (acc_i[L.I_ORD_HIGH] + 4) > n_ord:  # at most half full after it, so compactions are rare
+                n_ord *= 2
+        while acc_i[L.I_N_OPEN] + acc_i[L.I_ORD_HIGH] + 3 > n_pos:
+            n_pos *= 2
+        if (n_pos, n_ord) != (book.pos_i.shape[0], book.ord_i.shape[0]):
+            grown = {name: _doubled(getattr(book, name), 0, n_pos if name.startswith("pos") else n_ord)
                      for name in ("pos_i", "pos_f", "ord_i", "ord_f")}
             cand_t, cand_k = self._cand(grown["pos_i"], grown["ord_i"])
             self.book = book._replace(cand_t=cand_t, cand_k=cand_k, **grown)
@@ -144,7 +206,15 @@ class _Sim:
         recalc(self.rules, self.book)
 
     def finish(self, reason: int) -> None:
-        """Close everything at the current prices (the end of the run), with a last series point."""
+        """Cancel the orders still pending or queued (an event each), then close everything at the current
+        prices (the end of the run), with a last series point."""
+        high = int(self.acc_i[L.I_ORD_HIGH])
+        for j in np.flatnonzero(self.ord_i[:high, L.OI_ACTIVE] == 1).tolist():
+            self.ord_i[j, L.OI_ACTIVE] = 0
+            if self.ord_i[j, L.OI_TYPE] != L.OT_CLOSE:  # a close is no order of its own: the end closes all
+                self.event(L.E_CANCELLED, int(self.ord_i[j, L.OI_SYM]), int(self.ord_i[j, L.OI_ID]), L.CAN_END,
+                           float(self.ord_f[j, L.OF_PRICE]))
+        self.acc_i[L.I_ORD_HIGH] = 0
         self.grow()
         close_all(self.rules, self.book, self.ledger, reason)
 
@@ -157,18 +227,51 @@ class _Sim:
         self.deal_f[n] = (0.0, 0.0)
         self.acc_i[L.I_N_DEALS] = n + 1
 
-    def add_order(self, s: int, side: int, typ: int, lots: float, price: float = math.nan, sl: float = math.nan,
-                  tp: float = math.nan, pos_id: int = 0) -> int:
-        """Queue an order (OT_*) from Python; returns its id."""
-        free = np.flatnonzero(self.ord_i[:, L.OI_ACTIVE] == 0)
-        if free.size == 0 or free[0] + 4 >= self.ord_i.shape[0]:
-            self.acc_i[L.I_ORD_HIGH] = self.ord_i.shape[0]
-            self.grow()
-            free = np.flatnonzero(self.ord_i[:, L.OI_ACTIVE] == 0)
-        j = int(free[0])
+    def new_order_id(self) -> int:
+        """The next order id, taken."""
         oid = int(self.acc_i[L.I_NEXT_ORDER_ID])
         self.acc_i[L.I_NEXT_ORDER_ID] += 1
+        return oid
+
+    def add_order(self, s: int, side: int, typ: int, lots: float, price: float = math.nan, sl: float = math.nan,
+                  tp: float = math.nan, pos_id: int = 0) -> int:
+        """Queue an order (OT_*) from Python at the top of the order table; returns its id."""
+        if self.acc_i[L.I_ORD_HIGH] + 4 > self.ord_i.shape[0]:
+            self.grow()
+        j = int(self.acc_i[L.I_ORD_HIGH])
+        oid = self.new_order_id()
         self.ord_i[j] = (1, oid, s, side, typ, pos_id, self.acc_i[L.I_NOW], L.R_SIGNAL)
         self.ord_f[j] = (lots, price, sl, tp)
-        self.acc_i[L.I_ORD_HIGH] = max(int(self.acc_i[L.I_ORD_HIGH]), j + 1)
+        self.acc_i[L.I_ORD_HIGH] = j + 1
+        if len(self._slot) > 2 * j + 64:  # forget the orders the kernel has filled since (amortized O(1))
+            live = np.flatnonzero(self.ord_i[:j, L.OI_ACTIVE] == 1)
+            self._slot = dict(zip(self.ord_i[live, L.OI_ID].tolist(), live.tolist()))
+        self._slot[oid] = j
         return oid
+
+    def order_slot(self, oid: int) -> int:
+        """The slot of live order ``oid`` placed from Python, -1 when it is not live (filled, rejected, cancelled)."""
+        j = self._slot.get(oid, -1)
+        if j < 0 or j >= self.ord_i.shape[0] or self.ord_i[j, L.OI_ID] != oid or self.ord_i[j, L.OI_ACTIVE] != 1:
+            self._slot.pop(oid, None)
+            return -1
+        return j
+
+    def cancel_order(self, j: int, reason: int) -> None:
+        """Withdraw the live order in slot ``j``, with a ``cancelled`` event (CAN_*)."""
+        self.ord_i[j, L.OI_ACTIVE] = 0
+        oid = int(self.ord_i[j, L.OI_ID])
+        self._slot.pop(oid, None)
+        self.event(L.E_CANCELLED, int(self.ord_i[j, L.OI_SYM]), oid, reason, float(self.ord_f[j, L.OF_PRICE]))
+
+    def event(self, typ: int, s: int, ref: int, reason: int, price: float) -> None:
+        """An event from outside the kernel (a cancel, a reject at placement), at the last quote's time."""
+        n = int(self.acc_i[L.I_N_EVENTS])
+        if n + 1 >= self.ev_i.shape[0]:
+            rows = 2 * self.ev_i.shape[0]
+            self.ledger = self.ledger._replace(ev_i=_doubled(self.ev_i, 0, rows), ev_f=_doubled(self.ev_f, 0, rows))
+            self._expose()
+        self.ev_i[n] = (self.acc_i[L.I_NOW], typ, s, ref, reason)
+        self.ev_f[n] = 0.0
+        self.ev_f[n, [L.EF_PRICE, L.EF_LEVEL, L.EF_EQUITY]] = (price, math.nan, self.acc_f[L.A_EQUITY])
+        self.acc_i[L.I_N_EVENTS] = n + 1

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from ..brokers.terms import AccountTerms
+from ..data.errors import DataError
 from ..data.frames import Bars, Ticks
 from ..instruments import Instrument
 from ..money import currency as _currency
@@ -42,7 +43,7 @@ from ..money import from_minor, round_money, to_minor
 from ..times import iso, to_ns
 from . import _layout as L
 from ._kernel import seed_rng
-from ._prepare import DataError, Stream, build_stream, spec_for, symbol_table
+from ._prepare import Stream, build_stream, spec_for, symbol_table
 from ._schedule import cashback_times, hmr_schedule, rollover_times
 from ._sim import _Sim
 from .errors import BacktestError, OrderError
@@ -245,7 +246,7 @@ class Account:
             self._sim.next_stream(stream, *self._schedules(self._last_t, t1))
         self._last_t = t1
 
-    def _schedules(self, t0: int, t1: int) -> tuple[np.ndarray, ...]:
+    def _schedules(self, t0: int, t1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Rollover instants (t0, t1], HMR intervals and cashback instants for a span of quotes."""
         t = self.terms
         roll_t, roll_f = rollover_times(t0, t1, t.rollover_time, t.server_timezone, t.triple_swap_day)
@@ -334,6 +335,8 @@ class Account:
                     if sim.sym_f[arg, c] >= 0]
             raise BacktestError(f"{name}: no price yet at {when} for the conversion pair(s) "
                                 f"{', '.join(sorted(set(legs)))} needed to value it in {self.terms.currency}")
+        if code == L.ERR_NO_ROOM:
+            raise BacktestError(f"internal error at {when}: order {arg} found no free position slot (please report)")
         raise BacktestError(f"simulation error {code} at {when}")
 
     # ---- orders
@@ -381,7 +384,12 @@ class Account:
     def submit(self, symbol: str, side: int, lots: float, *, sl: float | None = None, tp: float | None = None,
                limit: float | None = None, stop: float | None = None) -> int:
         """Place an order of ``lots`` (``side`` +1 buy, -1 sell): at market (the next quote), or pending at a
-        ``limit`` or ``stop`` price; ``sl``/``tp`` go to the position it opens. Returns the order id."""
+        ``limit`` or ``stop`` price; ``sl``/``tp`` go to the position it opens. Returns the order id.
+
+        Every order ends as a fill, a ``reject`` event (with its reason) or a ``cancelled`` event. Stops on
+        the wrong side are rejected as the platform rejects them (``invalid_stops``): a buy's SL at or above,
+        or its TP at or below, the bid it fills at (a sell's mirror, against the ask); a pending order's
+        against its entry price, when it is placed."""
         s = self._sym(symbol)
         if side not in (1, -1):
             raise OrderError(f"{symbol}: side must be +1 (buy) or -1 (sell), got {side!r}")
@@ -390,13 +398,20 @@ class Account:
         tp_ = math.nan if tp is None else float(tp)
         sim = self._s
         if limit is not None:
-            return sim.add_order(s, side, L.OT_LIMIT, lots, float(limit), sl_, tp_)
-        if stop is not None:
-            return sim.add_order(s, side, L.OT_STOP, lots, float(stop), sl_, tp_)
-        return sim.add_order(s, side, L.OT_MARKET, lots, math.nan, sl_, tp_)
+            typ, price = L.OT_LIMIT, float(limit)
+        elif stop is not None:
+            typ, price = L.OT_STOP, float(stop)
+        else:
+            return sim.add_order(s, side, L.OT_MARKET, lots, math.nan, sl_, tp_)
+        if (side > 0 and (sl_ >= price or tp_ <= price)) or (side < 0 and (sl_ <= price or tp_ >= price)):
+            oid = sim.new_order_id()
+            sim.event(L.E_REJECT, s, oid, L.REJ_STOPS, price)
+            return oid
+        return sim.add_order(s, side, typ, lots, price, sl_, tp_)
 
     def close(self, symbol: str, position_id: int = 0, lots: float | None = None) -> None:
-        """Close position ``position_id`` (0: every position of ``symbol``), fully or ``lots`` of it, at the next quote."""
+        """Close position ``position_id`` (0: every position of ``symbol``), fully or ``lots`` of it, at the
+        next quote."""
         s = self._sym(symbol)
         if lots is not None:
             lots = self.check_lots(symbol, lots)
@@ -415,12 +430,12 @@ class Account:
             sim.pos_f[k, L.PF_TP] = math.nan if tp is None else float(tp)
 
     def cancel(self, order_id: int) -> None:
-        """Delete a pending order."""
+        """Withdraw an order not yet filled (a ``cancelled`` event); ValueError when there is none by that id."""
         sim = self._s
-        rows = np.flatnonzero((sim.ord_i[:, L.OI_ACTIVE] == 1) & (sim.ord_i[:, L.OI_ID] == order_id))
-        if rows.size == 0:
+        j = sim.order_slot(int(order_id))
+        if j < 0:
             raise ValueError(f"no pending order with id {order_id}")
-        sim.ord_i[int(rows[0]), L.OI_ACTIVE] = 0
+        sim.cancel_order(j, L.CAN_OWNER)
 
     # ---- reading
     def view(self) -> AccountView:
@@ -458,7 +473,7 @@ class Account:
         return [{"id": int(sim.ord_i[j, L.OI_ID]), "symbol": self.symbols[int(sim.ord_i[j, L.OI_SYM])],
                  "side": int(sim.ord_i[j, L.OI_SIDE]), "type": types[int(sim.ord_i[j, L.OI_TYPE])],
                  "lots": float(sim.ord_f[j, L.OF_LOTS]), "price": float(sim.ord_f[j, L.OF_PRICE])}
-                for j in np.flatnonzero(sim.ord_i[:, L.OI_ACTIVE] == 1)]
+                for j in np.flatnonzero(sim.ord_i[:int(sim.acc_i[L.I_ORD_HIGH]), L.OI_ACTIVE] == 1)]
 
     def deals(self, since: int = 0) -> list[Deal]:
         """Deals number ``since`` onwards (the ledger is append-only: pass the count already read)."""

@@ -151,7 +151,7 @@ class Trade:
 
 @dataclass(frozen=True)
 class Event:
-    """Something the broker did or refused: reject, margin_call, stop_out, nbp, pending_deleted."""
+    """Something the broker did or refused: reject, margin_call, stop_out, nbp, pending_deleted, cancelled."""
 
     type: str
     time: int
@@ -318,7 +318,8 @@ def event_list(ei: np.ndarray, ef: np.ndarray, order: list[str]) -> list[Event]:
     for r, f in zip(ei, ef):
         typ = int(r[L.EI_TYPE])
         price = float(f[L.EF_PRICE])
-        reason = L.REJECT_REASONS[int(r[L.EI_REASON])] if typ == L.E_REJECT else ""
+        reason = (L.REJECT_REASONS[int(r[L.EI_REASON])] if typ == L.E_REJECT
+                  else L.CANCEL_REASONS[int(r[L.EI_REASON])] if typ == L.E_CANCELLED else "")
         if typ == L.E_REJECT and int(r[L.EI_REASON]) == L.REJ_BELOW_MIN_LOT:
             reason += f": risk sizing gave {float(f[L.EF_AMOUNT]):.4g} lots, minimum {float(f[L.EF_LIMIT]):g}"
         out.append(Event(L.EVENT_TYPES[typ], int(r[L.EI_TIME]), _name(order, int(r[L.EI_SYM])),

@@ -34,6 +34,7 @@ import numpy as np
 from ..data.frames import Bars
 from .account import Account, AccountView, PositionView
 from .errors import OrderError
+from .result import Event
 
 
 class _View:
@@ -244,6 +245,10 @@ class Strategy:
         """Delete a pending order."""
         self._broker.cancel(order_id)
 
+    def events(self, since: int = 0) -> list[Event]:
+        """The account's events number ``since`` onwards: rejects (with their reason), cancels, margin calls..."""
+        return self._broker.events(since)
+
 
 class NetPosition:
     """The net position of one symbol: ``size`` in signed lots; falsy when flat."""
@@ -325,6 +330,9 @@ class _Broker:
 
     def orders(self) -> list[dict[str, Any]]:
         return self._account.orders()
+
+    def events(self, since: int) -> list[Event]:
+        return self._account.events(since)
 
 
 def _coerce(name: str, default: Any, value: Any) -> Any:

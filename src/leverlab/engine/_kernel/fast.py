@@ -124,7 +124,7 @@ def _quiet_until(rules, book) -> int:
         edge = hmr[hp, H_START] if acc_i[I_NOW] < hmr[hp, H_START] else hmr[hp, H_END]
         if edge < stop:
             stop = edge
-    return stop
+    return int(stop)
 
 
 @jit_inline

@@ -17,6 +17,7 @@ from .._layout import (
     A_FREE,
     A_LEVEL,
     A_MARGIN,
+    A_MIN_LEVEL,
     A_NBP,
     D_CASHBACK,
     D_CLOSE,
@@ -114,8 +115,8 @@ def to_minor_units(amount: float, minor: float) -> int:
     """
     y = np.round(amount * minor, 6)
     if y >= 0.0:
-        return np.int64(math.floor(y + 0.5))
-    return -np.int64(math.floor(-y + 0.5))
+        return int(math.floor(y + 0.5))
+    return -int(math.floor(-y + 0.5))
 
 
 @jit
@@ -142,7 +143,9 @@ def _book(book, ledger, kind: int, t: int, pos_id: int, s: int, side: int, amoun
 @jit
 def _event(book, ledger, typ: int, t: int, s: int, ref: int, reason: int, price: float, level: float,
            amount: float) -> None:
-    """Append an event (E_*) with the equity at this moment."""
+    """Append an event (E_*) with the equity at this moment; its margin level counts in the lowest seen."""
+    if level < book.acc_f[A_MIN_LEVEL]:
+        book.acc_f[A_MIN_LEVEL] = level
     acc_i = book.acc_i
     ev_i = ledger.ev_i
     ev_f = ledger.ev_f
@@ -162,8 +165,8 @@ def _event(book, ledger, typ: int, t: int, s: int, ref: int, reason: int, price:
 @jit_inline
 def record(rules, book, ledger) -> None:
     """Append one point to the balance/equity/margin/free-margin/margin-level series (``ser_f`` holds
-    one row per quantity, so each is a contiguous array for the Result). Inlined: it runs at every bar
-    close, and a call passes every table of three tuples."""
+    one row per quantity, so each is a contiguous array for the Result); its margin level counts in the
+    lowest seen. Inlined: it runs at every bar close, and a call passes every table of three tuples."""
     acc_i = book.acc_i
     acc_f = book.acc_f
     ser_f = ledger.ser_f
@@ -175,6 +178,8 @@ def record(rules, book, ledger) -> None:
     ser_f[SR_FREE, n] = acc_f[A_FREE]
     lvl = acc_f[A_LEVEL]
     ser_f[SR_LEVEL, n] = lvl if lvl < math.inf else math.nan
+    if lvl < acc_f[A_MIN_LEVEL]:
+        acc_f[A_MIN_LEVEL] = lvl
     acc_i[I_N_SERIES] = n + 1
 
 

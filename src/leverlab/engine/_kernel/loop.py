@@ -74,11 +74,13 @@ from .stopout import _margin_checks, _set_px
 
 @jit_inline
 def _has_room(book, ledger, need: int) -> bool:
-    """Whether every table has room for one more quote's worst case (else Python grows them)."""
+    """Whether every table has room for one more quote's worst case (else Python grows them): every
+    queued or pending order may open a position at this quote, and a decision may queue more orders."""
     acc_i = book.acc_i
     return not (ledger.deal_i.shape[0] - acc_i[I_N_DEALS] < need or ledger.tr_i.shape[0] - acc_i[I_N_TRADES] < need
                 or ledger.ev_i.shape[0] - acc_i[I_N_EVENTS] < need or ledger.ser_t.shape[0] - acc_i[I_N_SERIES] < need
-                or acc_i[I_N_OPEN] + 3 > book.pos_i.shape[0] or acc_i[I_ORD_HIGH] + 4 > book.ord_i.shape[0])
+                or acc_i[I_N_OPEN] + acc_i[I_ORD_HIGH] + 3 > book.pos_i.shape[0]
+                or acc_i[I_ORD_HIGH] + 4 > book.ord_i.shape[0])
 
 
 @jit_inline

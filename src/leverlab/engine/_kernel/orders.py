@@ -16,6 +16,7 @@ from .._layout import (
     D_COMMISSION,
     D_OPEN,
     E_REJECT,
+    ERR_NO_ROOM,
     H_NEW_UNTIL,
     I_N_OPEN,
     I_NEXT_ORDER_ID,
@@ -60,6 +61,7 @@ from .._layout import (
     PI_SYM,
     R_SIGNAL,
     REJ_NO_MONEY,
+    REJ_STOPS,
     S_CS,
     S_N_BANDS,
     S_P1_SYM,
@@ -68,7 +70,7 @@ from .._layout import (
     X_BID,
 )
 from .ledger import LOT_EPS, _book, _commission, _event, _nbp, close_position
-from .margin import _band_lev, _conv, _in_window, recalc
+from .margin import _band_lev, _conv, _in_window, _set_error, recalc
 
 
 @jit
@@ -83,13 +85,12 @@ def _slip(rules, s: int) -> float:
 @jit
 def _new_order(book, s: int, side: int, typ: int, lots: float, price: float, stop_loss: float,
                take_profit: float) -> int:
-    """Queue an order (OT_*) in the first free slot; returns the slot."""
+    """Queue an order (OT_*) at the top of the table, so slots stay in the order placed; returns the slot.
+    The room check before each quote leaves four free slots above the top (Python compacts or grows)."""
     acc_i = book.acc_i
     ord_i = book.ord_i
     ord_f = book.ord_f
-    j = 0
-    while ord_i[j, OI_ACTIVE] == 1:
-        j += 1
+    j = acc_i[I_ORD_HIGH]
     ord_i[j, OI_ACTIVE] = 1
     ord_i[j, OI_ID] = acc_i[I_NEXT_ORDER_ID]
     acc_i[I_NEXT_ORDER_ID] += 1
@@ -103,25 +104,17 @@ def _new_order(book, s: int, side: int, typ: int, lots: float, price: float, sto
     ord_f[j, OF_PRICE] = price
     ord_f[j, OF_SL] = stop_loss
     ord_f[j, OF_TP] = take_profit
-    if j + 1 > acc_i[I_ORD_HIGH]:
-        acc_i[I_ORD_HIGH] = j + 1
+    acc_i[I_ORD_HIGH] = j + 1
     return j
 
 
 @jit_inline
-def _next_order(book, s: int, close_orders: bool) -> int:
-    """Slot of the oldest queued market (or close) order for symbol ``s``, -1 when none."""
-    ord_i = book.ord_i
-    best = -1
-    best_id = 0
-    for j in range(book.acc_i[I_ORD_HIGH]):
-        if ord_i[j, OI_ACTIVE] == 1 and ord_i[j, OI_SYM] == s:
-            typ = ord_i[j, OI_TYPE]
-            if (close_orders and typ == OT_CLOSE) or (not close_orders and typ == OT_MARKET):
-                if best < 0 or ord_i[j, OI_ID] < best_id:
-                    best = j
-                    best_id = ord_i[j, OI_ID]
-    return best
+def _bad_stops(side: int, ref: float, stop_loss: float, take_profit: float) -> bool:
+    """Whether an SL or TP is on the wrong side of ``ref`` (the price a buy closes at is below its TP and
+    above its SL; a sell's mirror): the platform rejects such an order as "invalid stops"."""
+    if side > 0:
+        return (not math.isnan(stop_loss) and stop_loss >= ref) or (not math.isnan(take_profit) and take_profit <= ref)
+    return (not math.isnan(stop_loss) and stop_loss <= ref) or (not math.isnan(take_profit) and take_profit >= ref)
 
 
 @jit_inline
@@ -152,8 +145,8 @@ def _apply_target(book, s: int, target: float) -> None:
 @jit
 def _open_position(rules, book, ledger, s: int, side: int, lots: float, price: float, stop_loss: float,
                    take_profit: float, ref: int) -> int:
-    """Open a position (hedging) after the free-margin check; returns its slot, -1 when rejected
-    (with an event), -2 when no slot is free."""
+    """Open a position (hedging) after the free-margin check, the account re-valued after it; returns
+    its slot, -1 when rejected (with an event), -2 when no slot is free."""
     params = rules.params
     sym_f = rules.sym_f
     hmr = rules.hmr
@@ -164,10 +157,14 @@ def _open_position(rules, book, ledger, s: int, side: int, lots: float, price: f
     pos_f = book.pos_f
     t = acc_i[I_NOW]
     k = -1
-    for j in range(pos_i.shape[0]):
-        if pos_i[j, PI_ACTIVE] == 0:
-            k = j
-            break
+    if acc_i[I_N_OPEN] == acc_i[I_POS_HIGH]:  # no gap below the top: the first free slot is the top
+        if acc_i[I_POS_HIGH] < pos_i.shape[0]:
+            k = acc_i[I_POS_HIGH]
+    else:
+        for j in range(pos_i.shape[0]):
+            if pos_i[j, PI_ACTIVE] == 0:
+                k = j
+                break
     if k < 0:
         return -2
     if k + 1 > acc_i[I_POS_HIGH]:
@@ -211,6 +208,7 @@ def _open_position(rules, book, ledger, s: int, side: int, lots: float, price: f
         _book(book, ledger, D_COMMISSION, t, pid, s, side, cm, lots, price)
         pos_i[k, PI_COMM_MINOR] = cm
         acc_f[A_COST_COMMISSION] -= cm / params[P_MINOR]
+        recalc(rules, book)  # the balance changed (without commission nothing did since the check)
     p_conv = _conv(px, sym_f, s, S_P1_SYM)
     if not math.isnan(p_conv):
         acc_f[A_COST_SPREAD] += (px[s, X_ASK] - px[s, X_BID]) * sym_f[s, S_CS] * lots * p_conv * params[P_ACC_SCALE]
@@ -262,8 +260,9 @@ def _fill(rules, book, ledger, s: int, side: int, lots: float, price: float, sto
                     pos_f[k, PF_TP] = take_profit
                 recalc(rules, book)
                 return
-    _open_position(rules, book, ledger, s, side, lots, price, stop_loss, take_profit, ref)
-    recalc(rules, book)
+    if _open_position(rules, book, ledger, s, side, lots, price, stop_loss, take_profit, ref) == -2:
+        _set_error(acc_i, ERR_NO_ROOM, ref)  # never expected: an order must not vanish silently
+        recalc(rules, book)
 
 
 @jit
@@ -299,28 +298,31 @@ def _exec_close_order(rules, book, ledger, j: int) -> None:
 @jit_inline
 def _fill_queued(rules, book, ledger, s: int, bid: float, ask: float) -> None:
     """Execute symbol ``s``'s queued close and market orders (decided at the previous decision) at this
-    quote, closes first, each kind oldest first; then forget emptied slots at the top of the table.
-    Inlined into the per-quote loop, as a call passes every table of three tuples."""
+    quote, closes first, each kind oldest first (slots are in the order placed); a market order whose
+    SL/TP is on the wrong side of this quote is rejected. Then forget emptied slots at the top of the
+    table. Inlined into the per-quote loop, as a call passes every table of three tuples."""
     acc_i = book.acc_i
     ord_i = book.ord_i
     ord_f = book.ord_f
+    high = acc_i[I_ORD_HIGH]
     filled = False
-    while True:
-        j = _next_order(book, s, True)
-        if j < 0:
-            break
-        _exec_close_order(rules, book, ledger, j)
-        filled = True
+    for j in range(high):
+        if ord_i[j, OI_ACTIVE] == 1 and ord_i[j, OI_SYM] == s and ord_i[j, OI_TYPE] == OT_CLOSE:
+            _exec_close_order(rules, book, ledger, j)
+            filled = True
     if filled:
         recalc(rules, book)
         _nbp(rules, book, ledger)
-    while True:
-        j = _next_order(book, s, False)
-        if j < 0:
-            break
+    for j in range(high):
+        if ord_i[j, OI_ACTIVE] == 0 or ord_i[j, OI_SYM] != s or ord_i[j, OI_TYPE] != OT_MARKET:
+            continue
         side = ord_i[j, OI_SIDE]
-        price = ask + _slip(rules, s) if side > 0 else bid - _slip(rules, s)
         ord_i[j, OI_ACTIVE] = 0
+        if _bad_stops(side, bid if side > 0 else ask, ord_f[j, OF_SL], ord_f[j, OF_TP]):
+            _event(book, ledger, E_REJECT, acc_i[I_NOW], s, ord_i[j, OI_ID], REJ_STOPS, ask if side > 0 else bid,
+                   book.acc_f[A_LEVEL], 0.0)
+            continue
+        price = ask + _slip(rules, s) if side > 0 else bid - _slip(rules, s)
         _fill(rules, book, ledger, s, side, ord_f[j, OF_LOTS], price, ord_f[j, OF_SL], ord_f[j, OF_TP], ord_i[j, OI_ID])
     h = acc_i[I_ORD_HIGH]  # so idle quotes skip the order scans
     while h > 0 and ord_i[h - 1, OI_ACTIVE] == 0:

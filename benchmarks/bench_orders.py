@@ -1,0 +1,108 @@
+"""Orders per second as the number of orders placed grows: the cost of one order must not grow with it.
+
+    python benchmarks/bench_orders.py                 # 10k, 100k and 1M orders
+    python benchmarks/bench_orders.py --sizes 10000 100000
+
+One account (Exness standard terms for SC, 1:1000, deposit 1,000,000 USD) steps through synthetic
+EURUSD H1 bars (the sample series mirror-tiled). At each bar close it places ``--per-bar`` orders:
+market buys and sells with SL/TP, pending limits and stops away from the price, and it cancels the
+previous bar's pending orders that are left and closes every position, so the number of orders
+alive at any moment stays bounded while the number placed grows with the bars. Prints orders/s per
+size and the ratio of each size's rate to the smallest's (1.0: the cost per order does not grow).
+
+``--keep-open`` places market buys only and never closes them, so the open positions grow with the
+orders: every quote re-values every open position, so that case grows with the positions open (try
+it with sizes up to a few 10k). The machine may be shared: read the numbers as indicative.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from leverlab import load, resolve_terms
+from leverlab.data.frames import Bars
+from leverlab.engine import Account
+
+H1 = 3_600_000_000_000
+
+
+def tiled_bars(n: int) -> Bars:
+    """``n`` H1 bars of the sample series, tiled forth and back (no fake gaps), hourly from its start."""
+    b = load("sample:eurusd-h1")
+    o, h, lo, c = (np.asarray(x, dtype=np.float64) for x in (b.bid_open, b.bid_high, b.bid_low, b.bid_close))
+    fwd = np.stack([o, h, lo, c])
+    back = np.stack([c[::-1], h[::-1], lo[::-1], o[::-1]])
+    reps = n // (2 * fwd.shape[1]) + 1
+    cols = np.concatenate([fwd, back] * reps, axis=1)[:, :n]
+    t = int(np.asarray(b.time)[0]) + np.arange(n, dtype=np.int64) * H1
+    spread = 0.00008
+    return Bars("EURUSD", "H1", t, cols[0], cols[1], cols[2], cols[3], ask_open=cols[0] + spread,
+                ask_high=cols[1] + spread, ask_low=cols[2] + spread, ask_close=cols[3] + spread)
+
+
+def run(n_orders: int, per_bar: int, keep_open: bool = False) -> tuple[float, int, int]:
+    """Place ``n_orders`` orders (``per_bar`` at each bar close); returns seconds, trades and events."""
+    n_bars = n_orders // per_bar + 1
+    data = tiled_bars(n_bars)
+    acct = Account(resolve_terms("exness", "standard", "SC"), ["EURUSD"], deposit=1_000_000)
+    acct.feed(data)
+    dec = acct.decisions
+    close = np.asarray(data.bid_close)
+    placed = 0
+    pending: list[int] = []
+    t0 = time.perf_counter()
+    for d in range(n_bars - 1):
+        acct.advance(int(dec[d]) + 1)
+        if keep_open:
+            for _ in range(min(per_bar, n_orders - placed)):
+                acct.submit("EURUSD", 1, 0.01)
+            placed += per_bar
+            continue
+        for oid in pending:
+            try:
+                acct.cancel(oid)
+            except ValueError:  # filled meanwhile
+                pass
+        pending.clear()
+        acct.close("EURUSD")
+        px = float(close[d])
+        for k in range(per_bar):
+            if placed >= n_orders:
+                break
+            kind = k % 4
+            side = 1 if (k // 4) % 2 == 0 else -1
+            if kind == 0:
+                acct.submit("EURUSD", side, 0.01, sl=px - side * 0.01, tp=px + side * 0.01)
+            elif kind == 1:
+                acct.submit("EURUSD", -side, 0.02)
+            elif kind == 2:
+                pending.append(acct.submit("EURUSD", side, 0.01, limit=px - side * 0.002))
+            else:
+                pending.append(acct.submit("EURUSD", side, 0.01, stop=px + side * 0.002))
+            placed += 1
+    acct.advance()
+    r = acct.finish()
+    return time.perf_counter() - t0, r.stats.trades, len(r.events)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    ap.add_argument("--per-bar", type=int, default=10)
+    ap.add_argument("--keep-open", action="store_true", help="market buys only, never closed")
+    a = ap.parse_args()
+    run(1_000, a.per_bar, a.keep_open)  # warm-up: compiled code loaded from the cache
+    base = None
+    print(f"{'orders':>10} {'seconds':>9} {'orders/s':>10} {'ratio':>6} {'trades':>9} {'events':>8}")
+    for n in a.sizes:
+        secs, trades, events = run(n, a.per_bar, a.keep_open)
+        rate = n / secs
+        base = base or rate
+        print(f"{n:>10,} {secs:>9.2f} {rate:>10,.0f} {rate / base:>6.2f} {trades:>9,} {events:>8,}")
+
+
+if __name__ == "__main__":
+    main()
