@@ -63,3 +63,28 @@ def test_the_strategy_sees_the_reject():
     r = Backtest(FLAT, WrongSide, terms=make_terms(), deposit=10_000).run()
     assert seen == [("reject", "invalid_stops")]
     assert r.stats.rejects == 1 and r.stats.trades == 0
+
+
+@pytest.mark.parametrize("side, sl, tp, valid", [
+    (1, 1.1, None, False),  # a buy closes at the bid 1.1: an SL at the bid is on the wrong side
+    (1, None, 1.0999, False),  # ... and a TP below it
+    (1, 1.095, 1.105, True),
+    (-1, 1.1002, None, False),  # a sell closes at the ask 1.1002: an SL at the ask is on the wrong side
+    (-1, None, 1.1003, False),
+    (-1, 1.105, 1.095, True),
+])
+def test_modifying_to_wrong_side_stops_is_refused(side, sl, tp, valid):
+    acct = Account(make_terms(), ["EURUSD"], deposit=10_000)
+    acct.feed(FLAT)
+    acct.advance(acct.decisions[0] + 1)
+    acct.submit("EURUSD", side, 0.1)
+    acct.advance(acct.decisions[1] + 1)
+    (pos,) = acct.positions()
+    acct.modify(pos.id, sl=sl, tp=tp)
+    (after,) = acct.positions()
+    rejects = [e for e in acct.events() if e.type == "reject"]
+    if valid:
+        assert not rejects and (after.sl, after.tp) == (sl, tp)
+    else:
+        assert [(e.reason, e.ref) for e in rejects] == [("invalid_stops", pos.id)]
+        assert (after.sl, after.tp) == (None, None)  # the position keeps its levels

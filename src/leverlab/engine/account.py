@@ -418,12 +418,25 @@ class Account:
         self._s.add_order(s, 0, L.OT_CLOSE, math.nan if lots is None else lots, pos_id=int(position_id))
 
     def modify(self, position_id: int, *, sl: float | None = math.nan, tp: float | None = math.nan) -> None:
-        """Change an open position's SL/TP (None removes it; NaN, the default, keeps it)."""
+        """Change an open position's SL/TP (None removes it; NaN, the default, keeps it).
+
+        A level on the wrong side of the price the position would close at (a buy's SL at or above the
+        bid, its TP at or below it; a sell's mirror against the ask) is refused as the platform refuses
+        it: an ``invalid_stops`` reject event, and the position keeps its levels."""
         sim = self._s
         rows = np.flatnonzero((sim.pos_i[:, L.PI_ACTIVE] == 1) & (sim.pos_i[:, L.PI_ID] == position_id))
         if rows.size == 0:
             raise ValueError(f"no open position with id {position_id}")
         k = int(rows[0])
+        s, side = int(sim.pos_i[k, L.PI_SYM]), int(sim.pos_i[k, L.PI_SIDE])
+        if sim.px[s, L.X_HAVE]:
+            exit_px = float(sim.px[s, L.X_BID] if side > 0 else sim.px[s, L.X_ASK])
+            new_sl = sl if isinstance(sl, (int, float)) and not math.isnan(sl) else None
+            new_tp = tp if isinstance(tp, (int, float)) and not math.isnan(tp) else None
+            if ((new_sl is not None and (new_sl >= exit_px if side > 0 else new_sl <= exit_px))
+                    or (new_tp is not None and (new_tp <= exit_px if side > 0 else new_tp >= exit_px))):
+                sim.event(L.E_REJECT, s, int(position_id), L.REJ_STOPS, exit_px)
+                return
         if sl is None or not (isinstance(sl, float) and math.isnan(sl)):
             sim.pos_f[k, L.PF_SL] = math.nan if sl is None else float(sl)
         if tp is None or not (isinstance(tp, float) and math.isnan(tp)):
