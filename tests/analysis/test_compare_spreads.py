@@ -62,3 +62,28 @@ def test_spread_data_and_broker_choices(q4):
     assert not pro.simulated and "exness/pro publishes no typical spread for EURUSD" in (pro.error or "")
     with pytest.raises(CompareError, match="spread 'mid'"):
         compare(q4, "sma_cross", deposit=10_000, brokers=["exness"], spread="mid")
+
+
+def test_cli_spread_option_and_where_each_spread_came_from(tmp_path):
+    import json
+
+    import typer
+    from typer.testing import CliRunner
+
+    from leverlab.cli.compare import compare_cmd
+
+    app = typer.Typer(pretty_exceptions_enable=False)
+    app.command("compare")(compare_cmd)
+    app.command("noop")(lambda: None)  # a second command keeps "compare" a named subcommand
+    fast = ["compare", "--start", "2018-11-01", "--brokers", "exness", "--workers", "1", "--lots", "0.1"]
+    r = CliRunner().invoke(app, [*fast, "--out", str(tmp_path / "a"), "--json"], env={"COLUMNS": "220"})
+    assert r.exit_code == 0, r.output
+    rows = {row["account_type"]: row for row in json.loads(r.stdout)["rows"]}
+    assert rows["standard"]["spread"] == "broker 0.95 pips (Exness tick archive, medium)"
+    assert rows["pro"]["spread"] == "data"
+    assert "Exness tick archive, medium" in (tmp_path / "a" / "report.html").read_text()
+    r = CliRunner().invoke(app, [*fast, "--out", str(tmp_path / "d"), "--json", "--spread", "data"],
+                           env={"COLUMNS": "220"})
+    assert {row["spread"] for row in json.loads(r.stdout)["rows"] if row["simulated"]} == {"data"}
+    r = CliRunner().invoke(app, [*fast, "--out", str(tmp_path / "t"), "--spread", "mid"], env={"COLUMNS": "220"})
+    assert r.exit_code == 2 and "spread 'mid'" in r.output

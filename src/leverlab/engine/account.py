@@ -205,8 +205,7 @@ class Account:
     Raises BacktestError for an unknown spread mode, for ``spread="broker"`` on a symbol whose
     profile publishes no typical spread (naming account and symbol), for a symbol without terms or
     instrument, a missing conversion pair, bad quotes or a kernel error; OrderError for a volume the
-    account type refuses; ValueError for an
-    unknown symbol, position or order id.
+    account type refuses; ValueError for an unknown symbol, position or order id.
     """
 
     def __init__(self, terms: AccountTerms, symbols: Sequence[str], *, deposit: float = 10_000,
