@@ -27,6 +27,7 @@ class Job:
     terms: AccountTerms
     deposit: float  # account units
     params: dict[str, Any] | None = None  # overrides of the context's strategy parameters (sweeps)
+    spread: str = "data"  # the spread mode (leverlab.engine.Backtest's ``spread``)
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def _run(job: Job, ctx: Context | None = None) -> Result | str:
     try:
         params = c.params if not job.params else {**c.params, **job.params}
         return Backtest(c.data, c.strategy, terms=job.terms, deposit=job.deposit,
-                        vectorized=c.vectorized).run(**params)
+                        vectorized=c.vectorized, spread=job.spread).run(**params)
     except (BacktestError, StrategyError, ValueError) as exc:
         return f"{type(exc).__name__}: {exc}"
 

@@ -218,6 +218,9 @@ class Row:
     traded: bool = False  # the run filled at least one order; a run that did not is shown, never ranked
     terms_notes: list[str] = field(default_factory=list)
     shared_with: str | None = None  # "broker/account" whose identical terms were simulated
+    # where the spread this account paid came from: "broker 0.95 pips (<source>, <confidence>)" (the
+    # profile's typical spread around the data's mid) or "data" (the price data's own bid/ask)
+    spread: str = ""
     result: Result | None = None
     score: dict[str, float] | None = None
     rank: int | None = None
@@ -257,7 +260,7 @@ class Row:
                          "steps": [[f, leverage_json(v)] for f, v in self.leverage_steps]},
             "margin_call_level": self.margin_call_level,
             "stop_out_level": None if math.isnan(self.stop_out_level) else self.stop_out_level,
-            "nbp": self.nbp, "commission_per_lot_side": self.commission_per_lot_side,
+            "nbp": self.nbp, "commission_per_lot_side": self.commission_per_lot_side, "spread": self.spread,
             "stats": self.stats.to_dict() if self.stats else None, "score": self.score, "shared_with": self.shared_with,
             "terms_notes": self.terms_notes,
         }
@@ -670,19 +673,59 @@ class Plan:
     job_of_row: dict[int, int] = field(default_factory=dict)
 
 
-def _plan(profiles: Iterable[BrokerProfile], symbol: str, trader: _Trader) -> Plan:
-    """A row per broker x account type, and one job per distinct simulation (identical terms run once)."""
+SPREAD_CHOICES = ("auto", "broker", "data")
+"""How a comparison prices spreads: ``broker`` (every account pays its profile's typical spread around
+the data's mid), ``data`` (every account pays the data's bid/ask) or ``auto`` (the default): ``broker``
+for each account whose profile publishes a typical spread for every symbol of the data, ``data`` for
+the others."""
+
+
+def spread_mode_for(terms: AccountTerms, symbols: Sequence[str], choice: str) -> tuple[str, str]:
+    """(the spread mode an account runs with, where its spread comes from) under ``choice``
+    (``SPREAD_CHOICES``): "broker 0.95 pips (<source>, <confidence>)" or "data"; for ``broker`` on an
+    account that publishes no spread for a symbol, CompareError naming the account and the symbol."""
+    from ..instruments import instrument
+
+    if choice == "data":
+        return "data", "data"
+    figs = []
+    for sym in symbols:
+        try:
+            spec = terms.instrument(sym)
+        except KeyError:
+            spec = instrument(sym)
+        fig = terms.typical_spread(sym, spec.asset_class)
+        if fig is None:
+            if choice == "broker":
+                raise CompareError(f"{terms.broker}/{terms.account_type} publishes no typical spread for {sym}: "
+                                   f"spread 'broker' cannot price it; use spread 'data' or 'auto'")
+            return "data", "data"
+        figs.append(fig[1])
+    return "broker", f"broker {figs[0]}"
+
+
+def _plan(profiles: Iterable[BrokerProfile], symbol: str, trader: _Trader, spread: str = "data",
+          symbols: Sequence[str] = ()) -> Plan:
+    """A row per broker x account type, and one job per distinct simulation (identical terms and spread mode
+    run once). ``spread`` is one of ``SPREAD_CHOICES``; ``symbols`` every symbol of the data (default: the
+    traded one). Under ``broker``, an account that publishes no spread for them is a row that is not run."""
     plan = Plan()
     key_to_job: dict[str, int] = {}
     first_label: dict[int, str] = {}
     for prof in profiles:
         for row, terms in _profile_rows(prof, symbol, trader):
             if terms is not None:
-                key = repr(_sim_key(terms))
+                try:
+                    mode, row.spread = spread_mode_for(terms, list(symbols) or [symbol], spread)
+                except CompareError as exc:
+                    row.error, row.spread = str(exc), "broker: not published"
+                    plan.rows.append(row)
+                    continue
+                key = repr(_sim_key(terms)) + mode
                 j = key_to_job.get(key)
                 if j is None:
                     j = key_to_job[key] = len(plan.jobs)
-                    plan.jobs.append(Job(terms, trader.deposit / row.unit_value))
+                    plan.jobs.append(Job(terms, trader.deposit / row.unit_value, spread=mode))
                     first_label[j] = row.label
                 elif first_label[j] != row.label:
                     row.shared_with = first_label[j]
@@ -778,6 +821,7 @@ def _attach_results(plan: Plan, results: Sequence[Result | str]) -> None:
             res = copy.copy(res)
             res.meta = {**res.meta, "broker": row.broker, "account_type": row.account_type}
         row.result = res
+        row.spread = str(res.meta.get("spreads", {}).get(res.meta.get("symbol"), row.spread))
         row.simulated = True
         row.traded = placed_trade(res)
         row.stats = row_stats(res, row.unit_value, row.deposit)
@@ -790,7 +834,7 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
             weights: Mapping[str, float] | str | None = None, workers: int | None = None,
             progress: Callable[[int, int], None] | None = None, symbol: str | None = None,
             start: str | None = None, end: str | None = None, vectorized: bool | None = None,
-            store: str | os.PathLike[str] | None = None) -> Comparison:
+            store: str | os.PathLike[str] | None = None, spread: str = "auto") -> Comparison:
     """Run ``strategy`` on ``data`` under every broker's account types this trader can open, and rank them.
 
     ``deposit`` is in ``currency`` (the trader's money; a cent account gets it in cents);
@@ -803,7 +847,9 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
     local store the sources are looked up in (default: ``$LEVERLAB_STORE`` or the user data folder);
     ``vectorized`` None picks the strategy's compiled ``targets`` mode when it means the same as
     ``next()`` (see ``can_vectorize``), True/False forces it;
-    ``progress(done, total)`` is told how many backtests are finished.
+    ``progress(done, total)`` is told how many backtests are finished;
+    ``spread`` ``auto`` (default), ``broker`` or ``data`` (see ``SPREAD_CHOICES``): each row's ``spread``
+    says where the spread that account paid came from.
     Raises ``CompareError`` on bad input.
     """
     import time
@@ -815,8 +861,10 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
         raise CompareError(str(exc)) from None
     chk = _check_inputs(data, strategy, params, sizing, deposit=deposit, currency=currency, client=client,
                         symbol=symbol, start=start, end=end, store=store)
+    if spread not in SPREAD_CHOICES:
+        raise CompareError(f"spread {spread!r}: expected one of {', '.join(SPREAD_CHOICES)}")
     trader = _Trader(country, client, float(deposit), currency, leverage, _requested_leverage(leverage))
-    plan = _plan(_profiles(brokers), chk.symbol, trader)
+    plan = _plan(_profiles(brokers), chk.symbol, trader, spread, [chk.symbol, *chk.extra])
     if not plan.jobs:
         reasons = "; ".join(f"{r.label}: {r.reason}" for r in plan.rows[:6])
         raise CompareError(f"no broker account can be opened by a {client} client from {country.upper()} with "
@@ -828,11 +876,20 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
     ctx = Context(chk.feeds, cls, {**chk.params, **run_sz.params()}, vec)
     notes.append(f"{cls.__name__} ran in its compiled targets mode (same decisions as next())" if vec else
                  f"{cls.__name__} ran its next() in Python at each decision bar")
-    if getattr(chk.bars, "two_sided", False) and any(r.eligible and r.commission_per_lot_side for r in plan.rows):
-        notes.append("spreads: every account pays the bid/ask spread in the price data (the simulation does not "
-                     "yet rebuild prices from the typical spreads some profiles publish); raw-spread accounts pay "
-                     "their commission on top, so their cost is overstated by the difference between the data's "
-                     "spread and their own")
+    n_broker = sum(1 for j in plan.jobs if j.spread == "broker")
+    data_commission = any(r.eligible and r.spread == "data" and r.commission_per_lot_side for r in plan.rows)
+    overstated = ("; accounts among them that charge a commission pay it on top of the data's spread, so their "
+                  "cost is overstated by the difference between the data's spread and their own"
+                  if data_commission else "")
+    if n_broker and n_broker < len(plan.jobs):
+        notes.append(f"spreads ({spread}): accounts whose profile publishes a typical spread for {chk.symbol} pay it "
+                     f"around the data's mid ('broker <figure> (<source>, <confidence>)' in the spread column); "
+                     f"the others pay the bid/ask spread in the price data ('data'), so the two groups' spreads do "
+                     f"not come from the same place" + overstated)
+    elif n_broker:
+        notes.append(f"spreads ({spread}): every account pays its profile's typical spread around the data's mid")
+    else:
+        notes.append(f"spreads ({spread}): every account pays the bid/ask spread in the price data" + overstated)
     t_setup = time.perf_counter()
     results = run_with_progress(plan.jobs, ctx, workers, progress)
     t_run = time.perf_counter()
@@ -872,5 +929,6 @@ def resolve_terms_for(profile: BrokerProfile, account: str, country: str, client
     return resolve_terms(profile, account, country, client, currency=currency, selected_leverage=leverage)
 
 
-__all__ = ["compare", "Comparison", "Row", "RowStats", "RowCosts", "RunInputs", "Sizing", "CompareError",
+__all__ = ["compare", "SPREAD_CHOICES", "Comparison",
+           "Row", "RowStats", "RowCosts", "RunInputs", "Sizing", "CompareError",
            "check_params", "resolve_strategy", "min_bars", "load_sources", "what_to_do", "DEFAULT_RISK_SL_PIPS"]

@@ -336,7 +336,8 @@ def ranking_html(c: Comparison) -> str:
     head = ("<tr><th>#</th><th class='l'>broker / account</th><th class='l'>entity (regulator)</th>"
             "<th class='l'>leverage (why)</th>"
             f"<th>final {ccy}</th><th>return</th><th>max DD</th><th>stop-outs</th><th>margin calls</th>"
-            "<th>rejected</th><th>1st stop-out (day)</th><th>spread</th><th>commission</th><th>swap - cashback</th>"
+            "<th>rejected</th><th>1st stop-out (day)</th><th>spread (from)</th><th>commission</th>"
+            "<th>swap - cashback</th>"
             "<th>NBP absorbed</th><th>MC / SO</th><th>survival</th><th>return</th><th>cost</th><th>protection</th>"
             "<th>leverage</th><th>score</th></tr>")
     body = []
@@ -360,7 +361,8 @@ def ranking_html(c: Comparison) -> str:
             f"{_num(s.final_equity)}<td class='{'neg' if s.net_return < 0 else 'pos'}'>"
             f"{s.net_return * 100:+.1f}%</td><td>{s.max_drawdown * 100:.1f}%</td>"
             f"<td class='{'neg' if s.stop_outs else ''}'>{s.stop_outs}</td><td>{s.margin_calls}</td>"
-            f"<td>{s.rejects}</td><td>{so_day}</td>{_num(co.spread)}{_num(co.commission)}"
+            f"<td>{s.rejects}</td><td>{so_day}</td>{_num(co.spread)[:-5]}<br><small>{_esc(r.spread)}</small></td>"
+            f"{_num(co.commission)}"
             f"{_num(co.swap - co.cashback)}{_num(s.nbp_absorbed)}<td>{mc} / {r.stop_out_level:g}%</td>"
             f"{comps}<td><b>{sc['total'] * 100:.1f}</b> <span class='bar' style='width:{sc['total'] * 60:.0f}px'>"
             f"</span></td></tr>")

@@ -123,7 +123,8 @@ def resolve_terms(broker: str | BrokerProfile, account_type: str, country: str, 
         commission_currency=costs.commission_currency, swap_free=swap_free,
         triple_swap_day=triple, rollover_time=rollover, server_timezone=tz,
         min_deposit=_float_or_none(account.min_deposit), max_lots=_float_or_none(account.max_lots),
-        symbols=margins, hedge_factor=costs.hedge_factor, spread_points=costs.spread_points, swaps=costs.swaps,
+        symbols=margins, hedge_factor=costs.hedge_factor, spread_points=costs.spread_points,
+        spread_sources=costs.spread_sources, swaps=costs.swaps,
         hmr_windows=tuple(hmr_window(w, profile) for w in profile.leverage.hmr),
         cashback_per_lot=cash, cashback_schedule=sched if sched != "weekly" else "none",
         bonus_pct=bonus_pct, bonus_cap=bonus_cap, explanation=tuple(why), lot_size=lot,
@@ -261,6 +262,7 @@ class _Costs:
     commission: float  # per lot per side, in commission_currency
     commission_currency: str
     spread_points: dict[str, float]
+    spread_sources: dict[str, str]
     swaps: dict[str, SwapRate]
     hedge_factor: dict[str, float]
 
@@ -273,7 +275,7 @@ def _costs(profile: BrokerProfile, account: AccountType, swap_free: bool) -> tup
     commission = com.known()
     if commission is None:
         why.append(f"commission per lot per side unknown ({com.note or 'not published'}): 0 used")
-    spreads = _spread_points(profile, account)
+    spreads, spread_sources = _spread_points(profile, account)
     if not spreads:
         why.append(f"typical spreads not published ({account.spread.model}); take spreads from market data")
     published_swaps = profile.swaps.table.known()
@@ -288,22 +290,41 @@ def _costs(profile: BrokerProfile, account: AccountType, swap_free: bool) -> tup
     if hedged is None:
         why.append("hedged margin not published: no hedge relief assumed (factor 1.0)")
     hedge = {cls: pct / 100.0 for k, pct in (hedged or {}).items() for cls in (ASSET_CLASSES if k == "all" else (k,))}
-    return _Costs(float(commission or 0.0), com.currency, spreads, swaps, hedge), why
+    return _Costs(float(commission or 0.0), com.currency, spreads, spread_sources, swaps, hedge), why
 
 
-def _spread_points(profile: BrokerProfile, account: AccountType) -> dict[str, float]:
-    """Typical spreads in points, by symbol (or by asset class when the profile names a class)."""
+def _spread_points(profile: BrokerProfile, account: AccountType) -> tuple[dict[str, float], dict[str, str]]:
+    """Typical spreads in points, by symbol (or by asset class when the profile names a class), and
+    where each comes from: "0.95 pips (Exness tick archive, medium)" - the figure as published, the
+    title of its source (its key when untitled, the figure's own source when it has none) and its
+    confidence."""
     spreads: dict[str, float] = {}
+    sources: dict[str, str] = {}
     for key, pips in account.spread.typical_pips.items():
         try:
             spec = profile_instrument(profile, key)
-            spreads[spec.symbol] = pips * spec.pip_size / spec.point
+            out_key = spec.symbol
         except KeyError:
             ref = next((s for s in catalog_symbols(key)), None)
-            if ref is not None:
-                spec = profile_instrument(profile, ref)
-                spreads[key] = pips * spec.pip_size / spec.point
-    return spreads
+            if ref is None:
+                continue
+            spec = profile_instrument(profile, ref)
+            out_key = key
+        spreads[out_key] = pips * spec.pip_size / spec.point
+        fig = account.spread.typical[key]
+        sources[out_key] = f"{pips:g} pips ({_source_title(profile, fig.source or account.spread.source)}, " \
+                           f"{fig.confidence or account.spread.confidence or 'confidence not stated'})"
+    return spreads, sources
+
+
+def _source_title(profile: BrokerProfile, ref: str | None) -> str:
+    """A short name for a source reference: its title up to any parenthesis, else its key or URL."""
+    if not ref:
+        return "no source"
+    src = profile.sources.get(ref)
+    if src is None or not src.title:
+        return ref
+    return src.title.split(" (")[0]
 
 
 def _server_time(profile: BrokerProfile) -> tuple[tuple[str, str, str], list[str]]:

@@ -128,6 +128,8 @@ class AccountTerms:
     symbols: dict[str, SymbolMargin] = field(default_factory=dict)
     hedge_factor: dict[str, float] = field(default_factory=dict)  # by asset class; missing -> 1.0 (no relief)
     spread_points: dict[str, float] = field(default_factory=dict)  # typical spread by symbol or asset class
+    # where each ``spread_points`` figure comes from, same keys: "0.95 pips (<source title>, <confidence>)"
+    spread_sources: dict[str, str] = field(default_factory=dict)
     swaps: dict[str, SwapRate] = field(default_factory=dict)  # by symbol
     hmr_windows: tuple[HmrWindow, ...] = ()
     cashback_per_lot: float = 0.0  # account currency per lot traded (round turn), 0 = none
@@ -158,6 +160,14 @@ class AccountTerms:
             return spec
         lot = CENT_LOT if self.is_cent and self.lot_size == STANDARD_LOT else self.lot_size
         return instrument(key).with_lot(lot)
+
+    def typical_spread(self, symbol: str, asset_class: str) -> tuple[float, str] | None:
+        """The published typical spread of ``symbol`` in points and where it comes from (the symbol's own
+        figure beats its asset class's), or None when the profile publishes none for it."""
+        for key in (symbol.upper(), asset_class):
+            if key in self.spread_points:
+                return self.spread_points[key], self.spread_sources.get(key, "source not recorded")
+        return None
 
     def hedge_factor_for(self, asset_class: str) -> float:
         return self.hedge_factor.get(asset_class, 1.0)

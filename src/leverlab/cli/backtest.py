@@ -40,6 +40,8 @@ def backtest_cmd(
     calendar: Optional[Path] = typer.Option(None, "--calendar", help="economic calendar file for news HMR windows"),
     vectorized: bool = typer.Option(False, "--vectorized", help="run the strategy's compiled target-position mode"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON document"),
+    spread: str = typer.Option("data", "--spread", help="data: the data's bid/ask; broker: the data's mid +/- half "
+                               "the account type's published typical spread (an error where none is published)"),
     store: Optional[Path] = typer.Option(None, "--store", envvar="LEVERLAB_STORE",
                                          help="store folder that stored symbols are read from (default: "
                                               "$LEVERLAB_STORE, else the user data folder)"),
@@ -64,7 +66,7 @@ def backtest_cmd(
             cal = read_calendar(calendar)
         bt = Backtest(frame, cls, broker=broker, account_type=account_type, country=country, client=client,
                       deposit=deposit, currency=currency, leverage=leverage_option(leverage), hedging=not netting,
-                      calendar=cal, timeframe=timeframe, vectorized=vectorized)
+                      calendar=cal, timeframe=timeframe, vectorized=vectorized, spread=spread)
         result = bt.run(**params)
     except typer.Exit:
         raise
@@ -91,6 +93,7 @@ def _print(s: dict[str, Any]) -> None:
             ("margin calls", str(s["margin_calls"])), ("stop-outs", str(s["stop_outs"])),
             ("rejected orders", str(s["rejects"])), ("absorbed by NBP", f"{s['nbp_absorbed']:,.2f} {cur}")]
     rows += [(f"cost: {k}", f"{v:,.2f} {cur}") for k, v in s["costs"].items()]
+    rows += [(f"spread {k} from", str(v)) for k, v in (s.get("spreads") or {}).items()]
     for k, v in rows:
         t.add_row(k, v)
     console.print(t)

@@ -109,6 +109,9 @@ def _short_regulator(text: str | None) -> str:
     return head if text == head and len(head) <= 18 else "unknown"
 
 
+SPREAD_FROM_WIDTH = 32  # the wide table's "spread from" column; longer sources are printed in full below it
+
+
 def ranking_table(c: Comparison, compact: bool = False) -> Table:
     """The ranking as a rich table: results, costs, protection, leverage and each score component.
 
@@ -124,7 +127,7 @@ def ranking_table(c: Comparison, compact: bool = False) -> Table:
         cols: tuple[str, ...] = ("#", "account", "leverage", f"final {ccy}", "return", "SO", "costs", "score")
     else:
         cols = ("#", "account", "regulator", "leverage", f"final {ccy}", "return", "max DD", "SO/MC/rej",
-                "1st SO day", "spread", "comm", "swap-cb", "NBP", "surv ret cost prot lev", "score")
+                "1st SO day", "spread", "spread from", "comm", "swap-cb", "NBP", "surv ret cost prot lev", "score")
     rows: list[tuple[str, ...]] = []
     for r in c.ranked:
         s, sc = r.stats, r.score or {}
@@ -144,18 +147,20 @@ def ranking_table(c: Comparison, compact: bool = False) -> Table:
                   _money(s.final_equity), _pct(s.net_return), f"{s.max_drawdown * 100:.1f}%",
                   f"{s.stop_outs}/{s.margin_calls}/{s.rejects}",
                   "-" if s.days_to_first_stop_out is None else f"{s.days_to_first_stop_out:.0f}",
-                  _money(co.spread), _money(co.commission), _money(co.swap - co.cashback),
+                  _money(co.spread), r.spread, _money(co.commission), _money(co.swap - co.cashback),
                   _money(s.nbp_absorbed),
                      " ".join(f"{sc[k]:.2f}" for k in ("survival", "return", "cost", "protection", "leverage")),
                      score))
     # every column as wide as its widest cell; only the account names give way on a narrow terminal
     widths = [max([len(h)] + [len(Text.from_markup(row[i]).plain) for row in rows]) for i, h in enumerate(cols)]
     per_col = 3  # padding and a separator
+    widths = [min(w, SPREAD_FROM_WIDTH) if h == "spread from" else w for h, w in zip(cols, widths)]
     room = console.width - sum(w for h, w in zip(cols, widths) if h != "account") - per_col * len(cols)
     for h, w in zip(cols, widths):
-        t.add_column(h, justify="left" if h in ("account", "regulator", "leverage") else "right", no_wrap=True,
-                     min_width=None if h == "account" else w,
-                     max_width=max(12, room) if h == "account" else None, overflow="ellipsis")
+        t.add_column(h, justify="left" if h in ("account", "regulator", "leverage", "spread from") else "right",
+                     no_wrap=True, min_width=None if h == "account" else min(w, SPREAD_FROM_WIDTH),
+                     max_width=max(12, room) if h == "account" else SPREAD_FROM_WIDTH if h == "spread from" else None,
+                     overflow="ellipsis")
     for row in rows:
         t.add_row(*row)
     return t
@@ -174,6 +179,12 @@ def print_comparison(c: Comparison) -> None:
     capped = [r for r in c.ranked if r.leverage_capped]
     for r in capped:
         console.print(f"[yellow]capped[/] {r.label}: {r.reason.split('; ')[-1]}", highlight=False, emoji=False)
+    # where each spread came from, in full where the table has no room for it
+    from_broker = [r for r in c.ranked if r.spread != "data" and (compact or len(r.spread) > SPREAD_FROM_WIDTH)]
+    for r in from_broker:
+        console.print(f"spread {r.label}: {r.spread}", highlight=False, emoji=False)
+    if compact and from_broker and len(from_broker) < len(c.ranked):
+        console.print("spread of the others: data (the price data's own bid/ask)", highlight=False, emoji=False)
     for r in c.ineligible:
         console.print(f"[red]cannot open[/] {r.label}: {r.reason}" + (f" -> {r.instead}" if r.instead else ""),
                       highlight=False, emoji=False)
@@ -222,6 +233,10 @@ def compare_cmd(
     json_out: Annotated[bool, typer.Option("--json", help="Print the whole table as one JSON document.")] = False,
     workers: WorkersOpt = None,
     store: StoreOpt = None,
+    spread: Annotated[str, typer.Option("--spread", help="auto: each account's published typical spread "
+                                        "around the data's mid where its profile gives one, the data's bid/ask "
+                                        "elsewhere; broker: published spreads only (accounts without one are not "
+                                        "run); data: the data's bid/ask for every account.")] = "auto",
 ) -> None:
     """Run one strategy under every broker and account type you can open, rank them, and write a report."""
     from ..analysis.score import WeightsError, parse_weights
@@ -238,7 +253,8 @@ def compare_cmd(
         c = _run_compare(data=sources, strategy=strategy, store=store, deposit=deposit, currency=currency,
                          country=country, client=client, leverage=lev, params=params, sizing=sizing,
                          brokers=[b.strip() for b in brokers.split(",") if b.strip()] if brokers else None,
-                         weights=w, workers=workers, progress=progress, symbol=symbol, start=start, end=end)
+                         weights=w, workers=workers, progress=progress, symbol=symbol, start=start, end=end,
+                         spread=spread)
     from ..analysis.report import write_report
 
     html, png = out / "report.html", out / "report.png"
@@ -378,4 +394,4 @@ def demo_cmd(
     compare_cmd(data=["sample:eurusd-h1"], symbol=None, strategy="sma_cross", param=None, lots=None, units=None,
                 risk=1.0, deposit=1000.0, currency="USD", country="SC", client="retail", leverage=None,
                 weights=None, brokers=None, start=None, end=None, out=out, open_report=open_report,
-                json_out=False, workers=None, store=None)
+                json_out=False, workers=None, store=None, spread="auto")

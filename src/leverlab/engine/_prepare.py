@@ -5,6 +5,11 @@ layer's four-vertex intrabar path (``leverlab.data.intrabar_path``: open, the ex
 open, the other extreme, close). Decision points are the closes of the primary
 symbol's bars (or, on ticks, the last tick of each decision-timeframe bar).
 
+The bid/ask each quote carries follows the run's spread mode (``SPREAD_MODES``): ``data`` keeps
+the data's own bid and ask; ``broker`` rebuilds them from the data's mid +/- half the account
+type's published typical spread, so every account pays its own spread while the market moves
+alike. Both are applied here, before the kernel, which only ever sees a bid and an ask.
+
 Data the engine cannot use (empty, unsorted, no pair to convert a currency) raises the data
 layer's ``DataError``, the one error class for bad market data.
 """
@@ -12,7 +17,7 @@ layer's ``DataError``, the one error class for bad market data.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numba import njit
@@ -54,6 +59,73 @@ def spread_points_for(terms: AccountTerms | None, spec: Instrument) -> float:
     if terms is None:
         return 0.0
     return float(terms.spread_points.get(spec.symbol, terms.spread_points.get(spec.asset_class, 0.0)))
+
+
+SPREAD_MODES = ("broker", "data")
+"""``data``: the data's bid/ask (bid-only data without a spread column gets the account type's
+typical spread as its ask - bid, else 0). ``broker``: mid +/- half the account type's published
+typical spread. A third mode, the data's spread plus the account's markup over a reference
+account, is left out: no profile states such a markup or its reference."""
+
+
+def check_spread_mode(mode: str) -> str:
+    """``mode`` if it is one of ``SPREAD_MODES``; ValueError naming them otherwise."""
+    if mode not in SPREAD_MODES:
+        raise ValueError(f"spread mode {mode!r}: expected one of {', '.join(SPREAD_MODES)}")
+    return mode
+
+
+def spread_origin(mode: str, terms: AccountTerms | None, spec: Instrument, data: Bars | Ticks) -> tuple[float, str]:
+    """The spread a symbol is simulated with under ``mode``: (points, where it comes from).
+
+    ``broker``: the account type's published typical spread, described as
+    "broker 0.95 pips (<source>, <confidence>)"; DataError naming the account and the symbol when
+    the profile publishes none (a silent 0 would make the account look free). ``data``: NaN
+    points (the data's own) and "data"; for bid-only data without a spread column, the account's
+    typical spread ("broker ... (bid-only data)") or 0 ("none (bid-only data): 0").
+    """
+    check_spread_mode(mode)
+    fig = terms.typical_spread(spec.symbol, spec.asset_class) if terms is not None else None
+    if mode == "broker":
+        if fig is None:
+            who = f"{terms.broker}/{terms.account_type}" if terms is not None else "a run without account terms"
+            raise DataError(f"{who} publishes no typical spread for {spec.symbol}: spread mode 'broker' cannot "
+                            f"price it; use spread='data'")
+        return fig[0], f"broker {fig[1]}"
+    if isinstance(data, Ticks) or data.two_sided or data.spread is not None:
+        return math.nan, "data"
+    if fig is None:
+        return 0.0, "none (bid-only data, no published spread): 0"
+    return fig[0], f"broker {fig[1]} (bid-only data)"
+
+
+def broker_bars(bars: Bars, spread_points: float, point: float) -> Bars:
+    """``bars`` with each OHLC column's bid and ask rebuilt as the data's mid -/+ half ``spread_points``.
+
+    The mid is (bid + ask) / 2 of the same column for two-sided bars, bid + spread / 2 with a
+    spread column; bid-only bars without one have no mid, so their bid is kept and the ask is
+    bid + the spread (the rule for such data in every mode).
+    """
+    half = 0.5 * spread_points * point
+    cols = ("open", "high", "low", "close")
+    bids = [np.asarray(getattr(bars, f"bid_{c}"), dtype=np.float64) for c in cols]
+    if bars.two_sided:
+        mids = [0.5 * (b + np.asarray(getattr(bars, f"ask_{c}"), dtype=np.float64)) for b, c in zip(bids, cols)]
+    elif bars.spread is not None:
+        sp = np.asarray(bars.spread, dtype=np.float64) * point
+        mids = [b + 0.5 * sp for b in bids]
+    else:
+        mids = [b + half for b in bids]
+    o, h, lo, c = mids
+    return replace(bars, spread=None, bid_open=o - half, bid_high=h - half, bid_low=lo - half, bid_close=c - half,
+                   ask_open=o + half, ask_high=h + half, ask_low=lo + half, ask_close=c + half)
+
+
+def broker_ticks(ticks: Ticks, spread_points: float, point: float) -> Ticks:
+    """``ticks`` with bid and ask rebuilt as the data's mid (bid + ask) / 2 -/+ half ``spread_points``."""
+    half = 0.5 * spread_points * point
+    mid = 0.5 * (np.asarray(ticks.bid, dtype=np.float64) + np.asarray(ticks.ask, dtype=np.float64))
+    return replace(ticks, bid=mid - half, ask=mid + half)
 
 
 def bar_path(bars: Bars, spread_points: float, point: float) -> tuple[np.ndarray, ...]:
@@ -152,8 +224,13 @@ def ticks_to_bars(ticks: Ticks, timeframe: str) -> tuple[Bars, np.ndarray]:
 
 
 def build_stream(feeds: dict[str, Bars | Ticks], order: list[str], terms: AccountTerms | None,
-                 specs: dict[str, Instrument], timeframe: str) -> Stream:
-    """Merge every symbol's quotes into one time-ordered stream; decisions on ``order[0]``."""
+                 specs: dict[str, Instrument], timeframe: str, spread: str = "data") -> Stream:
+    """Merge every symbol's quotes into one time-ordered stream; decisions on ``order[0]``.
+
+    ``spread`` is the run's spread mode (``SPREAD_MODES``): under ``broker`` every symbol's bid/ask
+    is rebuilt around the data's mid with the account's typical spread (``spread_origin``).
+    The strategy sees the quotes as rebuilt, as this account's platform would show them."""
+    check_spread_mode(spread)
     parts = []
     primary = order[0]
     decision_bars: Bars | None = None
@@ -161,6 +238,12 @@ def build_stream(feeds: dict[str, Bars | Ticks], order: list[str], terms: Accoun
         d = feeds[name]
         if not (isinstance(d, Ticks) and name == primary):  # the primary's ticks are checked in ticks_to_bars
             _check_sorted(name, np.asarray(d.time))
+        if spread == "broker" and isinstance(d, (Bars, Ticks)):
+            pts = spread_origin(spread, terms, specs[name], d)[0]
+            if isinstance(d, Bars):
+                d = broker_bars(d, pts, specs[name].point)
+            else:
+                d = broker_ticks(d, pts, specs[name].point)
         if isinstance(d, Bars):
             time, bid, ask, flags = bar_path(d, spread_points_for(terms, specs[name]), specs[name].point)
             if name != primary:

@@ -43,7 +43,7 @@ from ..money import from_minor, round_money, to_minor
 from ..times import iso, to_ns
 from . import _layout as L
 from ._kernel import seed_rng
-from ._prepare import Stream, build_stream, spec_for, symbol_table
+from ._prepare import Stream, build_stream, check_spread_mode, spec_for, spread_origin, symbol_table
 from ._schedule import cashback_times, hmr_schedule, rollover_times
 from ._sim import _Sim
 from .errors import BacktestError, OrderError
@@ -174,6 +174,20 @@ def kernel_params(terms: AccountTerms, *, hedging: bool, slippage: float, pessim
     return p
 
 
+def check_spreads(terms: AccountTerms, symbols: Sequence[str], specs: Mapping[str, Instrument], spread: str) -> None:
+    """BacktestError for an unknown spread mode, or for mode ``broker`` on a symbol whose profile publishes
+    no typical spread (naming the account and the symbol: a silent 0 would make the account look free)."""
+    try:
+        check_spread_mode(spread)
+    except ValueError as exc:
+        raise BacktestError(str(exc)) from None
+    if spread == "broker":
+        for name in symbols:
+            if terms.typical_spread(name, specs[name].asset_class) is None:
+                raise BacktestError(f"{terms.broker}/{terms.account_type} publishes no typical spread for "
+                                    f"{name}: spread mode 'broker' cannot price it; use spread='data'")
+
+
 class Account:
     """One account under ``terms`` trading ``symbols`` (the first is the decision symbol).
 
@@ -184,18 +198,22 @@ class Account:
     opens) on market and stop fills. ``pessimistic``: SL wins when SL and TP are both inside one
     bar. ``timeframe``: the decision timeframe of tick quotes. ``instruments`` override the
     contract specs by symbol. ``record_every``: on ticks, a series point every N quotes (0: at
-    decision bars only).
+    decision bars only). ``spread``: the spread mode (``"data"``: the data's bid/ask; ``"broker"``:
+    the data's mid +/- half the account type's published typical spread); the result's meta says
+    the mode (``spread``) and, per symbol, where its spread came from (``spreads``).
 
-    Raises BacktestError for a symbol without terms or instrument, a missing conversion pair, bad
-    quotes or a kernel error; OrderError for a volume the account type refuses; ValueError for an
-    unknown symbol, position or order id.
+    Raises BacktestError for an unknown spread mode, for ``spread="broker"`` on a symbol whose
+    profile publishes no typical spread (naming account and symbol), for a symbol without terms or
+    instrument, a missing conversion pair, bad quotes or a kernel error; OrderError for a volume the
+    account type refuses; ValueError for an unknown symbol, position or order id.
     """
 
     def __init__(self, terms: AccountTerms, symbols: Sequence[str], *, deposit: float = 10_000,
                  hedging: bool = True, calendar: Iterable[Any] = (), slippage: float = 0.0, seed: int = 0,
                  pessimistic: bool = True, timeframe: str = "M1", instruments: Mapping[str, Instrument] | None = None,
-                 record_every: int = 0) -> None:
+                 record_every: int = 0, spread: str = "data") -> None:
         self.terms = terms
+        self.spread = spread
         self.symbols = [s.upper() for s in symbols]
         if not self.symbols:
             raise BacktestError("an account needs at least one symbol")
@@ -209,6 +227,8 @@ class Account:
             self._tables = symbol_table(self.symbols, self.specs, terms)
         except DataError as exc:
             raise BacktestError(str(exc)) from None
+        check_spreads(terms, self.symbols, self.specs, spread)
+        self._spreads: dict[str, str] = {}
         sym_f = self._tables[0]
         self._volumes = {name: Volume(*(float(sym_f[s, c]) for c in (L.S_CS, L.S_MIN_LOT, L.S_LOT_STEP, L.S_MAX_LOT)))
                          for name, s in self._index.items()}
@@ -232,7 +252,9 @@ class Account:
             raise BacktestError(f"quotes must cover exactly this account's symbols ({', '.join(self.symbols)}); "
                                 f"missing: {', '.join(missing) or '-'}, unknown: {', '.join(extra) or '-'}")
         try:
-            stream = build_stream(feeds, self.symbols, self.terms, self.specs, self.timeframe)
+            stream = build_stream(feeds, self.symbols, self.terms, self.specs, self.timeframe, self.spread)
+            for name in self.symbols:
+                self._spreads.setdefault(name, spread_origin(self.spread, self.terms, self.specs[name], feeds[name])[1])
         except DataError as exc:
             raise BacktestError(str(exc)) from None
         t1 = int(stream.time[-1])
@@ -562,7 +584,8 @@ class Account:
         t = self.terms
         meta = {"broker": t.broker, "account_type": t.account_type, "symbol": self.symbols[0],
                 "leverage": None if math.isinf(t.selected_leverage) else t.selected_leverage,
-                "stop_out_level": t.stop_out_level, "nbp": t.nbp}
+                "stop_out_level": t.stop_out_level, "nbp": t.nbp, "spread": self.spread,
+                "spreads": dict(self._spreads)}
         return Result.from_tables(ccy, deposit, series, stats, meta, self.symbols, (di, df), (ti, tf), (ei, ef))
 
     def size_for_risk(self, symbol: str, risk_pct: float, sl_distance: float) -> float:

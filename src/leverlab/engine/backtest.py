@@ -27,7 +27,16 @@ from ..brokers.terms import AccountTerms
 from ..data.frames import TIMEFRAMES, Bars, Ticks, concat
 from ..instruments import Instrument
 from ..times import iso, to_ns
-from .account import Account, AccountView, PositionView, as_feeds, check_deposit, check_symbols, kernel_params
+from .account import (
+    Account,
+    AccountView,
+    PositionView,
+    as_feeds,
+    check_deposit,
+    check_spreads,
+    check_symbols,
+    kernel_params,
+)
 from .errors import BacktestError, StrategyError
 from .result import Result
 from .strategy import NetPosition, Strategy, _Broker
@@ -62,6 +71,9 @@ class Backtest:
     ``record_every``: on ticks, record a series point every N quotes (0: at decision bars only).
     ``hedging=False`` makes a netting account (one position per symbol, opposite orders net).
     ``vectorized=True`` runs the strategy's ``targets`` classmethod compiled instead of ``next``.
+    ``spread``: ``"data"`` (default: the data's own bid/ask) or ``"broker"`` (the data's mid +/- half
+    the account type's published typical spread; BacktestError naming the account and symbol when
+    the profile publishes none); ``Result.meta["spread"]`` and ``["spreads"]`` say which and whence.
 
     Conventions: margin and profit are converted to the account currency at the mid price of the
     linking pair(s) found in ``data``; margin is re-priced on every quote (ask for buys, bid for
@@ -84,7 +96,7 @@ class Backtest:
                  leverage: float | None = None, terms: AccountTerms | None = None, hedging: bool = True,
                  calendar: Iterable[Any] = (), slippage: float = 0.0, seed: int = 0, pessimistic: bool = True,
                  timeframe: str = "M1", instruments: Mapping[str, Instrument] | None = None, record_every: int = 0,
-                 vectorized: bool = False) -> None:
+                 vectorized: bool = False, spread: str = "data") -> None:
         if isinstance(data, Iterator):
             raise TypeError("data is an iterator: stream chunks with Backtest.stream(chunks, strategy, ...)")
         self._streaming = False  # set by Backtest.stream, with the chunks after the first in _chunks
@@ -113,8 +125,10 @@ class Backtest:
         self.instruments = {k.upper(): v for k, v in (instruments or {}).items()}
         self.record_every = int(record_every)
         self.vectorized = vectorized
+        self.spread = spread
         self.order = list(self.feeds)
         self.specs = check_symbols(self.order, terms, self.instruments)
+        check_spreads(terms, self.order, self.specs, spread)  # before any run
 
     @classmethod
     def stream(cls, chunks: Iterable[Ticks], strategy: type[Strategy], **options: Any) -> Backtest:
@@ -144,7 +158,8 @@ class Backtest:
         """A fresh account for one run."""
         acct = Account(self.terms, self.order, deposit=self.deposit, hedging=self.hedging, calendar=self.calendar,
                        slippage=self.slippage, seed=self.seed, pessimistic=self.pessimistic, timeframe=self.timeframe,
-                       instruments=self.instruments, record_every=self.record_every)
+                       instruments=self.instruments, record_every=self.record_every,
+                       spread=self.spread)
         acct._kparams = self._params()  # the same slots; built here so a run can be given other ones
         return acct
 

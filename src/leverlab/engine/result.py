@@ -260,6 +260,8 @@ class Result:
                                "events": [e.to_dict() for e in self.events]}
         del out["quotes"]
         out.update({k: v for k, v in self.meta.items() if isinstance(v, (str, int, float, bool)) or v is None})
+        if isinstance(self.meta.get("spreads"), dict):  # per symbol: where its spread came from
+            out["spreads"] = {str(k): str(v) for k, v in self.meta["spreads"].items()}
         return out
 
     def to_json(self) -> bytes:
