@@ -264,14 +264,16 @@ class _Sim:
         self._slot.pop(oid, None)
         self.event(L.E_CANCELLED, int(self.ord_i[j, L.OI_SYM]), oid, reason, float(self.ord_f[j, L.OF_PRICE]))
 
-    def event(self, typ: int, s: int, ref: int, reason: int, price: float) -> None:
-        """An event from outside the kernel (a cancel, a reject at placement), at the last quote's time."""
+    def event(self, typ: int, s: int, ref: int, reason: int, price: float, amount: float = 0.0,
+              limit: float = 0.0) -> None:
+        """An event from outside the kernel (a cancel, a reject at placement or sizing), at the last quote's
+        time; ``amount`` and ``limit`` as the event columns EF_AMOUNT and EF_LIMIT describe."""
         n = int(self.acc_i[L.I_N_EVENTS])
         if n + 1 >= self.ev_i.shape[0]:
             rows = 2 * self.ev_i.shape[0]
             self.ledger = self.ledger._replace(ev_i=_doubled(self.ev_i, 0, rows), ev_f=_doubled(self.ev_f, 0, rows))
             self._expose()
         self.ev_i[n] = (self.acc_i[L.I_NOW], typ, s, ref, reason)
-        self.ev_f[n] = 0.0
-        self.ev_f[n, [L.EF_PRICE, L.EF_LEVEL, L.EF_EQUITY]] = (price, math.nan, self.acc_f[L.A_EQUITY])
+        self.ev_f[n, [L.EF_PRICE, L.EF_LEVEL, L.EF_AMOUNT, L.EF_EQUITY, L.EF_LIMIT]] = (
+            price, math.nan, amount, self.acc_f[L.A_EQUITY], limit)
         self.acc_i[L.I_N_EVENTS] = n + 1

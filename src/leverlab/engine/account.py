@@ -387,22 +387,6 @@ class Account:
             raise OrderError(f"{symbol}: {lots:g} lots is not a multiple of the volume step {step:g}")
         return round(k * step, 8)
 
-    def lots_for_risk(self, symbol: str, risk_pct: float, sl_distance: float) -> float:
-        """Lots that lose ``risk_pct`` % of equity over ``sl_distance`` (price units) at current prices,
-        floored to the step, at least the minimum."""
-        s = self._sym(symbol)
-        sim = self._s
-        conv = 1.0
-        for c in (L.S_P1_SYM, L.S_P2_SYM):
-            ps = int(sim.sym_f[s, c])
-            if ps >= 0:
-                mid = 0.5 * (sim.px[ps, L.X_BID] + sim.px[ps, L.X_ASK])
-                conv = conv / mid if sim.sym_f[s, c + 1] > 0 else conv * mid
-        per_lot = sl_distance * sim.sym_f[s, L.S_CS] * conv * sim.params[L.P_ACC_SCALE]
-        lots = sim.acc_f[L.A_EQUITY] * risk_pct / 100.0 / per_lot if per_lot > 0 else 0.0
-        v = self.volume(symbol)
-        return max(v.min_lot, v.floor(lots))
-
     def submit(self, symbol: str, side: int, lots: float, *, sl: float | None = None, tp: float | None = None,
                limit: float | None = None, stop: float | None = None) -> int:
         """Place an order of ``lots`` (``side`` +1 buy, -1 sell): at market (the next quote), or pending at a
@@ -610,13 +594,6 @@ class Account:
         equity = float(book.acc_f[L.A_EQUITY])
         sized = risk_lots(equity * risk_pct / 100.0, per_lot, v.min_lot, v.lot_step, v.max_lot)
         if sized.reason == "below_min_lot":
-            sim.grow()
-            ledger, acc_i = sim.ledger, sim.book.acc_i
-            n = int(acc_i[L.I_N_EVENTS])
-            ledger.ev_i[n, [L.EI_TIME, L.EI_TYPE, L.EI_SYM, L.EI_REF, L.EI_REASON]] = [
-                acc_i[L.I_NOW], L.E_REJECT, s, 0, L.REJ_BELOW_MIN_LOT]
-            ledger.ev_f[n, [L.EF_PRICE, L.EF_LEVEL, L.EF_AMOUNT, L.EF_EQUITY, L.EF_LIMIT]] = [
-                0.5 * (book.px[s, L.X_BID] + book.px[s, L.X_ASK]), book.acc_f[L.A_LEVEL], sized.computed,
-                equity, v.min_lot]
-            acc_i[L.I_N_EVENTS] = n + 1
+            sim.event(L.E_REJECT, s, 0, L.REJ_BELOW_MIN_LOT, 0.5 * (book.px[s, L.X_BID] + book.px[s, L.X_ASK]),
+                      amount=sized.computed, limit=v.min_lot)
         return sized.lots
