@@ -11,7 +11,7 @@ from dataclasses import asdict, is_dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, NoReturn, overload
+from typing import Annotated, Any, NoReturn, Optional, overload
 
 import typer
 from rich.console import Console
@@ -23,6 +23,11 @@ from ..brokers.schema import parse_leverage
 
 console = Console()  # results on stdout
 err_console = Console(stderr=True)  # errors and progress, so stdout stays one JSON document under --json
+
+
+#: ``--store`` on every command that reads or writes the local store (the environment variable is the fallback).
+StoreOpt = Annotated[Optional[Path], typer.Option(
+    "--store", envvar="LEVERLAB_STORE", help="Store folder (default: $LEVERLAB_STORE, else the user data folder).")]
 
 
 def _default(o: Any) -> Any:

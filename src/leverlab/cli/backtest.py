@@ -16,7 +16,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ._common import console, emit_json, fail, leverage_option, order_size, parse_params
+from ._common import StoreOpt, console, emit_json, fail, leverage_option, order_size, parse_params
 
 
 def backtest_cmd(
@@ -42,9 +42,7 @@ def backtest_cmd(
     as_json: bool = typer.Option(False, "--json", help="print one JSON document"),
     spread: str = typer.Option("data", "--spread", help="data: the data's bid/ask; broker: the data's mid +/- half "
                                "the account type's published typical spread (an error where none is published)"),
-    store: Optional[Path] = typer.Option(None, "--store", envvar="LEVERLAB_STORE",
-                                         help="store folder that stored symbols are read from (default: "
-                                              "$LEVERLAB_STORE, else the user data folder)"),
+    store: StoreOpt = None,
 ) -> None:
     """Backtest a strategy with one broker's margin, stop-out, NBP and costs, and summarise the account."""
     from ..engine import Backtest

@@ -22,15 +22,12 @@ from rich.text import Text
 
 from ..analysis.compare import CompareError, Comparison, Sizing
 from ..brokers.schema import leverage_text
-from ._common import console, emit_json, err_console, fail, leverage_option, order_size, parse_params
+from ._common import StoreOpt, console, emit_json, err_console, fail, leverage_option, order_size, parse_params
 
 DataOpt = Annotated[str, typer.Option("--data", help="Market data: a file, a stored symbol or sample:eurusd-h1.")]
 DataListOpt = Annotated[Optional[list[str]], typer.Option(
     "--data", help="Market data: a file, a stored symbol or sample:eurusd-h1 (default). Repeat it to add the "
                    "prices that convert a currency, e.g. --data EURUSD --data AUDUSD.")]
-StoreOpt = Annotated[Optional[Path], typer.Option(
-    "--store", envvar="LEVERLAB_STORE", help="Store folder that stored symbols are read from (default: "
-                                             "$LEVERLAB_STORE, else the user data folder).")]
 SymbolOpt = Annotated[Optional[str], typer.Option("--symbol", help="Symbol of the data when the file does not say.")]
 StrategyOpt = Annotated[str, typer.Option("--strategy", help="Strategy name (see `leverlab strategies`), or "
                                                             "path/to/file.py:ClassName for your own.")]

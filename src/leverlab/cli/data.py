@@ -15,7 +15,7 @@ from rich.table import Table
 
 from ..data.errors import DataError
 from ..data.store import ImportResult, Store, parse_range
-from ._common import console, emit_json, err_console, error_document, fail, print_wide
+from ._common import StoreOpt, console, emit_json, err_console, error_document, fail, print_wide
 
 app = typer.Typer(help="Market data: import files into the local store, list, verify or delete it, show "
                        "validation reports.",
@@ -52,8 +52,7 @@ def _policy(items: list[str]) -> dict[str, str]:
 def import_(
     paths: list[Path] = typer.Argument(..., help="Files or folders (LEAN day-zip folders, Dukascopy trees)."),
     symbol: Optional[str] = typer.Option(None, "--symbol", "-s", help="Symbol, if the file name does not say it."),
-    store: Optional[Path] = typer.Option(None, "--store", help="Store folder (default: $LEVERLAB_STORE, else the "
-                                                               "user data directory)."),
+    store: StoreOpt = None,
     format: Optional[str] = typer.Option(None, "--format", "-f", help="Reader name; detected if omitted."),
     tz: Optional[str] = typer.Option(None, "--tz", help="Timezone of the file's times (MT5 exports: required)."),
     date_format: Optional[str] = typer.Option(None, "--date-format", help="Order of day and month in dates like "
@@ -134,8 +133,7 @@ def import_(
 @app.command("delete")
 def delete(
     symbol: str = typer.Argument(..., help="A stored symbol."),
-    store: Optional[Path] = typer.Option(None, "--store", help="Store folder (default: $LEVERLAB_STORE, else the "
-                                                               "user data directory)."),
+    store: StoreOpt = None,
     kind: Optional[str] = typer.Option(None, "--kind", "-k", help="One dataset only, e.g. ticks or bars-H1."),
     range_: Optional[str] = typer.Option(None, "--range", help="START..END (UTC, end exclusive): only these rows."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
@@ -157,8 +155,7 @@ def delete(
 
 @app.command("verify")
 def verify(
-    store: Optional[Path] = typer.Option(None, "--store", help="Store folder (default: $LEVERLAB_STORE, else the "
-                                                               "user data directory)."),
+    store: StoreOpt = None,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Read every stored partition in full and name any damaged file (exit code 1 if one is)."""
@@ -185,8 +182,7 @@ def verify(
 
 @app.command("list")
 def list_(
-    store: Optional[Path] = typer.Option(None, "--store", help="Store folder (default: $LEVERLAB_STORE, else the "
-                                                               "user data directory)."),
+    store: StoreOpt = None,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """What the store holds: symbol, kind, range, rows, source."""
@@ -213,8 +209,7 @@ def list_(
 @app.command("show")
 def show(
     symbol: str = typer.Argument(..., help="A stored symbol, or sample:eurusd-h1 / sample:xauusd-h1."),
-    store: Optional[Path] = typer.Option(None, "--store", help="Store folder (default: $LEVERLAB_STORE, else the "
-                                                               "user data directory)."),
+    store: StoreOpt = None,
     timeframe: Optional[str] = typer.Option(None, "--timeframe", "-t", help="Which bars (else ticks, if stored)."),
     recheck: bool = typer.Option(False, "--recheck", help="Validate the stored data again as a whole."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
