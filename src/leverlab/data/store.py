@@ -222,6 +222,20 @@ def _short(x: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+#: What reading a partition file can raise when it is missing or damaged.
+_READ_ERRORS = (FileNotFoundError, pa.ArrowException, OSError, ValueError, KeyError)
+
+
+def _partition_error(path: Path, exc: Exception) -> StoreError:
+    """The one message for a partition file that is missing or cannot be read, naming the file."""
+    if isinstance(exc, FileNotFoundError):
+        return StoreError("partition file is missing", path=path,
+                          expected="the file the catalog names (run `leverlab data verify`, re-import the source)")
+    return StoreError(f"partition file is damaged ({str(exc)[:120]})", path=path,
+                      expected="a Parquet file written by leverlab (run `leverlab data verify`, "
+                               "then re-import the source)")
+
+
 class Store:
     """A catalog of market data on disk; see the module docstring for layout and guarantees."""
 
@@ -601,14 +615,8 @@ class Store:
         """A whole partition file; a missing or damaged one is a StoreError naming it."""
         try:
             return pq.ParquetFile(path).read(columns=columns)  # read_table would import pyarrow.dataset (~0.6 s)
-        except FileNotFoundError:
-            raise StoreError("partition file is missing", path=path,
-                             expected="the file the catalog names "
-                             "(run `leverlab data verify`, re-import the source)") from None
-        except (pa.ArrowException, OSError, ValueError, KeyError) as e:
-            raise StoreError(f"partition file is damaged ({str(e)[:120]})", path=path,
-                             expected="a Parquet file written by leverlab (run `leverlab data verify`, "
-                                      "then re-import the source)") from None
+        except _READ_ERRORS as e:
+            raise _partition_error(path, e) from None
 
     def _read_part(self, path: Path, like: Frame, symbol: str) -> Frame:
         t = self._read_table(path)
@@ -657,14 +665,8 @@ class Store:
                             off += len(ch)
                     at += t.num_rows
                     del t
-            except FileNotFoundError:
-                raise StoreError("partition file is missing", path=path,
-                                 expected="the file the catalog names (run `leverlab data verify`, "
-                                          "re-import the source)") from None
-            except (pa.ArrowException, OSError, ValueError, KeyError) as e:
-                raise StoreError(f"partition file is damaged ({str(e)[:120]})", path=path,
-                                 expected="a Parquet file written by leverlab (run `leverlab data verify`, "
-                                          "then re-import the source)") from None
+            except _READ_ERRORS as e:
+                raise _partition_error(path, e) from None
         release = getattr(pa.default_memory_pool(), "release_unused", None)
         if release is not None:
             release()  # hand Arrow's freed row-group buffers back to the system
