@@ -12,6 +12,7 @@ needs no code. The policy answers "what leverage applies here, and why":
 """
 
 from ..times import to_ns
+from ._yaml import ProfileError
 from .hmr import hmr_intervals
 from .loader import (
                      UnknownBrokerError,
@@ -25,7 +26,7 @@ from .loader import (
 from .policy import LeverageAnswer, PolicyError, leverage
 from .regulation import NoEntityError, UnknownCountryError, entity_for, regimes, regulatory_class
 from .resolve import resolve_terms
-from .schema import AccountType, BrokerProfile, Entity, ProfileError
+from .schema import AccountType, BrokerProfile, Entity
 from .summary import eligible_account_types, headline_markdown, headline_table
 from .terms import AccountTerms, HmrWindow, SwapRate, SymbolMargin
 

@@ -3,7 +3,7 @@
 A profile is found by id (a file ``<id>.yaml`` in the bundled ``profiles`` folder) or by path.
 Any problem is raised as ``ProfileError`` naming the file, the line, the field path, what was
 found and what was expected. YAML is read with the safe loader and within limits (size, nesting,
-alias expansion; ``schema.read_yaml``) so a hostile or broken file fails at once instead of hanging.
+alias expansion; ``_yaml.read_yaml``) so a hostile or broken file fails at once instead of hanging.
 
 >>> load_broker("exness").name
 'Exness'
@@ -23,18 +23,8 @@ from pydantic import ValidationError
 
 from ..instruments import Instrument, UnknownSymbolError, instrument
 from ._countries import COUNTRIES
-from .schema import (  # noqa: F401
-    _AT,
-    MAX_ALIASES,
-    MAX_BYTES,
-    MAX_DEPTH,
-    MAX_NODES,
-    BrokerProfile,
-    ProfileError,
-    SwapTerms,
-    read_text,
-    read_yaml,
-)
+from ._yaml import MAX_ALIASES, MAX_BYTES, MAX_DEPTH, MAX_NODES, ProfileError, read_text, read_yaml  # noqa: F401
+from .schema import _AT, BrokerProfile, SwapTerms
 
 PROFILES_DIR = Path(__file__).with_name("profiles")
 COUNTRY_GROUPS = ("EU", "EEA", "REST")

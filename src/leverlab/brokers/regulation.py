@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..instruments import Instrument, instrument  # noqa: F401  (instrument used in doctest)
 from ._countries import COUNTRIES, EEA, EU
-from .schema import BrokerProfile, Confidence, Entity, LeverageNumber, Percent, read_text, read_yaml
+from ._yaml import read_text, read_yaml
+from .schema import BrokerProfile, Confidence, Entity, LeverageNumber, Percent
 
 REGULATION_FILE = Path(__file__).with_name("regulation.yaml")
 REG_CLASSES = ("major_fx", "non_major_fx", "gold", "major_indices", "other_commodities",
