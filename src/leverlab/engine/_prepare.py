@@ -54,13 +54,6 @@ def _check_sorted(name: str, t: np.ndarray) -> None:
             raise DataError(f"{name}: data not sorted by time: row {i + 1} ({t[i + 1]}) comes before row {i} ({t[i]})")
 
 
-def spread_points_for(terms: AccountTerms | None, spec: Instrument) -> float:
-    """The account type's spread model for single-sided data, in points (0 when it has none)."""
-    if terms is None:
-        return 0.0
-    return float(terms.spread_points.get(spec.symbol, terms.spread_points.get(spec.asset_class, 0.0)))
-
-
 SPREAD_MODES = ("broker", "data")
 """``data``: the data's bid/ask (bid-only data without a spread column gets the account type's
 typical spread as its ask - bid, else 0). ``broker``: mid +/- half the account type's published
@@ -238,14 +231,14 @@ def build_stream(feeds: dict[str, Bars | Ticks], order: list[str], terms: Accoun
         d = feeds[name]
         if not (isinstance(d, Ticks) and name == primary):  # the primary's ticks are checked in ticks_to_bars
             _check_sorted(name, np.asarray(d.time))
-        if spread == "broker" and isinstance(d, (Bars, Ticks)):
-            pts = spread_origin(spread, terms, specs[name], d)[0]
+        pts = spread_origin(spread, terms, specs[name], d)[0]
+        if spread == "broker":
             if isinstance(d, Bars):
                 d = broker_bars(d, pts, specs[name].point)
             else:
                 d = broker_ticks(d, pts, specs[name].point)
         if isinstance(d, Bars):
-            time, bid, ask, flags = bar_path(d, spread_points_for(terms, specs[name]), specs[name].point)
+            time, bid, ask, flags = bar_path(d, 0.0 if math.isnan(pts) else pts, specs[name].point)
             if name != primary:
                 flags = flags & np.uint8(~L.F_CLOSE & 0xFF)
             else:

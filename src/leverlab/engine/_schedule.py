@@ -17,15 +17,6 @@ from ..brokers.terms import WEEKDAYS, AccountTerms
 from ..times import NS, from_ns, to_ns
 
 
-def _days(start_ns: int, end_ns: int, tz: ZoneInfo) -> Iterable[date]:
-    d0 = from_ns(start_ns).astimezone(tz).date() - timedelta(days=1)
-    d1 = from_ns(end_ns).astimezone(tz).date() + timedelta(days=1)
-    d = d0
-    while d <= d1:
-        yield d
-        d += timedelta(days=1)
-
-
 def _utc_offsets_ns(local_days: np.ndarray, at: time, tz: ZoneInfo) -> np.ndarray:
     """UTC offset (ns) of local time ``at`` on each day (epoch day numbers); looked up weekly, and day
     by day only in a week where the offset changes (DST), so long spans cost few zone look-ups."""

@@ -43,6 +43,7 @@ from ..money import from_minor, round_money, to_minor
 from ..times import iso, to_ns
 from . import _layout as L
 from ._kernel import seed_rng
+from ._kernel.margin import _conv
 from ._prepare import Stream, build_stream, check_spread_mode, spec_for, spread_origin, symbol_table
 from ._schedule import cashback_times, hmr_schedule, rollover_times
 from ._sim import _Sim
@@ -254,7 +255,8 @@ class Account:
         try:
             stream = build_stream(feeds, self.symbols, self.terms, self.specs, self.timeframe, self.spread)
             for name in self.symbols:
-                self._spreads.setdefault(name, spread_origin(self.spread, self.terms, self.specs[name], feeds[name])[1])
+                if name not in self._spreads:  # the first feed decides where a symbol's spread comes from
+                    self._spreads[name] = spread_origin(self.spread, self.terms, self.specs[name], feeds[name])[1]
         except DataError as exc:
             raise BacktestError(str(exc)) from None
         t1 = int(stream.time[-1])
@@ -583,12 +585,10 @@ class Account:
         s = self._sym(symbol)
         sim = self._s
         rules, book = sim.rules, sim.book
-        conv = 1.0
-        for c in (L.S_P1_SYM, L.S_P2_SYM):
-            ps = int(rules.sym_f[s, c])
-            if ps >= 0:
-                mid = 0.5 * (book.px[ps, L.X_BID] + book.px[ps, L.X_ASK])
-                conv = conv / mid if rules.sym_f[s, c + 1] > 0 else conv * mid
+        conv = _conv(book.px, rules.sym_f, s, L.S_P1_SYM)  # the kernel's own profit-currency conversion
+        if math.isnan(conv):
+            raise OrderError(f"{symbol}: no price yet for the pair that converts its profit to "
+                             f"{self.terms.currency}, so a risk-sized volume cannot be computed")
         per_lot = sl_distance * rules.sym_f[s, L.S_CS] * conv * rules.params[L.P_ACC_SCALE]
         v = self.volume(symbol)
         equity = float(book.acc_f[L.A_EQUITY])
