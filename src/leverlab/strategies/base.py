@@ -64,6 +64,15 @@ def _positive(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
 
 
+def pip_of(symbol: str) -> float:
+    """Pip size of a symbol (0.0001 when the catalogue does not know it)."""
+    from ..instruments import instrument
+    try:
+        return instrument(symbol).pip_size
+    except KeyError:
+        return 0.0001
+
+
 def period(least: int = 1) -> Callable[[Any, dict[str, Any]], bool]:
     """A rule for a look-back in bars: a whole number of at least ``least``."""
     return lambda v, _: isinstance(v, int) and not isinstance(v, bool) and v >= least
@@ -72,6 +81,11 @@ def period(least: int = 1) -> Callable[[Any, dict[str, Any]], bool]:
 def positive(optional: bool = False) -> Callable[[Any, dict[str, Any]], bool]:
     """A rule for a distance or a factor: a finite number above 0 (or None when ``optional``)."""
     return lambda v, _: (optional and v is None) or _positive(v)
+
+
+#: The checks of a moving-average cross's periods: each at least one bar, ``fast`` shorter than ``slow``.
+FAST_SLOW = {"fast": (period(1), "a whole number of bars, at least 1"),
+             "slow": (lambda v, p: period(1)(v, p) and v > p["fast"], "a whole number of bars above fast={fast}")}
 
 
 __all__ = ["Strategy", "OrderError", "crossover", "sma", "ema", "check_values", "period", "positive"]

@@ -13,8 +13,7 @@ from typing import Any
 import numpy as np
 
 from ._ema import ema_array
-from .base import Strategy, check_values, period, positive, sma
-from .donchian import pip_of
+from .base import Strategy, check_values, period, pip_of, positive, sma
 
 
 def rolling_std(x: Any, n: int) -> np.ndarray:

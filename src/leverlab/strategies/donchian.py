@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Strategy, check_values, period, positive
+from .base import Strategy, check_values, period, pip_of, positive
 
 
 def rolling_max(x: Any, n: int) -> np.ndarray:
@@ -31,15 +31,6 @@ def rolling_max(x: Any, n: int) -> np.ndarray:
 def rolling_min(x: Any, n: int) -> np.ndarray:
     """Lowest value of the last ``n`` bars, this bar included; NaN for the first n-1 bars."""
     return -rolling_max(-np.asarray(x, dtype=np.float64), n)
-
-
-def pip_of(symbol: str) -> float:
-    """Pip size of a symbol (0.0001 when the catalogue does not know it)."""
-    from ..instruments import instrument
-    try:
-        return instrument(symbol).pip_size
-    except KeyError:
-        return 0.0001
 
 
 class DonchianBreakout(Strategy):

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ._ema import cross_targets, ema_cross_stream
-from .base import Strategy, check_values, crossover, ema, period
+from .base import FAST_SLOW, Strategy, check_values, crossover, ema
 
 
 class EmaCross(Strategy):
@@ -23,9 +23,7 @@ class EmaCross(Strategy):
         """The base checks, then the meaning: periods of at least one bar, ``fast`` shorter than ``slow``
         (an average never crosses itself)."""
         out = super().checked_params(params)
-        check_values(cls, out, {"fast": (period(1), "a whole number of bars, at least 1"),
-                                "slow": (lambda v, p: period(1)(v, p) and v > p["fast"],
-                                         "a whole number of bars above fast={fast}"),})
+        check_values(cls, out, FAST_SLOW)
         return out
 
     def init(self) -> None:

@@ -18,8 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Strategy, check_values, period, positive
-from .donchian import pip_of
+from .base import Strategy, check_values, period, pip_of, positive
 
 
 class Grid(Strategy):

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import OrderError, Strategy, check_values, period, positive
-from .donchian import pip_of
+from .base import OrderError, Strategy, check_values, period, pip_of, positive
 
 
 class Martingale(Strategy):

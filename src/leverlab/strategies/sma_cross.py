@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ._ema import cross_targets
-from .base import Strategy, check_values, crossover, period, positive, sma
+from .base import FAST_SLOW, Strategy, check_values, crossover, pip_of, positive, sma
 
 
 class SmaCross(Strategy):
@@ -32,9 +32,7 @@ class SmaCross(Strategy):
         """The base checks, then the meaning: periods of at least one bar, ``fast`` shorter than ``slow``
         (an average never crosses itself), positive stops."""
         out = super().checked_params(params)
-        check_values(cls, out, {"fast": (period(1), "a whole number of bars, at least 1"),
-                                "slow": (lambda v, p: period(1)(v, p) and v > p["fast"],
-                                         "a whole number of bars above fast={fast}"),
+        check_values(cls, out, {**FAST_SLOW,
                                 "sl_pips": (positive(optional=True), "a distance in pips above 0, or none"),
                                 "tp_pips": (positive(optional=True), "a distance in pips above 0, or none")})
         return out
@@ -42,11 +40,7 @@ class SmaCross(Strategy):
     def init(self) -> None:
         self.ma_fast = self.I(sma, self.data.Close, self.fast, name=f"SMA({self.fast})")
         self.ma_slow = self.I(sma, self.data.Close, self.slow, name=f"SMA({self.slow})")
-        from ..instruments import instrument
-        try:
-            self._pip = instrument(self.data.symbol).pip_size
-        except KeyError:
-            self._pip = 0.0001
+        self._pip = pip_of(self.data.symbol)
 
     def _levels(self, side: int) -> tuple[float | None, float | None]:
         px = float(self.data.Ask[-1]) if side > 0 else float(self.data.Close[-1])
