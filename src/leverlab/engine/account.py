@@ -48,6 +48,7 @@ from ._prepare import Stream, build_stream, check_spread_mode, spec_for, spread_
 from ._schedule import cashback_times, hmr_schedule, rollover_times
 from ._sim import _Sim
 from .errors import BacktestError, OrderError
+from .formulas import floor_lots, risk_lots
 from .result import Costs, Deal, Event, Result, Series, Stats, Trade, deal_list, event_list, max_drawdown, trade_list
 
 
@@ -95,7 +96,7 @@ class Volume:
 
     def floor(self, lots: float) -> float:
         """``lots`` rounded down to the step grid (may be below the minimum)."""
-        return round(math.floor(lots / self.lot_step + 1e-9) * self.lot_step, 8)
+        return floor_lots(lots, self.lot_step)
 
 
 #: The largest deposit an account takes, in account units: balances are kept in minor units (cents,
@@ -580,8 +581,6 @@ class Account:
         capped at the maximum. Below the minimum lot it returns 0.0 and books a reject event with
         reason ``below_min_lot`` (amount: the lots computed; the minimum in the reason), since
         rounding up to the minimum would risk more than asked."""
-        from .formulas import risk_lots
-
         s = self._sym(symbol)
         sim = self._s
         rules, book = sim.rules, sim.book

@@ -78,6 +78,16 @@ class RiskLots:
     reason: str = ""
 
 
+def floor_lots(lots: float, lot_step: float) -> float:
+    """``lots`` rounded down to the ``lot_step`` grid (1e-9 of a step forgives float noise such as
+    0.29999999 for 0.3), to 8 decimals.
+
+    >>> floor_lots(0.0299, 0.01), floor_lots(0.3 / 0.1 * 0.1, 0.1)
+    (0.02, 0.3)
+    """
+    return round(math.floor(lots / lot_step + 1e-9) * lot_step, 8)
+
+
 def risk_lots(budget: float, loss_per_lot: float, min_lot: float, lot_step: float, max_lot: float) -> RiskLots:
     """Lots that lose at most ``budget`` (account units) when each lot loses ``loss_per_lot``: the
     exact size floored to the ``lot_step`` grid, capped at ``max_lot``. Never rounded up: below
@@ -90,7 +100,7 @@ def risk_lots(budget: float, loss_per_lot: float, min_lot: float, lot_step: floa
     0.2
     """
     computed = budget / loss_per_lot if loss_per_lot > 0 else 0.0
-    lots = round(math.floor(computed / lot_step + 1e-9) * lot_step, 8)
+    lots = floor_lots(computed, lot_step)
     if lots > max_lot:
         return RiskLots(max_lot, computed, "max_lot")
     if lots < min_lot - 1e-12:
