@@ -38,7 +38,7 @@ import numpy as np
 from ..brokers import AccountTerms, BrokerProfile, load_all, load_broker
 from ..brokers.schema import leverage_json, leverage_text
 from ..engine import Result
-from ..engine.account import check_deposit
+from ..engine.account import check_deposit, unpriced_symbol
 from ..engine.result import Record
 from ..money import currency as money_currency
 from ..strategies import Strategy
@@ -684,24 +684,19 @@ def spread_mode_for(terms: AccountTerms, symbols: Sequence[str], choice: str) ->
     """(the spread mode an account runs with, where its spread comes from) under ``choice``
     (``SPREAD_CHOICES``): "broker 0.95 pips (<source>, <confidence>)" or "data"; for ``broker`` on an
     account that publishes no spread for a symbol, CompareError naming the account and the symbol."""
-    from ..instruments import instrument
-
     if choice == "data":
         return "data", "data"
-    figs = []
-    for sym in symbols:
-        try:
-            spec = terms.instrument(sym)
-        except KeyError:
-            spec = instrument(sym)
-        fig = terms.typical_spread(sym, spec.asset_class)
-        if fig is None:
-            if choice == "broker":
-                raise CompareError(f"{terms.broker}/{terms.account_type} publishes no typical spread for {sym}: "
-                                   f"spread 'broker' cannot price it; use spread 'data' or 'auto'")
-            return "data", "data"
-        figs.append(fig[1])
-    return "broker", f"broker {figs[0]}"
+    specs = {sym: terms.instrument(sym) for sym in symbols}
+    missing = unpriced_symbol(terms, specs)
+    if missing is not None:
+        if choice == "broker":
+            raise CompareError(f"{terms.broker}/{terms.account_type} publishes no typical spread for {missing}: "
+                               f"spread 'broker' cannot price it; use spread 'data' or 'auto'")
+        return "data", "data"
+    first = symbols[0]
+    fig = terms.typical_spread(first, specs[first].asset_class)
+    assert fig is not None
+    return "broker", f"broker {fig[1]}"
 
 
 def _plan(profiles: Iterable[BrokerProfile], symbol: str, trader: _Trader, spread: str = "data",

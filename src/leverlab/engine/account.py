@@ -176,6 +176,12 @@ def kernel_params(terms: AccountTerms, *, hedging: bool, slippage: float, pessim
     return p
 
 
+def unpriced_symbol(terms: AccountTerms, specs: Mapping[str, Instrument]) -> str | None:
+    """The first symbol of ``specs`` for which the account type publishes no typical spread (None: all
+    have one) - what spread mode ``broker`` cannot price."""
+    return next((name for name, spec in specs.items() if terms.typical_spread(name, spec.asset_class) is None), None)
+
+
 def check_spreads(terms: AccountTerms, symbols: Sequence[str], specs: Mapping[str, Instrument], spread: str) -> None:
     """BacktestError for an unknown spread mode, or for mode ``broker`` on a symbol whose profile publishes
     no typical spread (naming the account and the symbol: a silent 0 would make the account look free)."""
@@ -183,11 +189,10 @@ def check_spreads(terms: AccountTerms, symbols: Sequence[str], specs: Mapping[st
         check_spread_mode(spread)
     except ValueError as exc:
         raise BacktestError(str(exc)) from None
-    if spread == "broker":
-        for name in symbols:
-            if terms.typical_spread(name, specs[name].asset_class) is None:
-                raise BacktestError(f"{terms.broker}/{terms.account_type} publishes no typical spread for "
-                                    f"{name}: spread mode 'broker' cannot price it; use spread='data'")
+    name = unpriced_symbol(terms, {n: specs[n] for n in symbols}) if spread == "broker" else None
+    if name is not None:
+        raise BacktestError(f"{terms.broker}/{terms.account_type} publishes no typical spread for "
+                            f"{name}: spread mode 'broker' cannot price it; use spread='data'")
 
 
 class Account:
