@@ -7,6 +7,7 @@ report is written to a temporary file and renamed, so a failed run leaves nothin
 
 from __future__ import annotations
 
+import math
 import time
 import webbrowser
 from collections.abc import Callable, Iterator
@@ -276,6 +277,11 @@ def compare_cmd(
         if best is not None:
             console.print(f"[bold green]best for you:[/] {best.broker_name} {best.account_type} "
                           f"(score {best.score['total'] * 100:.1f})", highlight=False, emoji=False)  # type: ignore[index]
+            most = max(c.ranked, key=lambda r: r.stats.final_equity if r.stats else -math.inf)
+            if most is not best and most.stats is not None:
+                console.print(f"most money left: {most.broker_name} {most.account_type} "
+                              f"({most.stats.final_equity:,.2f} {c.inputs.currency}, spread {most.spread}); the "
+                              f"score also weighs protection and leverage", highlight=False, emoji=False)
         else:
             console.print("[bold red]nothing ranked:[/] no account placed a trade, so none is recommended and no "
                           "report was written", highlight=False, emoji=False)
