@@ -129,6 +129,8 @@ def resolve_terms(broker: str | BrokerProfile, account_type: str, country: str, 
         cashback_per_lot=cash, cashback_schedule=sched if sched != "weekly" else "none",
         bonus_pct=bonus_pct, bonus_cap=bonus_cap, explanation=tuple(why), lot_size=lot,
         instruments={s: profile_instrument(profile, s).with_lot(lot) for s in margins},
+        commission_notional=costs.commission_booking.notional, commission_sides=costs.commission_booking.sides,
+        commission_known=costs.commission_booking.known, commission_source=costs.commission_booking.source,
     )
 
 
@@ -265,6 +267,7 @@ class _Costs:
     spread_sources: dict[str, str]
     swaps: dict[str, SwapRate]
     hedge_factor: dict[str, float]
+    commission_booking: "_CommissionBooking"
 
 
 def _costs(profile: BrokerProfile, account: AccountType, swap_free: bool) -> tuple[_Costs, list[str]]:
@@ -275,6 +278,8 @@ def _costs(profile: BrokerProfile, account: AccountType, swap_free: bool) -> tup
     commission = com.known()
     if commission is None:
         why.append(f"commission per lot per side unknown ({com.note or 'not published'}): 0 used")
+    booking, notes = _commission_booking(profile, account)
+    why += notes
     spreads, spread_sources = _spread_points(profile, account)
     if not spreads:
         why.append(f"typical spreads not published ({account.spread.model}); take spreads from market data")
@@ -290,7 +295,59 @@ def _costs(profile: BrokerProfile, account: AccountType, swap_free: bool) -> tup
     if hedged is None:
         why.append("hedged margin not published: no hedge relief assumed (factor 1.0)")
     hedge = {cls: pct / 100.0 for k, pct in (hedged or {}).items() for cls in (ASSET_CLASSES if k == "all" else (k,))}
-    return _Costs(float(commission or 0.0), com.currency, spreads, spread_sources, swaps, hedge), why
+    return _Costs(float(commission or 0.0), com.currency, spreads, spread_sources, swaps, hedge, booking), why
+
+
+@dataclass(frozen=True)
+class _CommissionBooking:
+    notional: float  # 0: per lot; else the notional (commission currency) the amount is charged on
+    sides: tuple[float, float]  # sides booked at the open, at the close
+    known: bool
+    source: str
+
+
+#: sides booked at (open, close) for each published ``charged``; a round turn charged at one end books
+#: both sides there
+_CHARGED = {"both": (1.0, 1.0), "open": (1.0, 0.0), "close": (0.0, 1.0), "open_for_both": (2.0, 0.0)}
+#: the platform whose booking rule is used when a profile's rule differs by platform (the first listed here)
+PLATFORM_PREFERENCE = ("MT5", "MT4", "cTrader")
+
+
+def _commission_booking(profile: BrokerProfile, account: AccountType) -> tuple[_CommissionBooking, list[str]]:
+    """How the commission is booked: its basis (per lot / per notional traded), the sides charged at
+    the open and at the close (``Commission.charged``; per platform, the first of ``PLATFORM_PREFERENCE``),
+    and a line saying where it comes from. A commission in another currency than the notional it is
+    charged on is refused (PolicyError naming the field)."""
+    cps, com = account.commission_per_lot_side, account.commission
+    where = f"{profile.id}/{account.id}"
+    if cps.is_unknown:
+        return _CommissionBooking(0.0, (1.0, 1.0), False,
+                                  f"unknown ({cps.note or 'not published'}): 0 used"), []
+    src = f"{_source_title(profile, cps.source)}, {cps.confidence or 'confidence not stated'}"
+    if com is None:
+        return _CommissionBooking(0.0, (1.0, 1.0), True,
+                                  f"{float(cps.value):g} {cps.currency} per lot per side ({src})"), []
+    why: list[str] = []
+    charged = com.charged
+    if charged is None and com.charged_by_platform:
+        plat = next((p for p in PLATFORM_PREFERENCE if p in com.charged_by_platform), None) \
+            or next(iter(com.charged_by_platform))
+        charged = com.charged_by_platform[plat]
+        why.append(f"commission booked as on {plat} ({charged}); other platforms: "
+                   + ", ".join(f"{k} {v}" for k, v in com.charged_by_platform.items() if k != plat))
+    sides = _CHARGED[charged or "both"]
+    if com.basis == "per_round_turn" and charged in ("open", "close"):
+        sides = (2.0, 0.0) if charged == "open" else (0.0, 2.0)
+    src = f"{_source_title(profile, com.source)}, {com.confidence or 'confidence not stated'}"
+    if com.basis == "per_notional":
+        per_ccy = (com.per_currency or com.currency).upper()
+        if per_ccy != com.currency.upper():
+            raise PolicyError(f"{where}: commission.per_currency: found {per_ccy} with the commission in "
+                              f"{com.currency}; expected the notional in the commission's own currency")
+        text = f"{float(com.value):g} {com.currency} per {float(com.per):,.0f} {per_ccy} traded per side ({src})"  # type: ignore[arg-type]
+        return _CommissionBooking(float(com.per), sides, True, text), why  # type: ignore[arg-type]
+    basis = "per round turn" if com.basis == "per_round_turn" else "per lot per side"
+    return _CommissionBooking(0.0, sides, True, f"{float(com.value):g} {com.currency} {basis} ({src})"), why
 
 
 def _spread_points(profile: BrokerProfile, account: AccountType) -> tuple[dict[str, float], dict[str, str]]:

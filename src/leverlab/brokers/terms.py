@@ -142,6 +142,15 @@ class AccountTerms:
     # engine and the calculators read the contract size here, so both value a lot alike
     lot_size: float = STANDARD_LOT
     instruments: dict[str, Instrument] = field(default_factory=dict)
+    # the commission as the engine books it: per notional traded when ``commission_notional`` > 0
+    # (``commission_per_lot_side`` in ``commission_currency`` per that much notional: XM Zero 3.5 per
+    # 100,000), else per lot per side; the sides booked at the open and at the close ((1, 1); MT4's
+    # "open and close charged together at opening": (2, 0)); whether the amount is published, and
+    # where it comes from ("3.5 USD per 100,000 traded (XM Zero, high)" or "unknown (...): 0 used")
+    commission_notional: float = 0.0
+    commission_sides: tuple[float, float] = (1.0, 1.0)
+    commission_known: bool = True
+    commission_source: str = ""
 
     def margin_for(self, symbol: str) -> SymbolMargin:
         """The margin rules for ``symbol``; raises KeyError naming the symbols these terms cover."""

@@ -283,6 +283,19 @@ def _legs(from_ccy: str, to_ccy: str, order: list[str], what: str, symbol: str) 
 SWAP_MODES = {"points": 0, "money": 1, "interest": 2}
 
 
+def cost_params(terms: AccountTerms, p: np.ndarray) -> None:
+    """Write the terms' commission into the kernel's parameter slots: per lot per side
+    (``P_COMMISSION``) or per unit of notional traded (``P_COMM_NOTIONAL``), and the sides booked at
+    the open and at the close (``P_COMM_OPEN`` / ``P_COMM_CLOSE``)."""
+    if terms.commission_notional > 0:
+        p[L.P_COMMISSION] = 0.0
+        p[L.P_COMM_NOTIONAL] = terms.commission_per_lot_side / terms.commission_notional
+    else:
+        p[L.P_COMMISSION] = terms.commission_per_lot_side
+        p[L.P_COMM_NOTIONAL] = 0.0
+    p[L.P_COMM_OPEN], p[L.P_COMM_CLOSE] = (float(x) for x in terms.commission_sides)
+
+
 def symbol_table(order: list[str], specs: dict[str, Instrument], terms: AccountTerms,
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The per-symbol float table and the equity-band tables (floors, leverages)."""
@@ -323,7 +336,7 @@ def symbol_table(order: list[str], specs: dict[str, Instrument], terms: AccountT
         if sm is not None:
             sym_f[i, L.S_M1_SYM:L.S_M2_INV + 1] = _legs(spec.margin_currency, acc, order, "margin", name)
             sym_f[i, L.S_P1_SYM:L.S_P2_INV + 1] = _legs(spec.profit_currency, acc, order, "profit", name)
-            if terms.commission_per_lot_side:
+            if terms.commission_per_lot_side and not terms.commission_notional > 0:
                 sym_f[i, L.S_C1_SYM:L.S_C2_INV + 1] = _legs(terms.commission_currency, acc, order, "commission",
                                                            name)
             else:

@@ -44,7 +44,7 @@ from ..times import iso, to_ns
 from . import _layout as L
 from ._kernel import seed_rng
 from ._kernel.margin import _conv
-from ._prepare import Stream, build_stream, check_spread_mode, spec_for, spread_origin, symbol_table
+from ._prepare import Stream, build_stream, check_spread_mode, cost_params, spec_for, spread_origin, symbol_table
 from ._schedule import cashback_times, hmr_schedule, rollover_times
 from ._sim import _Sim
 from .errors import BacktestError, OrderError
@@ -173,6 +173,7 @@ def kernel_params(terms: AccountTerms, *, hedging: bool, slippage: float, pessim
     p[L.P_VEC_SYM] = -1.0
     p[L.P_LEAN] = 1.0
     p[L.P_HMR_ALL] = 1.0 if any(w.applies_to == "all_positions" for w in t.hmr_windows) else 0.0
+    cost_params(t, p)
     return p
 
 

@@ -55,6 +55,9 @@ from .._layout import (
     P_ACC_SCALE,
     P_CASHBACK,
     P_CASHBACK_PER_TRADE,
+    P_COMM_CLOSE,
+    P_COMM_NOTIONAL,
+    P_COMM_OPEN,
     P_COMMISSION,
     P_MINOR,
     P_NBP,
@@ -184,17 +187,41 @@ def record(rules, book, ledger) -> None:
 
 
 @jit
-def _commission(rules, book, s: int, lots: float) -> int:
-    """Commission for one side of ``lots`` in account minor units (negative: a charge)."""
+def _commission_sides(rules, book, s: int, lots: float, sides: float) -> int:
+    """``sides`` sides of commission on ``lots`` in account minor units (negative: a charge), converted
+    at this quote: per lot (``P_COMMISSION`` in the commission currency) or per notional traded
+    (``P_COMM_NOTIONAL`` per unit, on lots x contract size x mid in the profit currency, converted to
+    the account with the profit legs - the commission currency is the notional's)."""
     params = rules.params
+    if sides == 0.0:
+        return 0
     c = params[P_COMMISSION]
-    if c == 0.0:
+    cn = params[P_COMM_NOTIONAL]
+    if c == 0.0 and cn == 0.0:
         return 0
-    f = _conv(book.px, rules.sym_f, s, S_C1_SYM)
-    if math.isnan(f):
-        _set_error(book.acc_i, ERR_NO_RATE, s)
-        return 0
-    return -to_minor_units(c * lots * f * params[P_ACC_SCALE], params[P_MINOR])
+    px = book.px
+    sym_f = rules.sym_f
+    amount = 0.0
+    if c != 0.0:
+        f = _conv(px, sym_f, s, S_C1_SYM)
+        if math.isnan(f):
+            _set_error(book.acc_i, ERR_NO_RATE, s)
+            return 0
+        amount += c * lots * f
+    if cn != 0.0:
+        f = _conv(px, sym_f, s, S_P1_SYM)
+        if math.isnan(f):
+            _set_error(book.acc_i, ERR_NO_RATE, s)
+            return 0
+        amount += cn * lots * sym_f[s, S_CS] * 0.5 * (px[s, X_BID] + px[s, X_ASK]) * f
+    return -to_minor_units(amount * sides * params[P_ACC_SCALE], params[P_MINOR])
+
+
+@jit
+def _commission(rules, book, s: int, lots: float) -> int:
+    """Commission booked when ``lots`` open, in account minor units (negative: a charge): one side, or
+    both where the platform charges the round turn at opening (``P_COMM_OPEN``)."""
+    return _commission_sides(rules, book, s, lots, rules.params[P_COMM_OPEN])
 
 
 @jit
@@ -226,7 +253,7 @@ def close_position(rules, book, ledger, k: int, lots: float, price: float, reaso
     pm = to_minor_units(profit, minor)
     pid = pos_i[k, PI_ID]
     _book(book, ledger, D_CLOSE, t, pid, s, -side, pm, lots, price)
-    cm = _commission(rules, book, s, lots)
+    cm = _commission_sides(rules, book, s, lots, params[P_COMM_CLOSE])
     if cm != 0:
         _book(book, ledger, D_COMMISSION, t, pid, s, -side, cm, lots, price)
         acc_f[A_COST_COMMISSION] -= cm / minor
