@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from ..instruments import ASSET_CLASSES, CENT_LOT, STANDARD_LOT
 from ..instruments import symbols as catalog_symbols
@@ -35,7 +36,7 @@ from .policy import (
     symbol_policy,
 )
 from .regulation import Regime, regimes
-from .schema import UNKNOWN, AccountType, BrokerProfile, Entity, Fact, leverage_number
+from .schema import UNKNOWN, AccountType, BrokerProfile, Entity, Fact, SwapTerms, leverage_number
 from .terms import WEEKDAYS, AccountTerms, SwapRate, SymbolMargin
 
 
@@ -114,6 +115,9 @@ def resolve_terms(broker: str | BrokerProfile, account_type: str, country: str, 
     why += notes
     lot, notes = _lot_size(account)
     why += notes
+    swap_fields, notes = swap_terms_fields(profile, account, swap_free, triple)
+    why += notes
+    swap_free = swap_fields.pop("swap_free", swap_free)
     return AccountTerms(
         broker=profile.id, broker_name=profile.name, account_type=account.id, entity=entity.id,
         regulator=regime.id if regime else (entity.regulator_detail or "unknown"), country=country.upper(),
@@ -131,6 +135,7 @@ def resolve_terms(broker: str | BrokerProfile, account_type: str, country: str, 
         instruments={s: profile_instrument(profile, s).with_lot(lot) for s in margins},
         commission_notional=costs.commission_booking.notional, commission_sides=costs.commission_booking.sides,
         commission_known=costs.commission_booking.known, commission_source=costs.commission_booking.source,
+        **swap_fields,
     )
 
 
@@ -283,7 +288,8 @@ def _costs(profile: BrokerProfile, account: AccountType, swap_free: bool) -> tup
     spreads, spread_sources = _spread_points(profile, account)
     if not spreads:
         why.append(f"typical spreads not published ({account.spread.model}); take spreads from market data")
-    published_swaps = profile.swaps.table.known()
+    sw = _merged_swaps(profile, account)
+    published_swaps = sw.table.known()
     if published_swaps is None:
         why.append("swap rates not published: none set (take them from the broker's symbol specs)")
     swaps = {k.upper(): SwapRate(v.long, v.short, v.mode) for k, v in (published_swaps or {}).items()}
@@ -296,6 +302,59 @@ def _costs(profile: BrokerProfile, account: AccountType, swap_free: bool) -> tup
         why.append("hedged margin not published: no hedge relief assumed (factor 1.0)")
     hedge = {cls: pct / 100.0 for k, pct in (hedged or {}).items() for cls in (ASSET_CLASSES if k == "all" else (k,))}
     return _Costs(float(commission or 0.0), com.currency, spreads, spread_sources, swaps, hedge, booking), why
+
+
+def _merged_swaps(profile: BrokerProfile, account: AccountType) -> SwapTerms:
+    """The broker's swap terms with the account type's own fields over them (a field the account
+    type leaves unknown or out keeps the broker's; triple days merge by key)."""
+    base, over = profile.swaps, account.swaps
+    if over is None:
+        return base
+    fields: dict[str, Any] = {}
+    for name in ("table", "mode", "benchmark", "markup", "day_count", "free"):
+        f = getattr(over, name)
+        fields[name] = getattr(base, name) if f.is_unknown else f
+    fields["rollover"] = over.rollover or base.rollover
+    fields["swap_free_fee"] = over.swap_free_fee or base.swap_free_fee
+    fields["triple_days"] = {**base.triple_days, **over.triple_days}
+    return base.model_copy(update=fields)
+
+
+def _fact_source(profile: BrokerProfile, fact: Any) -> str:
+    """"<source title>, <confidence>" of a published fact."""
+    return f"{_source_title(profile, fact.source)}, {fact.confidence or 'confidence not stated'}"
+
+
+def swap_terms_fields(profile: BrokerProfile, account: AccountType, swap_free: bool, triple: str
+                      ) -> tuple[dict[str, Any], list[str]]:
+    """The swap fields of ``AccountTerms`` beyond the published table: markup, day count, triple days per
+    asset class, the swap-free fee and reason, each with where it comes from; unknown ones stay None
+    (the engine states its documented default wherever it uses one)."""
+    sw = _merged_swaps(profile, account)
+    out: dict[str, Any] = {}
+    why: list[str] = []
+    if not sw.markup.is_unknown:
+        out["swap_markup"] = float(sw.markup.value)
+        out["swap_markup_source"] = _fact_source(profile, sw.markup)
+    if not sw.day_count.is_unknown:
+        out["swap_day_count"] = float(sw.day_count.value)
+        out["swap_day_count_source"] = _fact_source(profile, sw.day_count)
+    days = {cls: sw.triple_day(cls) for cls in ASSET_CLASSES}
+    out["triple_swap_days"] = {cls: d for cls, d in days.items() if d != UNKNOWN and d != triple}
+    fee = sw.swap_free_fee
+    if fee is not None and not fee.is_unknown:
+        out["swap_free_fee"] = float(fee.value)
+        out["swap_free_fee_currency"] = fee.currency.upper()
+        out["swap_free_fee_per"] = fee.per or "night"
+    if not sw.table.is_unknown:
+        out["swap_table_source"] = _fact_source(profile, sw.table)
+    if sw.free.known():
+        out["swap_free"] = True
+        out["swap_free_reason"] = f"no swaps on {account.id} ({_fact_source(profile, sw.free)})"
+        why.append(f"swap-free: {account.id} charges no swaps")
+    elif swap_free:
+        out["swap_free_reason"] = f"swap-free on request: {account.swap_free.value}"
+    return out, why
 
 
 @dataclass(frozen=True)

@@ -665,7 +665,9 @@ class SwapTerms(_Model):
     ``mode``: how swaps are quoted (points, money, interest %, or a rate differential + markup);
     ``benchmark``: the rate the broker says swaps are built from; ``markup``: its markup in percent
     per year; ``rollover``: booking time and zone; ``triple_days``: the weekday charged three
-    nights, per asset class (or ``fx`` for all currency pairs, ``all``); ``swap_free_fee``.
+    nights, per asset class (or ``fx`` for all currency pairs, ``all``); ``swap_free_fee``;
+    ``day_count``: the year (360 or 365 days) an annual rate is divided by; ``free``: the account type
+    charges no swaps at all (swap-free for everyone, not on request).
     """
 
     table: Fact[dict[str, SwapSpec]] = Field(default_factory=_unknown_fact)
@@ -676,6 +678,10 @@ class SwapTerms(_Model):
     triple_days: dict[str, Fact[Weekday]] = {}
     swap_free_fee: SwapFreeFee | None = None
     note: str | None = None
+    # the year the broker divides an annual rate by (its day count: 360 or 365)
+    day_count: Fact[Literal[360, 365]] = Field(default_factory=_unknown_fact)
+    # ``true``: this account type charges no swaps to anyone (not a swap-free option on request)
+    free: Fact[bool] = Field(default_factory=_unknown_fact)
 
     @model_validator(mode="before")
     @classmethod

@@ -151,6 +151,26 @@ class AccountTerms:
     commission_sides: tuple[float, float] = (1.0, 1.0)
     commission_known: bool = True
     commission_source: str = ""
+    # swaps beyond a published table (``swaps``): the broker's markup over the rate differential in the
+    # policy-rate model (percent per year, taken on each side; None: the engine's documented default)
+    # and the year it divides an annual rate by (None: the default), each with where it comes from;
+    # the triple-swap weekday per asset class where it differs from ``triple_swap_day``; the fee a
+    # swap-free account pays instead (amount per lot in ``swap_free_fee_currency`` per
+    # ``swap_free_fee_per``: night / triple_night), and why the account is swap-free
+    swap_markup: float | None = None
+    swap_markup_source: str = ""
+    swap_day_count: float | None = None
+    swap_day_count_source: str = ""
+    triple_swap_days: dict[str, str] = field(default_factory=dict)
+    swap_free_fee: float | None = None
+    swap_free_fee_currency: str = ""
+    swap_free_fee_per: str = "night"
+    swap_free_reason: str = ""
+    swap_table_source: str = ""  # where the published ``swaps`` table comes from
+
+    def triple_day_for(self, asset_class: str) -> str:
+        """The weekday whose rollover books three nights for ``asset_class`` (its own, else the account's)."""
+        return self.triple_swap_days.get(asset_class, self.triple_swap_day)
 
     def margin_for(self, symbol: str) -> SymbolMargin:
         """The margin rules for ``symbol``; raises KeyError naming the symbols these terms cover."""

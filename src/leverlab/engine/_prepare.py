@@ -29,6 +29,7 @@ from ..data.frames import TIMEFRAMES, Bars, Ticks
 from ..instruments import CALC_MODE_CODE, Instrument, instrument
 from ..money import currency
 from . import _layout as L
+from ._schedule import swap_fee_booked, swap_kernel_mode
 
 
 @dataclass
@@ -280,9 +281,6 @@ def _legs(from_ccy: str, to_ccy: str, order: list[str], what: str, symbol: str) 
     return out
 
 
-SWAP_MODES = {"points": 0, "money": 1, "interest": 2}
-
-
 def cost_params(terms: AccountTerms, p: np.ndarray) -> None:
     """Write the terms' commission into the kernel's parameter slots: per lot per side
     (``P_COMMISSION``) or per unit of notional traded (``P_COMM_NOTIONAL``), and the sides booked at
@@ -294,6 +292,8 @@ def cost_params(terms: AccountTerms, p: np.ndarray) -> None:
         p[L.P_COMMISSION] = terms.commission_per_lot_side
         p[L.P_COMM_NOTIONAL] = 0.0
     p[L.P_COMM_OPEN], p[L.P_COMM_CLOSE] = (float(x) for x in terms.commission_sides)
+    # a swap-free account books its published fee where the swaps would be (``swap_schedule``)
+    p[L.P_SWAP_FREE] = 1.0 if terms.swap_free and not swap_fee_booked(terms) else 0.0
 
 
 def symbol_table(order: list[str], specs: dict[str, Instrument], terms: AccountTerms,
@@ -329,10 +329,10 @@ def symbol_table(order: list[str], specs: dict[str, Instrument], terms: AccountT
                 band_lev[i, b] = lv
         sym_f[i, L.S_HEDGE] = terms.hedge_factor_for(spec.asset_class)
         sw = terms.swaps.get(name)
-        if sw is not None:
+        if sw is not None:  # the published figures, for reading; the kernel books ``roll_f`` (``swap_schedule``)
             sym_f[i, L.S_SWAP_LONG] = sw.long
             sym_f[i, L.S_SWAP_SHORT] = sw.short
-            sym_f[i, L.S_SWAP_MODE] = SWAP_MODES[sw.mode]
+        sym_f[i, L.S_SWAP_MODE] = swap_kernel_mode(terms, name)
         if sm is not None:
             sym_f[i, L.S_M1_SYM:L.S_M2_INV + 1] = _legs(spec.margin_currency, acc, order, "margin", name)
             sym_f[i, L.S_P1_SYM:L.S_P2_INV + 1] = _legs(spec.profit_currency, acc, order, "profit", name)

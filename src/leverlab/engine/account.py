@@ -45,7 +45,7 @@ from . import _layout as L
 from ._kernel import seed_rng
 from ._kernel.margin import _conv
 from ._prepare import Stream, build_stream, check_spread_mode, cost_params, spec_for, spread_origin, symbol_table
-from ._schedule import cashback_times, hmr_schedule, rollover_times
+from ._schedule import cashback_times, check_swap_source, hmr_schedule, swap_schedule, swap_source
 from ._sim import _Sim
 from .errors import BacktestError, OrderError
 from .formulas import floor_lots, risk_lots
@@ -219,9 +219,13 @@ class Account:
     def __init__(self, terms: AccountTerms, symbols: Sequence[str], *, deposit: float = 10_000,
                  hedging: bool = True, calendar: Iterable[Any] = (), slippage: float = 0.0, seed: int = 0,
                  pessimistic: bool = True, timeframe: str = "M1", instruments: Mapping[str, Instrument] | None = None,
-                 record_every: int = 0, spread: str = "data") -> None:
+                 record_every: int = 0, spread: str = "data", swaps: str = "published") -> None:
         self.terms = terms
         self.spread = spread
+        try:
+            self.swaps = check_swap_source(swaps)
+        except ValueError as exc:
+            raise BacktestError(str(exc)) from None
         self.symbols = [s.upper() for s in symbols]
         if not self.symbols:
             raise BacktestError("an account needs at least one symbol")
@@ -280,7 +284,7 @@ class Account:
     def _schedules(self, t0: int, t1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Rollover instants (t0, t1], HMR intervals and cashback instants for a span of quotes."""
         t = self.terms
-        roll_t, roll_f = rollover_times(t0, t1, t.rollover_time, t.server_timezone, t.triple_swap_day)
+        roll_t, roll_f = swap_schedule(t, self.symbols, self.specs, t0, t1, self.swaps)
         hmr, hmr_cap, _ = hmr_schedule(t, t0, t1, self._calendar, self.symbols)
         cash_t = cashback_times(t0, t1, t.cashback_schedule) if t.cashback_per_lot else np.zeros(0, np.int64)
         return roll_t, roll_f, hmr, hmr_cap, cash_t
@@ -578,7 +582,9 @@ class Account:
         meta = {"broker": t.broker, "account_type": t.account_type, "symbol": self.symbols[0],
                 "leverage": None if math.isinf(t.selected_leverage) else t.selected_leverage,
                 "stop_out_level": t.stop_out_level, "nbp": t.nbp, "spread": self.spread,
-                "spreads": dict(self._spreads)}
+                "spreads": dict(self._spreads), "swap_source": self.swaps,
+                "swaps": {n: swap_source(t, n, self.specs[n], self.swaps) for n in self.symbols if n in t.symbols},
+                "commission": t.commission_source}
         return Result.from_tables(ccy, deposit, series, stats, meta, self.symbols, (di, df), (ti, tf), (ei, ef))
 
     def size_for_risk(self, symbol: str, risk_pct: float, sl_distance: float) -> float:

@@ -78,9 +78,7 @@ from .._layout import (
     S_CS,
     S_P1_SYM,
     S_POINT,
-    S_SWAP_LONG,
     S_SWAP_MODE,
-    S_SWAP_SHORT,
     SR_BALANCE,
     SR_EQUITY,
     SR_FREE,
@@ -305,8 +303,10 @@ def close_position(rules, book, ledger, k: int, lots: float, price: float, reaso
 
 
 @jit
-def _swaps(rules, book, ledger, t: int, mult: float) -> None:
-    """Book one rollover's swap for every open position (``mult`` 3 on the triple-swap night)."""
+def _swaps(rules, book, ledger, t: int, row) -> None:
+    """Book one rollover's swap for every open position. ``row`` is this rollover's row of ``roll_f``: per
+    symbol its long and short swap per lot, nights included, in the symbol's unit (``S_SWAP_MODE``: 0
+    points, 1 account money, 2 a fraction of the notional at the rollover's mid)."""
     params = rules.params
     sym_f = rules.sym_f
     px = book.px
@@ -320,7 +320,7 @@ def _swaps(rules, book, ledger, t: int, mult: float) -> None:
         s = pos_i[k, PI_SYM]
         side = pos_i[k, PI_SIDE]
         lots = pos_f[k, PF_LOTS]
-        rate = sym_f[s, S_SWAP_LONG] if side > 0 else sym_f[s, S_SWAP_SHORT]
+        rate = row[2 * s] if side > 0 else row[2 * s + 1]
         if rate == 0.0:
             continue
         mode = int(sym_f[s, S_SWAP_MODE])
@@ -330,13 +330,13 @@ def _swaps(rules, book, ledger, t: int, mult: float) -> None:
             if mode == 0:
                 amount = rate * sym_f[s, S_POINT] * sym_f[s, S_CS] * lots
             else:
-                amount = lots * sym_f[s, S_CS] * 0.5 * (px[s, X_BID] + px[s, X_ASK]) * rate / 100.0 / 360.0
+                amount = lots * sym_f[s, S_CS] * 0.5 * (px[s, X_BID] + px[s, X_ASK]) * rate
             pc = _conv(px, sym_f, s, S_P1_SYM)
             if math.isnan(pc):
                 _set_error(acc_i, ERR_NO_RATE, s)
                 pc = 0.0
             amount = amount * pc * scale
-        am = to_minor_units(amount * mult, params[P_MINOR])
+        am = to_minor_units(amount, params[P_MINOR])
         if am != 0:
             _book(book, ledger, D_SWAP, t, pos_i[k, PI_ID], s, side, am, lots, 0.0)
             pos_i[k, PI_SWAP_MINOR] += am
