@@ -37,7 +37,7 @@ from .policy import (
 )
 from .regulation import Regime, regimes
 from .schema import UNKNOWN, AccountType, BrokerProfile, Entity, Fact, SwapTerms, leverage_number
-from .terms import WEEKDAYS, AccountTerms, SwapRate, SymbolMargin
+from .terms import WEEKDAYS, AccountTerms, SpreadWindow, SwapRate, SymbolMargin
 
 
 def _cent_code(ccy: str) -> str:
@@ -118,6 +118,8 @@ def resolve_terms(broker: str | BrokerProfile, account_type: str, country: str, 
     swap_fields, notes = swap_terms_fields(profile, account, swap_free, triple)
     why += notes
     swap_free = swap_fields.pop("swap_free", swap_free)
+    spread_fields, notes = spread_terms_fields(profile, account)
+    why += notes
     return AccountTerms(
         broker=profile.id, broker_name=profile.name, account_type=account.id, entity=entity.id,
         regulator=regime.id if regime else (entity.regulator_detail or "unknown"), country=country.upper(),
@@ -135,7 +137,7 @@ def resolve_terms(broker: str | BrokerProfile, account_type: str, country: str, 
         instruments={s: profile_instrument(profile, s).with_lot(lot) for s in margins},
         commission_notional=costs.commission_booking.notional, commission_sides=costs.commission_booking.sides,
         commission_known=costs.commission_booking.known, commission_source=costs.commission_booking.source,
-        **swap_fields,
+        **swap_fields, **spread_fields,
     )
 
 
@@ -302,6 +304,34 @@ def _costs(profile: BrokerProfile, account: AccountType, swap_free: bool) -> tup
         why.append("hedged margin not published: no hedge relief assumed (factor 1.0)")
     hedge = {cls: pct / 100.0 for k, pct in (hedged or {}).items() for cls in (ASSET_CLASSES if k == "all" else (k,))}
     return _Costs(float(commission or 0.0), com.currency, spreads, spread_sources, swaps, hedge, booking), why
+
+
+def spread_terms_fields(profile: BrokerProfile, account: AccountType) -> tuple[dict[str, Any], list[str]]:
+    """The account type's published spread markup (over its stated reference) and the widening windows
+    around rollover and news, with their sources; the engine states its defaults for the rest."""
+    out: dict[str, Any] = {}
+    why: list[str] = []
+    mk = account.spread.markup
+    if mk is not None and not mk.is_unknown:
+        out["spread_markup_pips"] = float(mk.value)
+        out["spread_markup_source"] = f"{float(mk.value):g} pips over {mk.over} ({_fact_source(profile, mk)})"
+    windows = []
+    for kind in ("rollover", "news"):
+        w = account.spread.widening.get(kind)
+        if w is None or w.is_unknown:
+            continue
+        if w.minutes_before is None or w.minutes_after is None:
+            why.append(f"spread widening at {kind} published without its window: the engine's default window used")
+        match = w.applies_to
+        windows.append(SpreadWindow(
+            kind, w.unit, float(w.value), -1.0 if w.minutes_before is None else float(w.minutes_before),
+            -1.0 if w.minutes_after is None else float(w.minutes_after),
+            tuple(match.symbols) if match else (), tuple(match.asset_classes) if match else (),
+            f"{'up to ' if w.up_to else ''}{float(w.value):g} {w.unit} ({_fact_source(profile, w)})"))
+    if "volatile" in account.spread.widening:
+        why.append("spread widening 'in volatile markets' has no time window: not simulated")
+    out["spread_widening"] = tuple(windows)
+    return out, why
 
 
 def _merged_swaps(profile: BrokerProfile, account: AccountType) -> SwapTerms:

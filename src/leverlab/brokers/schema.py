@@ -277,6 +277,13 @@ class SpreadWidening(Fact[WideningValue]):
         return self
 
 
+class SpreadMarkup(Fact[SpreadValue]):
+    """How many pips an account type's spread sits above a stated reference (Pepperstone: Standard is
+    "about 1 pip wider than Razor"); ``over`` names the reference."""
+
+    over: str
+
+
 class Spread(Sourced):
     """The spread model as published, with figures per symbol or asset class, each with its own source.
 
@@ -285,12 +292,14 @@ class Spread(Sourced):
     use the key ``all`` for a "spreads from X pips" that names no instrument. ``widening`` gives how
     spreads widen around the daily ``rollover``, around high-impact ``news`` or in ``volatile``
     markets, only where published (absent: the engine applies its own documented defaults).
+    ``markup``: pips above a stated reference (``over``), where the broker states one.
     """
 
     model: str
     typical: dict[str, SpreadFigure] = {}
     minimum: dict[str, SpreadFigure] = {}
     widening: dict[Literal["rollover", "news", "volatile"], SpreadWidening] = {}
+    markup: SpreadMarkup | None = None  # over a stated reference, for the engine's ``data+markup`` mode
 
     @model_validator(mode="before")
     @classmethod

@@ -99,6 +99,27 @@ class SwapRate:
 
 
 @dataclass(frozen=True)
+class SpreadWindow:
+    """Spreads widen around each event of ``kind`` ("rollover": the broker's daily rollover; "news": a
+    high-impact calendar event) from ``minutes_before`` to ``minutes_after``: to ``value`` times the normal
+    spread (``unit`` "times") or by ``value`` pips (``unit`` "pips"), on the listed symbols and asset
+    classes (both empty: every symbol); ``source`` says where the figures come from."""
+
+    kind: str
+    unit: str
+    value: float
+    minutes_before: float
+    minutes_after: float
+    symbols: tuple[str, ...] = ()
+    asset_classes: tuple[str, ...] = ()
+    source: str = ""
+
+    def applies(self, symbol: str, asset_class: str) -> bool:
+        return (not self.symbols and not self.asset_classes) or symbol.upper() in self.symbols \
+            or asset_class in self.asset_classes
+
+
+@dataclass(frozen=True)
 class AccountTerms:
     """Everything the simulator needs to treat an account as this broker would."""
 
@@ -167,6 +188,13 @@ class AccountTerms:
     swap_free_fee_per: str = "night"
     swap_free_reason: str = ""
     swap_table_source: str = ""  # where the published ``swaps`` table comes from
+    # spread mode ``data+markup``: the pips this account's spread sits above a stated reference, and
+    # where that comes from ("1 pip over the Razor account's raw spread (...)"); None: not published
+    spread_markup_pips: float | None = None
+    spread_markup_source: str = ""
+    # how spreads widen around the daily rollover and high-impact news, where the profile publishes it
+    # (a kind left out gets the engine's documented default when widening is simulated)
+    spread_widening: tuple["SpreadWindow", ...] = ()
 
     def triple_day_for(self, asset_class: str) -> str:
         """The weekday whose rollover books three nights for ``asset_class`` (its own, else the account's)."""

@@ -22,14 +22,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numba import njit
 
-from ..brokers.terms import AccountTerms
+from ..brokers.terms import AccountTerms, SpreadWindow
 from ..conversion import conversion_path
 from ..data.errors import DataError
 from ..data.frames import TIMEFRAMES, Bars, Ticks
 from ..instruments import CALC_MODE_CODE, Instrument, instrument
 from ..money import currency
+from ..times import NS
 from . import _layout as L
-from ._schedule import swap_fee_booked, swap_kernel_mode
+from ._schedule import rollover_days, swap_fee_booked, swap_kernel_mode
 
 
 @dataclass
@@ -55,11 +56,13 @@ def _check_sorted(name: str, t: np.ndarray) -> None:
             raise DataError(f"{name}: data not sorted by time: row {i + 1} ({t[i + 1]}) comes before row {i} ({t[i]})")
 
 
-SPREAD_MODES = ("broker", "data")
+SPREAD_MODES = ("broker", "data", "data+markup")
 """``data``: the data's bid/ask (bid-only data without a spread column gets the account type's
 typical spread as its ask - bid, else 0). ``broker``: mid +/- half the account type's published
-typical spread. A third mode, the data's spread plus the account's markup over a reference
-account, is left out: no profile states such a markup or its reference."""
+typical spread. ``data+markup``: the data's own spread, quote by quote, plus the account's markup over a
+stated reference - the markup the profile publishes (Pepperstone Standard: 1 pip over Razor), else the
+account's typical spread minus the data's median spread (the reference: the data's median), never
+below a zero spread."""
 
 
 def check_spread_mode(mode: str) -> str:
@@ -67,6 +70,18 @@ def check_spread_mode(mode: str) -> str:
     if mode not in SPREAD_MODES:
         raise ValueError(f"spread mode {mode!r}: expected one of {', '.join(SPREAD_MODES)}")
     return mode
+
+
+def data_spread_points(data: Bars | Ticks, point: float) -> np.ndarray | None:
+    """The data's own spread in points at each quote (bar closes for bars); None for bid-only bars
+    without a spread column."""
+    if isinstance(data, Ticks):
+        return (np.asarray(data.ask, dtype=np.float64) - np.asarray(data.bid, dtype=np.float64)) / point
+    if data.two_sided:
+        return (np.asarray(data.ask_close, dtype=np.float64) - np.asarray(data.bid_close, dtype=np.float64)) / point
+    if data.spread is not None:
+        return np.asarray(data.spread, dtype=np.float64)
+    return None
 
 
 def spread_origin(mode: str, terms: AccountTerms | None, spec: Instrument, data: Bars | Ticks) -> tuple[float, str]:
@@ -77,20 +92,64 @@ def spread_origin(mode: str, terms: AccountTerms | None, spec: Instrument, data:
     the profile publishes none (a silent 0 would make the account look free). ``data``: NaN
     points (the data's own) and "data"; for bid-only data without a spread column, the account's
     typical spread ("broker ... (bid-only data)") or 0 ("none (bid-only data): 0").
+    ``data+markup``: the markup in points added to the data's spread and how it was found; DataError
+    when the data has no spread of its own or the account publishes neither a markup nor a typical spread.
     """
     check_spread_mode(mode)
     fig = terms.typical_spread(spec.symbol, spec.asset_class) if terms is not None else None
+    who = f"{terms.broker}/{terms.account_type}" if terms is not None else "a run without account terms"
     if mode == "broker":
         if fig is None:
-            who = f"{terms.broker}/{terms.account_type}" if terms is not None else "a run without account terms"
             raise DataError(f"{who} publishes no typical spread for {spec.symbol}: spread mode 'broker' cannot "
                             f"price it; use spread='data'")
         return fig[0], f"broker {fig[1]}"
+    if mode == "data+markup":
+        sp = data_spread_points(data, spec.point)
+        if sp is None:
+            raise DataError(f"{spec.symbol}: the data has no spread of its own (bid-only, no spread column): spread "
+                            f"mode 'data+markup' cannot add a markup to it; use spread='broker'")
+        per_pip = spec.pip_size / spec.point
+        if terms is not None and terms.spread_markup_pips is not None:
+            return terms.spread_markup_pips * per_pip, f"data + {terms.spread_markup_source}"
+        if fig is None:
+            raise DataError(f"{who} publishes neither a spread markup nor a typical spread for {spec.symbol}: spread "
+                            f"mode 'data+markup' cannot price it; use spread='data'")
+        finite = sp[np.isfinite(sp)]
+        median = float(np.median(finite)) if finite.size else 0.0
+        pts = fig[0] - median
+        return pts, (f"data {pts / per_pip:+.2f} pips: typical {fig[0] / per_pip:g} pips ({fig[1]}) over the "
+                     f"reference, the data's median spread {median / per_pip:.2f} pips")
     if isinstance(data, Ticks) or data.two_sided or data.spread is not None:
         return math.nan, "data"
     if fig is None:
         return 0.0, "none (bid-only data, no published spread): 0"
     return fig[0], f"broker {fig[1]} (bid-only data)"
+
+
+def markup_bars(bars: Bars, markup_points: float, point: float) -> Bars:
+    """``bars`` with each OHLC column's spread (two-sided, or the spread column) widened by ``markup_points``
+    around the column's mid, never below zero."""
+    cols = ("open", "high", "low", "close")
+    bids = [np.asarray(getattr(bars, f"bid_{c}"), dtype=np.float64) for c in cols]
+    if bars.two_sided:
+        asks = [np.asarray(getattr(bars, f"ask_{name}"), dtype=np.float64) for name in cols]
+    else:
+        sp = np.asarray(bars.spread, dtype=np.float64) * point
+        asks = [b + sp for b in bids]
+    mids = [0.5 * (a + b) for a, b in zip(asks, bids)]
+    halves = [0.5 * np.maximum(a - b + markup_points * point, 0.0) for a, b in zip(asks, bids)]
+    (o, h, lo, c), (ho, hh, hl, hc) = mids, halves
+    return replace(bars, spread=None, bid_open=o - ho, bid_high=h - hh, bid_low=lo - hl, bid_close=c - hc,
+                   ask_open=o + ho, ask_high=h + hh, ask_low=lo + hl, ask_close=c + hc)
+
+
+def markup_ticks(ticks: Ticks, markup_points: float, point: float) -> Ticks:
+    """``ticks`` with each quote's spread widened by ``markup_points`` around its mid, never below zero."""
+    b = np.asarray(ticks.bid, dtype=np.float64)
+    a = np.asarray(ticks.ask, dtype=np.float64)
+    mid = 0.5 * (a + b)
+    half = 0.5 * np.maximum(a - b + markup_points * point, 0.0)
+    return replace(ticks, bid=mid - half, ask=mid + half)
 
 
 def broker_bars(bars: Bars, spread_points: float, point: float) -> Bars:
@@ -217,12 +276,134 @@ def ticks_to_bars(ticks: Ticks, timeframe: str) -> tuple[Bars, np.ndarray]:
     return bars, last
 
 
+#: spread widening where a profile publishes none (the engine's documented defaults, marked assumed): three
+#: times the spread - AvaTrade's "FX spreads can widen up to 3x", the one published multiplier found (costs.md)
+#: - from 5 minutes before to 30 minutes after the daily rollover, and from 2 minutes before to 5 minutes
+#: after a high-impact calendar event (windows assumed: no broker in costs.md publishes one)
+DEFAULT_WIDENING = (
+    SpreadWindow("rollover", "times", 3.0, 5.0, 30.0,
+                 source="default, assumed: x3 (AvaTrade's published 'up to 3x') from 5 min before to 30 min after"),
+    SpreadWindow("news", "times", 3.0, 2.0, 5.0,
+                 source="default, assumed: x3 (AvaTrade's published 'up to 3x') from 2 min before to 5 min after"),
+)
+
+
+def widening_windows(terms: AccountTerms | None) -> tuple[SpreadWindow, ...]:
+    """The widening windows a run simulates: the profile's per kind (a published figure without its window
+    takes the default window of its kind), the documented default for a kind it leaves out."""
+    published = terms.spread_widening if terms is not None else ()
+    out = []
+    for d in DEFAULT_WIDENING:
+        mine = [w for w in published if w.kind == d.kind]
+        if not mine:
+            out.append(d)
+        for w in mine:
+            out.append(replace(w, minutes_before=d.minutes_before if w.minutes_before < 0 else w.minutes_before,
+                               minutes_after=d.minutes_after if w.minutes_after < 0 else w.minutes_after))
+    return tuple(out)
+
+
+def widening_sources(terms: AccountTerms | None) -> dict[str, str]:
+    """Each widening window in words, by kind (what a result states)."""
+    out: dict[str, str] = {}
+    for w in widening_windows(terms):
+        on = ", ".join(w.symbols + w.asset_classes) or "every symbol"
+        text = f"{w.source}; -{w.minutes_before:g}/+{w.minutes_after:g} min, on {on}"
+        out[w.kind] = f"{out[w.kind]}; {text}" if w.kind in out else text
+    return out
+
+
+def _merge(iv: np.ndarray) -> np.ndarray:
+    """Sorted, disjoint union of [start, end) intervals (int64 (n, 2))."""
+    if iv.shape[0] == 0:
+        return iv
+    iv = iv[np.argsort(iv[:, 0], kind="stable")]
+    out = [list(iv[0])]
+    for a, b in iv[1:]:
+        if a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return np.asarray(out, dtype=np.int64)
+
+
+def widening_table(terms: AccountTerms | None, order: list[str], specs: dict[str, Instrument], t0: int, t1: int,
+                   calendar: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Elementary [lo, hi) intervals (no window starts or ends inside one) of the windows that reach
+    [t0, t1], with per symbol the spread multiplier and the points added there (the largest of
+    overlapping windows)."""
+    per_win = []
+    for w in widening_windows(terms):
+        before, after = int(w.minutes_before * 60 * NS), int(w.minutes_after * 60 * NS)
+        if w.kind == "rollover":
+            if terms is None:
+                continue
+            at, _, _ = rollover_days(t0 - after - 1, t1 + before, terms.rollover_time, terms.server_timezone)
+        else:
+            at = np.asarray([c for c in calendar if t0 - after <= c <= t1 + before], dtype=np.int64)
+        if at.shape[0]:
+            per_win.append((w, _merge(np.stack([at - before, at + after], axis=1))))
+    n_sym = len(order)
+    if not per_win:
+        z = np.zeros(0, np.int64)
+        return z, z, np.ones((0, n_sym)), np.zeros((0, n_sym))
+    edges = np.unique(np.concatenate([iv.ravel() for _, iv in per_win]))
+    lo, hi = edges[:-1], edges[1:]
+    mult = np.ones((lo.shape[0], n_sym))
+    add = np.zeros((lo.shape[0], n_sym))
+    active = np.zeros(lo.shape[0], dtype=bool)
+    for w, iv in per_win:
+        j = np.searchsorted(iv[:, 0], lo, side="right") - 1
+        inside = (j >= 0) & (lo < iv[np.maximum(j, 0), 1])
+        active |= inside
+        for si, name in enumerate(order):
+            spec = specs[name]
+            if not w.applies(name, spec.asset_class):
+                continue
+            if w.unit == "times":
+                mult[inside, si] = np.maximum(mult[inside, si], w.value)
+            else:
+                add[inside, si] = np.maximum(add[inside, si], w.value * spec.pip_size)
+    return (np.ascontiguousarray(lo[active]), np.ascontiguousarray(hi[active]), np.ascontiguousarray(mult[active]),
+            np.ascontiguousarray(add[active]))
+
+
+@njit(cache=True, nogil=True)
+def _widen(time, sym, bid, ask, lo, hi, mult, add) -> None:
+    """Widen in place every quote inside an interval: spread x mult + add around its mid (one pass, both
+    sorted by time)."""
+    j = 0
+    m = lo.shape[0]
+    for i in range(time.shape[0]):
+        t = time[i]
+        while j < m and hi[j] <= t:
+            j += 1
+        if j == m:
+            break
+        if t < lo[j]:
+            continue
+        s = sym[i]
+        k = mult[j, s]
+        a = add[j, s]
+        if k == 1.0 and a == 0.0:
+            continue
+        b = bid[i]
+        q = ask[i]
+        mid = 0.5 * (b + q)
+        half = 0.5 * ((q - b) * k + a)
+        bid[i] = mid - half
+        ask[i] = mid + half
+
+
 def build_stream(feeds: dict[str, Bars | Ticks], order: list[str], terms: AccountTerms | None,
-                 specs: dict[str, Instrument], timeframe: str, spread: str = "data") -> Stream:
+                 specs: dict[str, Instrument], timeframe: str, spread: str = "data", widening: bool = False,
+                 calendar: tuple[int, ...] = ()) -> Stream:
     """Merge every symbol's quotes into one time-ordered stream; decisions on ``order[0]``.
 
     ``spread`` is the run's spread mode (``SPREAD_MODES``): under ``broker`` every symbol's bid/ask
     is rebuilt around the data's mid with the account's typical spread (``spread_origin``).
+    ``widening``: spreads widen in the windows of ``widening_windows`` around the broker's rollovers and
+    the ``calendar``'s events (int ns), one compiled pass over the merged quotes (ticks and bar paths).
     The strategy sees the quotes as rebuilt, as this account's platform would show them."""
     check_spread_mode(spread)
     parts = []
@@ -238,6 +419,12 @@ def build_stream(feeds: dict[str, Bars | Ticks], order: list[str], terms: Accoun
                 d = broker_bars(d, pts, specs[name].point)
             else:
                 d = broker_ticks(d, pts, specs[name].point)
+        elif spread == "data+markup":
+            if isinstance(d, Bars):
+                d = markup_bars(d, pts, specs[name].point)
+            else:
+                d = markup_ticks(d, pts, specs[name].point)
+            pts = math.nan
         if isinstance(d, Bars):
             time, bid, ask, flags = bar_path(d, 0.0 if math.isnan(pts) else pts, specs[name].point)
             if name != primary:
@@ -262,6 +449,11 @@ def build_stream(feeds: dict[str, Bars | Ticks], order: list[str], terms: Accoun
         perm = np.argsort(time, kind="stable")
         time = time[perm]
         sym, bid, ask, flags = (np.concatenate([p[k] for p in parts])[perm] for k in (1, 2, 3, 4))
+    if widening:
+        lo, hi, mult, add = widening_table(terms, order, specs, int(time[0]), int(time[-1]), calendar)
+        if lo.shape[0]:
+            bid, ask = np.array(bid, dtype=np.float64), np.array(ask, dtype=np.float64)  # never the data's own
+            _widen(np.ascontiguousarray(time), np.ascontiguousarray(sym), bid, ask, lo, hi, mult, add)
     decisions = np.flatnonzero((flags & L.F_CLOSE) != 0).astype(np.int64)
     assert decision_bars is not None
     return Stream(np.ascontiguousarray(time), np.ascontiguousarray(sym), np.ascontiguousarray(bid),

@@ -44,7 +44,16 @@ from ..times import iso, to_ns
 from . import _layout as L
 from ._kernel import seed_rng
 from ._kernel.margin import _conv
-from ._prepare import Stream, build_stream, check_spread_mode, cost_params, spec_for, spread_origin, symbol_table
+from ._prepare import (
+    Stream,
+    build_stream,
+    check_spread_mode,
+    cost_params,
+    spec_for,
+    spread_origin,
+    symbol_table,
+    widening_sources,
+)
 from ._schedule import cashback_times, check_swap_source, hmr_schedule, swap_schedule, swap_source
 from ._sim import _Sim
 from .errors import BacktestError, OrderError
@@ -219,9 +228,11 @@ class Account:
     def __init__(self, terms: AccountTerms, symbols: Sequence[str], *, deposit: float = 10_000,
                  hedging: bool = True, calendar: Iterable[Any] = (), slippage: float = 0.0, seed: int = 0,
                  pessimistic: bool = True, timeframe: str = "M1", instruments: Mapping[str, Instrument] | None = None,
-                 record_every: int = 0, spread: str = "data", swaps: str = "published") -> None:
+                 record_every: int = 0, spread: str = "data", swaps: str = "published",
+                 widening: bool = False) -> None:
         self.terms = terms
         self.spread = spread
+        self.widening = bool(widening)
         try:
             self.swaps = check_swap_source(swaps)
         except ValueError as exc:
@@ -264,7 +275,8 @@ class Account:
             raise BacktestError(f"quotes must cover exactly this account's symbols ({', '.join(self.symbols)}); "
                                 f"missing: {', '.join(missing) or '-'}, unknown: {', '.join(extra) or '-'}")
         try:
-            stream = build_stream(feeds, self.symbols, self.terms, self.specs, self.timeframe, self.spread)
+            stream = build_stream(feeds, self.symbols, self.terms, self.specs, self.timeframe, self.spread,
+                                  self.widening, tuple(self._calendar))
             for name in self.symbols:
                 if name not in self._spreads:  # the first feed decides where a symbol's spread comes from
                     self._spreads[name] = spread_origin(self.spread, self.terms, self.specs[name], feeds[name])[1]
@@ -584,7 +596,8 @@ class Account:
                 "stop_out_level": t.stop_out_level, "nbp": t.nbp, "spread": self.spread,
                 "spreads": dict(self._spreads), "swap_source": self.swaps,
                 "swaps": {n: swap_source(t, n, self.specs[n], self.swaps) for n in self.symbols if n in t.symbols},
-                "commission": t.commission_source}
+                "commission": t.commission_source,
+                "widening": widening_sources(t) if self.widening else "off"}
         return Result.from_tables(ccy, deposit, series, stats, meta, self.symbols, (di, df), (ti, tf), (ei, ef))
 
     def size_for_risk(self, symbol: str, risk_pct: float, sl_distance: float) -> float:
