@@ -17,6 +17,8 @@ layer's ``DataError``, the one error class for bad market data.
 from __future__ import annotations
 
 import math
+import sys
+import threading
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -143,15 +145,6 @@ def markup_bars(bars: Bars, markup_points: float, point: float) -> Bars:
                    ask_open=o + ho, ask_high=h + hh, ask_low=lo + hl, ask_close=c + hc)
 
 
-def markup_ticks(ticks: Ticks, markup_points: float, point: float) -> Ticks:
-    """``ticks`` with each quote's spread widened by ``markup_points`` around its mid, never below zero."""
-    b = np.asarray(ticks.bid, dtype=np.float64)
-    a = np.asarray(ticks.ask, dtype=np.float64)
-    mid = 0.5 * (a + b)
-    half = 0.5 * np.maximum(a - b + markup_points * point, 0.0)
-    return replace(ticks, bid=mid - half, ask=mid + half)
-
-
 def broker_bars(bars: Bars, spread_points: float, point: float) -> Bars:
     """``bars`` with each OHLC column's bid and ask rebuilt as the data's mid -/+ half ``spread_points``.
 
@@ -174,13 +167,6 @@ def broker_bars(bars: Bars, spread_points: float, point: float) -> Bars:
                    ask_open=o + half, ask_high=h + half, ask_low=lo + half, ask_close=c + half)
 
 
-def broker_ticks(ticks: Ticks, spread_points: float, point: float) -> Ticks:
-    """``ticks`` with bid and ask rebuilt as the data's mid (bid + ask) / 2 -/+ half ``spread_points``."""
-    half = 0.5 * spread_points * point
-    mid = 0.5 * (np.asarray(ticks.bid, dtype=np.float64) + np.asarray(ticks.ask, dtype=np.float64))
-    return replace(ticks, bid=mid - half, ask=mid + half)
-
-
 def bar_path(bars: Bars, spread_points: float, point: float) -> tuple[np.ndarray, ...]:
     """The data layer's four-vertex intrabar path (open, nearer extreme, other extreme, close) with
     the kernel's flags: the open is a gap from the previous bar, the rest is continuous."""
@@ -200,23 +186,137 @@ def bar_path(bars: Bars, spread_points: float, point: float) -> tuple[np.ndarray
 
 
 @njit(cache=True, nogil=True)
-def _tick_bars(t, tf: int, bid, ask):
-    """One pass over ticks: the first unsorted row (-1: sorted), each bucket's last tick, and the bid
-    and ask OHLC of every bucket (max/min propagate NaN as ``np.maximum``/``np.minimum`` do)."""
+def _count_buckets(t, tf: int):
+    """The first unsorted row (-1: sorted) and the number of timeframe buckets of sorted times."""
     n = t.shape[0]
     for i in range(1, n):
         if t[i] < t[i - 1]:
-            return i, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((8, 0))
+            return i, 0
     m = 1  # buckets: a new one wherever a tick reaches the end of the current one (sorted times)
     edge = (t[0] // tf + 1) * tf
     for i in range(1, n):
         if t[i] >= edge:
             m += 1
             edge = (t[i] // tf + 1) * tf
+    return -1, m
+
+
+@njit(cache=True, nogil=True)
+def _bucket_ohlc(bid, ask, first: int, i: int, j: int, ohlc) -> None:
+    """Bid and ask OHLC of ticks first..i into column j (max/min propagate NaN as ``np.maximum`` does)."""
+    bh = bl = bid[first]
+    ah = al = ask[first]
+    nan = False
+    for k in range(first + 1, i + 1):
+        b = bid[k]
+        a = ask[k]
+        bh = b if b > bh else bh
+        bl = b if b < bl else bl
+        ah = a if a > ah else ah
+        al = a if a < al else al
+        nan = nan or b != b or a != a
+    if nan:  # a NaN in the bucket: NaN extremes, as np.maximum / np.minimum give
+        for k in range(first, i + 1):
+            if bid[k] != bid[k]:
+                bh = bl = math.nan
+            if ask[k] != ask[k]:
+                ah = al = math.nan
+    ohlc[0, j] = bid[first]
+    ohlc[1, j] = bh
+    ohlc[2, j] = bl
+    ohlc[3, j] = bid[i]
+    ohlc[4, j] = ask[first]
+    ohlc[5, j] = ah
+    ohlc[6, j] = al
+    ohlc[7, j] = ask[i]
+
+
+@njit(cache=True, nogil=True)
+def _fill_quotes(bid, ask, kind: int, sp: float, k: float, add: float, out_bid, out_ask, i0: int, i1: int) -> None:
+    """Quotes i0..i1-1 with one spread rule: the data's (kind 0), ``sp`` (1) or the data's + ``sp`` (2), then
+    times ``k`` plus ``add``, around each quote's mid (one tight loop per rule, so it vectorizes)."""
+    if kind == 0 and k == 1.0 and add == 0.0:
+        for i in range(i0, i1):
+            out_bid[i] = bid[i]
+            out_ask[i] = ask[i]
+    elif kind == 1:
+        half = 0.5 * sp * k + 0.5 * add if (k != 1.0 or add != 0.0) else 0.5 * sp
+        for i in range(i0, i1):
+            mid = 0.5 * (bid[i] + ask[i])
+            out_bid[i] = mid - half
+            out_ask[i] = mid + half
+    elif kind == 2:
+        for i in range(i0, i1):
+            b = bid[i]
+            a = ask[i]
+            mid = 0.5 * (b + a)
+            half = 0.5 * max(a - b + sp, 0.0) * k + 0.5 * add
+            out_bid[i] = mid - half
+            out_ask[i] = mid + half
+    else:
+        for i in range(i0, i1):
+            b = bid[i]
+            a = ask[i]
+            mid = 0.5 * (b + a)
+            half = 0.5 * (a - b) * k + 0.5 * add
+            out_bid[i] = mid - half
+            out_ask[i] = mid + half
+
+
+@njit(cache=True, nogil=True)
+def _quote_range(time, bid, ask, kind: int, sp: float, lo, hi, mult, add, out_bid, out_ask, i0: int, i1: int,
+                 j: int) -> int:
+    """Quotes i0..i1-1 as the account's platform shows them (``_quotes``), from window ``j`` on, run by run
+    between window edges; returns the window pointer for the next range."""
+    m = lo.shape[0]
+    i = i0
+    while i < i1:
+        t = time[i]
+        while j < m and hi[j] <= t:
+            j += 1
+        if j < m and lo[j] <= t:
+            edge, k, ad = hi[j], mult[j], add[j]
+        else:
+            edge = lo[j] if j < m else time[i1 - 1] + 1
+            k, ad = 1.0, 0.0
+        e = i + 1
+        while e < i1 and time[e] < edge:
+            e += 1
+        _fill_quotes(bid, ask, kind, sp, k, ad, out_bid, out_ask, i, e)
+        i = e
+    return j
+
+
+@njit(cache=True, nogil=True)
+def _quotes(time, bid, ask, kind: int, sp: float, lo, hi, mult, add, out_bid, out_ask) -> None:
+    """One symbol's quotes as the account's platform shows them, in one pass (``out_*`` may be ``bid``/``ask``):
+    ``kind`` 0 keeps the data's spread, 1 sets it to ``sp`` (broker mode), 2 adds ``sp`` to it, never below
+    zero (data+markup); inside an interval [lo, hi) the spread is then times ``mult`` plus ``add`` (widening),
+    always around the quote's mid. Times and intervals ascend."""
+    _quote_range(time, bid, ask, kind, sp, lo, hi, mult, add, out_bid, out_ask, 0, time.shape[0], 0)
+
+
+@njit(cache=True, nogil=True)
+def _tick_bars(t, tf: int, bid, ask):
+    """One pass over ticks: the first unsorted row (-1: sorted), each bucket's last tick, and the bid
+    and ask OHLC of every bucket (max/min propagate NaN as ``np.maximum``/``np.minimum`` do)."""
+    return _tick_bars_q(t, tf, bid, ask, False, 0, 0.0, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0),
+                        np.zeros(0), np.zeros(0), np.zeros(0))
+
+
+@njit(cache=True, nogil=True)
+def _tick_bars_q(t, tf: int, bid, ask, transform: bool, kind: int, sp: float, lo, hi, mult, add, out_bid, out_ask):
+    """``_tick_bars``, and with ``transform`` each bucket's quotes first rebuilt into ``out_*`` (``_quotes``)
+    and its OHLC taken from them: the account's quotes and the strategy's bars in one pass over the ticks."""
+    n = t.shape[0]
+    bad, m = _count_buckets(t, tf)
+    if bad >= 0:
+        return bad, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((8, 0))
     last = np.empty(m, np.int64)
     btime = np.empty(m, np.int64)
     ohlc = np.empty((8, m))
     j = 0
+    w = 0
     first = 0
     start = (t[0] // tf) * tf
     edge = start + tf
@@ -224,31 +324,11 @@ def _tick_bars(t, tf: int, bid, ask):
         if i == n - 1 or t[i + 1] >= edge:
             last[j] = i
             btime[j] = start
-            bh = bl = bid[first]
-            ah = al = ask[first]
-            nan = False
-            for k in range(first + 1, i + 1):
-                b = bid[k]
-                a = ask[k]
-                bh = b if b > bh else bh
-                bl = b if b < bl else bl
-                ah = a if a > ah else ah
-                al = a if a < al else al
-                nan = nan or b != b or a != a
-            if nan:  # a NaN in the bucket: NaN extremes, as np.maximum / np.minimum give
-                for k in range(first, i + 1):
-                    if bid[k] != bid[k]:
-                        bh = bl = math.nan
-                    if ask[k] != ask[k]:
-                        ah = al = math.nan
-            ohlc[0, j] = bid[first]
-            ohlc[1, j] = bh
-            ohlc[2, j] = bl
-            ohlc[3, j] = bid[i]
-            ohlc[4, j] = ask[first]
-            ohlc[5, j] = ah
-            ohlc[6, j] = al
-            ohlc[7, j] = ask[i]
+            if transform:
+                w = _quote_range(t, bid, ask, kind, sp, lo, hi, mult, add, out_bid, out_ask, first, i + 1, w)
+                _bucket_ohlc(out_bid, out_ask, first, i, j, ohlc)
+            else:
+                _bucket_ohlc(bid, ask, first, i, j, ohlc)
             j += 1
             first = i + 1
             if i < n - 1:
@@ -257,16 +337,21 @@ def _tick_bars(t, tf: int, bid, ask):
     return -1, last, btime, ohlc
 
 
-def ticks_to_bars(ticks: Ticks, timeframe: str) -> tuple[Bars, np.ndarray]:
+def ticks_to_bars(ticks: Ticks, timeframe: str, rebuild: tuple | None = None) -> tuple[Bars, np.ndarray]:
     """Bid OHLC bars of a timeframe from ticks, and the index of each bar's last tick (one compiled
-    pass; also checks the ticks are sorted by time)."""
+    pass; also checks the ticks are sorted by time). ``rebuild`` = (kind, spread, lo, hi, mult, add,
+    out_bid, out_ask): the same pass first rebuilds the quotes into ``out_*`` as ``_quotes`` does, and
+    the bars are those of the rebuilt quotes."""
     tf = TIMEFRAMES[timeframe]
     t = np.ascontiguousarray(ticks.time, dtype=np.int64)
     if t.shape[0] == 0:
         raise DataError(f"{ticks.symbol}: no data")
     bid = np.ascontiguousarray(ticks.bid, dtype=np.float64)
     ask = np.ascontiguousarray(ticks.ask, dtype=np.float64)
-    bad, last, btime, ohlc = _tick_bars(t, int(tf), bid, ask)
+    if rebuild is None:
+        bad, last, btime, ohlc = _tick_bars(t, int(tf), bid, ask)
+    else:
+        bad, last, btime, ohlc = _tick_bars_q(t, int(tf), bid, ask, True, *rebuild)
     if bad >= 0:
         raise DataError(f"{ticks.symbol}: data not sorted by time: row {bad} ({t[bad]}) comes before row {bad - 1} "
                         f"({t[bad - 1]})")
@@ -274,6 +359,27 @@ def ticks_to_bars(ticks: Ticks, timeframe: str) -> tuple[Bars, np.ndarray]:
                 bid_low=ohlc[2], bid_close=ohlc[3], ask_open=ohlc[4], ask_high=ohlc[5], ask_low=ohlc[6],
                 ask_close=ohlc[7], source=ticks.source)
     return bars, last
+
+
+_POOL: list[tuple[np.ndarray, np.ndarray]] = []
+_POOL_LOCK = threading.Lock()
+
+
+def _quote_buffers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two float64 arrays of ``n`` for rebuilt quotes: views of a pair that no earlier stream still uses
+    (only this pool refers to it), else a new pair. A comparison runs many accounts over the same data;
+    reusing the memory saves touching fresh pages on every run."""
+    with _POOL_LOCK:  # the views are taken before another thread can see the pair as free
+        for k, (b, a) in enumerate(_POOL):
+            # references: the pool's tuple, the loop's name, getrefcount's argument - and nothing else
+            if b.shape[0] >= n and sys.getrefcount(b) <= 3 and sys.getrefcount(a) <= 3:
+                _POOL.append(_POOL.pop(k))
+                return b[:n], a[:n]
+        pair = (np.empty(n), np.empty(n))
+        _POOL.append(pair)
+        if len(_POOL) > 2:
+            _POOL.pop(0)
+        return pair[0][:n], pair[1][:n]
 
 
 #: spread widening where a profile publishes none (the engine's documented defaults, marked assumed): three
@@ -368,33 +474,6 @@ def widening_table(terms: AccountTerms | None, order: list[str], specs: dict[str
             np.ascontiguousarray(add[active]))
 
 
-@njit(cache=True, nogil=True)
-def _widen(time, sym, bid, ask, lo, hi, mult, add) -> None:
-    """Widen in place every quote inside an interval: spread x mult + add around its mid (one pass, both
-    sorted by time)."""
-    j = 0
-    m = lo.shape[0]
-    for i in range(time.shape[0]):
-        t = time[i]
-        while j < m and hi[j] <= t:
-            j += 1
-        if j == m:
-            break
-        if t < lo[j]:
-            continue
-        s = sym[i]
-        k = mult[j, s]
-        a = add[j, s]
-        if k == 1.0 and a == 0.0:
-            continue
-        b = bid[i]
-        q = ask[i]
-        mid = 0.5 * (b + q)
-        half = 0.5 * ((q - b) * k + a)
-        bid[i] = mid - half
-        ask[i] = mid + half
-
-
 def build_stream(feeds: dict[str, Bars | Ticks], order: list[str], terms: AccountTerms | None,
                  specs: dict[str, Instrument], timeframe: str, spread: str = "data", widening: bool = False,
                  calendar: tuple[int, ...] = ()) -> Stream:
@@ -403,41 +482,61 @@ def build_stream(feeds: dict[str, Bars | Ticks], order: list[str], terms: Accoun
     ``spread`` is the run's spread mode (``SPREAD_MODES``): under ``broker`` every symbol's bid/ask
     is rebuilt around the data's mid with the account's typical spread (``spread_origin``).
     ``widening``: spreads widen in the windows of ``widening_windows`` around the broker's rollovers and
-    the ``calendar``'s events (int ns), one compiled pass over the merged quotes (ticks and bar paths).
+    the ``calendar``'s events (int ns): one compiled pass per symbol with the account's spread on ticks,
+    in place on the bar paths.
     The strategy sees the quotes as rebuilt, as this account's platform would show them."""
     check_spread_mode(spread)
     parts = []
     primary = order[0]
     decision_bars: Bars | None = None
+    lo = hi = np.zeros(0, np.int64)
+    mult = add = np.zeros((0, len(order)))
+    if widening:
+        spans = [np.asarray(feeds[n].time, dtype=np.int64) for n in order]
+        spans = [t for t in spans if t.shape[0]]
+        if spans:
+            lo, hi, mult, add = widening_table(terms, order, specs, min(int(t[0]) for t in spans),
+                                               max(int(t[-1]) for t in spans), calendar)
     for si, name in enumerate(order):
         d = feeds[name]
+        point = specs[name].point
         if not (isinstance(d, Ticks) and name == primary):  # the primary's ticks are checked in ticks_to_bars
             _check_sorted(name, np.asarray(d.time))
         pts = spread_origin(spread, terms, specs[name], d)[0]
-        if spread == "broker":
-            if isinstance(d, Bars):
-                d = broker_bars(d, pts, specs[name].point)
-            else:
-                d = broker_ticks(d, pts, specs[name].point)
+        widen = lo.shape[0] > 0 and bool(np.any(mult[:, si] != 1.0) or np.any(add[:, si] != 0.0))
+        m_col, a_col = np.ascontiguousarray(mult[:, si]), np.ascontiguousarray(add[:, si])
+        rebuild = None
+        if isinstance(d, Ticks):
+            kind = {"broker": 1, "data+markup": 2}.get(spread, 0)
+            if kind or widen:  # one compiled pass: the account's spread, then any widening
+                time = np.asarray(d.time, dtype=np.int64)
+                bid, ask = _quote_buffers(time.shape[0])
+                rebuild = (kind, pts * point if kind else 0.0, lo, hi, m_col, a_col, bid, ask)
+                if name != primary:
+                    _quotes(time, np.asarray(d.bid, dtype=np.float64), np.asarray(d.ask, dtype=np.float64),
+                            *rebuild)
+        elif spread == "broker":
+            d = broker_bars(d, pts, point)
         elif spread == "data+markup":
-            if isinstance(d, Bars):
-                d = markup_bars(d, pts, specs[name].point)
-            else:
-                d = markup_ticks(d, pts, specs[name].point)
+            d = markup_bars(d, pts, point)
+        if spread == "data+markup":
             pts = math.nan
         if isinstance(d, Bars):
-            time, bid, ask, flags = bar_path(d, 0.0 if math.isnan(pts) else pts, specs[name].point)
+            time, bid, ask, flags = bar_path(d, 0.0 if math.isnan(pts) else pts, point)
+            if widen:  # the path's own arrays, widened in place
+                _quotes(time, bid, ask, 0, 0.0, lo, hi, m_col, a_col, bid, ask)
             if name != primary:
                 flags = flags & np.uint8(~L.F_CLOSE & 0xFF)
             else:
                 decision_bars = d
         elif isinstance(d, Ticks):
             time = np.asarray(d.time, dtype=np.int64)
-            bid = np.asarray(d.bid, dtype=np.float64)
-            ask = np.asarray(d.ask, dtype=np.float64)
+            if rebuild is None:
+                bid = np.asarray(d.bid, dtype=np.float64)
+                ask = np.asarray(d.ask, dtype=np.float64)
             flags = np.zeros(time.shape[0], dtype=np.uint8)
             if name == primary:
-                decision_bars, last = ticks_to_bars(d, timeframe)
+                decision_bars, last = ticks_to_bars(d, timeframe, rebuild)  # rebuilds the quotes on the way
                 flags[last] = L.F_CLOSE
         else:
             raise DataError(f"{name}: expected Bars or Ticks, got {type(d).__name__}")
@@ -449,11 +548,6 @@ def build_stream(feeds: dict[str, Bars | Ticks], order: list[str], terms: Accoun
         perm = np.argsort(time, kind="stable")
         time = time[perm]
         sym, bid, ask, flags = (np.concatenate([p[k] for p in parts])[perm] for k in (1, 2, 3, 4))
-    if widening:
-        lo, hi, mult, add = widening_table(terms, order, specs, int(time[0]), int(time[-1]), calendar)
-        if lo.shape[0]:
-            bid, ask = np.array(bid, dtype=np.float64), np.array(ask, dtype=np.float64)  # never the data's own
-            _widen(np.ascontiguousarray(time), np.ascontiguousarray(sym), bid, ask, lo, hi, mult, add)
     decisions = np.flatnonzero((flags & L.F_CLOSE) != 0).astype(np.int64)
     assert decision_bars is not None
     return Stream(np.ascontiguousarray(time), np.ascontiguousarray(sym), np.ascontiguousarray(bid),
