@@ -12,6 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import numpy as np
+import pytest
 from conftest import ns, scripted
 
 from leverlab.brokers import resolve_terms
@@ -45,3 +46,30 @@ def test_locked_pair_is_stopped_out_where_the_equity_runs_out():
     assert sum(t.profit for t in r.trades) == Decimal("-220.00")
     assert r.stats["nbp_absorbed"] == Decimal("120.00")
     assert r.final_balance == Decimal("0.00") == r.ledger_balance()
+
+
+def test_a_leg_the_broker_cannot_margin_is_not_closed():
+    """Exness: "If there's not enough free margin, the system won't allow you to close a hedged order"
+    (get.exness.help 360014696320). Deposit 100 USD, buy 1.5 lots EURUSD at 1.1001 (margin 1.5 x 100,000 /
+    2,000 x 1.1001 = 82.51 at 1:2000, equity 85 after the spread) and sell 1.5 at 1.1000 (hedged: margin 0,
+    equity 100 - 2 x 15 = 70). Closing the sell would unhedge the buy: 82.51 USD of margin (a buy at the ask)
+    > 70, so the close is refused (a reject event, amount 82.51) and both legs stay open; FBS (no such rule
+    published) closes it."""
+    terms = resolve_terms("exness", "standard", "SC")
+    assert terms.hedge_close_needs_margin
+    n = 240
+    t = ns(2024, 1, 3, 10) + np.arange(n, dtype=np.int64) * SEC
+    data = Ticks("EURUSD", t, np.full(n, 1.1000), np.full(n, 1.1001))
+
+    def close_sell(s):
+        s.close(position_id=next(p.id for p in s.positions if p.side < 0))
+
+    plan = {0: lambda s: (s.buy(1.5), s.sell(1.5)), 1: close_sell}
+    r = Backtest(data, scripted(plan), terms=terms, deposit=100, timeframe="M1").run()
+    rejects = [e for e in r.events if e.type == "reject"]
+    assert len(rejects) == 1 and rejects[0].amount == pytest.approx(82.5, abs=0.01)
+    assert [t.reason for t in r.trades] == ["end", "end"]  # both legs held to the end
+    fbs = resolve_terms("fbs", "standard", "SC")
+    assert not fbs.hedge_close_needs_margin
+    r2 = Backtest(data, scripted(plan), terms=fbs, deposit=100, timeframe="M1").run()
+    assert [t.reason for t in r2.trades][0] == "signal" and not [e for e in r2.events if e.type == "reject"]

@@ -331,6 +331,8 @@ def spread_terms_fields(profile: BrokerProfile, account: AccountType) -> tuple[d
     if "volatile" in account.spread.widening:
         why.append("spread widening 'in volatile markets' has no time window: not simulated")
     out["spread_widening"] = tuple(windows)
+    rule = account.hedged_margin.close_leg_needs_margin
+    out["hedge_close_needs_margin"] = bool(rule is not None and rule.known())
     return out, why
 
 

@@ -379,7 +379,11 @@ class Commission(Fact[Amount]):
 
 
 class HedgedMargin(Fact[dict[str, Percent]]):
-    """Percent of margin charged on locked (covered) volume (0 to 100), per asset class (or ``all``)."""
+    """Percent of margin charged on locked (covered) volume (0 to 100), per asset class (or ``all``).
+    ``close_leg_needs_margin``: the broker refuses to close one leg of a hedge when the leg it unhedges
+    needs more margin than there is (Exness), where published."""
+
+    close_leg_needs_margin: Fact[bool] | None = None
 
     @field_validator("value")
     @classmethod

@@ -167,11 +167,13 @@ class AccountTerms:
     # (``commission_per_lot_side`` in ``commission_currency`` per that much notional: XM Zero 3.5 per
     # 100,000), else per lot per side; the sides booked at the open and at the close ((1, 1); MT4's
     # "open and close charged together at opening": (2, 0)); whether the amount is published, and
-    # where it comes from ("3.5 USD per 100,000 traded (XM Zero, high)" or "unknown (...): 0 used")
+    # where it comes from ("3.5 USD per 100,000 traded (XM Zero, high)" or "unknown (...): 0 used"). The
+    # descriptions (``*_source``, ``*_reason``, ``commission_known``) stay out of repr and equality: terms
+    # that simulate alike compare equal
     commission_notional: float = 0.0
     commission_sides: tuple[float, float] = (1.0, 1.0)
-    commission_known: bool = True
-    commission_source: str = ""
+    commission_known: bool = field(default=True, repr=False, compare=False)
+    commission_source: str = field(default="", repr=False, compare=False)
     # swaps beyond a published table (``swaps``): the broker's markup over the rate differential in the
     # policy-rate model (percent per year, taken on each side; None: the engine's documented default)
     # and the year it divides an annual rate by (None: the default), each with where it comes from;
@@ -179,22 +181,25 @@ class AccountTerms:
     # swap-free account pays instead (amount per lot in ``swap_free_fee_currency`` per
     # ``swap_free_fee_per``: night / triple_night), and why the account is swap-free
     swap_markup: float | None = None
-    swap_markup_source: str = ""
+    swap_markup_source: str = field(default="", repr=False, compare=False)
     swap_day_count: float | None = None
-    swap_day_count_source: str = ""
+    swap_day_count_source: str = field(default="", repr=False, compare=False)
     triple_swap_days: dict[str, str] = field(default_factory=dict)
     swap_free_fee: float | None = None
     swap_free_fee_currency: str = ""
     swap_free_fee_per: str = "night"
-    swap_free_reason: str = ""
-    swap_table_source: str = ""  # where the published ``swaps`` table comes from
+    swap_free_reason: str = field(default="", repr=False, compare=False)
+    swap_table_source: str = field(default="", repr=False, compare=False)  # where the ``swaps`` table comes from
     # spread mode ``data+markup``: the pips this account's spread sits above a stated reference, and
     # where that comes from ("1 pip over the Razor account's raw spread (...)"); None: not published
     spread_markup_pips: float | None = None
-    spread_markup_source: str = ""
+    spread_markup_source: str = field(default="", repr=False, compare=False)
     # how spreads widen around the daily rollover and high-impact news, where the profile publishes it
     # (a kind left out gets the engine's documented default when widening is simulated)
     spread_widening: tuple["SpreadWindow", ...] = ()
+    # the broker refuses to close one leg of a hedge when the leg it unhedges needs more margin than the
+    # equity (Exness "Hedged orders"); False where not published
+    hedge_close_needs_margin: bool = False
 
     def triple_day_for(self, asset_class: str) -> str:
         """The weekday whose rollover books three nights for ``asset_class`` (its own, else the account's)."""

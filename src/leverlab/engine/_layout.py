@@ -42,7 +42,8 @@ P_LEAN = 17  # 1: quotes where nothing can fill take the lean paths (0: every qu
 P_COMM_NOTIONAL = 18  # commission per unit of notional traded (XM Zero: 3.5 / 100,000), 0: per lot (P_COMMISSION)
 P_COMM_OPEN = 19  # sides of commission booked at the open (1; 2 when open and close are charged together at opening)
 P_COMM_CLOSE = 20  # sides booked at the close (1; 0 when both were charged at opening)
-N_PARAMS = 21
+P_HEDGE_CLOSE = 21  # 1: closing a hedge leg is refused when the leg it unhedges needs more margin than the equity
+N_PARAMS = 22
 
 # ---- per-symbol table sym_f (float64) -------------------------------------------------------
 S_CS = 0

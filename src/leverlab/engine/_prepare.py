@@ -568,9 +568,10 @@ def _legs(from_ccy: str, to_ccy: str, order: list[str], what: str, symbol: str) 
 
 
 def cost_params(terms: AccountTerms, p: np.ndarray) -> None:
-    """Write the terms' commission into the kernel's parameter slots: per lot per side
+    """Write the terms' costs into the kernel's parameter slots - the commission: per lot per side
     (``P_COMMISSION``) or per unit of notional traded (``P_COMM_NOTIONAL``), and the sides booked at
-    the open and at the close (``P_COMM_OPEN`` / ``P_COMM_CLOSE``)."""
+    the open and at the close (``P_COMM_OPEN`` / ``P_COMM_CLOSE``); whether swaps are skipped; whether closing
+    a hedge leg needs margin (``P_HEDGE_CLOSE``)."""
     if terms.commission_notional > 0:
         p[L.P_COMMISSION] = 0.0
         p[L.P_COMM_NOTIONAL] = terms.commission_per_lot_side / terms.commission_notional
@@ -578,6 +579,7 @@ def cost_params(terms: AccountTerms, p: np.ndarray) -> None:
         p[L.P_COMMISSION] = terms.commission_per_lot_side
         p[L.P_COMM_NOTIONAL] = 0.0
     p[L.P_COMM_OPEN], p[L.P_COMM_CLOSE] = (float(x) for x in terms.commission_sides)
+    p[L.P_HEDGE_CLOSE] = 1.0 if terms.hedge_close_needs_margin else 0.0
     # a swap-free account books its published fee where the swaps would be (``swap_schedule``)
     p[L.P_SWAP_FREE] = 1.0 if terms.swap_free and not swap_fee_booked(terms) else 0.0
 
