@@ -294,11 +294,11 @@ def copy_backtest(data: Bars | Ticks | Mapping[str, Bars | Ticks], strategy: typ
     """
     if not followers:
         raise CopyError("a copy run needs at least one follower")
-    check_subscriptions((f.label, master.label) for f in followers)  # no account copies itself
     labels = [f.label for f in followers]
     dup = next((x for x in labels if labels.count(x) > 1), None)
     if dup is not None:
         raise CopyError(f"two followers are both named {dup}: give each a name (BROKER/ACCOUNT,name=X)")
+    check_subscriptions((f.label, master.label) for f in followers)  # no account copies itself
     m_terms = _terms(master, country, client, currency)
     f_terms = [_terms(f, country, client, currency) for f in followers]
     if rule.kind == "octa":
@@ -371,9 +371,11 @@ class _Follower:
     def stop_copying(self) -> None:
         """Equity at or below the stop-copy level: close every open copy at the next quote, copy no more."""
         self.stopped = self.acct.now
+        self.resolve()  # the copies filled since the last master fill get their position ids
         for pid, held in self.held.items():
             if held.copy is not None and held.copy.follower_position and held.follower_left > 0:
-                row = Copy(self.acct.now, "close", held.copy.symbol, held.copy.side, pid, 0.0, held.follower_left,
+                side = "sell" if held.copy.side == "buy" else "buy"  # a close deals the other way
+                row = Copy(self.acct.now, "close", held.copy.symbol, side, pid, 0.0, held.follower_left,
                            reason="stop_copy", follower_position=held.copy.follower_position)
                 self.acct.close(row.symbol, row.follower_position)
                 held.follower_left = 0.0

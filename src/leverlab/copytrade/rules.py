@@ -45,13 +45,12 @@ class CopyError(ValueError):
 
 def _number(name: str, value: Any, *, allow_zero: bool = False) -> float:
     """``value`` as a finite float above 0 (or at least 0); CopyError naming ``name`` otherwise."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    x = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
     if isinstance(value, str):
         try:
-            value, ok = float(value), True
+            x = float(value)
         except ValueError:
-            ok = False
-    x = float(value) if ok else math.nan
+            x = math.nan
     if not (math.isfinite(x) and (x >= 0 if allow_zero else x > 0)):
         what = "a finite number of at least 0" if allow_zero else "a finite number above 0"
         raise CopyError(f"{name}: expected {what}, got {value!r}")
