@@ -48,6 +48,11 @@ from .rules import CopyError, CopyRule, check_subscriptions, close_lots, copy_lo
 
 NS_PER_DAY = 86_400_000_000_000
 
+#: Why a copy got no size (``CopySize.reason``), in the words of the copies log.
+NOT_SIZED = {"below_min_lot": "under the account type's minimum lot",
+             "master_equity": "the master's equity is 0 or less",
+             "follower_equity": "the follower's equity is 0 or less"}
+
 
 @dataclass(frozen=True)
 class AccountSpec:
@@ -473,7 +478,7 @@ class _Follower:
                          min_lot=v.min_lot, lot_step=v.lot_step, max_lot=v.max_lot)
         row.computed = size.computed
         if size.lots <= 0:
-            row.status, row.reason = "skipped", size.reason
+            row.status, row.reason = "skipped", NOT_SIZED.get(size.reason, size.reason)
             return
         row.lots = size.lots
         if size.reason:
