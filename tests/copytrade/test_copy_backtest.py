@@ -174,3 +174,40 @@ def test_octa_rule_with_unlimited_leverage_is_refused(sample):
         copy_backtest(sample.take(slice(0, 50)), get("sma_cross"),
                       master=AccountSpec("exness", "standard", leverage=math.inf),
                       followers=[AccountSpec("octa", "mt")], rule=CopyRule("octa"), country="SC")
+
+
+def test_octa_rule_on_a_cent_follower_copies_the_same_exposure(sample):
+    """A cent account keeps its equity in US cents and its lots are 1,000 units (a standard lot is
+    100,000). Master 1,000 USD at 1:500 buys 0.5 lot = 50,000 units; follower 30,000 US cents =
+    300 USD at 1:200: 50,000 x 300/1000 x 200/500 = 6,000 units = 6 cent lots."""
+    run = copy_backtest(sample.take(slice(0, 300)), get("sma_cross"),
+                        master=AccountSpec("exness", "standard", deposit=1_000, leverage=500),
+                        followers=[AccountSpec("exness", "standard_cent", deposit=30_000, leverage=200)],
+                        rule=CopyRule("octa"), country="SC", params={"lots": 0.5})
+    f = run.followers[0]
+    assert f.result.currency == "USC"
+    first = f.copies[0]
+    assert (first.action, first.lots, first.status) == ("open", 6.0, "copied")
+    assert math.isclose(first.computed, 6.0)
+
+
+def test_ticks_and_a_second_symbol_keep_the_fills_on_the_masters_quotes(sample):
+    """On ticks (decisions on M5 bars) and on two symbols priced at the same instants (EURUSD traded,
+    XAUUSD only fed: every quote time is shared by both), each follower fill is at its master fill's
+    time, and the follower's ledger reconciles."""
+    from leverlab.data.synthetic import synthetic_ticks
+
+    ticks = synthetic_ticks(40_000, seed=3, mean_interval_ms=3_000)  # about 33 hours
+    run = copy_backtest(ticks, get("sma_cross"), master=MASTER, timeframe="M5",
+                        followers=[AccountSpec("octa", "mt", deposit=2_000, leverage=200)],
+                        rule=CopyRule("ratio", 0.5), country="SC", params={"lots": 0.2})
+    both = copy_backtest({"EURUSD": sample.take(slice(0, 800)), "XAUUSD": load("sample:xauusd-h1").take(slice(0, 800))},
+                         get("sma_cross"), master=MASTER,
+                         followers=[AccountSpec("octa", "mt", deposit=2_000, leverage=200)],
+                         rule=CopyRule("ratio", 0.5), country="SC", params={"lots": 0.2})
+    for r in (run, both):
+        f = r.followers[0]
+        master, follower = fills(r.master_result), fills(f.result)
+        assert len(master) > 10 and f.copied == len(follower) == len(master)
+        assert [(k, t, round(lots * 2, 8)) for k, t, lots in follower] == master
+        assert f.result.final_balance == f.result.ledger_balance()

@@ -24,7 +24,8 @@ an order placed at a bar close is the instant it was decided.
 >>> f.result.final_balance == f.result.ledger_balance()
 True
 
-Hedging accounts in one currency (a cent account's equity is compared in its underlying units).
+Hedging accounts in one currency (a cent account's equity is compared in its underlying units, and
+volumes in units of the base currency, so a cent or micro account copies the same exposure).
 """
 
 from __future__ import annotations
@@ -321,7 +322,8 @@ def copy_backtest(data: Bars | Ticks | Mapping[str, Bars | Ticks], strategy: typ
         if acct.quotes != times.shape[0]:
             raise BacktestError(f"internal error: {acct.quotes} quotes simulated, {times.shape[0]} expected "
                                 "(please report)")
-        run = _Follower(acct, spec, terms, m_terms, m_result, rule, times).run()
+        m_cs = {name: spec_.contract_size for name, spec_ in bt.specs.items()}
+        run = _Follower(acct, spec, terms, m_terms, m_result, rule, times, m_cs).run()
         run.tracking_error = tracking_error(m_result.series, run.result.series)
         runs.append(run)
     return CopyRun(master, m_terms, m_result, rule, runs)
@@ -342,7 +344,7 @@ class _Follower:
     """Steps one follower account through the master's fills."""
 
     def __init__(self, acct: Account, spec: AccountSpec, terms: AccountTerms, m_terms: AccountTerms,
-                 m_result: Result, rule: CopyRule, times: np.ndarray) -> None:
+                 m_result: Result, rule: CopyRule, times: np.ndarray, m_cs: Mapping[str, float]) -> None:
         self.acct, self.spec, self.terms, self.rule, self.times = acct, spec, terms, rule, times
         self.m_terms, self.m = m_terms, m_result
         self.copies: list[Copy] = []
@@ -355,6 +357,7 @@ class _Follower:
         self.m_ser_t = np.asarray(m_result.series.time, dtype=np.int64)
         self.m_ser_e = np.asarray(m_result.series.equity, dtype=np.float64)
         self.m_units, self.f_units = _units(m_terms), _units(terms)
+        self.m_cs = m_cs  # the master's contract size by symbol
 
     # ---- stepping
     def advance(self, end: int) -> None:
@@ -475,7 +478,8 @@ class _Follower:
         size = copy_lots(self.rule, d.lots, master_equity=m_eq * self.m_units, follower_equity=f_eq * self.f_units,
                          master_leverage=self.m_terms.selected_leverage,
                          follower_leverage=self.terms.selected_leverage,
-                         min_lot=v.min_lot, lot_step=v.lot_step, max_lot=v.max_lot)
+                         min_lot=v.min_lot, lot_step=v.lot_step, max_lot=v.max_lot,
+                         master_contract_size=self.m_cs[d.symbol], follower_contract_size=v.contract_size)
         row.computed = size.computed
         if size.lots <= 0:
             row.status, row.reason = "skipped", NOT_SIZED.get(size.reason, size.reason)

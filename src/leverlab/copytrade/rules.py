@@ -10,8 +10,9 @@ The sizes (``CopyRule.kind``):
   ``copy_formula``: https://fofan.org/?p=6088, confidence low) writes it as "copied volume = (copier
   equity / master equity) x (copier leverage / master leverage) x master volume" with the example
   200 / 500 x 100 / 200 x 1 lot = 0.2 lot. The leverage is the one set on each account (not an
-  equity band's cap); equities are compared in the underlying currency (a cent account's in units).
-- ``ratio``: follower lots = master lots x the ratio.
+  equity band's cap); equities are compared in the underlying currency (a cent account's in units),
+  volumes in units of the base currency (a 1,000-unit micro or cent lot is 1/100 of a standard lot).
+- ``ratio``: follower lots = master lots x the ratio (in units, as for Octa's rule).
 - ``lots``: every copy is the same number of lots, whatever the master traded.
 
 Rounding (Octa publishes none that we found): the size is floored to the follower's lot step
@@ -149,12 +150,16 @@ class CopySize:
 
 def copy_lots(rule: CopyRule, master_lots: float, *, master_equity: float = math.nan,
               follower_equity: float = math.nan, master_leverage: float = math.nan,
-              follower_leverage: float = math.nan, min_lot: float, lot_step: float, max_lot: float) -> CopySize:
+              follower_leverage: float = math.nan, min_lot: float, lot_step: float, max_lot: float,
+              master_contract_size: float = 1.0, follower_contract_size: float = 1.0) -> CopySize:
     """The follower's lots for a master fill of ``master_lots`` under ``rule`` (module docstring).
 
     Equities are in the same currency; leverages are 1:L numbers (finite: Octa's rule is
     undefined for unlimited leverage, CopyError). ``min_lot``, ``lot_step``, ``max_lot``: the
-    follower's account type for the symbol.
+    follower's account type for the symbol. Octa's rule and a ratio scale the master's volume in
+    units (lots x contract size), so a micro or cent account (1,000-unit lots) copies a standard
+    one (100,000-unit lots) at the same exposure: pass both contract sizes when they differ (fixed
+    lots are the follower's own lots).
 
     Octa, hand-computed: 0.5 lot at master 1,000 USD 1:500, follower 300 USD 1:200:
     0.5 x 300/1000 x 200/500 = 0.5 x 0.3 x 0.4 = 0.06 lot.
@@ -168,8 +173,13 @@ def copy_lots(rule: CopyRule, master_lots: float, *, master_equity: float = math
     CopySize(lots=0.0, computed=0.005..., reason='below_min_lot')
     >>> copy_lots(CopyRule("lots", 3, max_lots=2), 0.01, min_lot=0.01, lot_step=0.01, max_lot=100).lots
     2.0
+    >>> copy_lots(CopyRule("ratio", 1), 0.05, min_lot=0.01, lot_step=0.01, max_lot=1000,   # 5,000 units
+    ...           master_contract_size=100_000, follower_contract_size=1_000).lots          # in 1,000-unit lots
+    5.0
     """
     master_lots = _number("master lots", master_lots)
+    volume = master_lots * _number("master contract size", master_contract_size) / _number(
+        "follower contract size", follower_contract_size)  # the master's units in follower lots
     if rule.kind == "octa":
         for name, lev in (("master leverage", master_leverage), ("follower leverage", follower_leverage)):
             if not (isinstance(lev, (int, float)) and math.isfinite(lev) and lev > 0):
@@ -178,9 +188,9 @@ def copy_lots(rule: CopyRule, master_lots: float, *, master_equity: float = math
             return CopySize(0.0, 0.0, "master_equity")
         if not follower_equity > 0:
             return CopySize(0.0, 0.0, "follower_equity")
-        computed = master_lots * (follower_equity / master_equity) * (follower_leverage / master_leverage)
+        computed = volume * (follower_equity / master_equity) * (follower_leverage / master_leverage)
     elif rule.kind == "ratio":
-        computed = master_lots * rule.value
+        computed = volume * rule.value
     else:
         computed = rule.value
     lots, reason = floor_lots(computed, lot_step), ""
