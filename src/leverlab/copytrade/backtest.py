@@ -42,18 +42,12 @@ from ..brokers.schema import leverage_text, parse_leverage
 from ..brokers.terms import AccountTerms
 from ..data.frames import Bars, Ticks
 from ..data.resample import intrabar_path
-from ..engine import Account, Backtest, BacktestError, OrderError, Result, Series, Strategy
-from ..money import currency as _currency
+from ..engine import Account, Backtest, BacktestError, Result, Series, Strategy
 from ..times import iso
-from .rules import CopyError, CopyRule, check_subscriptions, close_lots, copy_lots
+from .mirror import Copy, Mirror
+from .rules import CopyError, CopyRule, check_subscriptions
 
 NS_PER_DAY = 86_400_000_000_000
-
-#: Why a copy got no size (``CopySize.reason``), in the words of the copies log.
-NOT_SIZED = {"below_min_lot": "under the account type's minimum lot",
-             "master_equity": "the master's equity is 0 or less",
-             "follower_equity": "the follower's equity is 0 or less"}
-
 
 @dataclass(frozen=True)
 class AccountSpec:
@@ -109,38 +103,6 @@ e.g. exness/standard,deposit=500
         else:
             kw[key] = value
     return AccountSpec(broker.strip().lower(), account.strip().lower(), **kw)
-
-
-@dataclass
-class Copy:
-    """One master fill as the follower saw it.
-
-    ``action`` open or close; ``side`` of the master's deal; ``master_lots`` it traded; ``lots`` the
-    follower's order (0.0: none); ``status`` copied, skipped (no order: ``reason`` says why) or
-    rejected (the follower's account refused the order: ``reason`` from its reject event); for a
-    copied close ``reason`` is the master's (signal, sl, tp, stop_out) or stop_copy; ``computed``
-    the rule's size before rounding (opens); ``follower_position`` the copy's position id;
-    ``margin_needed`` the margin a refused open needed (account currency)."""
-
-    time: int
-    action: str
-    symbol: str
-    side: str
-    master_position: int
-    master_lots: float
-    lots: float = 0.0
-    status: str = "copied"
-    reason: str = ""
-    follower_position: int = 0
-    computed: float | None = None
-    margin_needed: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready row (time as ISO text)."""
-        return {"time": iso(self.time), "action": self.action, "symbol": self.symbol, "side": self.side,
-                "master_position": self.master_position, "master_lots": self.master_lots, "lots": self.lots,
-                "status": self.status, "reason": self.reason, "follower_position": self.follower_position,
-                "computed": self.computed, "margin_needed": self.margin_needed}
 
 
 @dataclass
@@ -281,11 +243,6 @@ def _terms(spec: AccountSpec, country: str, client: str, currency: str) -> Accou
         raise CopyError(f"{spec.label}: {msg}") from exc
 
 
-def _units(terms: AccountTerms) -> float:
-    """Account units -> underlying currency units (0.01 for a cent account)."""
-    return float(_currency(terms.currency).unit_value)
-
-
 def copy_backtest(data: Bars | Ticks | Mapping[str, Bars | Ticks], strategy: type[Strategy], *,
                   master: AccountSpec, followers: Sequence[AccountSpec], rule: CopyRule, country: str,
                   client: str = "retail", deposit: float = 1_000.0, currency: str = "USD",
@@ -322,208 +279,62 @@ def copy_backtest(data: Bars | Ticks | Mapping[str, Bars | Ticks], strategy: typ
         if acct.quotes != times.shape[0]:
             raise BacktestError(f"internal error: {acct.quotes} quotes simulated, {times.shape[0]} expected "
                                 "(please report)")
-        m_cs = {name: spec_.contract_size for name, spec_ in bt.specs.items()}
-        run = _Follower(acct, spec, terms, m_terms, m_result, rule, times, m_cs).run()
+        mirror = Mirror(acct, rule, master_leverage=m_terms.selected_leverage, master_currency=m_terms.currency,
+                        master_contract_sizes={name: s.contract_size for name, s in bt.specs.items()})
+        run = _follow(acct, spec, mirror, m_result, times)
         run.tracking_error = tracking_error(m_result.series, run.result.series)
         runs.append(run)
     return CopyRun(master, m_terms, m_result, rule, runs)
 
 
-@dataclass
-class _Held:
-    """A master position and its copy: the master's opening and remaining lots, the copy's."""
+def _follow(acct: Account, spec: AccountSpec, mirror: Mirror, master: Result, times: np.ndarray) -> FollowerRun:
+    """Step the follower through the master's fills (the module docstring says how), then finish it."""
+    ser_t = np.asarray(master.series.time, dtype=np.int64)
+    ser_e = np.asarray(master.series.equity, dtype=np.float64)
+    dec = acct.decisions
+    checked = 0  # decision bars already checked against the stop-copy level
 
-    master_open: float
-    master_left: float
-    copy: Copy | None = None  # the open's row (None: opened and closed at one quote, not copied)
-    follower_open: float = 0.0
-    follower_left: float = 0.0
+    def advance(end: int) -> None:
+        """Up to quote ``end`` (not included), checking the stop-copy level at each bar close on the way."""
+        nonlocal checked
+        if mirror.rule.stop_copy_equity is not None:
+            while mirror.stopped is None and checked < dec.shape[0] and dec[checked] < end:
+                if int(dec[checked]) + 1 > acct.index:
+                    acct.advance(int(dec[checked]) + 1)
+                checked += 1
+                mirror.check_stop_copy()
+        if end > acct.index:
+            acct.advance(end)
+        mirror.resolve()
 
-
-class _Follower:
-    """Steps one follower account through the master's fills."""
-
-    def __init__(self, acct: Account, spec: AccountSpec, terms: AccountTerms, m_terms: AccountTerms,
-                 m_result: Result, rule: CopyRule, times: np.ndarray, m_cs: Mapping[str, float]) -> None:
-        self.acct, self.spec, self.terms, self.rule, self.times = acct, spec, terms, rule, times
-        self.m_terms, self.m = m_terms, m_result
-        self.copies: list[Copy] = []
-        self.held: dict[int, _Held] = {}
-        self.pending: list[tuple[int, Copy]] = []  # (order id or 0 for a close, its row), not yet resolved
-        self.deal_cursor = 1  # the deposit is deal 0
-        self.event_cursor = 0
-        self.stopped: int | None = None
-        self.checked = 0  # decision bars already checked against the stop-copy level
-        self.m_ser_t = np.asarray(m_result.series.time, dtype=np.int64)
-        self.m_ser_e = np.asarray(m_result.series.equity, dtype=np.float64)
-        self.m_units, self.f_units = _units(m_terms), _units(terms)
-        self.m_cs = m_cs  # the master's contract size by symbol
-
-    # ---- stepping
-    def advance(self, end: int) -> None:
-        """Simulate up to quote ``end`` (not included), checking the stop-copy level at every bar close
-        on the way, then read what the orders already placed became."""
-        if self.rule.stop_copy_equity is not None and self.stopped is None:
-            dec = self.acct.decisions
-            while self.checked < dec.shape[0] and dec[self.checked] < end:
-                if int(dec[self.checked]) + 1 > self.acct.index:
-                    self.acct.advance(int(dec[self.checked]) + 1)
-                self.checked += 1
-                if self.acct.view().equity <= self.rule.stop_copy_equity:
-                    self.stop_copying()
-                    break
-        if end > self.acct.index:
-            self.acct.advance(end)
-        self.resolve()
-
-    def stop_copying(self) -> None:
-        """Equity at or below the stop-copy level: close every open copy at the next quote, copy no more."""
-        self.stopped = self.acct.now
-        self.resolve()  # the copies filled since the last master fill get their position ids
-        for pid, held in self.held.items():
-            if held.copy is not None and held.copy.follower_position and held.follower_left > 0:
-                side = "sell" if held.copy.side == "buy" else "buy"  # a close deals the other way
-                row = Copy(self.acct.now, "close", held.copy.symbol, side, pid, 0.0, held.follower_left,
-                           reason="stop_copy", follower_position=held.copy.follower_position)
-                self.acct.close(row.symbol, row.follower_position)
-                held.follower_left = 0.0
-                self.copies.append(row)
-                self.pending.append((0, row))
-
-    def resolve(self) -> None:
-        """Match the orders placed so far with the deals and reject events they produced."""
-        if not self.pending:
-            return
-        deals = self.acct.deals(since=self.deal_cursor)
-        events = self.acct.events(since=self.event_cursor)
-        self.deal_cursor += len(deals)
-        self.event_cursor += len(events)
-        rejects = {e.ref: e for e in events if e.type == "reject"}
-        opens = [d for d in deals if d.kind == "open"]
-        closes = {(d.position_id, d.time) for d in deals if d.kind == "close"}
-        still = []
-        for oid, row in self.pending:
-            if row.action == "open":
-                if oid in rejects:
-                    e = rejects[oid]
-                    row.status = "rejected"
-                    row.reason = e.reason
-                    row.margin_needed = e.amount or None
-                    self.held[row.master_position].follower_left = 0.0
-                    continue
-                k = next((n for n, d in enumerate(opens)
-                          if d.symbol == row.symbol and abs(d.lots - row.lots) < 1e-9), -1)
-                if k < 0:
-                    still.append((oid, row))
-                    continue
-                d = opens.pop(k)
-                row.follower_position = d.position_id
-            elif not any(pid == row.follower_position for pid, _ in closes):
-                still.append((oid, row))
-        self.pending = still
-
-    # ---- the master's fills
-    def master_equity_before(self, t: int) -> tuple[float, int]:
-        """The master's last recorded equity before ``t`` and the quote index just after that record."""
-        k = int(np.searchsorted(self.m_ser_t, t, side="left")) - 1
-        if k < 0:
-            return float(self.m.deposit), 0
-        return float(self.m_ser_e[k]), int(np.searchsorted(self.times, self.m_ser_t[k], side="right"))
-
-    def run(self) -> FollowerRun:
-        fills = [d for d in self.m.deals if d.kind in ("open", "close")]
-        reasons: dict[tuple[int, int], list[str]] = {}
-        for tr in self.m.trades:
-            reasons.setdefault((tr.position_id, tr.close_time), []).append(tr.reason)
-        k = 0
-        while k < len(fills):
-            t = fills[k].time
-            group = []
-            while k < len(fills) and fills[k].time == t:
-                group.append(fills[k])
-                k += 1
-            same_quote = {d.position_id for d in group if d.kind == "open"} & {d.position_id for d in group
-                                                                                if d.kind == "close"}
-            i = int(np.searchsorted(self.times, t, side="left"))
-            m_eq, j = self.master_equity_before(t)
-            self.advance(min(j, i))
-            f_eq = self.acct.view().equity
-            self.advance(i)
-            for d in group:
-                if d.kind == "open":
-                    self.mirror_open(d, m_eq, f_eq, same_quote)
-                else:
-                    why = reasons.get((d.position_id, d.time), [])
-                    self.mirror_close(d, why.pop(0) if why else "")
-        self.advance(self.acct.quotes)
-        result = self.acct.finish()
-        for _, row in self.pending:  # nothing should be left; say so rather than drop it
-            row.status, row.reason = "rejected", "not filled by the end of the data"
-        return FollowerRun(self.spec, self.terms, float(self.acct.deposit), result, self.copies, self.stopped)
-
-    def mirror_open(self, d: Any, m_eq: float, f_eq: float, same_quote: set[int]) -> None:
-        side = 1 if d.side == "buy" else -1
-        row = Copy(d.time, "open", d.symbol, d.side, d.position_id, d.lots)
-        self.copies.append(row)
-        held = _Held(d.lots, d.lots)
-        self.held[d.position_id] = held
-        if d.position_id in same_quote:
-            row.status, row.reason = "skipped", "the master opened and closed it at one quote"
-            return
-        if self.stopped is not None:
-            row.status, row.reason = "skipped", "stop_copy: the follower stopped copying"
-            return
-        held.copy = row
-        v = self.acct.volume(d.symbol)
-        size = copy_lots(self.rule, d.lots, master_equity=m_eq * self.m_units, follower_equity=f_eq * self.f_units,
-                         master_leverage=self.m_terms.selected_leverage,
-                         follower_leverage=self.terms.selected_leverage,
-                         min_lot=v.min_lot, lot_step=v.lot_step, max_lot=v.max_lot,
-                         master_contract_size=self.m_cs[d.symbol], follower_contract_size=v.contract_size)
-        row.computed = size.computed
-        if size.lots <= 0:
-            row.status, row.reason = "skipped", NOT_SIZED.get(size.reason, size.reason)
-            return
-        row.lots = size.lots
-        if size.reason:
-            row.reason = size.reason
-        try:
-            oid = self.acct.submit(d.symbol, side, size.lots)
-        except OrderError as exc:
-            row.status, row.reason = "rejected", str(exc)
-            return
-        held.follower_open = held.follower_left = size.lots
-        self.pending.append((oid, row))
-
-    def mirror_close(self, d: Any, reason: str) -> None:
-        row = Copy(d.time, "close", d.symbol, d.side, d.position_id, d.lots, reason=reason)
-        self.copies.append(row)
-        held = self.held.get(d.position_id)
-        if held is None:  # opened before the copy run began: cannot happen in a backtest, kept for safety
-            row.status, row.reason = "skipped", "its open was not copied"
-            return
-        held.master_left = max(0.0, held.master_left - d.lots)
-        if held.copy is None or held.copy.status != "copied":
-            row.status, row.reason = "skipped", "its open was not copied"
-            return
-        fpid = held.copy.follower_position
-        alive = fpid and any(p.id == fpid for p in self.acct.positions(d.symbol))
-        if not alive or held.follower_left <= 0:
-            closed_by = next((tr.reason for tr in reversed(self.acct.trades()) if tr.position_id == fpid), "")
-            row.status = "skipped"
-            row.reason = {"stop_out": "the follower's stop-out closed it first",
-                          "": "the copy is already closed"}.get(closed_by, f"the copy is already closed ({closed_by})")
-            if held.follower_left <= 0 and self.stopped is not None:
-                row.reason = "stop_copy: the follower closed it when it stopped copying"
-            return
-        v = self.acct.volume(d.symbol)
-        lots = close_lots(d.lots, held.master_open, held.master_left, held.follower_open, held.follower_left,
-                          v.lot_step)
-        if lots <= 0:
-            row.status, row.reason = "skipped", "the part closed is under one lot step of the copy"
-            return
-        full = lots >= held.follower_left - 1e-9
-        row.lots, row.follower_position = lots, fpid
-        self.acct.close(d.symbol, fpid, None if full else lots)
-        held.follower_left = 0.0 if full else round(held.follower_left - lots, 8)
-        self.pending.append((0, row))
+    fills = [d for d in master.deals if d.kind in ("open", "close")]
+    reasons: dict[tuple[int, int], list[str]] = {}
+    for tr in master.trades:
+        reasons.setdefault((tr.position_id, tr.close_time), []).append(tr.reason)
+    k = 0
+    while k < len(fills):
+        t = fills[k].time
+        group = []
+        while k < len(fills) and fills[k].time == t:
+            group.append(fills[k])
+            k += 1
+        opened = {d.position_id for d in group if d.kind == "open"}
+        same_quote = opened & {d.position_id for d in group if d.kind == "close"}
+        i = int(np.searchsorted(times, t, side="left"))  # the master's fill quote (the first at its time)
+        r = int(np.searchsorted(ser_t, t, side="left")) - 1  # the master's last record before it
+        m_eq = float(ser_e[r]) if r >= 0 else float(master.deposit)
+        advance(min(i, int(np.searchsorted(times, ser_t[r], side="right")) if r >= 0 else 0))
+        f_eq = acct.view().equity  # the follower at the same instant
+        advance(i)
+        for d in group:
+            if d.kind == "open":
+                mirror.on_open(d, m_eq, f_eq,
+                               skip="the master opened and closed it at one quote" if d.position_id in same_quote
+                               else "")
+            else:
+                why = reasons.get((d.position_id, d.time), [])
+                mirror.on_close(d, why.pop(0) if why else "")
+    advance(acct.quotes)
+    result = acct.finish()
+    mirror.close_log()
+    return FollowerRun(spec, acct.terms, float(acct.deposit), result, mirror.copies, mirror.stopped)
