@@ -211,3 +211,20 @@ def test_ticks_and_a_second_symbol_keep_the_fills_on_the_masters_quotes(sample):
         assert len(master) > 10 and f.copied == len(follower) == len(master)
         assert [(k, t, round(lots * 2, 8)) for k, t, lots in follower] == master
         assert f.result.final_balance == f.result.ledger_balance()
+
+
+def test_octa_rule_same_margin_level_but_the_followers_broker_stops_out_first(sample):
+    """Octa's rule keeps the follower's margin level with the master's: master 10,000 USD, follower
+    5,000 USD, both 1:200, so each copy is half the master's lots (first: 6 x 5000/10000 x 200/200 =
+    3 lots) and needs half its margin. When the master's margin level dips to 47 %, Exness (stop-out
+    0 %) keeps it open; Pepperstone (stop-out 50 %) closes the follower's copies at 50 %."""
+    run = copy_backtest(sample.take(slice(0, 3000)), get("sma_cross"),
+                        master=AccountSpec("exness", "standard", deposit=10_000, leverage=200),
+                        followers=[AccountSpec("pepperstone", "standard", deposit=5_000, leverage=200)],
+                        rule=CopyRule("octa"), country="SC", params={"lots": 6.0})
+    m, f = run.master_result.stats, run.followers[0].result.stats
+    assert run.followers[0].copies[0].lots == 3.0
+    assert m.stop_outs == 0 and 40 < m.min_margin_level < 50
+    assert f.stop_outs == 1 and f.min_margin_level == pytest.approx(50, abs=1e-6)
+    assert float(f.final_equity) < float(m.final_equity) / 2  # it no longer tracks half the master
+    assert run.followers[0].tracking_error > 0
