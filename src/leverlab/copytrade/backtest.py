@@ -8,7 +8,8 @@ the master filled at, so the follower fills at that same quote with its own pric
 (a refusal is a recorded ``reject``), stop-out and negative-balance protection. The follower's
 copies carry no SL/TP of their own: a master's SL/TP or stop-out closes them (as Octa's copy
 conditions say: "if these orders are triggered on the Master's account, the copied trades are
-also closed"). A copy is sized by ``rules.copy_lots``; equities for Octa's rule are both read at
+also closed"). Each follower's copies are placed by a ``mirror.Mirror`` and sized by
+``rules.copy_lots``; equities for Octa's rule are both read at
 the master's last recorded point before its fill (its last bar close, or margin event), which for
 an order placed at a bar close is the instant it was decided.
 
@@ -48,6 +49,7 @@ from .mirror import Copy, Mirror
 from .rules import CopyError, CopyRule, check_subscriptions
 
 NS_PER_DAY = 86_400_000_000_000
+
 
 @dataclass(frozen=True)
 class AccountSpec:
