@@ -20,6 +20,7 @@ from ._common import emit_json, error_document, json_errors
 from .backtest import backtest_cmd
 from .compare import compare_cmd, demo_cmd, sweep_cmd
 from .data import app as data_app
+from .history import app as history_app
 from .strategies import strategies_cmd
 
 
@@ -83,6 +84,7 @@ app.command("compare")(compare_cmd)
 app.command("sweep")(sweep_cmd)
 app.command("demo")(demo_cmd)
 app.add_typer(data_app, name="data")
+app.add_typer(history_app, name="history")
 
 
 def main() -> None:

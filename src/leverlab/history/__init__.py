@@ -6,7 +6,8 @@ language) or an MT5 Strategy Tester report into a typed ``Statement``.
 
 from .model import FORMATS, AccountInfo, BalanceOp, Exit, Statement, StatementError, Trade
 from .readers import read_statement
+from .reconciliation import BalanceCheck, DealCheck, Reconciliation, reconcile
 from .symbols import map_symbol
 
 __all__ = ["read_statement", "Statement", "Trade", "Exit", "BalanceOp", "AccountInfo", "StatementError",
-           "FORMATS", "map_symbol"]
+           "FORMATS", "map_symbol", "reconcile", "Reconciliation", "DealCheck", "BalanceCheck"]

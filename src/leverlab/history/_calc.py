@@ -20,9 +20,10 @@ def profit_in_quote(spec: Instrument, side: int, lots: Decimal, open_price: Deci
     return side * (close_price - open_price) * cs * lots
 
 
-def convert_exact(amount: Decimal, from_ccy: str, to_ccy: str, rates: Mapping[str, Decimal]) -> tuple[Decimal, str]:
+def convert_exact(amount: Decimal, from_ccy: str, to_ccy: str,
+                  rates: Mapping[str, Decimal]) -> tuple[Decimal, list[tuple[str, str]]]:
     """``amount`` converted through ``rates`` (pair -> price) along ``conversion_path``; returns the amount and
-    how (``"/ USDJPY 156.349"``); MissingRateError naming the pair needed when no rate links them."""
+    each leg as (pair, ``"/ USDJPY 156.349"``); MissingRateError naming the pair needed when no rate links them."""
     legs = conversion_path(from_ccy, to_ccy, rates)
     how = []
     for leg in legs:
@@ -30,8 +31,8 @@ def convert_exact(amount: Decimal, from_ccy: str, to_ccy: str, rates: Mapping[st
         if not price > 0:
             raise MissingRateError(f"rate for {leg.pair} must be > 0, got {price}")
         amount = amount / price if leg.invert else amount * price
-        how.append(f"{'/' if leg.invert else 'x'} {leg.pair} {price}")
-    return amount, " ".join(how)
+        how.append((leg.pair, f"{'/' if leg.invert else 'x'} {leg.pair} {price}"))
+    return amount, how
 
 
 def account_profit(spec: Instrument, side: int, lots: Decimal, open_price: Decimal, close_price: Decimal,
@@ -41,4 +42,4 @@ def account_profit(spec: Instrument, side: int, lots: Decimal, open_price: Decim
     ("" when the profit currency is the account's)."""
     raw = profit_in_quote(spec, side, lots, open_price, close_price, contract_size)
     amount, how = convert_exact(raw, spec.profit_currency, currency, rates)
-    return round_money(amount, currency), how
+    return round_money(amount, currency), " ".join(h for _, h in how)
