@@ -156,3 +156,92 @@ def reconcile_cmd(
         print_wide(t)
     for note in r.notes + list(s.notes):
         console.print(f"note: {note}", highlight=False)
+
+
+@app.command("compare")
+def compare_cmd(
+    file: FileArg,
+    data: Annotated[Optional[list[str]], typer.Option(
+        "--data", help="Price data for the traded symbols and the pairs that convert them (a file, a stored symbol "
+                       "or sample:eurusd-h1; repeatable). Without it the statement's own prices are used.")] = None,
+    country: Annotated[str, typer.Option("--country", help="Your country of residence, ISO-2.")] = "SC",
+    client: Annotated[str, typer.Option("--client", help="retail or pro.")] = "retail",
+    currency: Annotated[Optional[str], typer.Option(
+        "--currency", help="Account currency (default: the statement's).")] = None,
+    leverage: Annotated[Optional[str], typer.Option(
+        "--leverage", help="Leverage you would pick (default: the most each broker allows you).")] = None,
+    brokers: Annotated[Optional[str], typer.Option("--brokers", help="Comma-separated broker ids.")] = None,
+    weights: Annotated[Optional[str], typer.Option("--weights", help="Score weights, e.g. survival=3,return=2")] = None,
+    spread: Annotated[str, typer.Option("--spread", help="auto, broker or data (as in compare).")] = "auto",
+    contract_size: Annotated[Optional[list[str]], typer.Option(
+        "--contract-size", help="Units a lot at the statement's broker where it differs from the catalog, "
+                                "SYMBOL=N.")] = None,
+    symbol: SymbolMapOpt = None,
+    zone: ZoneOpt = None,
+    store: StoreOpt = None,
+    out: Annotated[Path, typer.Option("--out", help="Directory for report.html and report.png.")] =
+    Path("leverlab-report"),
+    json_out: JsonOpt = False,
+) -> None:
+    """Place your statement's trades and deposits on every account you can open, rank the accounts, write the report."""
+    from ..analysis.compare import CompareError
+    from ..analysis.report import write_report
+    from ..analysis.score import WeightsError
+    from ..history import compare_statement
+    from ._common import client_option, leverage_option
+    from .compare import print_comparison
+
+    s = load_statement(file, symbol, zone)
+    sizes = {k: _float(v, f"--contract-size {k}") for k, v in
+             _pairs(contract_size, "--contract-size", "SYMBOL=UNITS, e.g. ETHUSD=10").items()}
+    try:
+        h = compare_statement(s, data=list(data) if data else None, country=country, client=client_option(client),
+                              currency=currency, leverage=leverage_option(leverage),
+                              brokers=[b.strip() for b in brokers.split(",") if b.strip()] if brokers else None,
+                              weights=weights, spread=spread, store=store, contract_sizes=sizes)
+    except (CompareError, WeightsError) as exc:
+        fail(str(exc))
+    c = h.comparison
+    html, png = out / "report.html", out / "report.png"
+    written = bool(c.ranked)
+    if written:
+        try:
+            write_report(c, html, png)
+        except OSError as exc:
+            fail(f"cannot write the report into {out}: {exc}")
+    if json_out:
+        doc = h.to_dict()
+        doc["report"] = {"html": str(html), "png": str(png)} if written else None
+        emit_json(doc)
+        return
+    print_comparison(c)
+    t = Table(title="Your trades on each account", title_justify="left")
+    for col in ("account", "placed", "closed as stated", "not placed", "closed early", "filled late", "refused"):
+        t.add_column(col, justify="left" if col == "account" else "right")
+    for label, log in h.accounts.items():
+        what = [x.what for x in log.skipped]
+        t.add_row(label, str(log.placed), str(log.closed_as_stated), str(what.count("not placed")),
+                  str(what.count("closed before the statement closed it")), str(what.count("filled late")),
+                  str(what.count("transfer refused") + what.count("close refused")))
+    print_wide(t)
+    for label, log in h.accounts.items():
+        for x in log.skipped[:5]:
+            if x.what != "filled late":
+                console.print(f"[yellow]{x.what}[/] {label} {x.ticket} {x.symbol} {_iso(x.time)}: {x.reason}",
+                              highlight=False, emoji=False)
+        if len([x for x in log.skipped if x.what != "filled late"]) > 5:
+            console.print(f"  ... {label}: {len(log.skipped)} in all (--json lists every one)", highlight=False)
+    best = c.ranked[0] if c.ranked else None
+    if best is not None and best.score is not None:
+        console.print(f"[bold green]best for your trades:[/] {best.broker_name} {best.account_type} "
+                      f"(score {best.score['total'] * 100:.1f})", highlight=False, emoji=False)
+    if written:
+        console.print(f"report: [bold]{html.resolve()}[/]  picture: {png.resolve()}", highlight=False, emoji=False,
+                      soft_wrap=True)
+
+
+def _float(text: str, what: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        fail(f"{what}={text}: expected a number")

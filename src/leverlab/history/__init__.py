@@ -7,7 +7,9 @@ language) or an MT5 Strategy Tester report into a typed ``Statement``.
 from .model import FORMATS, AccountInfo, BalanceOp, Exit, Statement, StatementError, Trade
 from .readers import read_statement
 from .reconciliation import BalanceCheck, DealCheck, Reconciliation, reconcile
+from .replay import AccountReplay, HistoryComparison, Skipped, compare_statement
 from .symbols import map_symbol
 
 __all__ = ["read_statement", "Statement", "Trade", "Exit", "BalanceOp", "AccountInfo", "StatementError",
-           "FORMATS", "map_symbol", "reconcile", "Reconciliation", "DealCheck", "BalanceCheck"]
+           "FORMATS", "map_symbol", "reconcile", "Reconciliation", "DealCheck", "BalanceCheck",
+           "compare_statement", "HistoryComparison", "AccountReplay", "Skipped"]
