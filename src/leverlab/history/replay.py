@@ -415,7 +415,10 @@ def _plan(statement: Statement, data: Any, currency: str, store: str | os.PathLi
         pad = 2 * 86_400 * NS
         start, end = iso(statement.start - pad), iso(statement.end + pad)
         for src in sources:
-            frame = load_data(src, None, start, end, store)
+            try:
+                frame = load_data(src, None, start, end, store)
+            except CompareError as exc:
+                raise CompareError(f"data {str(src)!r} for {Path(statement.path).name}: {exc}") from None
             frames[str(frame.symbol).upper()] = frame
         mode = "data"
         kept = []
