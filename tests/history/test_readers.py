@@ -138,3 +138,29 @@ def test_workbook_without_deals_table(statements_dir: Path, tmp_path: Path) -> N
 def test_every_shared_statement_reads(statements_dir: Path) -> None:
     for name in (MT4_USD, MT4_EUR, MT5_XLSX, MT5_TESTER):
         assert read_statement(statements_dir / name).trades
+
+
+def test_mt5_history_as_html_reads_like_the_workbook(statements_dir: Path, tmp_path: Path,
+                                                     mt5_xlsx: Statement) -> None:
+    """The terminal saves the same report as HTML: the same rows in <tr>/<td> read to the same history."""
+    import html
+
+    import openpyxl
+
+    with pytest.warns(UserWarning, match="no default style"):
+        wb = openpyxl.load_workbook(statements_dir / MT5_XLSX, read_only=True)
+    rows = [["" if v is None else str(v) for v in r] for r in wb.worksheets[0].iter_rows(values_only=True)]
+    wb.close()
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in r) + "</tr>\n" for r in rows)
+    page = tmp_path / "ReportHistory.html"
+    page.write_text(f"<html><body><table>\n{body}</table></body></html>", encoding="utf-16")
+    s = read_statement(page)
+    assert s.summary() | {"file": ""} == mt5_xlsx.summary() | {"file": ""}
+    assert [t.to_dict() for t in s.trades] == [t.to_dict() for t in mt5_xlsx.trades]
+
+
+def test_mt5_tester_in_utf8(statements_dir: Path, tmp_path: Path, mt5_tester: Statement) -> None:
+    utf8 = tmp_path / "ReportTester.html"
+    utf8.write_text((statements_dir / MT5_TESTER).read_bytes().decode("utf-16"), encoding="utf-8")
+    s = read_statement(utf8)
+    assert len(s.closed_trades) == 145 and s.stated_balance == mt5_tester.stated_balance

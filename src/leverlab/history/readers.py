@@ -75,7 +75,8 @@ def _mt5_deal(c: list[str]) -> bool:
 
 def _mt5_position(c: list[str]) -> bool:
     return (len(c) >= 13 and parse_time(c[0]) is not None and c[1].isdigit() and c[3].lower() in _SIDES
-            and parse_volume(c[4]) is not None and parse_time(c[8]) is not None)
+            and parse_volume(c[4]) is not None and parse_time(c[8]) is not None
+            and all(parse_number(c[k]) is not None for k in (5, 9, 10, 12)))  # an order row has its state at 9
 
 
 def detect(sheet: Sheet) -> str:
@@ -247,7 +248,7 @@ def read_mt5(sheet: Sheet, fmt: str, overrides: Mapping[str, str] | None = None)
         if direction != "out":
             notes.append(f"deal {c[1]}: direction {c[4]!r} (netting reversal or close-by) is not replayed")
             continue
-        closing, how = _pair(c[2], -_SIDES[kind], lots, price, profit, order, ccy, overrides)
+        closing, how = _pair(c[2], -_SIDES[kind], lots, price, profit, order, ccy)
         if closing is None:
             notes.append(f"deal {c[1]}: an out deal of {lots} {c[2]} with no open position to close")
             continue
@@ -266,8 +267,8 @@ def read_mt5(sheet: Sheet, fmt: str, overrides: Mapping[str, str] | None = None)
     return Statement(sheet.path, fmt, acct, trades, tuple(ops), balance, notes=tuple(notes), unmapped=unmapped)
 
 
-def _pair(raw: str, side: int, lots: Decimal, price: Decimal, profit: Decimal, order: list[_Open], ccy: str,
-          overrides: Mapping[str, str] | None) -> tuple[_Open | None, str]:
+def _pair(raw: str, side: int, lots: Decimal, price: Decimal, profit: Decimal, order: list[_Open],
+          ccy: str) -> tuple[_Open | None, str]:
     """The open position an out deal closes: among those of the symbol and side with lots enough left, the
     first whose profit recomputed at this deal's price is the stated one (to the cent, then within one
     minor unit), else the first opened (FIFO)."""

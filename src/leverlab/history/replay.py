@@ -15,12 +15,19 @@ Two ways to price the replay, and every output says which:
   published typical spread around them (else trading at the statement's own fills), and margin is
   checked at the trade events only.
 
-The engine is run for real, so the example needs the compiled kernel (about a minute the first time)::
-
-    from leverlab.history import compare_statement, read_statement
-    s = read_statement("DetailedStatement.htm")
-    h = compare_statement(s, country="SC", client="retail")
-    [(r.rank, r.label) for r in h.comparison.ranked][:3]
+>>> from decimal import Decimal as D
+>>> from leverlab.history.model import AccountInfo, BalanceOp, Exit, Statement, Trade
+>>> from leverlab.times import to_ns
+>>> buy = Trade("1", "EURUSD", "EURUSD", 1, D("1"), to_ns("2024-03-05T10:00Z"), D("1.1000"), None, None,
+...             exits=(Exit(to_ns("2024-03-05T12:00Z"), D("1"), D("1.1010"), D("100.00")),))
+>>> mine = Statement("mine.htm", "mt4-statement", AccountInfo(currency="USD"), (buy,),
+...                  (BalanceOp(to_ns("2024-03-04T09:00Z"), D("1000")),), D("1100.00"))
+>>> h = compare_statement(mine, brokers=["exness"], country="SC")
+>>> h.mode, len(h.replayed), h.comparison.ranked[0].rank
+('statement', 1, 1)
+>>> std = next(r for r in h.comparison.rows if r.label == "exness/standard")
+>>> std.stats.final_balance    # its 0.95-pip spread laid around the statement's prices: 100 - 9.50
+1090.5
 """
 
 from __future__ import annotations
