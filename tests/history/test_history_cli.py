@@ -46,4 +46,4 @@ def test_bad_file_is_one_json_error(tmp_path: Path) -> None:
     doc = json.loads(r.stdout)
     assert doc["ok"] is False and doc["code"] == 2 and "notes.txt: neither HTML nor an XLSX" in doc["error"]
     r = run("import", str(bad), "--zone", "Nowhere/Land")
-    assert r.exit_code == 2 and "notes.txt: neither HTML" in r.output.replace("\n", "")  # wrapped on stderr
+    assert r.exit_code == 2 and "notes.txt:neitherHTML" in "".join(r.output.split())  # stderr wraps lines
