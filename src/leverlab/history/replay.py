@@ -537,6 +537,12 @@ def compare_statement(statement: Statement, *, data: Any = None, country: str = 
         row.stats = replace(stats, net_return=net_return)
     _score.score(rows, w)
     notes += _notes(statement, plan, trades, not_replayed, data)
+    origins = {r.spread.split(" ")[0] for r in rows if r.simulated}
+    if len(origins) > 1:
+        notes.append("spreads: accounts whose profile publishes a typical spread for every replayed symbol pay it "
+                     "around the quotes ('broker <figure>' in the spread column); the others pay the "
+                     + ("statement's own fills" if plan.mode == "statement" else "bid/ask spread in the price data")
+                     + ", so the two groups' spreads do not come from the same place")
     inputs = RunInputs(
         data=", ".join(str(d) for d in data) if isinstance(data, (list, tuple)) else
         (str(data) if data is not None else "the statement's own prices"),
