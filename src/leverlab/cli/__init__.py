@@ -21,6 +21,7 @@ from .backtest import backtest_cmd
 from .compare import compare_cmd, demo_cmd, sweep_cmd
 from .copy import copy_cmd
 from .data import app as data_app
+from .history import app as history_app
 from .strategies import strategies_cmd
 
 
@@ -85,6 +86,7 @@ app.command("sweep")(sweep_cmd)
 app.command("demo")(demo_cmd)
 app.add_typer(data_app, name="data")
 app.command("copy")(copy_cmd)
+app.add_typer(history_app, name="history")
 
 
 def main() -> None:

@@ -456,6 +456,21 @@ class Account:
         if tp is None or not (isinstance(tp, float) and math.isnan(tp)):
             sim.pos_f[k, L.PF_TP] = math.nan if tp is None else float(tp)
 
+    def transfer(self, amount: float) -> None:
+        """Book a deposit (``amount`` > 0) or a withdrawal (< 0) of account units now, as a ``deposit`` deal
+        (rounded to the minor unit), and re-value the account; OrderError for a withdrawal above the free
+        margin, which a broker refuses. Lets a replay follow a trader's own deposit history."""
+        sim = self._s
+        units = to_minor(amount, _currency(self.terms.currency))
+        if units == 0:
+            return
+        free = float(sim.acc_f[L.A_FREE])
+        if units < 0 and -units / sim.params[L.P_MINOR] > free + 1e-9:
+            raise OrderError(f"withdrawal of {-units / sim.params[L.P_MINOR]:,.2f} {self.terms.currency} is above "
+                             f"the free margin {free:,.2f}: refused")
+        sim.book_external(L.D_DEPOSIT, int(sim.acc_i[L.I_NOW]), units)
+        sim.recalc()
+
     def cancel(self, order_id: int) -> None:
         """Withdraw an order not yet filled (a ``cancelled`` event); ValueError when there is none by that id."""
         sim = self._s
