@@ -91,8 +91,7 @@ def test_offshore_retail_gets_the_brokers_maximum_and_the_ineligible_say_why(blo
 
 @pytest.mark.parametrize("country, client, exness_lev, bound", [("DE", "retail", 30.0, "regulator"),
                                                                 ("GB", "retail", 30.0, "regulator"),
-                                                                ("SC", "retail", 2000.0, "equity_band"),
-                                                                ("DE", "pro", 2000.0, "equity_band")])
+                                                                ("SC", "retail", 2000.0, "equity_band")])
 def test_eu_uk_residents_are_capped_and_told_what_they_get(q4, country, client, exness_lev, bound):
     short = q4.between(None, 1_539_561_600_000_000_000)  # two weeks
     c = compare(short, "sma_cross", deposit=1_000, sizing={"lots": 0.01}, brokers=["exness"], country=country,
@@ -105,6 +104,21 @@ def test_eu_uk_residents_are_capped_and_told_what_they_get(q4, country, client, 
         assert std.result.meta["leverage"] == 30.0
     else:
         assert not std.leverage_capped and std.leverage_bound_by == "selected"
+
+
+def test_an_unknown_professional_cap_is_not_simulated(q4):
+    """Exness's EU entity publishes no leverage for professional clients (no retail cap binds them): the
+    account is listed with the reason, never run at the offshore bands' 1:2000 (issue 9: unknown is never
+    permissive; this case was pinned at 1:2000 before)."""
+    short = q4.between(None, 1_539_561_600_000_000_000)
+    with pytest.raises(CompareError, match="pro cap is unknown"):
+        compare(short, "sma_cross", deposit=1_000, sizing={"lots": 0.01}, brokers=["exness"], country="DE",
+                client="pro", leverage=1000, workers=1)
+    c = compare(short, "sma_cross", deposit=1_000, sizing={"lots": 0.01}, brokers=["exness", "avatrade"],
+                country="DE", client="pro", workers=1)
+    std = next(r for r in c.rows if r.label == "exness/standard")
+    assert not std.simulated and "pro cap is unknown" in std.reason
+    assert next(r for r in c.rows if r.label == "avatrade/retail").leverage == 400.0  # published: 1:400
 
 
 def test_a_deposit_below_every_minimum_is_refused(q4):

@@ -65,6 +65,13 @@ class Regime(_M):
     source: str
     confidence: Confidence
     note: str | None = None
+    authority: str | None = None  # the regulator's name, as a trader knows it
+    supervises_firms: bool = True  # False for ESMA: it sets EU-wide measures but licenses no broker
+
+    @property
+    def regulator_name(self) -> str:
+        """The authority's name (the regime's name when no authority is recorded)."""
+        return self.authority or self.name
 
 
 class ListFact(_M):

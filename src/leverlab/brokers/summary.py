@@ -3,23 +3,54 @@
 >>> rows = headline_table([load_broker("exness")])
 >>> rows[0]["max_leverage"], rows[0]["stop_out"]
 ('unlimited', '0%')
+>>> convert_reference(1000, "AUD", "USD")[0]
+704.66
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+from ..conversion import MissingRateError, convert
 from ..money import currency as money_currency
+from ._yaml import read_text, read_yaml
 from .loader import load_broker
-from .policy import resolve_entity
+from .policy import offer_refusal, resolve_entity
 from .regulation import regimes
 from .schema import AccountType, BrokerProfile, Fact, leverage_text
+
+REFERENCE_RATES_FILE = Path(__file__).with_name("reference_rates.yaml")
+
+
+@lru_cache(maxsize=1)
+def reference_rates() -> dict[str, Any]:
+    """The bundled reference exchange rates (``rates`` by pair, ``as_of``, ``source``) that compare a
+    published amount with a trader's money in another currency; never used for a simulated balance."""
+    data: Any = read_yaml(read_text(REFERENCE_RATES_FILE), REFERENCE_RATES_FILE.name)[0]
+    rates = data.get("rates") if isinstance(data, dict) else None
+    if not isinstance(rates, dict) or not all(isinstance(v, (int, float)) and v > 0 for v in rates.values()):
+        raise ValueError(f"{REFERENCE_RATES_FILE.name}: rates: expected a table of pair: positive number")
+    return dict(data)
+
+
+def convert_reference(amount: float, from_ccy: str, to_ccy: str) -> tuple[float, str]:
+    """``amount`` of ``from_ccy`` in ``to_ccy`` at the reference rates, rounded to cents, and a note naming
+    the rate and its date; raises ``MissingRateError`` for a currency the table cannot reach."""
+    a, b = money_currency(from_ccy).quote_code, money_currency(to_ccy).quote_code
+    if a == b:
+        return round(float(amount), 2), ""
+    ref = reference_rates()
+    value = convert(float(amount), a, b, ref["rates"])
+    return round(value, 2), f"{amount:,.2f} {a} = {value:,.2f} {b} at the reference rates of {ref['as_of']}"
 
 
 def eligible_account_types(profile: BrokerProfile | str, country: str, client_class: str, deposit: float,
                            currency: str) -> list[tuple[str, bool, str]]:
     """Each account type with whether a ``deposit`` in ``currency`` from a resident of ``country``
-    can open it, and why (entity availability, account currency, cent, minimum deposit).
+    can open it, and why (the entity and client classes it is offered to, account currency, cent,
+    minimum deposit compared after converting it into ``currency`` at the reference rates).
 
     A minimum deposit that is not published does not block (the reason says so).
     """
@@ -29,8 +60,9 @@ def eligible_account_types(profile: BrokerProfile | str, country: str, client_cl
     out: list[tuple[str, bool, str]] = []
     for a in prof.account_types:
         ok, reasons = True, []
-        if entity.account_types != "all" and a.id not in entity.account_types:
-            out.append((a.id, False, f"not offered by {entity.id} (serves {country.upper()})"))
+        refusal = offer_refusal(prof, a, entity, client_class)
+        if refusal:
+            out.append((a.id, False, f"{refusal} ({client_class} resident of {country.upper()})"))
             continue
         reasons.append(f"offered by {entity.id}")
         if not a.currencies.is_unknown:
@@ -43,13 +75,18 @@ def eligible_account_types(profile: BrokerProfile | str, country: str, client_cl
         m = a.min_deposit
         if m.is_unknown:
             reasons.append("minimum deposit not published")
-        elif money_currency(m.currency).quote_code != dep_ccy.quote_code:
-            reasons.append(f"minimum deposit {m.value:g} {m.currency} not compared with {currency} (no rate)")
-        elif deposit < float(m.value):
-            ok = False
-            reasons.append(f"deposit {deposit:,.2f} below the minimum {m.value:,.2f} {m.currency}")
         else:
-            reasons.append(f"minimum deposit {m.value:,.2f} {m.currency} met")
+            try:
+                need, note = convert_reference(float(m.value), m.currency, dep_ccy.quote_code)
+            except MissingRateError as exc:
+                reasons.append(f"minimum deposit {m.value:g} {m.currency} not compared with {currency}: {exc}")
+            else:
+                conv = f" ({note})" if note else ""
+                if deposit < need:
+                    ok = False
+                    reasons.append(f"deposit {deposit:,.2f} below the minimum {m.value:,.2f} {m.currency}{conv}")
+                else:
+                    reasons.append(f"minimum deposit {m.value:,.2f} {m.currency} met{conv}")
         out.append((a.id, ok, "; ".join(reasons)))
     return out
 
@@ -121,4 +158,4 @@ def headline_markdown(profiles: list[BrokerProfile] | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["eligible_account_types", "headline_table", "headline_markdown"]
+__all__ = ["eligible_account_types", "headline_table", "headline_markdown", "convert_reference", "reference_rates"]
