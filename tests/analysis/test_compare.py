@@ -10,7 +10,8 @@ import pytest
 
 from leverlab.analysis import score as S
 from leverlab.analysis.compare import CompareError, Sizing, compare
-from leverlab.brokers import resolve_terms
+from leverlab.brokers import load_broker, resolve_terms
+from leverlab.brokers.schema import MoneyFact
 from leverlab.data import load
 from leverlab.engine import Backtest
 from leverlab.strategies import SmaCross
@@ -169,10 +170,22 @@ def test_cent_account_is_reported_in_the_traders_currency(blowup):
 
 
 def test_shared_terms_give_exactly_what_a_separate_run_gives(q4, blowup):
-    shared = [r for r in blowup.ranked if r.shared_with]
-    assert shared, "exness pro and zero have identical simulation terms"
+    """Exness Pro and Zero used to share a run only because Zero's unpublished commission was simulated as 0;
+    Zero is now listed unranked (issue 9), so the shared case is built: a twin of Pro that differs only in its
+    name and minimum deposit."""
+    zero = next(r for r in blowup.rows if r.label == "exness/zero")
+    assert zero.unranked and not zero.simulated and zero.rank is None and zero in blowup.unranked
+    exness = load_broker("exness")
+    pro = next(a for a in exness.account_types if a.id == "pro")
+    twin_type = pro.model_copy(update={"id": "pro_twin", "name": "Pro twin",
+                                       "min_deposit": MoneyFact(value=0.0, source="s", confidence="low")})
+    twin = exness.model_copy(update={"account_types": [*exness.account_types, twin_type]})
+    c = compare(q4, "sma_cross", deposit=1_000, sizing={"lots": 1.0}, brokers=[twin], workers=1)
+    shared = [r for r in c.ranked if r.shared_with]
+    assert [r.label for r in shared] == ["exness/pro_twin"] and shared[0].shared_with == "exness/pro"
+    assert shared[0].tie is not None and "exness/pro" in shared[0].tie["with"]
     r = shared[0]
-    terms = resolve_terms(r.broker, r.account_type, "SC", "retail", currency="USD")
+    terms = resolve_terms(twin, r.account_type, "SC", "retail", currency="USD")
     alone = Backtest(q4, SmaCross, terms=terms, deposit=1_000).run(lots=1.0)
     assert alone.stats["final_equity"] == r.result.stats["final_equity"]
     assert alone.stats["stop_outs"] == r.stats["stop_outs"]

@@ -224,6 +224,12 @@ class Row:
     result: Result | None = None
     score: dict[str, float] | None = None
     rank: int | None = None
+    # set by the score: None, or {"rank": the tie's first rank, "with": [labels], "terms": what differs}
+    # when other accounts measured exactly the same outcome
+    tie: dict[str, Any] | None = None
+    # why an account the trader can open was not simulated on purpose (an unpublished commission is
+    # never simulated as 0): it is listed, not ranked
+    unranked: str | None = None
 
     @property
     def label(self) -> str:
@@ -242,7 +248,9 @@ class Row:
         return {"traded": self.traded, "ruined": s.ruined, "ruin_fraction": s.ruin_fraction,
                 "net_return": s.net_return, "net_cost": s.costs.net, "deposit": self.deposit,
                 "nbp": self.nbp, "stop_out_level": self.stop_out_level, "regulator": self.regulator,
-                "leverage": self.leverage}
+                "leverage": self.leverage, "final_equity": s.final_equity,
+                "margin_call_level": self.margin_call_level,
+                "commission_per_lot_side": self.commission_per_lot_side, "spread": self.spread}
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able, deterministic (no Result; unlimited leverage as the string ``"unlimited"``)."""
@@ -262,7 +270,7 @@ class Row:
             "stop_out_level": None if math.isnan(self.stop_out_level) else self.stop_out_level,
             "nbp": self.nbp, "commission_per_lot_side": self.commission_per_lot_side, "spread": self.spread,
             "stats": self.stats.to_dict() if self.stats else None, "score": self.score, "shared_with": self.shared_with,
-            "terms_notes": self.terms_notes,
+            "terms_notes": self.terms_notes, "tie": self.tie, "unranked": self.unranked,
         }
 
 
@@ -294,7 +302,13 @@ class Comparison:
     @property
     def failed(self) -> list[Row]:
         """Eligible accounts the engine could not run (``error`` says why)."""
-        return [r for r in self.rows if r.eligible and not r.simulated]
+        return [r for r in self.rows if r.eligible and not r.simulated and not r.unranked]
+
+    @property
+    def unranked(self) -> list[Row]:
+        """Accounts the trader can open that were not simulated on purpose (``unranked`` says why: an
+        unpublished commission is never simulated as 0)."""
+        return [r for r in self.rows if r.unranked]
 
     def to_dict(self) -> dict[str, Any]:
         """Deterministic JSON-able document: inputs, weights, ranked rows, then the others."""
@@ -756,8 +770,28 @@ def _profile_rows(prof: BrokerProfile, symbol: str, trader: _Trader) -> list[tup
             out.append((Row(prof.id, prof.name, acc, None, None, False, f"{why}; cannot resolve terms: {msg}",
                             instead="not comparable on this symbol"), None))
             continue
-        out.append((_eligible_row(prof, acc, why, terms, symbol, trader), terms))
+        row = _eligible_row(prof, acc, why, terms, symbol, trader)
+        gap = unknown_commission(prof, acc)
+        if gap:
+            row.unranked = gap
+            out.append((row, None))
+            continue
+        out.append((row, terms))
     return out
+
+
+def unknown_commission(profile: BrokerProfile, account: str) -> str | None:
+    """Why an account cannot be ranked on its costs: its commission is not published (None when it is).
+
+    The choice made for issue 9: an account whose commission is unknown is never simulated at 0 and
+    never under an invented figure; it is listed as not ranked, with this reason.
+    """
+    acc = next(a for a in profile.account_types if a.id == account)
+    com = acc.commission if acc.commission is not None else acc.commission_per_lot_side
+    if not com.is_unknown:
+        return None
+    return (f"commission not published ({com.note or 'no source gives it'}); an unknown commission is never "
+            f"simulated as 0, so {profile.id}/{account} is not ranked")
 
 
 def _eligible_row(prof: BrokerProfile, acc: str, why: str, terms: AccountTerms, symbol: str, trader: _Trader) -> Row:
@@ -861,7 +895,7 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
     trader = _Trader(country, client, float(deposit), currency, leverage, _requested_leverage(leverage))
     plan = _plan(_profiles(brokers), chk.symbol, trader, spread, [chk.symbol, *chk.extra])
     if not plan.jobs:
-        reasons = "; ".join(f"{r.label}: {r.reason}" for r in plan.rows[:6])
+        reasons = "; ".join(f"{r.label}: {r.unranked or r.reason}" for r in plan.rows[:6])
         raise CompareError(f"no broker account can be opened by a {client} client from {country.upper()} with "
                            f"{deposit:,.2f} {currency}: {reasons}")
     notes = list(chk.notes)
@@ -891,6 +925,10 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
     _attach_results(plan, results)
     _score.score(plan.rows, w)
     t_end = time.perf_counter()
+    unranked = [r.label for r in plan.rows if r.unranked]
+    if unranked:
+        notes.append(f"not ranked: {len(unranked)} account(s) whose commission is not published "
+                     f"({', '.join(unranked)}); an unknown commission is never simulated as 0")
     idle = [r.label for r in plan.rows if r.no_trade]
     if idle:
         notes.append(f"no trade: {len(idle)} account(s) filled no order ({', '.join(idle[:6])}"
@@ -924,6 +962,6 @@ def resolve_terms_for(profile: BrokerProfile, account: str, country: str, client
     return resolve_terms(profile, account, country, client, currency=currency, selected_leverage=leverage)
 
 
-__all__ = ["compare", "SPREAD_CHOICES", "Comparison",
+__all__ = ["compare", "SPREAD_CHOICES", "Comparison", "unknown_commission",
            "Row", "RowStats", "RowCosts", "RunInputs", "Sizing", "CompareError",
            "check_params", "resolve_strategy", "min_bars", "load_sources", "what_to_do", "DEFAULT_RISK_SL_PIPS"]

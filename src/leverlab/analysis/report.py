@@ -337,7 +337,7 @@ def ranking_html(c: Comparison) -> str:
             "<th class='l'>leverage (why)</th>"
             f"<th>final {ccy}</th><th>return</th><th>max DD</th><th>stop-outs</th><th>margin calls</th>"
             "<th>rejected</th><th>1st stop-out (day)</th><th>spread (from)</th><th>commission</th>"
-            "<th>swap - cashback</th>"
+            "<th>swap</th><th>cashback</th>"
             "<th>NBP absorbed</th><th>MC / SO</th><th>survival</th><th>return</th><th>cost</th><th>protection</th>"
             "<th>leverage</th><th>score</th></tr>")
     body = []
@@ -352,9 +352,11 @@ def ranking_html(c: Comparison) -> str:
         comps = "".join(f"<td title='weight {c.weights[k]:g}'>{sc[k]:.2f}</td>"
                         for k in ("survival", "return", "cost", "protection", "leverage"))
         shared = f"<br><small>same terms as {_esc(r.shared_with)}</small>" if r.shared_with else ""
+        tie = (f"<br><small>tie with {_esc(', '.join(r.tie['with']))}</small>" if r.tie else "")
         body.append(
-            f"<tr><td>{r.rank}</td><td class='l'><span class='swatch' style='background:{color}'></span>"
-            f"<b>{_esc(r.broker_name)}</b> {_esc(r.account_type)}{shared}</td>"
+            f"<tr><td>{r.rank}{'=' if r.tie else ''}</td><td class='l'>"
+            f"<span class='swatch' style='background:{color}'></span>"
+            f"<b>{_esc(r.broker_name)}</b> {_esc(r.account_type)}{shared}{tie}</td>"
             f"<td class='l ent' title='{_esc(r.regulator)}'>{_esc(r.entity)} ({_esc(r.regulator)})</td>"
             f"<td class='l' title='{lev_title}'>{leverage_text(r.leverage)} "
             f"<small>{_esc(r.leverage_bound_by)}</small>{cap}</td>"
@@ -363,7 +365,7 @@ def ranking_html(c: Comparison) -> str:
             f"<td class='{'neg' if s.stop_outs else ''}'>{s.stop_outs}</td><td>{s.margin_calls}</td>"
             f"<td>{s.rejects}</td><td>{so_day}</td>{_num(co.spread)[:-5]}<br><small>{_esc(r.spread)}</small></td>"
             f"{_num(co.commission)}"
-            f"{_num(co.swap - co.cashback)}{_num(s.nbp_absorbed)}<td>{mc} / {r.stop_out_level:g}%</td>"
+            f"{_num(co.swap)}{_num(co.cashback)}{_num(s.nbp_absorbed)}<td>{mc} / {r.stop_out_level:g}%</td>"
             f"{comps}<td><b>{sc['total'] * 100:.1f}</b> <span class='bar' style='width:{sc['total'] * 60:.0f}px'>"
             f"</span></td></tr>")
     return f"<div class='scroll'><table>{head}{''.join(body)}</table></div>"
@@ -375,6 +377,10 @@ def others_html(c: Comparison) -> str:
     for r in c.ineligible:
         items.append(f"<tr><td class='l'>{_esc(r.broker_name)} {_esc(r.account_type)}</td>"
                      f"<td class='l'>{_esc(r.reason)}</td><td class='l'>{_esc(r.instead)}</td></tr>")
+    for r in c.unranked:
+        items.append(f"<tr><td class='l'>{_esc(r.broker_name)} {_esc(r.account_type)}</td>"
+                     f"<td class='l'>not ranked: {_esc(r.unranked)}</td><td class='l'>compare it once the "
+                     f"profile publishes the figure</td></tr>")
     for r in c.failed:
         items.append(f"<tr><td class='l'>{_esc(r.broker_name)} {_esc(r.account_type)}</td>"
                      f"<td class='l'>eligible, but the engine could not run it: {_esc(r.error)}</td>"

@@ -125,7 +125,8 @@ def ranking_table(c: Comparison, compact: bool = False) -> Table:
         cols: tuple[str, ...] = ("#", "account", "leverage", f"final {ccy}", "return", "SO", "costs", "score")
     else:
         cols = ("#", "account", "regulator", "leverage", f"final {ccy}", "return", "max DD", "SO/MC/rej",
-                "1st SO day", "spread", "spread from", "comm", "swap-cb", "NBP", "surv ret cost prot lev", "score")
+                "1st SO day", "spread", "spread from", "comm", "swap", "cashback", "NBP", "surv ret cost prot lev",
+                "score")
     rows: list[tuple[str, ...]] = []
     for r in c.ranked:
         s, sc = r.stats, r.score or {}
@@ -136,16 +137,16 @@ def ranking_table(c: Comparison, compact: bool = False) -> Table:
         if compact:
             why = f" {_SHORT.get(bound, bound)}" if bound and console.width >= 100 else ""
             lev = leverage_text(r.leverage) + why
-            rows.append((str(r.rank), r.label + ("*" if r.shared_with else ""), lev, _money(s.final_equity),
+            rows.append((_rank_text(r), r.label + ("*" if r.shared_with else ""), lev, _money(s.final_equity),
                          _pct(s.net_return), str(s.stop_outs),
                          _money(co.spread + co.commission + co.swap - co.cashback), score))
             continue
-        rows.append((str(r.rank), r.label + (f" (= {r.shared_with})" if r.shared_with else ""),
+        rows.append((_rank_text(r), r.label + (f" (= {r.shared_with})" if r.shared_with else ""),
                   _short_regulator(r.regulator), leverage_text(r.leverage) + (f" {bound}" if bound else ""),
                   _money(s.final_equity), _pct(s.net_return), f"{s.max_drawdown * 100:.1f}%",
                   f"{s.stop_outs}/{s.margin_calls}/{s.rejects}",
                   "-" if s.days_to_first_stop_out is None else f"{s.days_to_first_stop_out:.0f}",
-                  _money(co.spread), r.spread, _money(co.commission), _money(co.swap - co.cashback),
+                  _money(co.spread), r.spread, _money(co.commission), _money(co.swap), _money(co.cashback),
                   _money(s.nbp_absorbed),
                      " ".join(f"{sc[k]:.2f}" for k in ("survival", "return", "cost", "protection", "leverage")),
                      score))
@@ -164,6 +165,25 @@ def ranking_table(c: Comparison, compact: bool = False) -> Table:
     return t
 
 
+def _rank_text(r: Any) -> str:
+    """The rank, with '=' and the tie's first rank when another account measured the same outcome."""
+    return f"{r.rank}=" if r.tie else str(r.rank)
+
+
+def tie_lines(c: Comparison) -> list[str]:
+    """One line per tie: the accounts that measured the same outcome and the terms that tell them apart."""
+    seen: set[int] = set()
+    out = []
+    for r in c.ranked:
+        if not r.tie or r.tie["rank"] in seen:
+            continue
+        seen.add(r.tie["rank"])
+        labels = [r.label, *r.tie["with"]]
+        out.append(f"tie from #{r.tie['rank']}: {', '.join(labels)} measured the same outcome "
+                   f"(final equity, costs, survival); what would separate them: {r.tie['terms']}")
+    return out
+
+
 def print_comparison(c: Comparison) -> None:
     """Ranking, then the accounts that were not run and why."""
     compact = console.width < 170
@@ -174,6 +194,8 @@ def print_comparison(c: Comparison) -> None:
     w = c.weights
     console.print("score = weighted mean of the components x 100; weights: "
                   + ", ".join(f"{k}={v:g}" for k, v in w.items()), highlight=False, emoji=False)
+    for line in tie_lines(c):
+        console.print(line, highlight=False, emoji=False)
     capped = [r for r in c.ranked if r.leverage_capped]
     for r in capped:
         console.print(f"[yellow]capped[/] {r.label}: {r.reason.split('; ')[-1]}", highlight=False, emoji=False)
@@ -186,6 +208,8 @@ def print_comparison(c: Comparison) -> None:
     for r in c.ineligible:
         console.print(f"[red]cannot open[/] {r.label}: {r.reason}" + (f" -> {r.instead}" if r.instead else ""),
                       highlight=False, emoji=False)
+    for r in c.unranked:
+        console.print(f"[yellow]not ranked[/] {r.label}: {r.unranked}", highlight=False, emoji=False)
     for r in c.failed:
         console.print(f"[red]not run[/] {r.label}: {r.error}", highlight=False, emoji=False)
     for r in c.no_trade:
@@ -220,7 +244,7 @@ def compare_cmd(
     client: ClientOpt = "retail",
     leverage: LeverageOpt = None,
     weights: Annotated[Optional[str], typer.Option("--weights", help="Score weights, e.g. "
-                                                  "survival=3,return=2,cost=2,protection=2,leverage=1")] = None,
+                                                  "survival=4,return=3,cost=3,protection=1,leverage=0.5")] = None,
     brokers: Annotated[Optional[str], typer.Option("--brokers", help="Comma-separated broker ids "
                                                    "(default: all).")] = None,
     start: StartOpt = None,
