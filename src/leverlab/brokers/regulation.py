@@ -73,6 +73,13 @@ class Regime(_M):
         """The authority's name (the regime's name when no authority is recorded)."""
         return self.authority or self.name
 
+    @property
+    def short_name(self) -> str:
+        """The authority's abbreviation with its jurisdiction, e.g. ``CySEC (CY)``, ``FSA (SC)``."""
+        text = self.authority or ""
+        abbr = text.split("(", 1)[1].split(",")[0].split(")")[0].split(";")[0].strip() if "(" in text else self.id
+        return f"{abbr} ({self.jurisdiction})"
+
 
 class ListFact(_M):
     value: list[str]
