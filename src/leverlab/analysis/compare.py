@@ -310,12 +310,89 @@ class Comparison:
         unpublished commission is never simulated as 0)."""
         return [r for r in self.rows if r.unranked]
 
+    def differences(self) -> list[str]:
+        """What differed between the accounts and why, most telling first (see ``what_differed``)."""
+        return what_differed(self)
+
     def to_dict(self) -> dict[str, Any]:
-        """Deterministic JSON-able document: inputs, weights, ranked rows, then the others."""
+        """Deterministic JSON-able document: inputs, weights, what differed, ranked rows, then the others."""
         order = self.ranked + [r for r in self.rows if r.rank is None]
         return {"inputs": self.inputs.to_dict(), "weights": self.weights, "notes": self.notes,
-                "score_formula": _score.FORMULA,
+                "score_formula": _score.FORMULA, "differences": self.differences(),
                 "rows": [r.to_dict() for r in order]}
+
+
+def _labels(rows: Sequence[Row], most: int = 6) -> str:
+    names = [r.label for r in rows]
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
+def what_differed(c: Comparison) -> list[str]:
+    """Sentences saying what differed between the accounts of a comparison and why, from their numbers:
+    survival first (who was stopped out or wiped out, at which stop-out and leverage, what NBP wrote off,
+    who survived and how), then the money (final equity, costs split), ties and the accounts left out."""
+    ranked = c.ranked
+    if not ranked:
+        return ["no account was simulated"]
+    ccy = c.inputs.currency
+    st: dict[str, RowStats] = {r.label: r.stats for r in ranked if r.stats is not None}
+    out: list[str] = []
+    ruined = [r for r in ranked if st[r.label].ruined]
+    alive = [r for r in ranked if not st[r.label].ruined]
+    if not ruined:
+        out.append(f"Survival: none of the {len(ranked)} accounts was stopped out or wiped out - leverage, margin "
+                   f"call, stop-out and NBP changed no outcome here; spreads, commissions and lot sizes did.")
+    else:
+        out.append(f"Survival: {len(ruined)} of {len(ranked)} accounts were ruined (stopped out, or down to "
+                   f"{RUIN_LEVEL:.0%} of the deposit); {len(alive)} survived.")
+        groups: dict[tuple[float, float, bool], list[Row]] = {}
+        for r in ruined:
+            groups.setdefault((r.stop_out_level, r.leverage, bool(st[r.label].stop_outs)), []).append(r)
+        for (so, lev, stopped), rows in sorted(groups.items(),
+                                               key=lambda kv: -max(st[r.label].final_equity for r in kv[1])):
+            left = [st[r.label].final_equity for r in rows]
+            first = min(st[r.label].ruin_time or "" for r in rows)
+            nbp = sum(st[r.label].nbp_absorbed for r in rows)
+            how = (f"stopped out at a {so:g}% stop-out on {leverage_text(lev)}" if stopped else
+                   f"wiped out without a stop-out ({so:g}% stop-out, {leverage_text(lev)})")
+            out.append(f"  {how} (first on {first[:10]}): {_labels(rows)} - kept "
+                       + (f"{min(left):,.2f}" if min(left) == max(left) else f"{min(left):,.2f}-{max(left):,.2f}")
+                       + f" {ccy}" + (f"; negative balance protection wrote off {nbp:,.2f} {ccy}" if nbp else "")
+                       + ("" if so else "; a 0% stop-out lets the equity run to nothing"))
+        if alive:
+            kept = ", ".join(f"{r.label} {st[r.label].final_equity:,.2f}" for r in alive[:6])
+            refused = [r for r in alive if st[r.label].rejects]
+            levs = sorted({leverage_text(r.leverage) for r in refused})
+            out.append(f"  survived (never stopped out, equity above {RUIN_LEVEL:.0%} of the deposit): {kept} {ccy}"
+                       + (f"; at {' / '.join(levs)} an order of this size needs more margin than the shrunken "
+                          f"equity can carry, so further orders were refused ("
+                          + ", ".join(f"{r.label} {st[r.label].rejects}" for r in refused[:4])
+                          + " rejected) and what was left stayed" if refused else ""))
+    best = max(ranked, key=lambda r: st[r.label].final_equity)
+    worst = min(ranked, key=lambda r: st[r.label].final_equity)
+    out.append(f"Money: final equity from {st[worst.label].final_equity:,.2f} {ccy} ({worst.label}) to "
+               f"{st[best.label].final_equity:,.2f} {ccy} ({best.label}) on a deposit of "
+               f"{c.inputs.deposit:,.2f}.")
+
+    def split(r: Row) -> str:
+        co = st[r.label].costs
+        return (f"{co.net:,.2f} {ccy} ({r.label}: spread {co.spread:,.2f}, commission {co.commission:,.2f}, "
+                f"swap {co.swap:,.2f}, cashback {co.cashback:,.2f}; spread from {r.spread or 'data'})")
+
+    cheap = min(ranked, key=lambda r: st[r.label].costs.net)
+    dear = max(ranked, key=lambda r: st[r.label].costs.net)
+    out.append(f"Costs: from {split(cheap)} to {split(dear)}.")
+    seen: set[int] = set()
+    for r in ranked:
+        if r.tie and r.tie["rank"] not in seen:
+            seen.add(r.tie["rank"])
+            out.append(f"Tie: {', '.join([r.label, *r.tie['with']])} ended with the same money to the cent; what "
+                       f"would separate them: {r.tie['terms']}.")
+    if c.unranked:
+        out.append(f"Not ranked: {_labels(c.unranked)} - commission not published, never simulated as 0.")
+    if c.ineligible:
+        out.append(f"Not open to this trader: {_labels(c.ineligible)} (see the reasons).")
+    return out
 
 
 # ------------------------------------------------------------------ strategy and parameters
@@ -962,6 +1039,6 @@ def resolve_terms_for(profile: BrokerProfile, account: str, country: str, client
     return resolve_terms(profile, account, country, client, currency=currency, selected_leverage=leverage)
 
 
-__all__ = ["compare", "SPREAD_CHOICES", "Comparison", "unknown_commission",
+__all__ = ["compare", "SPREAD_CHOICES", "Comparison", "unknown_commission", "what_differed",
            "Row", "RowStats", "RowCosts", "RunInputs", "Sizing", "CompareError",
            "check_params", "resolve_strategy", "min_bars", "load_sources", "what_to_do", "DEFAULT_RISK_SL_PIPS"]

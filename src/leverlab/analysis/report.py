@@ -353,8 +353,9 @@ def ranking_html(c: Comparison) -> str:
                         for k in ("survival", "return", "cost", "protection", "leverage"))
         shared = f"<br><small>same terms as {_esc(r.shared_with)}</small>" if r.shared_with else ""
         tie = (f"<br><small>tie with {_esc(', '.join(r.tie['with']))}</small>" if r.tie else "")
+        mark = "" if not r.tie else "=" if r.tie["rank"] == r.rank else f" (={r.tie['rank']})"
         body.append(
-            f"<tr><td>{r.rank}{'=' if r.tie else ''}</td><td class='l'>"
+            f"<tr><td>{r.rank}{mark}</td><td class='l'>"
             f"<span class='swatch' style='background:{color}'></span>"
             f"<b>{_esc(r.broker_name)}</b> {_esc(r.account_type)}{shared}{tie}</td>"
             f"<td class='l ent' title='{_esc(r.regulator)}'>{_esc(r.entity)} ({_esc(r.regulator)})</td>"
@@ -468,6 +469,9 @@ def render_html(c: Comparison) -> str:
                             validate=True) for k, f in figs}
     weights = ", ".join(f"{k} {v:g}" for k, v in c.weights.items())
     notes = "".join(f"<li>{_esc(n)}</li>" for n in c.notes)
+    differences = "".join(f"<li>{_esc(d.strip())}</li>" if not d.startswith("  ") else
+                          f"<li style='margin-left:1.5em;list-style:circle'>{_esc(d.strip())}</li>"
+                          for d in c.differences())
     formula = "".join(f"<li>{_esc(line)}</li>" for line in FORMULA.splitlines())
     i = c.inputs
     title = f"leverlab - which broker for {i.strategy} with {i.deposit:,.0f} {i.currency}?"
@@ -479,7 +483,8 @@ def render_html(c: Comparison) -> str:
 <p>The same strategy, the same prices and the same deposit under each broker's real rules for a
 {_esc(i.client)} client from {_esc(i.country)}: leverage policy, margin call and stop-out, negative
 balance protection, commission, swaps and cashback. Every number below comes from the simulated ledger.</p></header>
-<main>{_cards(c)}
+<main><section><h2>What differed between the brokers, and why</h2><ul>{differences}</ul></section>
+{_cards(c)}
 <section><h2>Ranking</h2><p class="note">score = weighted mean of five components in [0, 1] x 100
 (weights: {_esc(weights)}). Hover a leverage for the full reason.</p>
 {ranking_html(c)}<details><summary>How the score is computed</summary><ul>{formula}</ul></details></section>

@@ -166,26 +166,22 @@ def ranking_table(c: Comparison, compact: bool = False) -> Table:
 
 
 def _rank_text(r: Any) -> str:
-    """The rank, with '=' and the tie's first rank when another account measured the same outcome."""
-    return f"{r.rank}=" if r.tie else str(r.rank)
+    """The rank; a tie shows the tie's first rank with '=' (the differences name what separates them)."""
+    if not r.tie:
+        return str(r.rank)
+    return f"{r.rank}=" if r.tie["rank"] == r.rank else f"{r.rank}(={r.tie['rank']})"
 
 
-def tie_lines(c: Comparison) -> list[str]:
-    """One line per tie: the accounts that measured the same outcome and the terms that tell them apart."""
-    seen: set[int] = set()
-    out = []
-    for r in c.ranked:
-        if not r.tie or r.tie["rank"] in seen:
-            continue
-        seen.add(r.tie["rank"])
-        labels = [r.label, *r.tie["with"]]
-        out.append(f"tie from #{r.tie['rank']}: {', '.join(labels)} measured the same outcome "
-                   f"(final equity, costs, survival); what would separate them: {r.tie['terms']}")
-    return out
+def print_differences(c: Comparison) -> None:
+    """What differed between the brokers and why (``Comparison.differences``), first in the printout."""
+    console.print("[bold]What differed between the brokers, and why[/]", highlight=False, emoji=False)
+    for line in c.differences():
+        console.print(line, highlight=False, emoji=False, soft_wrap=True)
 
 
 def print_comparison(c: Comparison) -> None:
-    """Ranking, then the accounts that were not run and why."""
+    """What differed and why, the ranking, then the accounts that were not run and why."""
+    print_differences(c)
     compact = console.width < 170
     console.print(ranking_table(c, compact=compact))
     if compact:
@@ -194,8 +190,6 @@ def print_comparison(c: Comparison) -> None:
     w = c.weights
     console.print("score = weighted mean of the components x 100; weights: "
                   + ", ".join(f"{k}={v:g}" for k, v in w.items()), highlight=False, emoji=False)
-    for line in tie_lines(c):
-        console.print(line, highlight=False, emoji=False)
     capped = [r for r in c.ranked if r.leverage_capped]
     for r in capped:
         console.print(f"[yellow]capped[/] {r.label}: {r.reason.split('; ')[-1]}", highlight=False, emoji=False)
@@ -413,12 +407,46 @@ def sweep_cmd(
         console.print(f"picture: [bold]{png.resolve()}[/]", highlight=False, emoji=False)
 
 
+#: The two traders of ``leverlab demo``: (folder, headline, compare keyword arguments).
+DEMO_TRADERS: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("careful", "careful trader: SMA(10/20) cross, 1 % of equity at risk per trade (50-pip stop), 1,000 USD",
+     {"deposit": 1000.0, "sizing": Sizing("risk", 1.0)}),
+    ("high-leverage", "high-leverage trader: the same signals at a fixed 0.1 lot (10,000 EUR, about 43 times "
+                      "the deposit) on 300 USD, first quarter of 2007 - a size no 1:30 account could even open",
+     {"deposit": 300.0, "sizing": Sizing("lots", 0.1), "start": "2007-01-01", "end": "2007-03-31"}),
+)
+
+
 def demo_cmd(
-    out: Path = typer.Option(Path("leverlab-report"), "--out", help="Directory for report.html and report.png."),
-    open_report: bool = typer.Option(False, "--open", help="Open the report in a browser."),
+    out: Path = typer.Option(Path("leverlab-report"), "--out", help="Directory for the two reports "
+                                                                    "(careful/ and high-leverage/)."),
+    open_report: bool = typer.Option(False, "--open", help="Open the high-leverage report in a browser."),
 ) -> None:
-    """The main job on the bundled sample: SMA cross at 1% risk, 1,000 USD, offshore retail, every broker."""
-    compare_cmd(data=["sample:eurusd-h1"], symbol=None, strategy="sma_cross", param=None, lots=None, units=None,
-                risk=1.0, deposit=1000.0, currency="USD", country="SC", client="retail", leverage=None,
-                weights=None, brokers=None, start=None, end=None, out=out, open_report=open_report,
-                json_out=False, workers=None, store=None, spread="auto")
+    """The main job on the bundled sample: a careful trader and a high-leverage trader under every account a
+    Seychelles retail client can open at the ten brokers; what differed between the brokers, and why."""
+    from ..analysis.report import write_report
+
+    ruined: list[str] = []
+    html = out
+    for folder, headline, kw in DEMO_TRADERS:
+        with progress_bar(True) as progress:
+            c = _run_compare(data="sample:eurusd-h1", strategy="sma_cross", country="SC", client="retail",
+                             currency="USD", progress=progress, **kw)
+        console.rule(headline, style="bold")
+        print_comparison(c)
+        html, png = out / folder / "report.html", out / folder / "report.png"
+        if c.ranked:
+            try:
+                write_report(c, html, png)
+            except OSError as exc:
+                fail(f"cannot write the report into {out / folder}: {exc}")
+            console.print(f"report: [bold]{html.resolve()}[/]  picture: {png.resolve()}", highlight=False,
+                          emoji=False, soft_wrap=True)
+        n_ruined = sum(1 for r in c.ranked if r.stats is not None and r.stats.ruined)
+        ruined.append(f"{folder}: {n_ruined} of {len(c.ranked)} accounts ruined")
+    console.rule("the two traders", style="bold")
+    console.print("; ".join(ruined) + ". The careful trader's accounts differ by what they cost; the "
+                  "high-leverage trader's by leverage, stop-out and NBP: who is stopped out, when, and what is "
+                  "left.", highlight=False, emoji=False, soft_wrap=True)
+    if open_report and html.exists():
+        webbrowser.open(html.resolve().as_uri())
