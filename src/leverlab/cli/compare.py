@@ -125,7 +125,8 @@ def ranking_table(c: Comparison, compact: bool = False) -> Table:
         cols: tuple[str, ...] = ("#", "account", "leverage", f"final {ccy}", "return", "SO", "costs", "score")
     else:
         cols = ("#", "account", "regulator", "leverage", f"final {ccy}", "return", "max DD", "SO/MC/rej",
-                "1st SO day", "spread", "spread from", "comm", "swap-cb", "NBP", "surv ret cost prot lev", "score")
+                "1st SO day", "spread", "spread from", "comm", "swap", "cashback", "NBP", "surv ret cost prot lev",
+                "score")
     rows: list[tuple[str, ...]] = []
     for r in c.ranked:
         s, sc = r.stats, r.score or {}
@@ -136,16 +137,16 @@ def ranking_table(c: Comparison, compact: bool = False) -> Table:
         if compact:
             why = f" {_SHORT.get(bound, bound)}" if bound and console.width >= 100 else ""
             lev = leverage_text(r.leverage) + why
-            rows.append((str(r.rank), r.label + ("*" if r.shared_with else ""), lev, _money(s.final_equity),
+            rows.append((_rank_text(r), r.label + ("*" if r.shared_with else ""), lev, _money(s.final_equity),
                          _pct(s.net_return), str(s.stop_outs),
                          _money(co.spread + co.commission + co.swap - co.cashback), score))
             continue
-        rows.append((str(r.rank), r.label + (f" (= {r.shared_with})" if r.shared_with else ""),
+        rows.append((_rank_text(r), r.label + (f" (= {r.shared_with})" if r.shared_with else ""),
                   _short_regulator(r.regulator), leverage_text(r.leverage) + (f" {bound}" if bound else ""),
                   _money(s.final_equity), _pct(s.net_return), f"{s.max_drawdown * 100:.1f}%",
                   f"{s.stop_outs}/{s.margin_calls}/{s.rejects}",
                   "-" if s.days_to_first_stop_out is None else f"{s.days_to_first_stop_out:.0f}",
-                  _money(co.spread), r.spread, _money(co.commission), _money(co.swap - co.cashback),
+                  _money(co.spread), r.spread, _money(co.commission), _money(co.swap), _money(co.cashback),
                   _money(s.nbp_absorbed),
                      " ".join(f"{sc[k]:.2f}" for k in ("survival", "return", "cost", "protection", "leverage")),
                      score))
@@ -164,8 +165,23 @@ def ranking_table(c: Comparison, compact: bool = False) -> Table:
     return t
 
 
+def _rank_text(r: Any) -> str:
+    """The rank; a tie shows the tie's first rank with '=' (the differences name what separates them)."""
+    if not r.tie:
+        return str(r.rank)
+    return f"{r.rank}=" if r.tie["rank"] == r.rank else f"{r.rank}(={r.tie['rank']})"
+
+
+def print_differences(c: Comparison) -> None:
+    """What differed between the brokers and why (``Comparison.differences``), first in the printout."""
+    console.print("[bold]What differed between the brokers, and why[/]", highlight=False, emoji=False)
+    for line in c.differences():
+        console.print(line, highlight=False, emoji=False, soft_wrap=True)
+
+
 def print_comparison(c: Comparison) -> None:
-    """Ranking, then the accounts that were not run and why."""
+    """What differed and why, the ranking, then the accounts that were not run and why."""
+    print_differences(c)
     compact = console.width < 170
     console.print(ranking_table(c, compact=compact))
     if compact:
@@ -186,6 +202,8 @@ def print_comparison(c: Comparison) -> None:
     for r in c.ineligible:
         console.print(f"[red]cannot open[/] {r.label}: {r.reason}" + (f" -> {r.instead}" if r.instead else ""),
                       highlight=False, emoji=False)
+    for r in c.unranked:
+        console.print(f"[yellow]not ranked[/] {r.label}: {r.unranked}", highlight=False, emoji=False)
     for r in c.failed:
         console.print(f"[red]not run[/] {r.label}: {r.error}", highlight=False, emoji=False)
     for r in c.no_trade:
@@ -220,7 +238,7 @@ def compare_cmd(
     client: ClientOpt = "retail",
     leverage: LeverageOpt = None,
     weights: Annotated[Optional[str], typer.Option("--weights", help="Score weights, e.g. "
-                                                  "survival=3,return=2,cost=2,protection=2,leverage=1")] = None,
+                                                  "survival=4,return=3,cost=3,protection=1,leverage=0.5")] = None,
     brokers: Annotated[Optional[str], typer.Option("--brokers", help="Comma-separated broker ids "
                                                    "(default: all).")] = None,
     start: StartOpt = None,
@@ -389,12 +407,46 @@ def sweep_cmd(
         console.print(f"picture: [bold]{png.resolve()}[/]", highlight=False, emoji=False)
 
 
+#: The two traders of ``leverlab demo``: (folder, headline, compare keyword arguments).
+DEMO_TRADERS: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("careful", "careful trader: SMA(10/20) cross, 1 % of equity at risk per trade (50-pip stop), 1,000 USD",
+     {"deposit": 1000.0, "sizing": Sizing("risk", 1.0)}),
+    ("high-leverage", "high-leverage trader: the same signals at a fixed 0.1 lot (10,000 EUR, about 43 times "
+                      "the deposit) on 300 USD, first quarter of 2007 - a size no 1:30 account could even open",
+     {"deposit": 300.0, "sizing": Sizing("lots", 0.1), "start": "2007-01-01", "end": "2007-03-31"}),
+)
+
+
 def demo_cmd(
-    out: Path = typer.Option(Path("leverlab-report"), "--out", help="Directory for report.html and report.png."),
-    open_report: bool = typer.Option(False, "--open", help="Open the report in a browser."),
+    out: Path = typer.Option(Path("leverlab-report"), "--out", help="Directory for the two reports "
+                                                                    "(careful/ and high-leverage/)."),
+    open_report: bool = typer.Option(False, "--open", help="Open the high-leverage report in a browser."),
 ) -> None:
-    """The main job on the bundled sample: SMA cross at 1% risk, 1,000 USD, offshore retail, every broker."""
-    compare_cmd(data=["sample:eurusd-h1"], symbol=None, strategy="sma_cross", param=None, lots=None, units=None,
-                risk=1.0, deposit=1000.0, currency="USD", country="SC", client="retail", leverage=None,
-                weights=None, brokers=None, start=None, end=None, out=out, open_report=open_report,
-                json_out=False, workers=None, store=None, spread="auto")
+    """The main job on the bundled sample: a careful trader and a high-leverage trader under every account a
+    Seychelles retail client can open at the ten brokers; what differed between the brokers, and why."""
+    from ..analysis.report import write_report
+
+    ruined: list[str] = []
+    html = out
+    for folder, headline, kw in DEMO_TRADERS:
+        with progress_bar(True) as progress:
+            c = _run_compare(data="sample:eurusd-h1", strategy="sma_cross", country="SC", client="retail",
+                             currency="USD", progress=progress, **kw)
+        console.rule(headline, style="bold")
+        print_comparison(c)
+        html, png = out / folder / "report.html", out / folder / "report.png"
+        if c.ranked:
+            try:
+                write_report(c, html, png)
+            except OSError as exc:
+                fail(f"cannot write the report into {out / folder}: {exc}")
+            console.print(f"report: [bold]{html.resolve()}[/]  picture: {png.resolve()}", highlight=False,
+                          emoji=False, soft_wrap=True)
+        n_ruined = sum(1 for r in c.ranked if r.stats is not None and r.stats.ruined)
+        ruined.append(f"{folder}: {n_ruined} of {len(c.ranked)} accounts ruined")
+    console.rule("the two traders", style="bold")
+    console.print("; ".join(ruined) + ". The careful trader's accounts differ by what they cost; the "
+                  "high-leverage trader's by leverage, stop-out and NBP: who is stopped out, when, and what is "
+                  "left.", highlight=False, emoji=False, soft_wrap=True)
+    if open_report and html.exists():
+        webbrowser.open(html.resolve().as_uri())
