@@ -56,6 +56,10 @@ def test_sweep_on_ray_equals_local_across_brokers(local_ray, bars):
         [(p.broker, p.leverage_requested, p.params) for p in here.points]
     assert [p.to_dict() for p in there.points] == [p.to_dict() for p in here.points]
     assert there.executor == "ray" and there.timing["backtests"] == 24 and there.timing["backtests_per_second"] > 0
+    # figures only (what `leverlab sweep` keeps): the same figures, and no Result shipped back
+    lean = sweep(bars, "sma_cross", "xm,exness", "standard", executor="ray", keep_results=False, **kw)
+    assert [p.to_dict() for p in lean.points] == [p.to_dict() for p in here.points]
+    assert all(p.result is None for p in lean.points) and all(p.result is not None for p in there.points)
 
 
 def test_user_strategy_file_travels_by_value(local_ray, bars, tmp_path):

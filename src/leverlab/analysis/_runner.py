@@ -39,6 +39,9 @@ class Context:
     strategy: type[Strategy]
     params: dict[str, Any]
     vectorized: bool = False  # the strategy's compiled ``targets`` mode (same decisions, no Python loop)
+    # what a run gives back instead of its whole Result (module-level, so Ray can ship it): a sweep of
+    # many runs keeps its figures, not every run's series (a 12-year H1 Result pickles to ~4 MB)
+    summarize: Callable[[Result, Job], Any] | None = None
 
 
 _CTX: Context | None = None
@@ -57,8 +60,9 @@ def _run(job: Job, ctx: Context | None = None) -> Result | str:
     assert c is not None
     try:
         params = c.params if not job.params else {**c.params, **job.params}
-        return Backtest(c.data, c.strategy, terms=job.terms, deposit=job.deposit,
-                        vectorized=c.vectorized, spread=job.spread).run(**params)
+        res = Backtest(c.data, c.strategy, terms=job.terms, deposit=job.deposit,
+                       vectorized=c.vectorized, spread=job.spread).run(**params)
+        return c.summarize(res, job) if c.summarize else res
     except (BacktestError, StrategyError, ValueError) as exc:
         return f"{type(exc).__name__}: {exc}"
 

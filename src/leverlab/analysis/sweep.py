@@ -18,6 +18,7 @@ import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from ..brokers import PolicyError
@@ -137,14 +138,17 @@ def sweep(data: Any, strategy: str | type[Strategy], broker: str | Sequence[str]
           params: Mapping[str, Any] | None = None, sizing: Sizing | Mapping[str, float] | None = None,
           workers: int | None = None, progress: Callable[[int, int], None] | None = None,
           symbol: str | None = None, start: str | None = None, end: str | None = None,
-          store: str | os.PathLike[str] | None = None, executor: str = "local", address: str | None = None) -> Sweep:
+          store: str | os.PathLike[str] | None = None, executor: str = "local", address: str | None = None,
+          keep_results: bool = True) -> Sweep:
     """Run ``strategy`` with each broker account at each leverage in ``leverages`` and each combination
     of ``params_grid`` (name -> values): points in the order accounts x leverages x combinations.
 
     ``broker`` is one broker id or several (see ``parse_accounts``: ``"exness,xm/micro"`` with
     ``account_type="standard"``); ``executor``/``address`` say where the backtests run
-    (``leverlab.analysis.executor``); see ``compare`` for the other arguments. ``Sweep.timing`` gives
-    the seconds of the runs and the backtests per second.
+    (``leverlab.analysis.executor``); ``keep_results=False`` keeps each point's figures but not its
+    ``Result`` (series and ledger: ~4 MB for 12 years of H1), so a big grid fits in memory and ships
+    little back from a cluster. See ``compare`` for the other arguments. ``Sweep.timing`` gives the
+    seconds of the runs and the backtests per second.
 
     Raises ``CompareError`` on bad input (unknown broker, account type, parameter, data too short).
     """
@@ -174,7 +178,8 @@ def sweep(data: Any, strategy: str | type[Strategy], broker: str | Sequence[str]
                 points.append(SweepPoint(lev, applied, {**chk.params, **combo}, broker=b, account_type=acct))
     sz = chk.sizing
     vec = can_vectorize(chk.strategy, {**chk.params, **(params_grid or {})}, sz)
-    ctx = Context(chk.feeds, chk.strategy, {**chk.params, **sz.params()}, vec)
+    ctx = Context(chk.feeds, chk.strategy, {**chk.params, **sz.params()}, vec,
+                  None if keep_results else partial(_figures, deposit=float(deposit)))
     t0 = time.perf_counter()
     results = run_with_progress(jobs, ctx, workers, progress, executor, address)
     seconds = time.perf_counter() - t0
@@ -183,9 +188,11 @@ def sweep(data: Any, strategy: str | type[Strategy], broker: str | Sequence[str]
         if isinstance(res, str):
             pt.error = what_to_do(res)
             continue
-        pt.result = res
-        pt.traded = placed_trade(res)
-        pt.stats = row_stats(res, account_unit(job.terms.currency), float(deposit))
+        if isinstance(res, Result):
+            pt.result = res
+            pt.traded, pt.stats = _figures(res, job, float(deposit))
+        else:
+            pt.traded, pt.stats = res
         capped = pt.leverage_applied < pt.leverage_requested
         if capped and not any(f"{pt.broker}/{pt.account_type} grants less" in n for n in notes):
             notes.append(f"{pt.broker}/{pt.account_type} grants less than some settings asked for "
@@ -201,6 +208,11 @@ def sweep(data: Any, strategy: str | type[Strategy], broker: str | Sequence[str]
     timing = {"backtests": float(len(jobs)), "run_seconds": seconds,
               "backtests_per_second": len(jobs) / seconds if seconds > 0 else math.inf}
     return Sweep(inputs, points, notes, timing, executor)
+
+
+def _figures(res: Result, job: Job, deposit: float) -> tuple[bool, RowStats]:
+    """What a point keeps of its run: whether it traded, and its figures in the trader's currency."""
+    return placed_trade(res), row_stats(res, account_unit(job.terms.currency), deposit)
 
 
 def render_sweep_png(s: Sweep, path: str | os.PathLike[str]) -> None:

@@ -362,7 +362,8 @@ def sweep_cmd(
             s = sweep(data, strategy, broker, account_type, [x for x in leverages.split(",") if x.strip()],
                       param_grid, deposit=deposit, currency=currency, country=country, client=client,
                       params=params, sizing=sizing, workers=workers, progress=progress,
-                      symbol=symbol, start=start, end=end, store=store, executor=executor, address=address)
+                      symbol=symbol, start=start, end=end, store=store, executor=executor, address=address,
+                      keep_results=False)
     except CompareError as exc:
         fail(str(exc))
     png = None
