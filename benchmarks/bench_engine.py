@@ -229,27 +229,30 @@ from leverlab.strategies import EmaCross
 from leverlab.brokers import resolve_terms
 n, chunk = int(sys.argv[1]), int(sys.argv[2])
 terms = resolve_terms("exness", "standard", "SC", selected_leverage=1000)
-gen_time = 0.0
+gen_time = gen_cpu = 0.0
 def chunks():
-    global gen_time
+    global gen_time, gen_cpu
     it = iter_synthetic_ticks(n, symbol="EURUSD", seed=7, chunk_size=chunk)
     while True:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         c = next(it, None)
         gen_time += time.perf_counter() - t0
+        gen_cpu += time.process_time() - c0
         if c is None:
             return
         yield c
-# the first run in a process loads the compiled kernels from the disk cache and builds the schedules:
-# a fixed cost of about a second, timed apart (a 10M-tick run would otherwise be mostly that)
+# the first run in a process loads the compiled kernels from the disk cache (about half a second) and
+# first touches its buffers' memory: a fixed cost, timed apart (a 10M-tick run would otherwise be mostly
+# that; at 100M ticks it is amortised). The warm-up streams one full chunk of other ticks.
 t0 = time.perf_counter()
-Backtest.stream(iter_synthetic_ticks(200_000, symbol="EURUSD", seed=8, chunk_size=chunk), EmaCross, terms=terms,
+Backtest.stream(iter_synthetic_ticks(chunk, symbol="EURUSD", seed=8, chunk_size=chunk), EmaCross, terms=terms,
                 deposit=10_000, timeframe="M1").run(lots=0.1)
 first = time.perf_counter() - t0
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 r = Backtest.stream(chunks(), EmaCross, terms=terms, deposit=10_000, timeframe="M1").run(lots=0.1)
-total = time.perf_counter() - t0
-print(json.dumps({"seconds": total, "gen_seconds": gen_time, "quotes": r.stats["quotes"], "warmup_seconds": first,
+total, cpu = time.perf_counter() - t0, time.process_time() - c0
+print(json.dumps({"seconds": total, "sim_cpu_seconds": cpu - gen_cpu, "gen_seconds": gen_time,
+                  "quotes": r.stats["quotes"], "warmup_seconds": first,
                   "trades": r.stats["trades"], "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -263,9 +266,10 @@ def bench_stream(n: int, chunk: int) -> list[dict[str, Any]]:
     d = json.loads(out.stdout.strip().splitlines()[-1])
     sim = d["seconds"] - d["gen_seconds"]
     return [dict(case=f"synthetic ticks {n:,}", tool="leverlab (streamed, simulation only)", items=n, seconds=sim,
-                 note=f"peak RSS {d['rss_mb']:.0f} MB incl. generator; generating took {d['gen_seconds']:.1f} s; "
-                      f"{d['trades']} trades; first run in the process (200k ticks, kernels loaded from the disk "
-                      f"cache) {d['warmup_seconds']:.2f} s, not counted")]
+                 note=f"{n / d['sim_cpu_seconds'] / 1e6:.1f}M ticks per CPU second; "
+                      f"peak RSS {d['rss_mb']:.0f} MB incl. generator; generating took {d['gen_seconds']:.1f} s; "
+                      f"{d['trades']} trades; first run in the process (one 2M-tick chunk, kernels loaded from "
+                      f"the disk cache) {d['warmup_seconds']:.2f} s, not counted")]
 
 
 # ---------------------------------------------------------------------------------------- report

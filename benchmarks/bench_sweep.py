@@ -69,7 +69,8 @@ def main() -> int:
     job = _runner.Job(resolve_terms("exness", "standard", "SC"), 1000.0, {"fast": 5})
     sizes["job_bytes"] = len(pickle.dumps(job, protocol=5))
     # a batch of jobs on one account's terms pickles the terms once (pickle keeps one copy of an object)
-    sizes["job_in_batch_bytes"] = (len(pickle.dumps([job] * 101, protocol=5)) - sizes["job_bytes"]) / 100
+    batch = [_runner.Job(job.terms, 1000.0, {"fast": k}) for k in range(101)]
+    sizes["job_in_batch_bytes"] = (len(pickle.dumps(batch, protocol=5)) - sizes["job_bytes"]) / 100
     failed = False
     if not a.no_ray:
         import ray

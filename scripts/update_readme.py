@@ -138,7 +138,9 @@ def speed_table(folder: Path) -> str:
 
 def render_speed(text: str, folder: Path, intro: str) -> str:
     """README text with the speed table replaced by one made from ``folder``'s benchmark results."""
-    block = f"{BENCH_START}\n{intro.strip()}\n\n{speed_table(folder)}\n{BENCH_END}"
+    import textwrap
+
+    block = f"{BENCH_START}\n{textwrap.fill(intro.strip(), 104)}\n\n{speed_table(folder)}\n{BENCH_END}"
     new, n = re.subn(re.escape(BENCH_START) + r".*?" + re.escape(BENCH_END), lambda _: block, text, flags=re.S)
     if n != 1:
         raise SystemExit(f"{README}: expected one {BENCH_START} ... {BENCH_END} block, found {n}")
