@@ -406,7 +406,12 @@ def sweep_cmd(
                   _pct(st.net_return), f"{st.max_drawdown * 100:.1f}%",
                   f"{st.stop_outs}/{st.margin_calls}/{st.rejects}",
                   "[red]yes[/]" if st.ruined else "no")
-    console.print(t)
+    if several:  # an account column more: into a pipe, keep each row on one line
+        from ._common import print_wide
+
+        print_wide(t)
+    else:
+        console.print(t)
     for lev in sorted({p.leverage_requested for p in s.points}):
         rate = s.survival_rate(lev, traded_only=True)
         console.print(f"{leverage_text(lev):>10}: " + (f"survived {rate * 100:.0f}% of the runs that traded"
