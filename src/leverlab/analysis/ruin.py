@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numba import njit, prange
@@ -107,11 +107,16 @@ class _PathJob:
     nbp: bool
     loss_frac: float
     checkpoints: np.ndarray
+    threads: int = 0  # numba threads for the paths (0: all); a Ray task runs on the one CPU it was given
 
 
 def _run_paths(job: _PathJob, span: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Paths ``span[0]`` .. ``span[1]`` - 1: equity at the checkpoints, stop-outs, ruined, loss reached."""
     n = span[1] - span[0]
+    if job.threads:
+        import numba
+
+        numba.set_num_threads(min(job.threads, numba.get_num_threads()))
     out_eq = np.empty((n, job.checkpoints.size), dtype=np.float64)
     so = np.zeros(n, dtype=np.int64)
     ruined = np.zeros(n, dtype=np.bool_)
@@ -204,7 +209,8 @@ def risk_of_ruin(
     check_executor(executor, address)
     if executor == "ray":
         step = max(1, -(-n_paths // 64))  # at most 64 ranges: tasks of ~n_paths/64 paths each
-        parts = ray_map(_run_paths, job, [(a, min(a + step, n_paths)) for a in range(0, n_paths, step)],
+        parts = ray_map(_run_paths, replace(job, threads=1), [(a, min(a + step, n_paths))
+                                                              for a in range(0, n_paths, step)],
                         address=address, batch=1)
         out_eq, so, ruined, hit = (np.concatenate([part[k] for part in parts]) for k in range(4))
     else:
