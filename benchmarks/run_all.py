@@ -5,7 +5,8 @@
 The peers run in their own pinned environments under ``.bench/`` (``peer_envs.py`` makes them first).
 Each script gets ``--quick`` when given, and ``--json DIR/<script>.json`` with ``--json-dir`` (what
 ``scripts/update_readme.py --speed DIR`` turns into the README's speed table). Exits 1 when a script
-fails, so a broken benchmark fails CI.
+fails, so a broken benchmark fails CI. A script runs here once it is in ``SCRIPTS`` (it must take
+``--quick`` and ``--json PATH``).
 """
 
 from __future__ import annotations
@@ -29,9 +30,8 @@ def main() -> int:
     ap.add_argument("--json-dir", type=Path, default=None)
     a = ap.parse_args()
     missing = sorted({p.name for p in HERE.glob("bench_*.py")} - set(SCRIPTS))
-    if missing:
-        print(f"benchmarks not listed in run_all.SCRIPTS: {', '.join(missing)}")
-        return 1
+    if missing:  # each listed script takes --quick and --json PATH; list a new one once it does
+        print(f"not run (not in run_all.SCRIPTS, which need --quick and --json): {', '.join(missing)}")
     if subprocess.call([sys.executable, str(HERE / "peer_envs.py")]) != 0:
         print("failed: the peers' environments")
         return 1
