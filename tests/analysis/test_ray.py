@@ -109,3 +109,14 @@ def test_bad_executor_is_a_clear_error():
         check_executor("local", "ray://head:10001")
     r = CliRunner().invoke(app, ["compare", "--executor", "dask", "--json"])
     assert r.exit_code == 2 and json.loads(r.output)["error"].startswith("--executor: executor 'dask'")
+
+
+def test_sweep_accounts_each_need_an_account_type():
+    from leverlab.analysis.compare import CompareError
+    from leverlab.analysis.sweep import parse_accounts
+
+    assert parse_accounts(["xm/micro", " exness "], "pro") == [("xm", "micro"), ("exness", "pro")]
+    with pytest.raises(CompareError, match="broker 'exness': no account type"):
+        parse_accounts("xm/micro,exness", None)
+    r = CliRunner().invoke(app, ["sweep", "--broker", "xm", "--json"])
+    assert r.exit_code == 2 and "no account type" in json.loads(r.output)["error"]
