@@ -16,6 +16,7 @@ leverlab.analysis.executor.ExecutorError: executor 'spark': expected one of loca
 from __future__ import annotations
 
 import math
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -47,14 +48,15 @@ def check_executor(executor: str, address: str | None = None) -> None:
 
 def ray_session(address: str | None = None, num_cpus: int | None = None) -> Any:
     """The ``ray`` module, connected: an already started Ray is used as it is; otherwise ``address`` is
-    joined, or (no address) a local Ray is started with ``num_cpus`` CPUs (all when None)."""
+    joined (or the ``RAY_ADDRESS`` of the environment, as Ray does on a cluster node), or a local Ray is
+    started with ``num_cpus`` CPUs (all when None)."""
     check_executor("ray")
     import ray
 
     if not ray.is_initialized():
         kw: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
         try:
-            if address:
+            if address or os.environ.get("RAY_ADDRESS"):
                 ray.init(address=address, **kw)
             else:
                 ray.init(num_cpus=num_cpus, **kw)
