@@ -120,3 +120,41 @@ def test_sweep_accounts_each_need_an_account_type():
         parse_accounts("xm/micro,exness", None)
     r = CliRunner().invoke(app, ["sweep", "--broker", "xm", "--json"])
     assert r.exit_code == 2 and "no account type" in json.loads(r.output)["error"]
+
+
+HEAD = """
+import sys, ray
+ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+print(ray.get_runtime_context().gcs_address, flush=True)
+sys.stdin.read()  # holds the cluster until the test closes stdin
+ray.shutdown()
+"""
+
+
+def test_address_joins_an_existing_cluster():
+    """--address: the command joins a Ray cluster started elsewhere (a separate process holding a 2-CPU
+    Ray, token authentication off for both) and gives the local run's figures."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
+    head = subprocess.Popen([sys.executable, "-c", HEAD], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                            env=env)
+    try:
+        address = head.stdout.readline().strip()
+        assert address, "the Ray head did not start"
+        cmd = [sys.executable, "-m", "leverlab.cli", "sweep", "--broker", "xm", "--account-type", "standard",
+               "--leverages", "100,1000", "--start", "2018-11-01", "--lots", "0.1", "--json"]
+        there = subprocess.run([*cmd, "--executor", "ray", "--address", address], capture_output=True, text=True,
+                               env=env, timeout=300)
+        assert there.returncode == 0, there.stdout + there.stderr
+        here = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        a, b = json.loads(there.stdout), json.loads(here.stdout)
+        assert a["executor"] == "ray" and a["points"] == b["points"] and len(a["points"]) == 2
+    finally:
+        head.stdin.close()
+        try:
+            head.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            head.kill()

@@ -61,7 +61,9 @@ def ray_session(address: str | None = None, num_cpus: int | None = None) -> Any:
             else:
                 ray.init(num_cpus=num_cpus, **kw)
         except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise ExecutorError(f"cannot start or reach Ray{f' at {address}' if address else ''}: {exc}") from None
+            cause = f" ({type(exc.__cause__).__name__}: {str(exc.__cause__).splitlines()[0]})" if exc.__cause__ else ""
+            where = f" at {address}" if address else ""
+            raise ExecutorError(f"cannot start or reach Ray{where}: {exc}{cause}") from None
     return ray
 
 
