@@ -2,6 +2,7 @@
 
     python benchmarks/bench_orders.py                 # 10k, 100k and 1M orders
     python benchmarks/bench_orders.py --sizes 10000 100000
+    python benchmarks/bench_orders.py --quick           # 10k and 100k
 
 One account (Exness standard terms for SC, 1:1000, deposit 1,000,000 USD) steps through synthetic
 EURUSD H1 bars (the sample series mirror-tiled). At each bar close it places ``--per-bar`` orders:
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -93,7 +95,12 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     ap.add_argument("--per-bar", type=int, default=10)
     ap.add_argument("--keep-open", action="store_true", help="market buys only, never closed")
+    ap.add_argument("--quick", action="store_true", help="10k and 100k orders")
+    ap.add_argument("--json", type=Path, default=None)
     a = ap.parse_args()
+    if a.quick:
+        a.sizes = [s for s in a.sizes if s <= 100_000] or a.sizes
+    rows = []
     run(1_000, a.per_bar, a.keep_open)  # warm-up: compiled code loaded from the cache
     base = None
     print(f"{'orders':>10} {'seconds':>9} {'orders/s':>10} {'ratio':>6} {'trades':>9} {'events':>8}")
@@ -102,6 +109,11 @@ def main() -> None:
         rate = n / secs
         base = base or rate
         print(f"{n:>10,} {secs:>9.2f} {rate:>10,.0f} {rate / base:>6.2f} {trades:>9,} {events:>8,}")
+        rows.append({"orders": n, "seconds": secs, "orders_per_second": rate, "ratio": rate / base})
+    if a.json:
+        import json
+
+        a.json.write_text(json.dumps(rows, indent=1))
 
 
 if __name__ == "__main__":

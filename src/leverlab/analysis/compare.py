@@ -940,8 +940,11 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
             weights: Mapping[str, float] | str | None = None, workers: int | None = None,
             progress: Callable[[int, int], None] | None = None, symbol: str | None = None,
             start: str | None = None, end: str | None = None, vectorized: bool | None = None,
-            store: str | os.PathLike[str] | None = None, spread: str = "auto") -> Comparison:
+            store: str | os.PathLike[str] | None = None, spread: str = "auto", executor: str = "local",
+            address: str | None = None) -> Comparison:
     """Run ``strategy`` on ``data`` under every broker's account types this trader can open, and rank them.
+
+    ``executor``/``address``: where the backtests run (``leverlab.analysis.executor``; default this machine).
 
     ``deposit`` is in ``currency`` (the trader's money; a cent account gets it in cents);
     ``country`` is the ISO code of the trader's residence; ``client`` is ``retail`` or ``pro``;
@@ -997,7 +1000,7 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
     else:
         notes.append(f"spreads ({spread}): every account pays the bid/ask spread in the price data" + overstated)
     t_setup = time.perf_counter()
-    results = run_with_progress(plan.jobs, ctx, workers, progress)
+    results = run_with_progress(plan.jobs, ctx, workers, progress, executor, address)
     t_run = time.perf_counter()
     _attach_results(plan, results)
     _score.score(plan.rows, w)

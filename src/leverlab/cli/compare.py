@@ -46,6 +46,20 @@ LeverageOpt = Annotated[Optional[str], typer.Option("--leverage",
 WorkersOpt = Annotated[Optional[int], typer.Option("--workers", help="Parallel backtests (default: all cores).")]
 StartOpt = Annotated[Optional[str], typer.Option("--start", help="First date of the data to use (ISO).")]
 EndOpt = Annotated[Optional[str], typer.Option("--end", help="Last date of the data to use (ISO).")]
+ExecutorOpt = Annotated[str, typer.Option("--executor", help="Where the backtests run: local (a process pool on "
+                                          "this machine) or ray (pip install 'leverlab[ray]').")]
+AddressOpt = Annotated[Optional[str], typer.Option("--address", help="With --executor ray: an existing Ray cluster "
+                                                   "(ray://host:10001, or auto); default: a local Ray.")]
+
+
+def executor_option(executor: str, address: str | None) -> None:
+    """--executor / --address checked before anything runs (exit code 2 when Ray is missing or unknown)."""
+    from ..analysis.executor import ExecutorError, check_executor
+
+    try:
+        check_executor(executor, address)
+    except ExecutorError as exc:
+        fail(f"--executor: {exc}")
 
 
 def params_option(items: list[str] | None) -> dict[str, str]:
@@ -253,6 +267,8 @@ def compare_cmd(
                                         "around the data's mid where its profile gives one, the data's bid/ask "
                                         "elsewhere; broker: published spreads only (accounts without one are not "
                                         "run); data: the data's bid/ask for every account.")] = "auto",
+    executor: ExecutorOpt = "local",
+    address: AddressOpt = None,
 ) -> None:
     """Run one strategy under every broker and account type you can open, rank them, and write a report."""
     from ..analysis.score import WeightsError, parse_weights
@@ -264,13 +280,14 @@ def compare_cmd(
     except WeightsError as exc:
         fail(str(exc))
     lev, params = leverage_option(leverage), params_option(param)
+    executor_option(executor, address)
     with progress_bar(not json_out) as progress:
         sources: Any = data[0] if data and len(data) == 1 else (data or "sample:eurusd-h1")
         c = _run_compare(data=sources, strategy=strategy, store=store, deposit=deposit, currency=currency,
                          country=country, client=client, leverage=lev, params=params, sizing=sizing,
                          brokers=[b.strip() for b in brokers.split(",") if b.strip()] if brokers else None,
                          weights=w, workers=workers, progress=progress, symbol=symbol, start=start, end=end,
-                         spread=spread)
+                         spread=spread, executor=executor, address=address)
     from ..analysis.report import write_report
 
     html, png = out / "report.html", out / "report.png"
@@ -323,8 +340,10 @@ def parse_grid(items: list[str] | None) -> dict[str, list[str]]:
 
 
 def sweep_cmd(
-    broker: Annotated[str, typer.Option("--broker", help="Broker id.")],
-    account_type: Annotated[str, typer.Option("--account-type", help="Account type id (see `leverlab broker B`).")],
+    broker: Annotated[str, typer.Option("--broker", help="Broker id, or several separated by commas, each "
+                                        "optionally with its account type: exness,xm/micro,fbs.")],
+    account_type: Annotated[Optional[str], typer.Option("--account-type", help="Account type id (see `leverlab broker "
+                                                        "B`) of the brokers given without one.")] = None,
     leverages: Annotated[str, typer.Option("--leverages", help="Leverage settings to try, comma-separated.")] =
     "30,100,500,1000,2000,3000,unlimited",
     grid: Annotated[Optional[list[str]], typer.Option("--grid", help="Parameter values to try, NAME=V1,V2 "
@@ -346,18 +365,23 @@ def sweep_cmd(
     json_out: Annotated[bool, typer.Option("--json", help="Print every point as one JSON document.")] = False,
     workers: WorkersOpt = None,
     store: StoreOpt = None,
+    executor: ExecutorOpt = "local",
+    address: AddressOpt = None,
 ) -> None:
-    """One broker account at several leverages (and strategy parameters): survival and return against leverage."""
+    """Broker accounts x leverages x strategy parameters: survival and return against leverage, and the
+    sweep's throughput in backtests per second."""
     from ..analysis.sweep import render_sweep_png, sweep
 
     sizing = parse_sizing(lots, units, risk)
     params, param_grid = params_option(param), parse_grid(grid) or None
+    executor_option(executor, address)
     try:
         with progress_bar(not json_out) as progress:
             s = sweep(data, strategy, broker, account_type, [x for x in leverages.split(",") if x.strip()],
                       param_grid, deposit=deposit, currency=currency, country=country, client=client,
                       params=params, sizing=sizing, workers=workers, progress=progress,
-                      symbol=symbol, start=start, end=end, store=store)
+                      symbol=symbol, start=start, end=end, store=store, executor=executor, address=address,
+                      keep_results=False)
     except CompareError as exc:
         fail(str(exc))
     png = None
@@ -375,27 +399,37 @@ def sweep_cmd(
         emit_json(doc)
         return
     ccy = s.inputs.currency
-    t = Table(title=f"Sweep - {s.inputs.strategy} at {broker}/{account_type}, {deposit:,.0f} {ccy}, "
+    several = len({(p.broker, p.account_type) for p in s.points}) > 1
+    where = "several accounts" if several else f"{s.points[0].broker}/{s.points[0].account_type}"
+    t = Table(title=f"Sweep - {s.inputs.strategy} at {where}, {deposit:,.0f} {ccy}, "
                     f"{s.inputs.start[:10]} .. {s.inputs.end[:10]}", title_justify="left")
+    if several:
+        t.add_column("account")
     for name in ("asked", "applied", "parameters", f"final {ccy}", "return", "max DD", "SO/MC/rej", "ruined"):
         t.add_column(name, justify="left" if name in ("asked", "applied", "parameters") else "right")
     for p in s.points:
+        first = [f"{p.broker}/{p.account_type}"] if several else []
         if p.error or p.stats is None:
-            t.add_row(leverage_text(p.leverage_requested), leverage_text(p.leverage_applied),
+            t.add_row(*first, leverage_text(p.leverage_requested), leverage_text(p.leverage_applied),
                       ", ".join(f"{k}={v}" for k, v in p.params.items()), "-", "-", "-", "-", f"not run: {p.error}")
             continue
         st = p.stats
         if p.no_trade:
-            t.add_row(leverage_text(p.leverage_requested), leverage_text(p.leverage_applied),
+            t.add_row(*first, leverage_text(p.leverage_requested), leverage_text(p.leverage_applied),
                       ", ".join(f"{k}={v}" for k, v in p.params.items()) or "defaults", _money(st.final_equity),
                       "-", "-", f"{st.stop_outs}/{st.margin_calls}/{st.rejects}", "[yellow]no trade[/]")
             continue
-        t.add_row(leverage_text(p.leverage_requested), leverage_text(p.leverage_applied),
+        t.add_row(*first, leverage_text(p.leverage_requested), leverage_text(p.leverage_applied),
                   ", ".join(f"{k}={v}" for k, v in p.params.items()) or "defaults", _money(st.final_equity),
                   _pct(st.net_return), f"{st.max_drawdown * 100:.1f}%",
                   f"{st.stop_outs}/{st.margin_calls}/{st.rejects}",
                   "[red]yes[/]" if st.ruined else "no")
-    console.print(t)
+    if several:  # an account column more: into a pipe, keep each row on one line
+        from ._common import print_wide
+
+        print_wide(t)
+    else:
+        console.print(t)
     for lev in sorted({p.leverage_requested for p in s.points}):
         rate = s.survival_rate(lev, traded_only=True)
         console.print(f"{leverage_text(lev):>10}: " + (f"survived {rate * 100:.0f}% of the runs that traded"
@@ -403,6 +437,9 @@ def sweep_cmd(
                       highlight=False, emoji=False)
     for n in s.notes:
         console.print(f"note: {n}", highlight=False, emoji=False)
+    tm = s.timing
+    err_console.print(f"{tm['backtests']:,.0f} backtests in {tm['run_seconds']:.2f} s: "
+                      f"{tm['backtests_per_second']:,.1f} backtests/s ({s.executor})", highlight=False, emoji=False)
     if png is not None:
         console.print(f"picture: [bold]{png.resolve()}[/]", highlight=False, emoji=False)
 
