@@ -20,8 +20,11 @@ from .._layout import (
     A_LEVEL,
     A_MARGIN,
     A_MIN_LEVEL,
+    AG_N_STOPS,
     ERR_NO_RATE,
     F_CLOSE,
+    G_LAZY,
+    G_MODE,
     H_END,
     H_START,
     I_BALANCE,
@@ -56,8 +59,6 @@ from .._layout import (
     PF_MFE,
     PF_OPEN,
     PF_PROFIT,
-    PF_SL,
-    PF_TP,
     PI_ACTIVE,
     PI_HMR_UNTIL,
     PI_SIDE,
@@ -81,17 +82,20 @@ from ..formulas import margin_in_margin_ccy, profit_in_profit_ccy
 from .ledger import record
 from .margin import (
     _band_lev,
+    _by_totals,
     _conv,
     _in_window,
     _level_event,
     _margin_mode,
     _pos_leverage,
     _recalc_impl,
+    _recalc_totals,
     _set_error,
     _so_level,
     _symbol_margin,
 )
 from .orders import _apply_target
+from .totals import _set_lazy, _track_lazy, _want_lazy
 
 
 @jit_inline
@@ -102,15 +106,14 @@ def _quiet_until(rules, book) -> int:
     params = rules.params
     hmr = rules.hmr
     acc_i = book.acc_i
-    pos_i = book.pos_i
-    pos_f = book.pos_f
     if params[P_STRIDE] > 0.0 or params[P_LEAN] == 0.0:
         return 0
     for j in range(acc_i[I_ORD_HIGH]):
         if book.ord_i[j, OI_ACTIVE] == 1:
             return 0
-    for k in range(acc_i[I_POS_HIGH]):
-        if pos_i[k, PI_ACTIVE] == 1 and not (math.isnan(pos_f[k, PF_SL]) and math.isnan(pos_f[k, PF_TP])):
+    agg = book.agg
+    for s in range(agg.shape[0]):  # an SL or TP set
+        if agg[s, AG_N_STOPS] > 0:
             return 0
     stop = np.int64(9223372036854775807)
     rp = acc_i[I_ROLL_PTR]
@@ -145,18 +148,26 @@ def _decide(book, decisions, vec_sym: int, i: int) -> bool:
 
 
 @jit_inline
-def _track_extremes(book, level: float) -> None:
-    """Update every open position's MAE/MFE from its floating profit, and the lowest margin level seen."""
+def _track_extremes(rules, book, s: int, level: float) -> None:
+    """The vertex of a quote of symbol ``s``: update every open position's MAE/MFE from its floating
+    profit (above ``FEW`` open positions, lazily: only ``s``'s extreme prices, in O(1)), and the lowest
+    margin level seen."""
     acc_f = book.acc_f
     pos_i = book.pos_i
     pos_f = book.pos_f
-    for k in range(book.acc_i[I_POS_HIGH]):
-        if pos_i[k, PI_ACTIVE] == 1:
-            pr = pos_f[k, PF_PROFIT]
-            if pr < pos_f[k, PF_MAE]:
-                pos_f[k, PF_MAE] = pr
-            if pr > pos_f[k, PF_MFE]:
-                pos_f[k, PF_MFE] = pr
+    lazy = _want_lazy(book)
+    if lazy != (book.agg_i[G_LAZY] == 1):
+        _set_lazy(rules, book, lazy)
+    if lazy:
+        _track_lazy(book, s)
+    else:
+        for k in range(book.acc_i[I_POS_HIGH]):
+            if pos_i[k, PI_ACTIVE] == 1:
+                pr = pos_f[k, PF_PROFIT]
+                if pr < pos_f[k, PF_MAE]:
+                    pos_f[k, PF_MAE] = pr
+                if pr > pos_f[k, PF_MFE]:
+                    pos_f[k, PF_MFE] = pr
     if level < acc_f[A_MIN_LEVEL]:
         acc_f[A_MIN_LEVEL] = level
 
@@ -178,7 +189,12 @@ def _set_flat(book, minor: float) -> None:
 def _recalc_one_symbol(rules, book) -> None:
     """``_recalc_impl`` for a run with one symbol, the common case on the lean path: the same
     arithmetic in the same order (so the same bits), with the symbol's constants and conversion
-    factors read once instead of per position and no per-symbol scratch table."""
+    factors read once instead of per position and no per-symbol scratch table. From the totals above
+    ``FEW`` positions, as ``_recalc_impl``."""
+    if _by_totals(rules, book):
+        _recalc_totals(rules, book)
+        return
+    book.agg_i[G_MODE] = 0
     params = rules.params
     sym_f = rules.sym_f
     px = book.px
@@ -315,7 +331,7 @@ def _quiet_run(quotes, i: int, end: int, t_stop: int, rules, book, ledger, decis
                 if acc_i[I_ERROR] != 0:
                     acc_i[I_ERROR] = 0
                 return i
-            _track_extremes(book, lvl)
+            _track_extremes(rules, book, s, lvl)
         else:
             _set_flat(book, minor)
         acc_i[I_QUOTES] += 1

@@ -11,6 +11,12 @@ from .._layout import (
     A_CASHBACK,
     A_CASHBACK_DUE,
     A_LEVEL,
+    AG_BUY_SL_MAX,
+    AG_BUY_TP_MIN,
+    AG_N_BOTH,
+    AG_N_STOPS,
+    AG_SELL_SL_MIN,
+    AG_SELL_TP_MAX,
     D_CASHBACK,
     F_CLOSE,
     F_CONT,
@@ -66,10 +72,11 @@ from .._layout import (
     Segment,
 )
 from .fast import _decide, _lean_one, _quiet_run, _quiet_until, _set_flat, _track_extremes
-from .ledger import _book, _nbp, _swaps, close_position, record, to_minor_units
+from .ledger import _book, _nbp, _swaps, record, to_minor_units
 from .margin import _level_event, _recalc_impl, _so_level, recalc
 from .orders import _crossing, _fill, _fill_queued, _slip
 from .stopout import _margin_checks, _set_px
+from .totals import _stops_init, _widen_stops, close_pos
 
 
 @jit_inline
@@ -159,12 +166,18 @@ def _candidates(book, seg) -> int:
             cand_t[nc] = tt
             cand_k[nc] = 2 * n_slots + j
             nc += 1
-    for k in range(acc_i[I_POS_HIGH]):
+    agg = book.agg
+    scan = agg[s, AG_N_STOPS] > 0 and (b1 <= agg[s, AG_BUY_SL_MAX] or b1 >= agg[s, AG_BUY_TP_MIN]
+                                       or a1 >= agg[s, AG_SELL_SL_MIN] or a1 <= agg[s, AG_SELL_TP_MAX])
+    if scan:  # some level may trigger: scan, and tighten the bounds to the levels found
+        _stops_init(agg, s)
+    for k in range(acc_i[I_POS_HIGH] if scan else 0):
         if pos_i[k, PI_ACTIVE] == 0 or pos_i[k, PI_SYM] != s:
             continue
         side = pos_i[k, PI_SIDE]
         stop_loss = pos_f[k, PF_SL]
         take_profit = pos_f[k, PF_TP]
+        _widen_stops(agg, s, side, stop_loss, take_profit)
         if side > 0:
             if not math.isnan(stop_loss) and b1 <= stop_loss:
                 cand_t[nc] = _crossing(b0, b1, stop_loss, cont, True)
@@ -232,7 +245,7 @@ def _price_events(rules, book, ledger, seg, nc: int) -> float:
                 price = mkt
             else:
                 price = mkt - side * _slip(rules, s)
-            close_position(rules, book, ledger, k, pos_f[k, PF_LOTS], price, R_TP if is_tp else R_SL)
+            close_pos(rules, book, ledger, k, pos_f[k, PF_LOTS], price, R_TP if is_tp else R_SL)
             recalc(rules, book)
             _nbp(rules, book, ledger)
         else:
@@ -286,8 +299,13 @@ def _pessimistic(rules, book, ledger, quotes, i: int, s: int) -> None:
     would pass every table of the four tuples."""
     pos_i = book.pos_i
     pos_f = book.pos_f
-    looked = False
-    blo = bhi = alo = ahi = 0.0
+    agg = book.agg
+    if agg[s, AG_N_BOTH] == 0:  # no position of the symbol has both levels
+        return
+    blo, bhi, alo, ahi = _next_vertices(quotes, i, s)  # the bar's range
+    if not ((blo <= agg[s, AG_BUY_SL_MAX] and bhi >= agg[s, AG_BUY_TP_MIN])
+            or (ahi >= agg[s, AG_SELL_SL_MIN] and alo <= agg[s, AG_SELL_TP_MAX])):
+        return  # no position's SL and TP can both lie inside it
     for k in range(book.acc_i[I_POS_HIGH]):
         if pos_i[k, PI_ACTIVE] == 0 or pos_i[k, PI_SYM] != s:
             continue
@@ -295,15 +313,12 @@ def _pessimistic(rules, book, ledger, quotes, i: int, s: int) -> None:
         take_profit = pos_f[k, PF_TP]
         if math.isnan(stop_loss) or math.isnan(take_profit):
             continue
-        if not looked:  # the bar's range, read only when a position has both levels
-            blo, bhi, alo, ahi = _next_vertices(quotes, i, s)
-            looked = True
         if pos_i[k, PI_SIDE] > 0:
             both = blo <= stop_loss and bhi >= take_profit
         else:
             both = ahi >= stop_loss and alo <= take_profit
         if both:
-            close_position(rules, book, ledger, k, pos_f[k, PF_LOTS], stop_loss, R_SL)
+            close_pos(rules, book, ledger, k, pos_f[k, PF_LOTS], stop_loss, R_SL)
             recalc(rules, book)
             _nbp(rules, book, ledger)
 
@@ -383,7 +398,7 @@ def run_segment(quotes, start: int, end: int, rules, book, ledger, decisions) ->
                 # the rare path: locate crossings, close worst-first, NBP
                 _margin_checks(rules, book, ledger, seg, t_last, 1.0)
                 lvl = acc_f[A_LEVEL]
-            _track_extremes(book, lvl)
+            _track_extremes(rules, book, s, lvl)
         else:
             _set_flat(book, minor)
         if acc_i[I_ERROR] != 0:
@@ -411,7 +426,7 @@ def close_all(rules, book, ledger, reason: int) -> None:
         if pos_i[k, PI_ACTIVE] == 1:
             s = pos_i[k, PI_SYM]
             price = px[s, X_BID] if pos_i[k, PI_SIDE] > 0 else px[s, X_ASK]
-            close_position(rules, book, ledger, k, pos_f[k, PF_LOTS], price, reason)
+            close_pos(rules, book, ledger, k, pos_f[k, PF_LOTS], price, reason)
     recalc(rules, book)
     _nbp(rules, book, ledger)
     record(rules, book, ledger)

@@ -11,6 +11,7 @@ from .._layout import (
     E_MARGIN_CALL,
     E_PENDING_DELETED,
     E_STOP_OUT,
+    G_MODE,
     I_MC_STATE,
     I_N_OPEN,
     I_NOW,
@@ -37,8 +38,9 @@ from .._layout import (
     X_ASK,
     X_BID,
 )
-from .ledger import _event, _nbp, close_position, record
-from .margin import _so_level, recalc
+from .ledger import _event, _nbp, record
+from .margin import _so_level, recalc, value_positions
+from .totals import close_pos
 
 
 @jit_inline
@@ -121,6 +123,8 @@ def _margin_checks(rules, book, ledger, seg, t0: float, t1: float) -> None:
     if along:
         _bisect(rules, book, seg, t0, t1, True, so)
     any_closed = False
+    if book.agg_i[G_MODE] == 1:  # valued from the totals: each position's profit, once (prices stay put here)
+        value_positions(rules, book)
     while acc_i[I_N_OPEN] > 0:
         lvl = _so_level(params, acc_f)
         if not lvl <= so:
@@ -135,7 +139,7 @@ def _margin_checks(rules, book, ledger, seg, t0: float, t1: float) -> None:
         price = px[ws, X_BID] if pos_i[worst, PI_SIDE] > 0 else px[ws, X_ASK]
         pid = pos_i[worst, PI_ID]
         record(rules, book, ledger)
-        pm = close_position(rules, book, ledger, worst, pos_f[worst, PF_LOTS], price, R_STOP_OUT)
+        pm = close_pos(rules, book, ledger, worst, pos_f[worst, PF_LOTS], price, R_STOP_OUT)
         _event(book, ledger, E_STOP_OUT, acc_i[I_NOW], ws, pid, 0, price, lvl, pm / params[P_MINOR])
         recalc(rules, book)
         any_closed = True
