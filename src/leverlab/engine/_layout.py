@@ -342,7 +342,7 @@ class Segment(NamedTuple):
 
 # ---- the book's per-symbol totals agg (float64, one row per symbol) and counters agg_i (int64) -----
 # Kept at every open, close and change of a position, so a quote re-values the account from them in
-# O(symbols) once more than a few positions are open (``_kernel.margin.FEW``). Sums are double-double
+# O(symbols) once more than a few positions are open (G_FEW). Sums are double-double
 # (value + rounding error) so adding and removing a million positions leaves no drift.
 AG_N_BUY = 0  # open buy positions
 AG_N_SELL = 1
@@ -374,4 +374,6 @@ G_N_VAR = 2  # open positions whose profit currency converts at a moving rate (n
 G_MAX_UNTIL = 3  # latest HMR cap expiry of the positions opened (per-position margin before it)
 G_FREE_LO = 4  # no free position slot below this one
 G_KEY = 5  # last lazy key given
-N_AGI = 6
+G_FEW = 6  # up to this many open positions, valued one by one (TOTALS_ABOVE; 0: always from the totals, for tests)
+N_AGI = 7
+TOTALS_ABOVE = 64  # G_FEW's value: few enough positions keep the per-position arithmetic (and bits) of old

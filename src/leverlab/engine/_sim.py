@@ -87,10 +87,12 @@ class _Sim:
         agg = np.zeros((n_sym, L.N_AG))
         agg[:, [L.AG_BUY_SL_MAX, L.AG_SELL_TP_MAX]] = -math.inf
         agg[:, [L.AG_BUY_TP_MIN, L.AG_SELL_SL_MIN]] = math.inf
+        agg_i = np.zeros(L.N_AGI, dtype=np.int64)
+        agg_i[L.G_FEW] = L.TOTALS_ABOVE
         self.book = Book(px=np.zeros((n_sym, L.N_PX)), acc_f=acc_f, acc_i=acc_i, pos_i=pos_i,
                          pos_f=np.zeros((positions, L.N_POS_F)), ord_i=ord_i, ord_f=np.zeros((orders, L.N_ORD_F)),
                          scratch=np.zeros((n_sym, 5)), cand_t=cand_t, cand_k=cand_k, agg=agg,
-                         agg_i=np.zeros(L.N_AGI, dtype=np.int64),
+                         agg_i=agg_i,
                          ext_k=np.zeros((4 * n_sym, positions), dtype=np.int64), ext_v=np.zeros((4 * n_sym, positions)),
                          pos_key=np.zeros(positions, dtype=np.int64))
         n_series = max(rows, int(stream.decisions.shape[0]) + rows)

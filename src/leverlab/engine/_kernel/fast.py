@@ -23,6 +23,7 @@ from .._layout import (
     AG_N_STOPS,
     ERR_NO_RATE,
     F_CLOSE,
+    G_FEW,
     G_LAZY,
     G_MODE,
     H_END,
@@ -88,6 +89,7 @@ from .margin import (
     _level_event,
     _margin_mode,
     _pos_leverage,
+    _pos_profit,
     _recalc_impl,
     _recalc_totals,
     _set_error,
@@ -150,7 +152,7 @@ def _decide(book, decisions, vec_sym: int, i: int) -> bool:
 @jit_inline
 def _track_extremes(rules, book, s: int, level: float) -> None:
     """The vertex of a quote of symbol ``s``: update every open position's MAE/MFE from its floating
-    profit (above ``FEW`` open positions, lazily: only ``s``'s extreme prices, in O(1)), and the lowest
+    profit (above ``agg_i[G_FEW]`` open positions, lazily: only ``s``'s extreme prices, in O(1)), and the lowest
     margin level seen."""
     acc_f = book.acc_f
     pos_i = book.pos_i
@@ -160,10 +162,12 @@ def _track_extremes(rules, book, s: int, level: float) -> None:
         _set_lazy(rules, book, lazy)
     if lazy:
         _track_lazy(book, s)
-    else:
+    else:  # per position (from the totals, each one's profit was not written: value it here)
+        written = book.agg_i[G_MODE] == 0
+        scale = rules.params[P_ACC_SCALE]
         for k in range(book.acc_i[I_POS_HIGH]):
             if pos_i[k, PI_ACTIVE] == 1:
-                pr = pos_f[k, PF_PROFIT]
+                pr = pos_f[k, PF_PROFIT] if written else _pos_profit(book.px, rules.sym_f, pos_i, pos_f, k, scale)[0]
                 if pr < pos_f[k, PF_MAE]:
                     pos_f[k, PF_MAE] = pr
                 if pr > pos_f[k, PF_MFE]:
@@ -190,7 +194,7 @@ def _recalc_one_symbol(rules, book) -> None:
     """``_recalc_impl`` for a run with one symbol, the common case on the lean path: the same
     arithmetic in the same order (so the same bits), with the symbol's constants and conversion
     factors read once instead of per position and no per-symbol scratch table. From the totals above
-    ``FEW`` positions, as ``_recalc_impl``."""
+    ``agg_i[G_FEW]`` positions, as ``_recalc_impl``."""
     if _by_totals(rules, book):
         _recalc_totals(rules, book)
         return
@@ -411,8 +415,8 @@ def _lean_one(quotes, i: int, end: int, t_stop: int, rules, book, ledger, decisi
     acc_i = book.acc_i
     pos_i = book.pos_i
     pos_f = book.pos_f
-    if acc_i[I_N_OPEN] > 1 or px[0, X_HAVE] == 0.0:
-        return i
+    if acc_i[I_N_OPEN] > 1 or acc_i[I_N_OPEN] > book.agg_i[G_FEW] or px[0, X_HAVE] == 0.0:
+        return i  # (valued from the totals: the general paths)
     vec_sym = int(params[P_VEC_SYM])
     n_ser = ledger.ser_t.shape[0]
     need = 8 * pos_i.shape[0] + 32

@@ -1,7 +1,7 @@
 """Valuation: currency conversion, the leverage each position gets, and the account's re-valuation.
 
 Nothing here books anything; ``recalc`` writes the account's equity, margin, free margin and level.
-With up to ``FEW`` positions open it values them one by one (and writes each one's floating profit
+With up to ``agg_i[G_FEW]`` positions open it values them one by one (and writes each one's floating profit
 and margin); above that, from the book's per-symbol totals (``_layout`` AG_*, kept by ``totals``),
 so a quote costs O(symbols) however many positions are open, and ``value_positions`` writes the
 per-position figures when they are read. The stop-out that acts on them is ``stopout``.
@@ -30,6 +30,7 @@ from .._layout import (
     AG_S_SELL,
     AG_S_SELL_LO,
     ERR_NO_RATE,
+    G_FEW,
     G_MAX_UNTIL,
     G_MODE,
     H_END,
@@ -154,10 +155,6 @@ def _margin_mode(mode: int) -> int:
     return FOREX if mode == FOREX or mode == FOREX_NO_LEVERAGE else CFD
 
 
-FEW = 64  # up to this many open positions the account is valued position by position, in slot order
-# (the arithmetic, and so the bits, of every earlier release); above it from the per-symbol totals
-
-
 @jit_inline
 def _two_sum(a: float, b: float):
     """``a + b`` and its exact rounding error (Knuth's TwoSum)."""
@@ -247,11 +244,12 @@ def recalc(rules, book) -> None:
 
 @jit_inline
 def _by_totals(rules, book) -> bool:
-    """Whether the account is valued from the per-symbol totals: more than ``FEW`` positions open, no
+    """Whether the account is valued from the per-symbol totals: more than ``agg_i[G_FEW]`` positions
+    open (up to that many, one by one in slot order: the arithmetic, so the bits, of old), no
     position's own HMR cap still running, and no symbol with open positions whose equity bands leave
     them at the leverage they opened with (each position's leverage is then the symbol's)."""
     acc_i = book.acc_i
-    if acc_i[I_N_OPEN] <= FEW or acc_i[I_NOW] < book.agg_i[G_MAX_UNTIL]:
+    if acc_i[I_N_OPEN] <= book.agg_i[G_FEW] or acc_i[I_NOW] < book.agg_i[G_MAX_UNTIL]:
         return False
     sym_f = rules.sym_f
     agg = book.agg

@@ -1,6 +1,6 @@
 """The book's per-symbol totals and lazy MAE/MFE, kept at every open, change and close of a position.
 
-So that a quote costs O(symbols), not O(open positions) (``margin.FEW``):
+So that a quote costs O(symbols), not O(open positions), above ``agg_i[G_FEW]`` of them:
 
 * totals per symbol and side (``_layout`` AG_*): positions, lots and lots x open price (double-double
   sums), from which ``margin._recalc_totals`` values the account;
@@ -38,6 +38,7 @@ from .._layout import (
     EXT_BUY_LOW,
     EXT_SELL_HIGH,
     EXT_SELL_LOW,
+    G_FEW,
     G_FREE_LO,
     G_KEY,
     G_LAZY,
@@ -64,7 +65,7 @@ from .._layout import (
 )
 from ..formulas import profit_in_profit_ccy
 from .ledger import close_position
-from .margin import FEW, _conv, _dd_add, _two_prod
+from .margin import _conv, _dd_add, _two_prod
 
 
 @jit_inline
@@ -332,6 +333,6 @@ def _set_lazy(rules, book, lazy: bool) -> None:
 
 @jit_inline
 def _want_lazy(book) -> bool:
-    """Lazy MAE/MFE pays above ``FEW`` open positions, and is exact while no open position's profit
+    """Lazy MAE/MFE pays above ``agg_i[G_FEW]`` open positions, and is exact while no open position's profit
     converts at a moving rate."""
-    return book.acc_i[I_N_OPEN] > FEW and book.agg_i[G_N_VAR] == 0
+    return book.acc_i[I_N_OPEN] > book.agg_i[G_FEW] and book.agg_i[G_N_VAR] == 0
