@@ -87,7 +87,7 @@ class _Sim:
         agg = np.zeros((n_sym, L.N_AG))
         agg[:, [L.AG_BUY_SL_MAX, L.AG_SELL_TP_MAX]] = -math.inf
         agg[:, [L.AG_BUY_TP_MIN, L.AG_SELL_SL_MIN]] = math.inf
-        agg_i = np.zeros(L.N_AGI, dtype=np.int64)
+        agg_i = np.zeros(L.N_AGI + n_sym, dtype=np.int64)
         agg_i[L.G_FEW] = L.TOTALS_ABOVE
         self.book = Book(px=np.zeros((n_sym, L.N_PX)), acc_f=acc_f, acc_i=acc_i, pos_i=pos_i,
                          pos_f=np.zeros((positions, L.N_POS_F)), ord_i=ord_i, ord_f=np.zeros((orders, L.N_ORD_F)),

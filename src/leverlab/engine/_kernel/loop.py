@@ -31,6 +31,7 @@ from .._layout import (
     I_N_OPEN,
     I_N_SERIES,
     I_N_TRADES,
+    I_NEXT_POS_ID,
     I_NOW,
     I_ORD_HIGH,
     I_POS_HIGH,
@@ -60,6 +61,7 @@ from .._layout import (
     PF_SL,
     PF_TP,
     PI_ACTIVE,
+    PI_ID,
     PI_SIDE,
     PI_SYM,
     R_SL,
@@ -223,6 +225,7 @@ def _price_events(rules, book, ledger, seg, nc: int) -> float:
     s = seg.sym
     cont = seg.cont
     t_last = 0.0
+    first_new = acc_i[I_NEXT_POS_ID]  # a position opened on the way (a pending fill) may reuse a slot
     for c in range(nc):
         tt = book.cand_t[c]
         code = book.cand_k[c]
@@ -233,7 +236,7 @@ def _price_events(rules, book, ledger, seg, nc: int) -> float:
         t_last = tt
         if code < 2 * n_slots:
             k = code % n_slots
-            if pos_i[k, PI_ACTIVE] == 0:
+            if pos_i[k, PI_ACTIVE] == 0 or pos_i[k, PI_ID] >= first_new:  # closed, or not the one whose level it was
                 continue
             is_tp = code >= n_slots
             side = pos_i[k, PI_SIDE]

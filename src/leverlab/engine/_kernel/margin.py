@@ -19,19 +19,26 @@ from .._layout import (
     A_FREE,
     A_LEVEL,
     A_MARGIN,
+    AG_C_BUY,
+    AG_C_BUY_LO,
+    AG_C_SELL,
+    AG_C_SELL_LO,
+    AG_CAP,
     AG_L_BUY,
     AG_L_BUY_LO,
     AG_L_SELL,
     AG_L_SELL_LO,
     AG_N_BUY,
+    AG_N_CAP,
     AG_N_SELL,
     AG_S_BUY,
     AG_S_BUY_LO,
     AG_S_SELL,
     AG_S_SELL_LO,
     ERR_NO_RATE,
+    G_CAP_UNTIL,
     G_FEW,
-    G_MAX_UNTIL,
+    G_MIX_UNTIL,
     G_MODE,
     H_END,
     H_START,
@@ -245,11 +252,12 @@ def recalc(rules, book) -> None:
 @jit_inline
 def _by_totals(rules, book) -> bool:
     """Whether the account is valued from the per-symbol totals: more than ``agg_i[G_FEW]`` positions
-    open (up to that many, one by one in slot order: the arithmetic, so the bits, of old), no
-    position's own HMR cap still running, and no symbol with open positions whose equity bands leave
-    them at the leverage they opened with (each position's leverage is then the symbol's)."""
+    open (up to that many, one by one in slot order: the arithmetic, so the bits, of old), every
+    position with its own HMR cap still running in its symbol's capped group, and no symbol with open
+    positions whose equity bands leave them at the leverage they opened with (each position's leverage
+    is then its symbol's, or its capped group's)."""
     acc_i = book.acc_i
-    if acc_i[I_N_OPEN] <= book.agg_i[G_FEW] or acc_i[I_NOW] < book.agg_i[G_MAX_UNTIL]:
+    if acc_i[I_N_OPEN] <= book.agg_i[G_FEW] or acc_i[I_NOW] < book.agg_i[G_MIX_UNTIL]:
         return False
     sym_f = rules.sym_f
     agg = book.agg
@@ -411,9 +419,27 @@ def _recalc_totals(rules, book) -> None:
             bad = s
         buy_lots = agg[s, AG_L_BUY] + agg[s, AG_L_BUY_LO] if agg[s, AG_N_BUY] > 0 else 0.0
         sell_lots = agg[s, AG_L_SELL] + agg[s, AG_L_SELL_LO] if agg[s, AG_N_SELL] > 0 else 0.0
-        buy_margin = _side_margin(rules, book, s, buy_lots, px[s, X_ASK], lev, scale, m_conv) if buy_lots > 0 else 0.0
-        sell_margin = (_side_margin(rules, book, s, sell_lots, px[s, X_BID], lev, scale, m_conv) if sell_lots > 0
-                       else 0.0)
+        buy_margin = 0.0
+        sell_margin = 0.0
+        capped = agg[s, AG_N_CAP] > 0 and now < book.agg_i[G_CAP_UNTIL + s]
+        if capped:  # the capped group's lots at its cap, the rest at the symbol's leverage
+            lev_cap = _pos_leverage(sym_f[s, S_STATIC_CAP], band, rules.hmr_cap[hp, s] if in_win else math.inf,
+                                    now, book.agg_i[G_CAP_UNTIL + s], agg[s, AG_CAP])
+            c_buy = agg[s, AG_C_BUY] + agg[s, AG_C_BUY_LO]
+            c_sell = agg[s, AG_C_SELL] + agg[s, AG_C_SELL_LO]
+            if c_buy > 0:
+                buy_margin += _side_margin(rules, book, s, c_buy, px[s, X_ASK], lev_cap, scale, m_conv)
+            if c_sell > 0:
+                sell_margin += _side_margin(rules, book, s, c_sell, px[s, X_BID], lev_cap, scale, m_conv)
+            rest_buy = (agg[s, AG_L_BUY] - agg[s, AG_C_BUY]) + (agg[s, AG_L_BUY_LO] - agg[s, AG_C_BUY_LO])
+            rest_sell = (agg[s, AG_L_SELL] - agg[s, AG_C_SELL]) + (agg[s, AG_L_SELL_LO] - agg[s, AG_C_SELL_LO])
+        else:
+            rest_buy = buy_lots
+            rest_sell = sell_lots
+        if rest_buy > 0:
+            buy_margin += _side_margin(rules, book, s, rest_buy, px[s, X_ASK], lev, scale, m_conv)
+        if rest_sell > 0:
+            sell_margin += _side_margin(rules, book, s, rest_sell, px[s, X_BID], lev, scale, m_conv)
         scratch[s, 0] = buy_margin
         scratch[s, 1] = sell_margin
         scratch[s, 2] = buy_lots

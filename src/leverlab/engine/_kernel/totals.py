@@ -23,11 +23,17 @@ from .._jit import jit, jit_inline
 from .._layout import (
     AG_BUY_SL_MAX,
     AG_BUY_TP_MIN,
+    AG_C_BUY,
+    AG_C_BUY_LO,
+    AG_C_SELL,
+    AG_C_SELL_LO,
+    AG_CAP,
     AG_EXT_LEN,
     AG_L_BUY,
     AG_L_SELL,
     AG_N_BOTH,
     AG_N_BUY,
+    AG_N_CAP,
     AG_N_SELL,
     AG_N_STOPS,
     AG_S_BUY,
@@ -38,15 +44,18 @@ from .._layout import (
     EXT_BUY_LOW,
     EXT_SELL_HIGH,
     EXT_SELL_LOW,
+    G_CAP_UNTIL,
     G_FEW,
     G_FREE_LO,
     G_KEY,
     G_LAZY,
-    G_MAX_UNTIL,
+    G_MIX_UNTIL,
     G_N_VAR,
     I_N_OPEN,
+    I_NOW,
     I_POS_HIGH,
     P_ACC_SCALE,
+    PF_HMR_CAP,
     PF_LOTS,
     PF_MAE,
     PF_MFE,
@@ -136,17 +145,50 @@ def _tally(rules, book, k: int, sign: float) -> None:
     _count_stops(agg, s, side, pos_f[k, PF_SL], pos_f[k, PF_TP], sign)
     if _moving_rate(rules.sym_f, s):
         book.agg_i[G_N_VAR] += int(sign)
+    if pos_i[k, PI_HMR_UNTIL] > 0:
+        _tally_capped(book, k, s, side, lots, sign)
+
+
+@jit_inline
+def _tally_capped(book, k: int, s: int, side: int, lots: float, sign: float) -> None:
+    """Add a position with an HMR cap of its own to its symbol's capped group, or remove it. A position
+    whose cap has run out stays out; one whose cap and expiry differ from a running group's cannot
+    join, and the account is valued position by position until its cap expires (G_MIX_UNTIL). A group
+    whose key such a position shares runs only before that expiry, so its sums are never read."""
+    agg = book.agg
+    agg_i = book.agg_i
+    until = book.pos_i[k, PI_HMR_UNTIL]
+    cap = book.pos_f[k, PF_HMR_CAP]
+    g = G_CAP_UNTIL + s
+    c = AG_C_BUY if side > 0 else AG_C_SELL
+    if sign > 0.0:
+        now = book.acc_i[I_NOW]
+        if until <= now:
+            return
+        if agg[s, AG_N_CAP] == 0.0 or agg_i[g] <= now:  # no running group: this one starts one
+            agg_i[g] = until
+            agg[s, AG_CAP] = cap
+            agg[s, AG_N_CAP] = 0.0
+            agg[s, AG_C_BUY] = agg[s, AG_C_BUY_LO] = agg[s, AG_C_SELL] = agg[s, AG_C_SELL_LO] = 0.0
+        if agg_i[g] == until and agg[s, AG_CAP] == cap:
+            agg[s, AG_N_CAP] += 1.0
+            agg[s, c], agg[s, c + 1] = _dd_add(agg[s, c], agg[s, c + 1], lots, 0.0)
+        elif until > agg_i[G_MIX_UNTIL]:
+            agg_i[G_MIX_UNTIL] = until
+    elif agg_i[g] == until and agg[s, AG_CAP] == cap and agg[s, AG_N_CAP] > 0.0:
+        agg[s, AG_N_CAP] -= 1.0
+        if agg[s, AG_N_CAP] == 0.0:
+            agg[s, AG_C_BUY] = agg[s, AG_C_BUY_LO] = agg[s, AG_C_SELL] = agg[s, AG_C_SELL_LO] = 0.0
+        else:
+            agg[s, c], agg[s, c + 1] = _dd_add(agg[s, c], agg[s, c + 1], -lots, 0.0)
 
 
 @jit
 def _add(rules, book, k: int) -> None:
     """Count the (just opened or changed) position in slot ``k`` in the totals; while MAE/MFE are lazy,
-    give it a fresh group. Its HMR cap's expiry and its slot update the book's counters."""
+    give it a fresh group."""
     agg_i = book.agg_i
     _tally(rules, book, k, 1.0)
-    until = book.pos_i[k, PI_HMR_UNTIL]
-    if until > agg_i[G_MAX_UNTIL]:
-        agg_i[G_MAX_UNTIL] = until
     if agg_i[G_LAZY] == 1:
         _attach(rules, book, k)
 
