@@ -385,3 +385,12 @@ G_FEW = 6  # up to this many open positions, valued one by one (TOTALS_ABOVE; 0:
 N_AGI = 7
 G_CAP_UNTIL = 7  # + s: expiry of symbol s's capped group (agg_i holds N_AGI + n_sym entries)
 TOTALS_ABOVE = 64  # G_FEW's value: few enough positions keep the per-position arithmetic (and bits) of old
+
+# ---- room the ledger tables keep free before each quote, per open position or live order (+ ROOM_FIXED):
+# a quote may close every position (a stop-out: close, commission and cashback deals, a trade, an event
+# and a series point each) and fill every order (open and commission deals; on netting a close too)
+ROOM_DEALS = 5
+ROOM_TRADES = 2
+ROOM_EVENTS = 3
+ROOM_SERIES = 2
+ROOM_FIXED = 32

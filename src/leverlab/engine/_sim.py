@@ -134,9 +134,10 @@ class _Sim:
         n = 2 * pos_i.shape[0] + ord_i.shape[0] + 4
         return np.zeros(n), np.zeros(n, dtype=np.int64)
 
-    def _grown_rows(self, names: tuple[str, ...], counter: int) -> dict[str, np.ndarray]:
-        """The ledger tables ``names`` (filled up to ``acc_i[counter]``) enlarged if nearly full, else none."""
-        need = 8 * self.pos_i.shape[0] + 32
+    def _grown_rows(self, names: tuple[str, ...], counter: int, per: int) -> dict[str, np.ndarray]:
+        """The ledger tables ``names`` (filled up to ``acc_i[counter]``) enlarged if nearly full, else none:
+        the kernel asks for ``per`` free rows (L.ROOM_*) for each open position and live order."""
+        need = per * int(self.acc_i[L.I_N_OPEN] + self.acc_i[L.I_ORD_HIGH]) + L.ROOM_FIXED
         first = getattr(self.ledger, names[0])
         if first.shape[0] - self.acc_i[counter] >= 2 * need:
             return {}
@@ -183,9 +184,11 @@ class _Sim:
             self.book = book._replace(cand_t=cand_t, cand_k=cand_k, **grown)
             self._expose()
         grown = {}
-        for names, counter in ((("deal_i", "deal_f"), L.I_N_DEALS), (("tr_i", "tr_f"), L.I_N_TRADES),
-                               (("ev_i", "ev_f"), L.I_N_EVENTS), (("ser_t", "ser_f"), L.I_N_SERIES)):
-            grown.update(self._grown_rows(names, counter))
+        for names, counter, per in ((("deal_i", "deal_f"), L.I_N_DEALS, L.ROOM_DEALS),
+                                    (("tr_i", "tr_f"), L.I_N_TRADES, L.ROOM_TRADES),
+                                    (("ev_i", "ev_f"), L.I_N_EVENTS, L.ROOM_EVENTS),
+                                    (("ser_t", "ser_f"), L.I_N_SERIES, L.ROOM_SERIES)):
+            grown.update(self._grown_rows(names, counter, per))
         if grown:
             self.ledger = self.ledger._replace(**grown)
             self._expose()

@@ -63,6 +63,8 @@ from .._layout import (
     PI_ACTIVE,
     PI_HMR_UNTIL,
     PI_SIDE,
+    ROOM_FIXED,
+    ROOM_SERIES,
     S_BANDS_REPRICE,
     S_CS,
     S_FIXED_RATE,
@@ -98,6 +100,12 @@ from .margin import (
 )
 from .orders import _apply_target
 from .totals import _set_lazy, _track_lazy, _want_lazy
+
+
+@jit_inline
+def _need(acc_i, per: int) -> int:
+    """Rows a ledger table keeps free before a quote: ``per`` (ROOM_*) for each open position and live order."""
+    return per * (acc_i[I_N_OPEN] + acc_i[I_ORD_HIGH]) + ROOM_FIXED
 
 
 @jit_inline
@@ -297,7 +305,7 @@ def _quiet_run(quotes, i: int, end: int, t_stop: int, rules, book, ledger, decis
     so = params[P_SO]
     vec_sym = int(params[P_VEC_SYM])
     n_ser = ledger.ser_t.shape[0]
-    need = 8 * book.pos_i.shape[0] + 32
+    need = _need(acc_i, ROOM_SERIES)  # nothing opens or closes on the way
     one_sym = rules.sym_f.shape[0] == 1
     while i < end:
         fl = q_flags[i]
@@ -419,7 +427,7 @@ def _lean_one(quotes, i: int, end: int, t_stop: int, rules, book, ledger, decisi
         return i  # (valued from the totals: the general paths)
     vec_sym = int(params[P_VEC_SYM])
     n_ser = ledger.ser_t.shape[0]
-    need = 8 * pos_i.shape[0] + 32
+    need = _need(acc_i, ROOM_SERIES)
     minor = params[P_MINOR]
     scale = params[P_ACC_SCALE]
     mc_level = params[P_MC]

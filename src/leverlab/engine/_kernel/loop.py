@@ -66,6 +66,10 @@ from .._layout import (
     PI_SYM,
     R_SL,
     R_TP,
+    ROOM_DEALS,
+    ROOM_EVENTS,
+    ROOM_SERIES,
+    ROOM_TRADES,
     X_ASK,
     X_BID,
     X_HAVE,
@@ -73,7 +77,7 @@ from .._layout import (
     X_PBID,
     Segment,
 )
-from .fast import _decide, _lean_one, _quiet_run, _quiet_until, _set_flat, _track_extremes
+from .fast import _decide, _lean_one, _need, _quiet_run, _quiet_until, _set_flat, _track_extremes
 from .ledger import _book, _nbp, _swaps, record, to_minor_units
 from .margin import _level_event, _recalc_impl, _so_level, recalc
 from .orders import _crossing, _fill, _fill_queued, _slip
@@ -82,18 +86,20 @@ from .totals import _stops_init, _widen_stops, close_pos
 
 
 @jit_inline
-def _has_room(book, ledger, need: int) -> bool:
+def _has_room(book, ledger) -> bool:
     """Whether every table has room for one more quote's worst case (else Python grows them): every
     queued or pending order may open a position at this quote, and a decision may queue more orders."""
     acc_i = book.acc_i
-    return not (ledger.deal_i.shape[0] - acc_i[I_N_DEALS] < need or ledger.tr_i.shape[0] - acc_i[I_N_TRADES] < need
-                or ledger.ev_i.shape[0] - acc_i[I_N_EVENTS] < need or ledger.ser_t.shape[0] - acc_i[I_N_SERIES] < need
+    return not (ledger.deal_i.shape[0] - acc_i[I_N_DEALS] < _need(acc_i, ROOM_DEALS)
+                or ledger.tr_i.shape[0] - acc_i[I_N_TRADES] < _need(acc_i, ROOM_TRADES)
+                or ledger.ev_i.shape[0] - acc_i[I_N_EVENTS] < _need(acc_i, ROOM_EVENTS)
+                or ledger.ser_t.shape[0] - acc_i[I_N_SERIES] < _need(acc_i, ROOM_SERIES)
                 or acc_i[I_N_OPEN] + acc_i[I_ORD_HIGH] + 3 > book.pos_i.shape[0]
                 or acc_i[I_ORD_HIGH] + 4 > book.ord_i.shape[0])
 
 
 @jit_inline
-def _due_bookings(rules, book, ledger, t: int, need: int) -> bool:
+def _due_bookings(rules, book, ledger, t: int) -> bool:
     """Book what falls due up to time ``t``: rollover swaps, scheduled cashback, and step past ended HMR
     intervals. False when the deal table ran short of room (Python grows it and resumes)."""
     params = rules.params
@@ -105,7 +111,7 @@ def _due_bookings(rules, book, ledger, t: int, need: int) -> bool:
     minor = params[P_MINOR]
     rp = acc_i[I_ROLL_PTR]
     while rp < roll_t.shape[0] and roll_t[rp] <= t:
-        if ledger.deal_i.shape[0] - acc_i[I_N_DEALS] < need:
+        if ledger.deal_i.shape[0] - acc_i[I_N_DEALS] < _need(acc_i, ROOM_DEALS):
             return False
         if params[P_SWAP_FREE] == 0.0 and acc_i[I_N_OPEN] > 0:
             acc_i[I_NOW] = roll_t[rp]
@@ -346,7 +352,6 @@ def run_segment(quotes, start: int, end: int, rules, book, ledger, decisions) ->
     minor = params[P_MINOR]
     mc_level = params[P_MC]
     so = params[P_SO]
-    need = 8 * book.pos_i.shape[0] + 32
     one_sym = rules.sym_f.shape[0] == 1
     i = start - 1
     while i + 1 < end:
@@ -361,14 +366,14 @@ def run_segment(quotes, start: int, end: int, rules, book, ledger, decisions) ->
                 i = _quiet_run(quotes, i, end, t_stop, rules, book, ledger, decisions)
                 if i >= end:
                     break
-        if not _has_room(book, ledger, need):
+        if not _has_room(book, ledger):
             return i
         if acc_i[I_ERROR] != 0:
             return i
         t = q_time[i]
         s = q_sym[i]
         fl = q_flags[i]
-        if not _due_bookings(rules, book, ledger, t, need):
+        if not _due_bookings(rules, book, ledger, t):
             return i
         acc_i[I_NOW] = t
         acc_i[I_QUOTES] += 1

@@ -73,7 +73,7 @@ from .._layout import (
 )
 from .ledger import LOT_EPS, _book, _commission, _event, _nbp
 from .margin import _band_lev, _conv, _in_window, _margin_of, _set_error, recalc
-from .totals import _add, _remove, close_pos, set_stops
+from .totals import _add, _freed, _heap_pop, _heap_room, _heap_sift, _remove, close_pos, set_stops
 
 
 @jit
@@ -205,7 +205,7 @@ def _open_position(rules, book, ledger, s: int, side: int, lots: float, price: f
         _remove(rules, book, k)
         pos_i[k, PI_ACTIVE] = 0
         acc_i[I_N_OPEN] -= 1
-        agg_i[G_FREE_LO] = k
+        _freed(book, k)
         recalc(rules, book)
         _event(book, ledger, E_REJECT, t, s, ref, REJ_NO_MONEY, price, acc_f[A_LEVEL], need)
         return -1
@@ -289,12 +289,26 @@ def _exec_close_order(rules, book, ledger, j: int) -> None:
     want = book.ord_f[j, OF_LOTS]
     reason = ord_i[j, OI_TAG]
     remaining = math.inf if math.isnan(want) else want
+    many = pid == 0 and book.agg_i[G_MODE] == 1  # many positions: ordered by id once, not scanned per close
+    n_heap = 0
+    if many:
+        _heap_room(rules, book)
+        for k in range(acc_i[I_POS_HIGH]):
+            if pos_i[k, PI_ACTIVE] == 1 and pos_i[k, PI_SYM] == s:
+                book.ext_v[0, n_heap] = pos_i[k, PI_ID]
+                book.ext_k[0, n_heap] = k
+                n_heap += 1
+        for i in range(n_heap // 2 - 1, -1, -1):
+            _heap_sift(book.ext_v[0], book.ext_k[0], i, n_heap)
     while remaining > LOT_EPS:
         best = -1
-        for k in range(acc_i[I_POS_HIGH]):
-            if pos_i[k, PI_ACTIVE] == 1 and pos_i[k, PI_SYM] == s and (pid == 0 or pos_i[k, PI_ID] == pid):
-                if best < 0 or pos_i[k, PI_ID] < pos_i[best, PI_ID]:
-                    best = k
+        if many:
+            best, n_heap = _heap_pop(book, n_heap)
+        else:
+            for k in range(acc_i[I_POS_HIGH]):
+                if pos_i[k, PI_ACTIVE] == 1 and pos_i[k, PI_SYM] == s and (pid == 0 or pos_i[k, PI_ID] == pid):
+                    if best < 0 or pos_i[k, PI_ID] < pos_i[best, PI_ID]:
+                        best = k
         if best < 0:
             break
         side = pos_i[best, PI_SIDE]

@@ -223,9 +223,22 @@ def close_pos(rules, book, ledger, k: int, lots: float, price: float, reason: in
     pm = close_position(rules, book, ledger, k, lots, price, reason)
     if book.pos_i[k, PI_ACTIVE] == 1:
         _add(rules, book, k)
-    elif k < book.agg_i[G_FREE_LO]:
-        book.agg_i[G_FREE_LO] = k
+    else:
+        _freed(book, k)
     return pm
+
+
+@jit_inline
+def _freed(book, k: int) -> None:
+    """Slot ``k`` was emptied: the lowest free slot, and the top of the table (so the loops over the slots
+    end at the last open position, however many were open before)."""
+    acc_i = book.acc_i
+    if k < book.agg_i[G_FREE_LO]:
+        book.agg_i[G_FREE_LO] = k
+    h = acc_i[I_POS_HIGH]
+    while h > 0 and book.pos_i[h - 1, PI_ACTIVE] == 0:
+        h -= 1
+    acc_i[I_POS_HIGH] = h
 
 
 # ---- lazy MAE/MFE ------------------------------------------------------------------------------
@@ -378,3 +391,51 @@ def _want_lazy(book) -> bool:
     """Lazy MAE/MFE pays above ``agg_i[G_FEW]`` open positions, and is exact while no open position's profit
     converts at a moving rate."""
     return book.acc_i[I_N_OPEN] > book.agg_i[G_FEW] and book.agg_i[G_N_VAR] == 0
+
+
+# ---- a heap of positions in the stacks' room (for the rare walks over many positions in an order) ------
+@jit
+def _heap_room(rules, book) -> None:
+    """Free row 0 of the ext_* tables for a heap: MAE/MFE brought up to date and tracked per position
+    until the next quote's vertex (which resumes lazy tracking with fresh stacks)."""
+    if book.agg_i[G_LAZY] == 1:
+        _set_lazy(rules, book, False)
+
+
+@jit_inline
+def _heap_before(hv, hk, a: int, b: int) -> bool:
+    """Heap order: the lower key first, then the lower slot (the order of a first-minimum scan)."""
+    return hv[a] < hv[b] or (hv[a] == hv[b] and hk[a] < hk[b])
+
+
+@jit
+def _heap_sift(hv, hk, i: int, n: int) -> None:
+    """Restore the heap of ``n`` entries (keys ``hv``, slots ``hk``) below entry ``i``."""
+    while True:
+        c = 2 * i + 1
+        if c >= n:
+            return
+        if c + 1 < n and _heap_before(hv, hk, c + 1, c):
+            c += 1
+        if not _heap_before(hv, hk, c, i):
+            return
+        hv[i], hv[c] = hv[c], hv[i]
+        hk[i], hk[c] = hk[c], hk[i]
+        i = c
+
+
+@jit
+def _heap_pop(book, n: int):
+    """The slot of the first open position left in the heap of ``n`` entries in row 0 of ext_v/ext_k
+    (-1: none), and the heap's new size."""
+    hv = book.ext_v[0]
+    hk = book.ext_k[0]
+    while n > 0:
+        k = hk[0]
+        n -= 1
+        hv[0] = hv[n]
+        hk[0] = hk[n]
+        _heap_sift(hv, hk, 0, n)
+        if book.pos_i[k, PI_ACTIVE] == 1:
+            return k, n
+    return -1, n
