@@ -451,10 +451,12 @@ class Account:
                     or (new_tp is not None and (new_tp <= exit_px if side > 0 else new_tp >= exit_px))):
                 sim.event(L.E_REJECT, s, int(position_id), L.REJ_STOPS, exit_px)
                 return
+        set_sl, set_tp = float(sim.pos_f[k, L.PF_SL]), float(sim.pos_f[k, L.PF_TP])
         if sl is None or not (isinstance(sl, float) and math.isnan(sl)):
-            sim.pos_f[k, L.PF_SL] = math.nan if sl is None else float(sl)
+            set_sl = math.nan if sl is None else float(sl)
         if tp is None or not (isinstance(tp, float) and math.isnan(tp)):
-            sim.pos_f[k, L.PF_TP] = math.nan if tp is None else float(tp)
+            set_tp = math.nan if tp is None else float(tp)
+        sim.set_stops(k, set_sl, set_tp)
 
     def transfer(self, amount: float) -> None:
         """Book a deposit (``amount`` > 0) or a withdrawal (< 0) of account units now, as a ``deposit`` deal
@@ -492,6 +494,7 @@ class Account:
         sim = self._s
         if sim.acc_i[L.I_N_OPEN] == 0:
             return []
+        sim.value_positions()
         high = int(sim.acc_i[L.I_POS_HIGH])
         out = []
         # one conversion to Python lists: per-element NumPy scalar access dominated the strategy loop
