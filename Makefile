@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.stamp-install
 
-.PHONY: demo test lint bench clean venv readme
+.PHONY: demo test lint bench bench-quick clean venv readme
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -27,9 +27,15 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
+# every benchmark, leverlab and the peers on the same data, ratios printed; each peer runs in its own pinned
+# venv under .bench/ (made on first use by benchmarks/peer_envs.py from benchmarks/peers/*.txt)
 bench: $(STAMP)
 	$(BIN)/python -m pip install -q -e ".[bench]"
 	$(BIN)/python benchmarks/run_all.py
+
+# the same at small sizes, a few minutes (CI runs it after the tests)
+bench-quick: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py --quick
 
 readme: $(STAMP)
 	$(BIN)/python scripts/update_readme.py

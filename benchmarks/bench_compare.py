@@ -7,7 +7,7 @@ Goal: under 5 s wall on 2 cores with warm compiled caches. Measured:
     strategy bar by bar in Python (``--quick`` skips it: it is the slow one);
   - the whole command as a user runs it (new process: start-up, data, runs, report HTML + PNG).
 
-    python benchmarks/bench_compare.py [--quick]
+    python benchmarks/bench_compare.py [--quick] [--json out.json]
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ def _timed(fn):
 
 def main(argv: list[str]) -> int:
     quick = "--quick" in argv
+    out_json = Path(argv[argv.index("--json") + 1]) if "--json" in argv else None
     from leverlab.analysis.compare import compare
     from leverlab.data import load
 
@@ -70,6 +71,12 @@ def main(argv: list[str]) -> int:
           f"{wall_cli:.2f} s {'ok' if ok else 'FAILED: ' + proc.stderr[-300:]}")
     best = min(wall for label, _, _, _, _, wall, _ in rows if label.startswith("lots"))
     print(f"goal < 5 s (compiled targets, 2 workers): {'met' if best < 5 else 'NOT met'} ({best:.2f} s)")
+    if out_json:
+        import json
+
+        out_json.write_text(json.dumps({"bars": len(bars), "cli_seconds": wall_cli, "rows": [
+            {"case": label, "workers": w, "pool": pool, "backtests": n, "seconds": wall, "per_backtest": per}
+            for label, w, pool, n, _, wall, per in rows]}, indent=1))
     return 0 if ok else 1
 
 

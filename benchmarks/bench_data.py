@@ -1,6 +1,6 @@
 """Data benchmarks (not timed tests): import, load and streaming figures for the closing note.
 
-    python benchmarks/bench_data.py [--ticks-100m N] [--workdir DIR]
+    python benchmarks/bench_data.py [--ticks-100m N] [--workdir DIR] [--quick] [--json out.json]
 
 1. Import the 2.0M XAUUSD ticks of the LEAN sample folder into a fresh store (goal < 5 s).
 2. Load 10M ticks of one symbol from the store into arrays, warm (goal < 1 s), and the peak
@@ -107,7 +107,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ticks-100m", type=int, default=100_000_000, help="ticks for the streaming step")
     ap.add_argument("--workdir", type=Path, default=None, help="scratch folder (default: a temporary one)")
+    ap.add_argument("--quick", action="store_true", help="stream 10M ticks instead of 100M")
+    ap.add_argument("--json", type=Path, default=None)
     a = ap.parse_args()
+    if a.quick:
+        a.ticks_100m = min(a.ticks_100m, 10_000_000)
     work = Path(a.workdir or tempfile.mkdtemp(prefix="leverlab-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     results: dict[str, dict] = {}
@@ -127,6 +131,8 @@ def main() -> None:
         if a.workdir is None:
             shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(results, indent=1))
+    if a.json:
+        a.json.write_text(json.dumps(results, indent=1))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,10 @@ Cases (medians of ``--repeat`` runs after one warm-up, compiled code cached on d
 - ticks: EMA(10/20) cross on 1-minute bars with every tick simulated (margin and stop-out checked
   on each), 1:1000, on the real 2.0M Oanda XAUUSD ticks (LEAN files in the shared data) and on
   100M synthetic EURUSD ticks streamed in 2M-tick chunks (peak RSS measured in a fresh process).
-- start-up: a first backtest in a fresh process with the compiled code cached on disk.
+
+Each peer runs in its own pinned environment (``.bench/<peer>``, made by ``benchmarks/peer_envs.py``
+from ``benchmarks/peers/<peer>.txt``) on the same numbers, written to a file; ``--no-peers`` skips them.
+A peer or a case that fails makes the script exit 1. Start-up is ``bench_startup.py``.
 
 The machine is shared (2 cores): run it when it is quiet, and read the numbers as indicative.
 """
@@ -27,8 +30,8 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-import warnings
 from pathlib import Path
 from typing import Any, Callable
 
@@ -39,9 +42,6 @@ SHARED = ROOT.parent / "shared" / "data"
 BT_CSV = SHARED / "backtesting-py" / "backtesting" / "test" / "EURUSD.csv"
 XAU_TICKS = SHARED / "lean" / "Data" / "cfd" / "oanda" / "tick" / "xauusd"
 H1 = 3_600_000_000_000
-# published medians of the peers on this kind of machine (for context when a peer is not installed)
-REFERENCE = {"backtesting.py bars/s": 73_000, "vectorbt bars/s": 5_700_000, "nautilus ticks/s": 45_000,
-             "nautilus bars/s": 6_500}
 
 
 def _median_time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
@@ -150,65 +150,37 @@ def bench_bars(n: int, repeat: int, peers: bool, python_mode: bool) -> list[dict
                          note=f"{r.stats['trades']} trades"))
     if not peers:
         return rows
-    try:
-        import pandas as pd
-        from backtesting import Backtest as BtBacktest
-        from backtesting import Strategy as BtStrategy
-        from backtesting.lib import crossover
-        from backtesting.test import SMA
-
-        class BtSma(BtStrategy):
-            def init(self):
-                self.a = self.I(SMA, self.data.Close, 10)
-                self.b = self.I(SMA, self.data.Close, 20)
-
-            def next(self):
-                if crossover(self.a, self.b):
-                    self.position.close()
-                    self.buy(size=1000)
-                elif crossover(self.b, self.a):
-                    self.position.close()
-                    self.sell(size=1000)
-
-        df = pd.DataFrame({"Open": o, "High": h, "Low": lo, "Close": c}, index=pd.to_datetime(t))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            bt_rep = 1 if n > 200_000 else max(1, repeat // 2)
-            sec, st = _median_time(lambda: BtBacktest(df, BtSma, cash=10_000, margin=1, trade_on_close=False,
-                                                       finalize_trades=False).run(), bt_rep)
-        rows.append(dict(case=f"bars {n:,}", tool="backtesting.py", items=n, seconds=sec,
-                         note=f"{st['# Trades']} trades, equity {st['Equity Final [$]']:.2f}"))
-    except ImportError:
-        rows.append(dict(case=f"bars {n:,}", tool="backtesting.py", items=n, seconds=None, note="not installed"))
-    try:
-        import pandas as pd
-        import vectorbt as vbt
-
-        close = pd.Series(c, index=pd.to_datetime(t))
-        opens = pd.Series(o, index=close.index)
-
-        def signals():
-            fast = vbt.MA.run(close, 10).ma
-            slow = vbt.MA.run(close, 20).ma
-            return fast.vbt.crossed_above(slow), fast.vbt.crossed_below(slow)
-
-        ent, ext = signals()
-        sec, pf = _median_time(lambda: vbt.Portfolio.from_signals(close, entries=ent, short_entries=ext, size=1000,
-                                                                  init_cash=10_000, price=opens.shift(-1).ffill()),
-                               repeat)
-        rows.append(dict(case=f"bars {n:,}", tool="vectorbt (from_signals only)", items=n, seconds=sec,
-                         note=f"{int(pf.trades.count())} trades; no margin model"))
-
-        def full():
-            e, x = signals()
-            return vbt.Portfolio.from_signals(close, entries=e, short_entries=x, size=1000, init_cash=10_000)
-
-        sec, pf = _median_time(full, max(1, repeat // 2))
-        rows.append(dict(case=f"bars {n:,}", tool="vectorbt (signals + portfolio)", items=n, seconds=sec,
-                         note="end to end"))
-    except ImportError:
-        rows.append(dict(case=f"bars {n:,}", tool="vectorbt", items=n, seconds=None, note="not installed"))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bars.npz"
+        np.savez(path, time=t, open=o, high=h, low=lo, close=c)
+        bt_rep = 1 if n > 200_000 else max(1, repeat // 2)
+        d = run_peer("backtesting", "backtesting_bars.py", path, bt_rep)
+        rows.append(dict(case=f"bars {n:,}", tool=f"backtesting.py {d['version']}", items=n, seconds=d["seconds"],
+                         note=f"{d['trades']} trades, equity {d['equity']:.2f}"))
+        d = run_peer("vectorbt", "vectorbt_bars.py", path, repeat)
+        rows.append(dict(case=f"bars {n:,}", tool=f"vectorbt {d['version']} (from_signals only)", items=n,
+                         seconds=d["seconds"], note=f"{d['trades']} trades; no margin model"))
+        rows.append(dict(case=f"bars {n:,}", tool=f"vectorbt {d['version']} (signals + portfolio)", items=n,
+                         seconds=d["seconds_end_to_end"], note="end to end"))
     return rows
+
+
+class PeerError(RuntimeError):
+    """A peer's benchmark script failed (its last lines of output say why)."""
+
+
+def run_peer(peer: str, script: str, datafile: Path, *args: Any) -> dict[str, Any]:
+    """Run ``benchmarks/peers/<script>`` with the peer's own pinned Python (``.bench/<peer>``, created by
+    ``peer_envs.ensure`` when missing) on ``datafile``; its one JSON line as a dict."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from peer_envs import ensure
+
+    py = ensure(peer)
+    out = subprocess.run([str(py), str(Path(__file__).resolve().parent / "peers" / script), str(datafile),
+                          *map(str, args)], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise PeerError(f"{peer} ({script}) failed:\n" + "\n".join(out.stderr.strip().splitlines()[-10:]))
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 # ---------------------------------------------------------------------------------------- ticks
@@ -239,25 +211,12 @@ def bench_xau(repeat: int, peers: bool) -> list[dict[str, Any]]:
     rows.append(dict(case=f"XAUUSD ticks {n:,}", tool="leverlab (Strategy.next per minute)", items=n, seconds=sec,
                      note=f"{r.stats['trades']} trades"))
     if peers:
-        try:
-            import nautilus_trader  # noqa: F401  (installed?)
-        except ImportError:
-            rows.append(dict(case=f"XAUUSD ticks {n:,}", tool="NautilusTrader", items=n, seconds=None,
-                             note=f"not installed; reference ~{REFERENCE['nautilus ticks/s']:,} ticks/s"))
-            return rows
-        import tempfile
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "ticks.npz"
             np.savez(path, time=tk.time, bid=tk.bid, ask=tk.ask)
-            out = subprocess.run([sys.executable, str(Path(__file__).with_name("bench_engine_nautilus.py")), str(path)],
-                                 capture_output=True, text=True)
-        if out.returncode == 0:
-            d = json.loads(out.stdout.strip().splitlines()[-1])
-            rows.append(dict(case=f"XAUUSD ticks {n:,}", tool="NautilusTrader (EMACross example, engine.run)",
-                             items=n, seconds=d["seconds"], note=f"{d['fills']} fills; margin account, no stop-out"))
-        else:
-            rows.append(dict(case=f"XAUUSD ticks {n:,}", tool="NautilusTrader", items=n, seconds=None,
-                             note="failed: " + (out.stderr.strip().splitlines() or ["?"])[-1][:100]))
+            d = run_peer("nautilus", "nautilus_ticks.py", path)
+        rows.append(dict(case=f"XAUUSD ticks {n:,}", tool=f"NautilusTrader {d['version']} (EMACross, engine.run)",
+                         items=n, seconds=d["seconds"], note=f"{d['fills']} fills; margin account, no stop-out"))
     return rows
 
 
@@ -270,21 +229,30 @@ from leverlab.strategies import EmaCross
 from leverlab.brokers import resolve_terms
 n, chunk = int(sys.argv[1]), int(sys.argv[2])
 terms = resolve_terms("exness", "standard", "SC", selected_leverage=1000)
-gen_time = 0.0
+gen_time = gen_cpu = 0.0
 def chunks():
-    global gen_time
+    global gen_time, gen_cpu
     it = iter_synthetic_ticks(n, symbol="EURUSD", seed=7, chunk_size=chunk)
     while True:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         c = next(it, None)
         gen_time += time.perf_counter() - t0
+        gen_cpu += time.process_time() - c0
         if c is None:
             return
         yield c
+# the first run in a process loads the compiled kernels from the disk cache (about half a second) and
+# first touches its buffers' memory: a fixed cost, timed apart (a 10M-tick run would otherwise be mostly
+# that; at 100M ticks it is amortised). The warm-up streams one full chunk of other ticks.
 t0 = time.perf_counter()
+Backtest.stream(iter_synthetic_ticks(chunk, symbol="EURUSD", seed=8, chunk_size=chunk), EmaCross, terms=terms,
+                deposit=10_000, timeframe="M1").run(lots=0.1)
+first = time.perf_counter() - t0
+t0, c0 = time.perf_counter(), time.process_time()
 r = Backtest.stream(chunks(), EmaCross, terms=terms, deposit=10_000, timeframe="M1").run(lots=0.1)
-total = time.perf_counter() - t0
-print(json.dumps({"seconds": total, "gen_seconds": gen_time, "quotes": r.stats["quotes"],
+total, cpu = time.perf_counter() - t0, time.process_time() - c0
+print(json.dumps({"seconds": total, "sim_cpu_seconds": cpu - gen_cpu, "gen_seconds": gen_time,
+                  "quotes": r.stats["quotes"], "warmup_seconds": first,
                   "trades": r.stats["trades"], "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -298,34 +266,10 @@ def bench_stream(n: int, chunk: int) -> list[dict[str, Any]]:
     d = json.loads(out.stdout.strip().splitlines()[-1])
     sim = d["seconds"] - d["gen_seconds"]
     return [dict(case=f"synthetic ticks {n:,}", tool="leverlab (streamed, simulation only)", items=n, seconds=sim,
-                 note=f"peak RSS {d['rss_mb']:.0f} MB incl. generator; generating took {d['gen_seconds']:.1f} s; "
-                      f"{d['trades']} trades")]
-
-
-STARTUP_CHILD = r"""
-import time
-t0 = time.perf_counter()
-from leverlab.engine import Backtest
-from leverlab.strategies import SmaCross
-from leverlab.data import load
-r = Backtest(load("sample:eurusd-h1"), SmaCross, broker="exness", account_type="standard", country="SC",
-             deposit=1_000).run(lots=0.01)
-print(time.perf_counter() - t0)
-"""
-
-
-def bench_startup() -> list[dict[str, Any]]:
-    subprocess.run([sys.executable, "-c", STARTUP_CHILD], capture_output=True, cwd=ROOT)  # fill the cache
-    times = []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        out = subprocess.run([sys.executable, "-c", STARTUP_CHILD], capture_output=True, text=True, cwd=ROOT)
-        wall = time.perf_counter() - t0
-        inner = float(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else float("nan")
-        times.append((wall, inner))
-    wall, inner = sorted(times)[1]
-    return [dict(case="start-up", tool="leverlab first backtest, fresh process", items=1, seconds=wall,
-                 note=f"{inner:.2f} s from first import to result (74k H1 bars, Strategy.next per bar)")]
+                 note=f"{n / d['sim_cpu_seconds'] / 1e6:.1f}M ticks per CPU second; "
+                      f"peak RSS {d['rss_mb']:.0f} MB incl. generator; generating took {d['gen_seconds']:.1f} s; "
+                      f"{d['trades']} trades; first run in the process (one 2M-tick chunk, kernels loaded from "
+                      f"the disk cache) {d['warmup_seconds']:.2f} s, not counted")]
 
 
 # ---------------------------------------------------------------------------------------- report
@@ -367,15 +311,16 @@ def main() -> None:
     rows += bench_xau(a.repeat, peers)
     n_stream = a.stream or (10_000_000 if a.quick else 100_000_000)
     rows += bench_stream(n_stream, 2_000_000)
-    rows += bench_startup()
     ratios(rows)
     print(f"cpu: {os.cpu_count()} cores (shared), load average at the end {os.getloadavg()[0]:.2f}; "
           f"python {sys.version.split()[0]}")
     print(table(rows))
-    print("reference medians for peers on this kind of machine: " +
-          ", ".join(f"{k} ~{v:,}" for k, v in REFERENCE.items()))
     if a.json:
         a.json.write_text(json.dumps(rows, indent=1, default=str))
+    broken = [f"{r['case']} / {r['tool']}: {r.get('note')}" for r in rows if not r["seconds"]]
+    if broken:
+        print("failed:\n  " + "\n  ".join(broken))
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

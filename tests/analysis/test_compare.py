@@ -10,7 +10,8 @@ import pytest
 
 from leverlab.analysis import score as S
 from leverlab.analysis.compare import CompareError, Sizing, compare
-from leverlab.brokers import resolve_terms
+from leverlab.brokers import load_broker, resolve_terms
+from leverlab.brokers.schema import MoneyFact
 from leverlab.data import load
 from leverlab.engine import Backtest
 from leverlab.strategies import SmaCross
@@ -91,8 +92,7 @@ def test_offshore_retail_gets_the_brokers_maximum_and_the_ineligible_say_why(blo
 
 @pytest.mark.parametrize("country, client, exness_lev, bound", [("DE", "retail", 30.0, "regulator"),
                                                                 ("GB", "retail", 30.0, "regulator"),
-                                                                ("SC", "retail", 2000.0, "equity_band"),
-                                                                ("DE", "pro", 2000.0, "equity_band")])
+                                                                ("SC", "retail", 2000.0, "equity_band")])
 def test_eu_uk_residents_are_capped_and_told_what_they_get(q4, country, client, exness_lev, bound):
     short = q4.between(None, 1_539_561_600_000_000_000)  # two weeks
     c = compare(short, "sma_cross", deposit=1_000, sizing={"lots": 0.01}, brokers=["exness"], country=country,
@@ -105,6 +105,21 @@ def test_eu_uk_residents_are_capped_and_told_what_they_get(q4, country, client, 
         assert std.result.meta["leverage"] == 30.0
     else:
         assert not std.leverage_capped and std.leverage_bound_by == "selected"
+
+
+def test_an_unknown_professional_cap_is_not_simulated(q4):
+    """Exness's EU entity publishes no leverage for professional clients (no retail cap binds them): the
+    account is listed with the reason, never run at the offshore bands' 1:2000 (issue 9: unknown is never
+    permissive; this case was pinned at 1:2000 before)."""
+    short = q4.between(None, 1_539_561_600_000_000_000)
+    with pytest.raises(CompareError, match="pro cap is unknown"):
+        compare(short, "sma_cross", deposit=1_000, sizing={"lots": 0.01}, brokers=["exness"], country="DE",
+                client="pro", leverage=1000, workers=1)
+    c = compare(short, "sma_cross", deposit=1_000, sizing={"lots": 0.01}, brokers=["exness", "avatrade"],
+                country="DE", client="pro", workers=1)
+    std = next(r for r in c.rows if r.label == "exness/standard")
+    assert not std.simulated and "pro cap is unknown" in std.reason
+    assert next(r for r in c.rows if r.label == "avatrade/retail").leverage == 400.0  # published: 1:400
 
 
 def test_a_deposit_below_every_minimum_is_refused(q4):
@@ -155,10 +170,22 @@ def test_cent_account_is_reported_in_the_traders_currency(blowup):
 
 
 def test_shared_terms_give_exactly_what_a_separate_run_gives(q4, blowup):
-    shared = [r for r in blowup.ranked if r.shared_with]
-    assert shared, "exness pro and zero have identical simulation terms"
+    """Exness Pro and Zero used to share a run only because Zero's unpublished commission was simulated as 0;
+    Zero is now listed unranked (issue 9), so the shared case is built: a twin of Pro that differs only in its
+    name and minimum deposit."""
+    zero = next(r for r in blowup.rows if r.label == "exness/zero")
+    assert zero.unranked and not zero.simulated and zero.rank is None and zero in blowup.unranked
+    exness = load_broker("exness")
+    pro = next(a for a in exness.account_types if a.id == "pro")
+    twin_type = pro.model_copy(update={"id": "pro_twin", "name": "Pro twin",
+                                       "min_deposit": MoneyFact(value=0.0, source="s", confidence="low")})
+    twin = exness.model_copy(update={"account_types": [*exness.account_types, twin_type]})
+    c = compare(q4, "sma_cross", deposit=1_000, sizing={"lots": 1.0}, brokers=[twin], workers=1)
+    shared = [r for r in c.ranked if r.shared_with]
+    assert [r.label for r in shared] == ["exness/pro_twin"] and shared[0].shared_with == "exness/pro"
+    assert shared[0].tie is not None and "exness/pro" in shared[0].tie["with"]
     r = shared[0]
-    terms = resolve_terms(r.broker, r.account_type, "SC", "retail", currency="USD")
+    terms = resolve_terms(twin, r.account_type, "SC", "retail", currency="USD")
     alone = Backtest(q4, SmaCross, terms=terms, deposit=1_000).run(lots=1.0)
     assert alone.stats["final_equity"] == r.result.stats["final_equity"]
     assert alone.stats["stop_outs"] == r.stats["stop_outs"]

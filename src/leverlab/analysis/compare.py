@@ -224,6 +224,12 @@ class Row:
     result: Result | None = None
     score: dict[str, float] | None = None
     rank: int | None = None
+    # set by the score: None, or {"rank": the tie's first rank, "with": [labels], "terms": what differs}
+    # when other accounts measured exactly the same outcome
+    tie: dict[str, Any] | None = None
+    # why an account the trader can open was not simulated on purpose (an unpublished commission is
+    # never simulated as 0): it is listed, not ranked
+    unranked: str | None = None
 
     @property
     def label(self) -> str:
@@ -242,7 +248,9 @@ class Row:
         return {"traded": self.traded, "ruined": s.ruined, "ruin_fraction": s.ruin_fraction,
                 "net_return": s.net_return, "net_cost": s.costs.net, "deposit": self.deposit,
                 "nbp": self.nbp, "stop_out_level": self.stop_out_level, "regulator": self.regulator,
-                "leverage": self.leverage}
+                "leverage": self.leverage, "final_equity": s.final_equity,
+                "margin_call_level": self.margin_call_level,
+                "commission_per_lot_side": self.commission_per_lot_side, "spread": self.spread}
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able, deterministic (no Result; unlimited leverage as the string ``"unlimited"``)."""
@@ -262,7 +270,7 @@ class Row:
             "stop_out_level": None if math.isnan(self.stop_out_level) else self.stop_out_level,
             "nbp": self.nbp, "commission_per_lot_side": self.commission_per_lot_side, "spread": self.spread,
             "stats": self.stats.to_dict() if self.stats else None, "score": self.score, "shared_with": self.shared_with,
-            "terms_notes": self.terms_notes,
+            "terms_notes": self.terms_notes, "tie": self.tie, "unranked": self.unranked,
         }
 
 
@@ -294,14 +302,97 @@ class Comparison:
     @property
     def failed(self) -> list[Row]:
         """Eligible accounts the engine could not run (``error`` says why)."""
-        return [r for r in self.rows if r.eligible and not r.simulated]
+        return [r for r in self.rows if r.eligible and not r.simulated and not r.unranked]
+
+    @property
+    def unranked(self) -> list[Row]:
+        """Accounts the trader can open that were not simulated on purpose (``unranked`` says why: an
+        unpublished commission is never simulated as 0)."""
+        return [r for r in self.rows if r.unranked]
+
+    def differences(self) -> list[str]:
+        """What differed between the accounts and why, most telling first (see ``what_differed``)."""
+        return what_differed(self)
 
     def to_dict(self) -> dict[str, Any]:
-        """Deterministic JSON-able document: inputs, weights, ranked rows, then the others."""
+        """Deterministic JSON-able document: inputs, weights, what differed, ranked rows, then the others."""
         order = self.ranked + [r for r in self.rows if r.rank is None]
         return {"inputs": self.inputs.to_dict(), "weights": self.weights, "notes": self.notes,
-                "score_formula": _score.FORMULA,
+                "score_formula": _score.FORMULA, "differences": self.differences(),
                 "rows": [r.to_dict() for r in order]}
+
+
+def _labels(rows: Sequence[Row], most: int = 6) -> str:
+    names = [r.label for r in rows]
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
+def what_differed(c: Comparison) -> list[str]:
+    """Sentences saying what differed between the accounts of a comparison and why, from their numbers:
+    survival first (who was stopped out or wiped out, at which stop-out and leverage, what NBP wrote off,
+    who survived and how), then the money (final equity, costs split), ties and the accounts left out."""
+    ranked = c.ranked
+    if not ranked:
+        return ["no account was simulated"]
+    ccy = c.inputs.currency
+    st: dict[str, RowStats] = {r.label: r.stats for r in ranked if r.stats is not None}
+    out: list[str] = []
+    ruined = [r for r in ranked if st[r.label].ruined]
+    alive = [r for r in ranked if not st[r.label].ruined]
+    if not ruined:
+        out.append(f"Survival: none of the {len(ranked)} accounts was stopped out or wiped out - leverage, margin "
+                   f"call, stop-out and NBP changed no outcome here; spreads, commissions and lot sizes did.")
+    else:
+        out.append(f"Survival: {len(ruined)} of {len(ranked)} accounts were ruined (stopped out, or down to "
+                   f"{RUIN_LEVEL:.0%} of the deposit); {len(alive)} survived.")
+        groups: dict[tuple[float, float, bool], list[Row]] = {}
+        for r in ruined:
+            groups.setdefault((r.stop_out_level, r.leverage, bool(st[r.label].stop_outs)), []).append(r)
+        for (so, lev, stopped), rows in sorted(groups.items(),
+                                               key=lambda kv: -max(st[r.label].final_equity for r in kv[1])):
+            left = [st[r.label].final_equity for r in rows]
+            first = min(st[r.label].ruin_time or "" for r in rows)
+            nbp = sum(st[r.label].nbp_absorbed for r in rows)
+            how = (f"stopped out at a {so:g}% stop-out on {leverage_text(lev)}" if stopped else
+                   f"wiped out without a stop-out ({so:g}% stop-out, {leverage_text(lev)})")
+            out.append(f"  {how} (first on {first[:10]}): {_labels(rows)} - kept "
+                       + (f"{min(left):,.2f}" if min(left) == max(left) else f"{min(left):,.2f}-{max(left):,.2f}")
+                       + f" {ccy}" + (f"; negative balance protection wrote off {nbp:,.2f} {ccy}" if nbp else "")
+                       + ("" if so else "; a 0% stop-out lets the equity run to nothing"))
+        if alive:
+            kept = ", ".join(f"{r.label} {st[r.label].final_equity:,.2f}" for r in alive[:6])
+            refused = [r for r in alive if st[r.label].rejects]
+            levs = sorted({leverage_text(r.leverage) for r in refused})
+            out.append(f"  survived (never stopped out, equity above {RUIN_LEVEL:.0%} of the deposit): {kept} {ccy}"
+                       + (f"; at {' / '.join(levs)} an order of this size needs more margin than the shrunken "
+                          f"equity can carry, so further orders were refused ("
+                          + ", ".join(f"{r.label} {st[r.label].rejects}" for r in refused[:4])
+                          + " rejected) and what was left stayed" if refused else ""))
+    best = max(ranked, key=lambda r: st[r.label].final_equity)
+    worst = min(ranked, key=lambda r: st[r.label].final_equity)
+    out.append(f"Money: final equity from {st[worst.label].final_equity:,.2f} {ccy} ({worst.label}) to "
+               f"{st[best.label].final_equity:,.2f} {ccy} ({best.label}) on a deposit of "
+               f"{c.inputs.deposit:,.2f}.")
+
+    def split(r: Row) -> str:
+        co = st[r.label].costs
+        return (f"{co.net:,.2f} {ccy} ({r.label}: spread {co.spread:,.2f}, commission {co.commission:,.2f}, "
+                f"swap {co.swap:,.2f}, cashback {co.cashback:,.2f}; spread from {r.spread or 'data'})")
+
+    cheap = min(ranked, key=lambda r: st[r.label].costs.net)
+    dear = max(ranked, key=lambda r: st[r.label].costs.net)
+    out.append(f"Costs: from {split(cheap)} to {split(dear)}.")
+    seen: set[int] = set()
+    for r in ranked:
+        if r.tie and r.tie["rank"] not in seen:
+            seen.add(r.tie["rank"])
+            out.append(f"Tie: {', '.join([r.label, *r.tie['with']])} ended with the same money to the cent; what "
+                       f"would separate them: {r.tie['terms']}.")
+    if c.unranked:
+        out.append(f"Not ranked: {_labels(c.unranked)} - commission not published, never simulated as 0.")
+    if c.ineligible:
+        out.append(f"Not open to this trader: {_labels(c.ineligible)} (see the reasons).")
+    return out
 
 
 # ------------------------------------------------------------------ strategy and parameters
@@ -756,8 +847,28 @@ def _profile_rows(prof: BrokerProfile, symbol: str, trader: _Trader) -> list[tup
             out.append((Row(prof.id, prof.name, acc, None, None, False, f"{why}; cannot resolve terms: {msg}",
                             instead="not comparable on this symbol"), None))
             continue
-        out.append((_eligible_row(prof, acc, why, terms, symbol, trader), terms))
+        row = _eligible_row(prof, acc, why, terms, symbol, trader)
+        gap = unknown_commission(prof, acc)
+        if gap:
+            row.unranked = gap
+            out.append((row, None))
+            continue
+        out.append((row, terms))
     return out
+
+
+def unknown_commission(profile: BrokerProfile, account: str) -> str | None:
+    """Why an account cannot be ranked on its costs: its commission is not published (None when it is).
+
+    The choice made for issue 9: an account whose commission is unknown is never simulated at 0 and
+    never under an invented figure; it is listed as not ranked, with this reason.
+    """
+    acc = next(a for a in profile.account_types if a.id == account)
+    com = acc.commission if acc.commission is not None else acc.commission_per_lot_side
+    if not com.is_unknown:
+        return None
+    return (f"commission not published ({com.note or 'no source gives it'}); an unknown commission is never "
+            f"simulated as 0, so {profile.id}/{account} is not ranked")
 
 
 def _eligible_row(prof: BrokerProfile, acc: str, why: str, terms: AccountTerms, symbol: str, trader: _Trader) -> Row:
@@ -829,8 +940,11 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
             weights: Mapping[str, float] | str | None = None, workers: int | None = None,
             progress: Callable[[int, int], None] | None = None, symbol: str | None = None,
             start: str | None = None, end: str | None = None, vectorized: bool | None = None,
-            store: str | os.PathLike[str] | None = None, spread: str = "auto") -> Comparison:
+            store: str | os.PathLike[str] | None = None, spread: str = "auto", executor: str = "local",
+            address: str | None = None) -> Comparison:
     """Run ``strategy`` on ``data`` under every broker's account types this trader can open, and rank them.
+
+    ``executor``/``address``: where the backtests run (``leverlab.analysis.executor``; default this machine).
 
     ``deposit`` is in ``currency`` (the trader's money; a cent account gets it in cents);
     ``country`` is the ISO code of the trader's residence; ``client`` is ``retail`` or ``pro``;
@@ -861,7 +975,7 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
     trader = _Trader(country, client, float(deposit), currency, leverage, _requested_leverage(leverage))
     plan = _plan(_profiles(brokers), chk.symbol, trader, spread, [chk.symbol, *chk.extra])
     if not plan.jobs:
-        reasons = "; ".join(f"{r.label}: {r.reason}" for r in plan.rows[:6])
+        reasons = "; ".join(f"{r.label}: {r.unranked or r.reason}" for r in plan.rows[:6])
         raise CompareError(f"no broker account can be opened by a {client} client from {country.upper()} with "
                            f"{deposit:,.2f} {currency}: {reasons}")
     notes = list(chk.notes)
@@ -886,11 +1000,15 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
     else:
         notes.append(f"spreads ({spread}): every account pays the bid/ask spread in the price data" + overstated)
     t_setup = time.perf_counter()
-    results = run_with_progress(plan.jobs, ctx, workers, progress)
+    results = run_with_progress(plan.jobs, ctx, workers, progress, executor, address)
     t_run = time.perf_counter()
     _attach_results(plan, results)
     _score.score(plan.rows, w)
     t_end = time.perf_counter()
+    unranked = [r.label for r in plan.rows if r.unranked]
+    if unranked:
+        notes.append(f"not ranked: {len(unranked)} account(s) whose commission is not published "
+                     f"({', '.join(unranked)}); an unknown commission is never simulated as 0")
     idle = [r.label for r in plan.rows if r.no_trade]
     if idle:
         notes.append(f"no trade: {len(idle)} account(s) filled no order ({', '.join(idle[:6])}"
@@ -924,6 +1042,6 @@ def resolve_terms_for(profile: BrokerProfile, account: str, country: str, client
     return resolve_terms(profile, account, country, client, currency=currency, selected_leverage=leverage)
 
 
-__all__ = ["compare", "SPREAD_CHOICES", "Comparison",
+__all__ = ["compare", "SPREAD_CHOICES", "Comparison", "unknown_commission", "what_differed",
            "Row", "RowStats", "RowCosts", "RunInputs", "Sizing", "CompareError",
            "check_params", "resolve_strategy", "min_bars", "load_sources", "what_to_do", "DEFAULT_RISK_SL_PIPS"]

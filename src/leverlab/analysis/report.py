@@ -337,7 +337,7 @@ def ranking_html(c: Comparison) -> str:
             "<th class='l'>leverage (why)</th>"
             f"<th>final {ccy}</th><th>return</th><th>max DD</th><th>stop-outs</th><th>margin calls</th>"
             "<th>rejected</th><th>1st stop-out (day)</th><th>spread (from)</th><th>commission</th>"
-            "<th>swap - cashback</th>"
+            "<th>swap</th><th>cashback</th>"
             "<th>NBP absorbed</th><th>MC / SO</th><th>survival</th><th>return</th><th>cost</th><th>protection</th>"
             "<th>leverage</th><th>score</th></tr>")
     body = []
@@ -352,9 +352,12 @@ def ranking_html(c: Comparison) -> str:
         comps = "".join(f"<td title='weight {c.weights[k]:g}'>{sc[k]:.2f}</td>"
                         for k in ("survival", "return", "cost", "protection", "leverage"))
         shared = f"<br><small>same terms as {_esc(r.shared_with)}</small>" if r.shared_with else ""
+        tie = (f"<br><small>tie with {_esc(', '.join(r.tie['with']))}</small>" if r.tie else "")
+        mark = "" if not r.tie else "=" if r.tie["rank"] == r.rank else f" (={r.tie['rank']})"
         body.append(
-            f"<tr><td>{r.rank}</td><td class='l'><span class='swatch' style='background:{color}'></span>"
-            f"<b>{_esc(r.broker_name)}</b> {_esc(r.account_type)}{shared}</td>"
+            f"<tr><td>{r.rank}{mark}</td><td class='l'>"
+            f"<span class='swatch' style='background:{color}'></span>"
+            f"<b>{_esc(r.broker_name)}</b> {_esc(r.account_type)}{shared}{tie}</td>"
             f"<td class='l ent' title='{_esc(r.regulator)}'>{_esc(r.entity)} ({_esc(r.regulator)})</td>"
             f"<td class='l' title='{lev_title}'>{leverage_text(r.leverage)} "
             f"<small>{_esc(r.leverage_bound_by)}</small>{cap}</td>"
@@ -363,7 +366,7 @@ def ranking_html(c: Comparison) -> str:
             f"<td class='{'neg' if s.stop_outs else ''}'>{s.stop_outs}</td><td>{s.margin_calls}</td>"
             f"<td>{s.rejects}</td><td>{so_day}</td>{_num(co.spread)[:-5]}<br><small>{_esc(r.spread)}</small></td>"
             f"{_num(co.commission)}"
-            f"{_num(co.swap - co.cashback)}{_num(s.nbp_absorbed)}<td>{mc} / {r.stop_out_level:g}%</td>"
+            f"{_num(co.swap)}{_num(co.cashback)}{_num(s.nbp_absorbed)}<td>{mc} / {r.stop_out_level:g}%</td>"
             f"{comps}<td><b>{sc['total'] * 100:.1f}</b> <span class='bar' style='width:{sc['total'] * 60:.0f}px'>"
             f"</span></td></tr>")
     return f"<div class='scroll'><table>{head}{''.join(body)}</table></div>"
@@ -375,6 +378,10 @@ def others_html(c: Comparison) -> str:
     for r in c.ineligible:
         items.append(f"<tr><td class='l'>{_esc(r.broker_name)} {_esc(r.account_type)}</td>"
                      f"<td class='l'>{_esc(r.reason)}</td><td class='l'>{_esc(r.instead)}</td></tr>")
+    for r in c.unranked:
+        items.append(f"<tr><td class='l'>{_esc(r.broker_name)} {_esc(r.account_type)}</td>"
+                     f"<td class='l'>not ranked: {_esc(r.unranked)}</td><td class='l'>compare it once the "
+                     f"profile publishes the figure</td></tr>")
     for r in c.failed:
         items.append(f"<tr><td class='l'>{_esc(r.broker_name)} {_esc(r.account_type)}</td>"
                      f"<td class='l'>eligible, but the engine could not run it: {_esc(r.error)}</td>"
@@ -462,6 +469,9 @@ def render_html(c: Comparison) -> str:
                             validate=True) for k, f in figs}
     weights = ", ".join(f"{k} {v:g}" for k, v in c.weights.items())
     notes = "".join(f"<li>{_esc(n)}</li>" for n in c.notes)
+    differences = "".join(f"<li>{_esc(d.strip())}</li>" if not d.startswith("  ") else
+                          f"<li style='margin-left:1.5em;list-style:circle'>{_esc(d.strip())}</li>"
+                          for d in c.differences())
     formula = "".join(f"<li>{_esc(line)}</li>" for line in FORMULA.splitlines())
     i = c.inputs
     title = f"leverlab - which broker for {i.strategy} with {i.deposit:,.0f} {i.currency}?"
@@ -473,7 +483,8 @@ def render_html(c: Comparison) -> str:
 <p>The same strategy, the same prices and the same deposit under each broker's real rules for a
 {_esc(i.client)} client from {_esc(i.country)}: leverage policy, margin call and stop-out, negative
 balance protection, commission, swaps and cashback. Every number below comes from the simulated ledger.</p></header>
-<main>{_cards(c)}
+<main><section><h2>What differed between the brokers, and why</h2><ul>{differences}</ul></section>
+{_cards(c)}
 <section><h2>Ranking</h2><p class="note">score = weighted mean of five components in [0, 1] x 100
 (weights: {_esc(weights)}). Hover a leverage for the full reason.</p>
 {ranking_html(c)}<details><summary>How the score is computed</summary><ul>{formula}</ul></details></section>

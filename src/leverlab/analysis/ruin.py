@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numba import njit, prange
@@ -23,6 +23,7 @@ from numba import njit, prange
 from ..conversion import convert
 from ..engine.formulas import margin_in_margin_ccy
 from ..instruments import CALC_MODE_CODE, instrument
+from .executor import check_executor, ray_map
 
 
 @njit(cache=True, nogil=True)
@@ -37,7 +38,7 @@ def _uniform(seed: np.uint64, path: int, trade: int) -> float:
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def _simulate(seed, pool, win_rate, reward_risk, n_trades, deposit, risk_frac, fixed_lots, stop_money_per_lot,
+def _simulate(seed, path0, pool, win_rate, reward_risk, n_trades, deposit, risk_frac, fixed_lots, stop_money_per_lot,
               margin_per_lot, so_frac, min_lot, lot_step, max_lot, nbp, loss_frac, checkpoints,
               out_equity, out_stopouts, out_ruined, out_loss_hit):
     n_paths = out_equity.shape[0]
@@ -61,7 +62,7 @@ def _simulate(seed, pool, win_rate, reward_risk, n_trades, deposit, risk_frac, f
                 if lots < min_lot:
                     ruined = True
                 else:
-                    u = _uniform(seed, p, t)
+                    u = _uniform(seed, path0 + p, t)  # the path's global number: any split gives the same draws
                     if pool.size > 0:
                         r = pool[int(u * pool.size)]
                     else:
@@ -83,6 +84,47 @@ def _simulate(seed, pool, win_rate, reward_risk, n_trades, deposit, risk_frac, f
         out_stopouts[p] = stopouts
         out_ruined[p] = ruined
         out_loss_hit[p] = hit
+
+
+@dataclass(frozen=True)
+class _PathJob:
+    """What every range of paths needs (the Monte Carlo's inputs, in the kernel's units)."""
+
+    seed: int
+    pool: np.ndarray
+    win_rate: float
+    reward_risk: float
+    n_trades: int
+    deposit: float
+    risk_frac: float
+    fixed_lots: float
+    stop_money_per_lot: float
+    margin_per_lot: float
+    so_frac: float
+    min_lot: float
+    lot_step: float
+    max_lot: float
+    nbp: bool
+    loss_frac: float
+    checkpoints: np.ndarray
+    threads: int = 0  # numba threads for the paths (0: all); a Ray task runs on the one CPU it was given
+
+
+def _run_paths(job: _PathJob, span: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Paths ``span[0]`` .. ``span[1]`` - 1: equity at the checkpoints, stop-outs, ruined, loss reached."""
+    n = span[1] - span[0]
+    if job.threads:
+        import numba
+
+        numba.set_num_threads(min(job.threads, numba.get_num_threads()))
+    out_eq = np.empty((n, job.checkpoints.size), dtype=np.float64)
+    so = np.zeros(n, dtype=np.int64)
+    ruined = np.zeros(n, dtype=np.bool_)
+    hit = np.zeros(n, dtype=np.bool_)
+    _simulate(np.uint64(job.seed), np.int64(span[0]), job.pool, job.win_rate, job.reward_risk, job.n_trades,
+              job.deposit, job.risk_frac, job.fixed_lots, job.stop_money_per_lot, job.margin_per_lot, job.so_frac,
+              job.min_lot, job.lot_step, job.max_lot, job.nbp, job.loss_frac, job.checkpoints, out_eq, so, ruined, hit)
+    return out_eq, so, ruined, hit
 
 
 @dataclass(frozen=True)
@@ -126,6 +168,8 @@ def risk_of_ruin(
     nbp: bool = True,
     seed: int = 1,
     n_bands: int = 200,
+    executor: str = "local",
+    address: str | None = None,
 ) -> RuinResult:
     """Run the Monte Carlo; give ``win_rate`` + ``reward_risk``, or ``r_multiples`` to bootstrap from.
 
@@ -159,14 +203,18 @@ def risk_of_ruin(
                              spec.margin_rate)
     margin_per_lot = convert(m, spec.margin_currency, "USD", own)
     checkpoints = np.unique(np.linspace(0, n_trades - 1, min(n_trades, n_bands)).round().astype(np.int64))
-    out_eq = np.empty((n_paths, checkpoints.size), dtype=np.float64)
-    so = np.zeros(n_paths, dtype=np.int64)
-    ruined = np.zeros(n_paths, dtype=np.bool_)
-    hit = np.zeros(n_paths, dtype=np.bool_)
-    _simulate(np.uint64(seed & 0xFFFFFFFFFFFFFFFF), pool, float(win_rate), float(reward_risk), int(n_trades),
-              float(deposit), risk_pct / 100.0, float(lots or 0.0), stop_money_per_lot, margin_per_lot,
-              stop_out_level / 100.0, spec.min_lot, spec.lot_step, spec.max_lot, nbp, loss_pct / 100.0,
-              checkpoints, out_eq, so, ruined, hit)
+    job = _PathJob(seed & 0xFFFFFFFFFFFFFFFF, pool, float(win_rate), float(reward_risk), int(n_trades), float(deposit),
+                   risk_pct / 100.0, float(lots or 0.0), stop_money_per_lot, margin_per_lot, stop_out_level / 100.0,
+                   spec.min_lot, spec.lot_step, spec.max_lot, nbp, loss_pct / 100.0, checkpoints)
+    check_executor(executor, address)
+    if executor == "ray":
+        step = max(1, -(-n_paths // 64))  # at most 64 ranges: tasks of ~n_paths/64 paths each
+        parts = ray_map(_run_paths, replace(job, threads=1), [(a, min(a + step, n_paths))
+                                                              for a in range(0, n_paths, step)],
+                        address=address, batch=1)
+        out_eq, so, ruined, hit = (np.concatenate([part[k] for part in parts]) for k in range(4))
+    else:
+        out_eq, so, ruined, hit = _run_paths(job, (0, n_paths))
     bands = np.percentile(out_eq, [5, 25, 50, 75, 95], axis=0)
     return RuinResult(
         paths=n_paths, trades=n_trades, p_stop_out=float((so > 0).mean()), p_ruin=float(ruined.mean()),

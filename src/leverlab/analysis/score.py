@@ -24,10 +24,18 @@ FORMULA = "\n".join((
     "leverage = log(L) / log(3000), capped at 1, for the leverage L applied at the deposit (unlimited: 1; "
     "1:30 -> 0.42; 1:1000 -> 0.86). More room is what a high-leverage trader asks for; the survival "
     "component already pays for what it costs.",
-    "total = sum(weight x component) / sum(weights), in [0, 1]; tables show it x 100.",
+    "total = sum(weight x component) / sum(weights), in [0, 1]; tables show it x 100. The default weights "
+    "let what was measured lead (survival 4, return 3, cost 3: 87 % of the total) and the static facts "
+    "weigh less (protection 1, leverage 0.5). Accounts whose measured outcome is identical (same ruin, "
+    "return, final equity and net costs to the cent) are shown as a tie with the terms that would separate "
+    "them (NBP, stop-out, regulator, leverage...); only the static facts order them inside the tie.",
 ))
 
 __doc__ = f"""The ranking score of a broker comparison: five components in [0, 1], a weighted mean, shown in full.
+
+Three components are measured outcomes of the run (survival, return, cost) and lead the default
+weights; two are static facts of the account (protection, leverage), shown beside them and
+weighing less. Identical outcomes are marked as ties with the terms that tell them apart.
 
 Every component is an absolute function of one row's own numbers (not of the other rows), so a
 broker's score does not change when another broker is added, and each number can be recomputed
@@ -37,13 +45,22 @@ by hand from the table (``FORMULA`` holds this text):
                                    break_on_hyphens=False) for line in FORMULA.splitlines())}
 
 >>> w = parse_weights("survival=3, return=1")
->>> w["survival"], w["return"], w["cost"]
-(3.0, 1.0, 2.0)
+>>> w["survival"], w["return"], w["cost"], w["leverage"]
+(3.0, 1.0, 3.0, 0.5)
 """
 
-#: Default weights: surviving matters most; return, cost and protection next; leverage last.
-DEFAULT_WEIGHTS: dict[str, float] = {"survival": 3.0, "return": 2.0, "cost": 2.0, "protection": 2.0, "leverage": 1.0}
+#: Default weights: the measured outcomes lead (surviving most, then return and cost); the static
+#: facts weigh less (protection, then available leverage).
+DEFAULT_WEIGHTS: dict[str, float] = {"survival": 4.0, "return": 3.0, "cost": 3.0, "protection": 1.0, "leverage": 0.5}
 COMPONENTS: tuple[str, ...] = tuple(DEFAULT_WEIGHTS)
+#: The components measured from the run, and the static facts of the account shown beside them.
+OUTCOMES: tuple[str, ...] = ("survival", "return", "cost")
+STATIC: tuple[str, ...] = ("protection", "leverage")
+#: What tells tied accounts apart: (key of the score inputs, how it is named).
+TIE_TERMS: tuple[tuple[str, str], ...] = (("nbp", "NBP"), ("stop_out_level", "stop-out"),
+                                          ("margin_call_level", "margin call"), ("regulator", "regulator"),
+                                          ("leverage", "leverage"), ("commission_per_lot_side", "commission/lot/side"),
+                                          ("spread", "spread"))
 
 #: Leverage that earns the full leverage component (the most the profiles offer with a number).
 FULL_LEVERAGE = 3000.0
@@ -138,10 +155,44 @@ def components(row: Mapping[str, Any]) -> dict[str, float]:
     return {"survival": survival, "return": ret, "cost": cost, "protection": protection, "leverage": leverage}
 
 
-def total(parts: Mapping[str, float], weights: Mapping[str, float]) -> float:
-    """Weighted mean of the components, in [0, 1]."""
-    wsum = sum(weights[k] for k in COMPONENTS)
-    return sum(weights[k] * parts[k] for k in COMPONENTS) / wsum
+def total(parts: Mapping[str, float], weights: Mapping[str, float], keys: tuple[str, ...] = COMPONENTS) -> float:
+    """Weighted mean of the components (``keys``: all five, or e.g. ``OUTCOMES``), in [0, 1]; nan when
+    their weights are all 0."""
+    wsum = sum(weights[k] for k in keys)
+    return sum(weights[k] * parts[k] for k in keys) / wsum if wsum > 0 else math.nan
+
+
+def outcome_key(inputs: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What was measured, to the cent: rows with the same key had the same outcome (a tie)."""
+    frac = inputs.get("ruin_fraction")
+    return (bool(inputs["ruined"]), None if frac is None else round(float(frac), 9),
+            round(float(inputs["net_return"]), 9), round(float(inputs["net_cost"]), 2),
+            None if inputs.get("final_equity") is None else round(float(inputs["final_equity"]), 2))
+
+
+def _term_text(key: str, value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "unknown"
+    if key == "nbp":
+        return "yes" if value else "no"
+    if key in ("stop_out_level", "margin_call_level"):
+        return f"{float(value):g}%"
+    if key == "leverage":
+        return "unlimited" if math.isinf(float(value)) else f"1:{float(value):g}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def tie_terms(group: list[tuple[str, Mapping[str, Any]]]) -> str:
+    """The terms that differ between tied rows (``(label, score inputs)`` each), as one line: 'stop-out:
+    a/x 0%, b/y 50%; NBP: ...', or a sentence saying they differ in no simulated term."""
+    parts = []
+    for key, name in TIE_TERMS:
+        values = [_term_text(key, inp.get(key)) for _, inp in group]
+        if len(set(values)) > 1:
+            parts.append(f"{name}: " + ", ".join(f"{label} {v}" for (label, _), v in zip(group, values)))
+    return "; ".join(parts) if parts else "no simulated term differs (only the name, minimum deposit or platforms)"
 
 
 def _get(row: Any, key: str) -> Any:
@@ -162,23 +213,38 @@ def score(rows: list[Any], weights: Mapping[str, float] | str | None = None) -> 
     ``account_type``, or an object with those attributes and a ``score_inputs()`` method (a
     comparison ``Row``). Rows not simulated, and rows whose run filled no order (``traded`` false),
     get no score and no rank: a run without trades says nothing about the account. Ties on the total are broken
-    by net return, then broker id and account type, so the order is stable.
+    by net return, then broker id and account type, so the order is stable. Each ranked row also gets ``tie``:
+    None, or ``{"rank": the tie's first rank, "with": [other labels], "terms": what differs}`` when other rows
+    measured the same outcome (``outcome_key``).
     """
     w = parse_weights(weights)
     ranked = []
     for row in rows:
         inputs = (row.score_inputs() if hasattr(row, "score_inputs") else row) if _get(row, "simulated") else None
+        _set(row, "tie", None)
         if inputs is None or inputs.get("traded", True) is False:
             _set(row, "score", None)
             _set(row, "rank", None)
             continue
         parts = components(inputs)
         _set(row, "score", {**{k: round(v, 6) for k, v in parts.items()}, "total": round(total(parts, w), 6)})
-        ranked.append((row, float(inputs["net_return"])))
+        ranked.append((row, float(inputs["net_return"]), inputs))
     ranked.sort(key=lambda x: (-_get(x[0], "score")["total"], -x[1], _get(x[0], "broker"), _get(x[0], "account_type")))
-    for i, (row, _) in enumerate(ranked, 1):
+    for i, (row, _, _) in enumerate(ranked, 1):
         _set(row, "rank", i)
+    groups: dict[tuple[Any, ...], list[tuple[Any, Mapping[str, Any]]]] = {}
+    for row, _, inputs in ranked:
+        groups.setdefault(outcome_key(inputs), []).append((row, inputs))
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        labels = [f"{_get(r, 'broker')}/{_get(r, 'account_type')}" for r, _ in members]
+        terms = tie_terms([(lab, inp) for lab, (_, inp) in zip(labels, members)])
+        first = min(_get(r, "rank") for r, _ in members)
+        for lab, (row, _) in zip(labels, members):
+            _set(row, "tie", {"rank": first, "with": [x for x in labels if x != lab], "terms": terms})
     return rows
 
 
-__all__ = ["FORMULA", "DEFAULT_WEIGHTS", "COMPONENTS", "WeightsError", "parse_weights", "components", "total", "score"]
+__all__ = ["FORMULA", "DEFAULT_WEIGHTS", "COMPONENTS", "OUTCOMES", "STATIC", "WeightsError", "parse_weights",
+           "components", "total", "score", "outcome_key", "tie_terms"]

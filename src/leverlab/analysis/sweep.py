@@ -18,6 +18,7 @@ import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from ..brokers import PolicyError
@@ -55,6 +56,8 @@ class SweepPoint:
     error: str | None = None
     result: Result | None = None
     traded: bool = False  # at least one order filled; a run whose every order was rejected did not trade
+    broker: str = ""  # the broker id and account type of this run (a sweep may span several accounts)
+    account_type: str = ""
 
     @property
     def no_trade(self) -> bool:
@@ -68,7 +71,8 @@ class SweepPoint:
         return self.error is None and self.stats is not None and not self.stats.ruined
 
     def to_dict(self) -> dict[str, Any]:
-        return {"leverage_requested": leverage_json(self.leverage_requested),
+        return {"broker": self.broker, "account_type": self.account_type,
+                "leverage_requested": leverage_json(self.leverage_requested),
                 "leverage_applied": leverage_json(self.leverage_applied),
                 "params": self.params, "survived": self.survived, "no_trade": self.no_trade, "error": self.error,
                 "stats": self.stats.to_dict() if self.stats else None}
@@ -76,14 +80,17 @@ class SweepPoint:
 
 @dataclass
 class Sweep:
-    """All points of a sweep, in the order leverages x parameter combinations."""
+    """All points of a sweep, in the order accounts x leverages x parameter combinations."""
 
     inputs: RunInputs
     points: list[SweepPoint]
     notes: list[str] = field(default_factory=list)
+    timing: dict[str, float] = field(default_factory=dict)  # backtests, run_seconds, backtests_per_second
+    executor: str = "local"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"inputs": self.inputs.to_dict(), "notes": self.notes, "points": [p.to_dict() for p in self.points]}
+        return {"inputs": self.inputs.to_dict(), "notes": self.notes, "executor": self.executor,
+                "timing": self.timing, "points": [p.to_dict() for p in self.points]}
 
     def survival_rate(self, leverage: float, traded_only: bool = False) -> float:
         """Share of the parameter combinations that survived at one requested leverage; ``traded_only``
@@ -104,61 +111,108 @@ def parse_leverages(items: Sequence[float | str]) -> list[float]:
     return out
 
 
-def sweep(data: Any, strategy: str | type[Strategy], broker: str, account_type: str,
+def parse_accounts(broker: str | Sequence[str], account_type: str | None) -> list[tuple[str, str]]:
+    """``(broker, account type)`` pairs from a broker id or several (a list, or ids separated by commas),
+    each ``id`` or ``id/account_type``; ``account_type`` is the type of those given without one.
+
+    >>> parse_accounts("exness,xm/micro", "standard")
+    [('exness', 'standard'), ('xm', 'micro')]
+    """
+    items = [x.strip() for x in (broker.split(",") if isinstance(broker, str) else broker) if x.strip()]
+    if not items:
+        raise CompareError("give at least one broker to sweep")
+    out = []
+    for item in items:
+        b, sep, t = item.partition("/")
+        t = t.strip() if sep else (account_type or "")
+        if not b.strip() or not t:
+            raise CompareError(f"broker {item!r}: no account type; expected broker/account_type (e.g. exness/standard)"
+                               f" or an account type for every broker")
+        out.append((b.strip(), t))
+    return out
+
+
+def sweep(data: Any, strategy: str | type[Strategy], broker: str | Sequence[str], account_type: str | None,
           leverages: Sequence[float | str] = DEFAULT_LEVERAGES, params_grid: Mapping[str, Sequence[Any]] | None = None,
           *, deposit: float = 1_000, currency: str = "USD", country: str = "SC", client: str = "retail",
           params: Mapping[str, Any] | None = None, sizing: Sizing | Mapping[str, float] | None = None,
           workers: int | None = None, progress: Callable[[int, int], None] | None = None,
           symbol: str | None = None, start: str | None = None, end: str | None = None,
-          store: str | os.PathLike[str] | None = None) -> Sweep:
-    """Run ``strategy`` with one broker account at each leverage in ``leverages`` and each combination
-    of ``params_grid`` (name -> values); see ``compare`` for the other arguments.
+          store: str | os.PathLike[str] | None = None, executor: str = "local", address: str | None = None,
+          keep_results: bool = True) -> Sweep:
+    """Run ``strategy`` with each broker account at each leverage in ``leverages`` and each combination
+    of ``params_grid`` (name -> values): points in the order accounts x leverages x combinations.
+
+    ``broker`` is one broker id or several (see ``parse_accounts``: ``"exness,xm/micro"`` with
+    ``account_type="standard"``); ``executor``/``address`` say where the backtests run
+    (``leverlab.analysis.executor``); ``keep_results=False`` keeps each point's figures but not its
+    ``Result`` (series and ledger: ~4 MB for 12 years of H1), so a big grid fits in memory and ships
+    little back from a cluster. See ``compare`` for the other arguments. ``Sweep.timing`` gives the
+    seconds of the runs and the backtests per second.
 
     Raises ``CompareError`` on bad input (unknown broker, account type, parameter, data too short).
     """
+    import time
+
     levs = parse_leverages(leverages)
+    accounts = parse_accounts(broker, account_type)
     chk = _check_inputs(data, strategy, params, sizing, deposit=deposit, currency=currency, client=client,
                         symbol=symbol, start=start, end=end, grid=params_grid, store=store)
     from ..brokers import UnknownBrokerError, load_broker
 
-    try:
-        prof = load_broker(broker)
-    except UnknownBrokerError as exc:
-        raise CompareError(str(exc)) from None
     jobs: list[Job] = []
     points: list[SweepPoint] = []
-    for lev in levs:
+    for b, acct in accounts:
         try:
-            terms = resolve_terms_for(prof, account_type, country, client, currency, lev)
-            applied = terms.margin_for(chk.symbol).leverage_at(float(deposit) / account_unit(terms.currency))
-        except (PolicyError, KeyError, LookupError, ValueError) as exc:
-            raise CompareError(str(exc.args[0] if isinstance(exc, KeyError) else exc)) from None
-        for combo in chk.combos:
-            jobs.append(Job(terms, float(deposit) / account_unit(terms.currency), combo or None))
-            points.append(SweepPoint(lev, applied, {**chk.params, **combo}))
+            prof = load_broker(b)
+        except UnknownBrokerError as exc:
+            raise CompareError(str(exc)) from None
+        for lev in levs:
+            try:
+                terms = resolve_terms_for(prof, acct, country, client, currency, lev)
+                applied = terms.margin_for(chk.symbol).leverage_at(float(deposit) / account_unit(terms.currency))
+            except (PolicyError, KeyError, LookupError, ValueError) as exc:
+                raise CompareError(str(exc.args[0] if isinstance(exc, KeyError) else exc)) from None
+            for combo in chk.combos:
+                jobs.append(Job(terms, float(deposit) / account_unit(terms.currency), combo or None))
+                points.append(SweepPoint(lev, applied, {**chk.params, **combo}, broker=b, account_type=acct))
     sz = chk.sizing
     vec = can_vectorize(chk.strategy, {**chk.params, **(params_grid or {})}, sz)
-    ctx = Context(chk.feeds, chk.strategy, {**chk.params, **sz.params()}, vec)
-    results = run_with_progress(jobs, ctx, workers, progress)
+    ctx = Context(chk.feeds, chk.strategy, {**chk.params, **sz.params()}, vec,
+                  None if keep_results else partial(_figures, deposit=float(deposit)))
+    t0 = time.perf_counter()
+    results = run_with_progress(jobs, ctx, workers, progress, executor, address)
+    seconds = time.perf_counter() - t0
     notes = list(chk.notes)
     for pt, res, job in zip(points, results, jobs):
         if isinstance(res, str):
             pt.error = what_to_do(res)
             continue
-        pt.result = res
-        pt.traded = placed_trade(res)
-        pt.stats = row_stats(res, account_unit(job.terms.currency), float(deposit))
+        if isinstance(res, Result):
+            pt.result = res
+            pt.traded, pt.stats = _figures(res, job, float(deposit))
+        else:
+            pt.traded, pt.stats = res
         capped = pt.leverage_applied < pt.leverage_requested
-        if capped and not any("grants less" in n for n in notes):
-            notes.append(f"{broker}/{account_type} grants less than some settings asked for "
+        if capped and not any(f"{pt.broker}/{pt.account_type} grants less" in n for n in notes):
+            notes.append(f"{pt.broker}/{pt.account_type} grants less than some settings asked for "
                          f"(leverage_applied shows what a new position got at the deposit)")
     idle = sum(p.no_trade for p in points)
     if idle:
         notes.append(f"no trade: {idle} of {len(points)} run(s) filled no order (every order rejected, or no "
                      f"signal); they count neither as survived nor as ruined")
+    label_b = ",".join(dict.fromkeys(b for b, _ in accounts))
+    label_t = ",".join(dict.fromkeys(t for _, t in accounts))
     inputs = _run_inputs(data, chk, deposit=deposit, currency=currency, country=country, client=client,
-                         grid=params_grid, broker=broker, account_type=account_type)
-    return Sweep(inputs, points, notes)
+                         grid=params_grid, broker=label_b, account_type=label_t)
+    timing = {"backtests": float(len(jobs)), "run_seconds": seconds,
+              "backtests_per_second": len(jobs) / seconds if seconds > 0 else math.inf}
+    return Sweep(inputs, points, notes, timing, executor)
+
+
+def _figures(res: Result, job: Job, deposit: float) -> tuple[bool, RowStats]:
+    """What a point keeps of its run: whether it traded, and its figures in the trader's currency."""
+    return placed_trade(res), row_stats(res, account_unit(job.terms.currency), deposit)
 
 
 def render_sweep_png(s: Sweep, path: str | os.PathLike[str]) -> None:
@@ -201,4 +255,4 @@ def render_sweep_png(s: Sweep, path: str | os.PathLike[str]) -> None:
     plt.close(fig)
 
 
-__all__ = ["sweep", "Sweep", "SweepPoint", "parse_leverages", "render_sweep_png", "DEFAULT_LEVERAGES"]
+__all__ = ["sweep", "Sweep", "SweepPoint", "parse_leverages", "parse_accounts", "render_sweep_png", "DEFAULT_LEVERAGES"]

@@ -7,7 +7,11 @@ but a tighter regulator/entity/instrument/HMR cap still raises their rate.
 
 Precedence inside one kind of rule: a rule naming the symbol beats one naming its asset class;
 among equals the first in the file wins. Unknown figures are listed in the explanation and never
-applied.
+applied, and never permissive: when the broker's, the entity's (for the client's class) or the account
+type's cap is unknown and no regulator's cap bounds the position, the leverage itself is unknown (nan,
+``bound_by`` "unknown", the reason in ``unknowns``) - it does not fall through to another entity's or
+class's figure, such as the offshore equity bands for an Australian professional client. Account
+types are offered only by the entities and to the client classes the profile names.
 
 >>> a = leverage("exness", "standard", "DE", "retail", "EURUSD", 500)
 >>> a.leverage, a.bound_by
@@ -136,6 +140,7 @@ class SymbolPolicy:
     bands: EquityBands | None
     fixed: FixedMargin | None
     hmr: list[tuple[HmrWindowSpec, HmrCap | None]]
+    unknown: str | None = None  # why the leverage is unknown (an unknown cap no regulator bounds); None: known
 
     @property
     def is_fixed(self) -> bool:
@@ -213,22 +218,66 @@ def parse_selected(selected: float | str | None) -> float | None:
         raise PolicyError(f"selected {exc}") from None
 
 
-def symbol_policy(profile: BrokerProfile, account: AccountType, entity: Entity, client_class: str,
-                  symbol: str, selected: float | None) -> SymbolPolicy:
-    """Assemble every rule that can apply to ``symbol`` for this account."""
+def offer_refusal(profile: BrokerProfile, account: AccountType, entity: Entity, client_class: str) -> str | None:
+    """Why ``entity`` does not open ``account`` for a ``client_class`` client (None: it does)."""
     if entity.account_types != "all" and account.id not in entity.account_types:
-        raise PolicyError(f"account type {account.id!r} is not offered by {entity.id}; "
-                          f"it offers: {', '.join(entity.account_types)}")
+        return (f"account type {account.id!r} is not offered by {entity.id}; "
+                f"it offers: {', '.join(entity.account_types)}")
+    if not account.offered_to(client_class):
+        allowed = account.client_classes.known() if account.client_classes is not None else []
+        src = profile.source_url(account.client_classes.source) if account.client_classes is not None else None
+        return (f"account type {account.id!r} at {profile.id} is for {' and '.join(allowed or [])} clients only; "
+                f"not opened for a {client_class} client" + (f" ({src})" if src else ""))
+    return None
+
+
+def unknown_leverage(static: list[Rule], client_class: str) -> str | None:
+    """Why the leverage is unknown: a broker / entity / account-type cap that is not published, with no
+    regulator cap applied to bound it (None when every cap that could bind is known).
+
+    A retail client of a regulated entity is bounded by the regulator's class cap, so an unpublished
+    entity cap there only means the position cannot get more than the law allows; a professional client
+    (whom the retail caps do not bind) or an offshore client has no such bound, and then the unpublished
+    cap is the leverage's only answer: unknown.
+    """
+    gaps = [r for r in static if r.rule in ("broker_max", "entity", "account_type") and r.value == UNKNOWN]
+    if not gaps:
+        return None
+    bound = [r for r in static if r.rule == "regulator" and r.applied and isinstance(r.value, float)]
+    if bound:
+        for r in bound:
+            r.note += f"; also bounds the unpublished {', '.join(g.label for g in gaps)}"
+        return None
+    return (f"{'; '.join(f'{r.label} is unknown ({r.note})' for r in gaps)}, and no regulator cap bounds a "
+            f"{client_class} client: the leverage is unknown (never taken from another entity's or client "
+            f"class's figure)")
+
+
+def symbol_policy(profile: BrokerProfile, account: AccountType, entity: Entity, client_class: str,
+                  symbol: str, selected: float | None, strict: bool = True) -> SymbolPolicy:
+    """Assemble every rule that can apply to ``symbol`` for this account.
+
+    Raises PolicyError when the entity does not open the account type for this client class and, when
+    ``strict``, when the leverage is unknown (``unknown_leverage``); otherwise ``unknown`` says why.
+    """
+    refusal = offer_refusal(profile, account, entity, client_class)
+    if refusal:
+        raise PolicyError(refusal)
     spec = profile_instrument(profile, symbol)
     reg_class = regulatory_class(spec)
     regime = regimes().get(entity.regulator) if entity.regulator else None
     broker_cap, entity_cap, *account_cap = account_caps(profile, account, entity, client_class)
     regulator_cap = _regulator_rule(regime, entity, client_class, reg_class)
     static = [_selected_rule(selected), broker_cap, entity_cap, regulator_cap, *account_cap]
-    icap = _pick(profile.leverage.instrument_caps, spec.symbol, spec.asset_class)
+    icap = _pick([c for c in profile.leverage.instrument_caps if c.covers(entity.id, client_class)],
+                 spec.symbol, spec.asset_class)
     if icap is not None:
-        static.append(Rule("instrument_cap", f"instrument cap for {spec.symbol}", leverage_number(icap.leverage),
-                           profile.source_url(icap.source), icap.confidence, icap.note or ""))
+        who = "" if icap.client_classes == ["retail", "pro"] else f" ({'/'.join(icap.client_classes)} clients)"
+        static.append(Rule("instrument_cap", f"instrument cap for {spec.symbol}{who}", leverage_number(icap.leverage),
+                           profile.source_url(icap.source), icap.confidence, icap.note or "", date=icap.date))
+    unknown = unknown_leverage(static, client_class)
+    if unknown and strict:
+        raise PolicyError(f"{profile.id}/{account.id} at {entity.id}: {unknown}")
 
     bands = None
     for t in profile.leverage.equity_bands:
@@ -239,7 +288,7 @@ def symbol_policy(profile: BrokerProfile, account: AccountType, entity: Entity, 
     fixed = _pick(profile.leverage.fixed_margin, spec.symbol, spec.asset_class)
     hmr = [(w, _pick(w.caps, spec.symbol, spec.asset_class)) for w in profile.leverage.hmr]
     return SymbolPolicy(profile, account, entity, regime, client_class, spec, reg_class, selected, static,
-                        bands, fixed, hmr)
+                        bands, fixed, hmr, unknown)
 
 
 def account_caps(profile: BrokerProfile, account: AccountType, entity: Entity, client_class: str) -> list[Rule]:
@@ -342,13 +391,19 @@ def leverage(broker: str | BrokerProfile, account_type: str, country: str, clien
         raise PolicyError(f"client class {client_class!r}; expected 'retail' or 'pro'")
     account = find_account(profile, account_type)
     entity = resolve_entity(profile, country, client_class)
-    pol = symbol_policy(profile, account, entity, client_class, symbol, parse_selected(selected))
+    pol = symbol_policy(profile, account, entity, client_class, symbol, parse_selected(selected), strict=False)
     ccy = account_currency_of(account, account_currency)
     rules = [*pol.static, _band_rule(pol, equity, ccy, rate_to_band_currency), *_hmr_rules(pol, time, calendar)]
     if volume_lots is not None:
         rules.append(Rule("volume_tier", "volume tiers", None, applied=False,
                           note=f"{volume_lots:g} lots: {profile.name} publishes no volume-tiered leverage"))
-    lev, margin_rate, bound, unknowns = _combine(pol, rules)
+    if pol.unknown:
+        lev, margin_rate, bound, unknowns = math.nan, math.nan, "unknown", [pol.unknown]
+        for r in rules:
+            if r.applied:
+                r.applied, r.note = False, (r.note + "; " if r.note else "") + "not applied: the leverage is unknown"
+    else:
+        lev, margin_rate, bound, unknowns = _combine(pol, rules)
 
     dates = {src.url: src.date for src in profile.sources.values() if src.date}
     for r in rules:
@@ -473,7 +528,9 @@ def _explain(pol: SymbolPolicy, country: str, lev: float, rate: float, bound: st
     head = (f"resident of {country.upper()} -> {pol.entity.name} ({reg}) -> {pol.client_class} client, "
             f"{pol.account.name} account; {pol.spec.symbol} is {pol.spec.asset_class} "
             f"(regulatory class {pol.reg_class}).")
-    if pol.is_fixed and not math.isnan(rate):
+    if pol.unknown:
+        result = f"Leverage unknown: {pol.unknown}."
+    elif pol.is_fixed and not math.isnan(rate):
         result = f"Margin {rate * 100:.4g}% of notional (fixed-margin instrument), bound by {bound}."
     elif pol.is_fixed:
         result = "Fixed-margin instrument whose margin rate is not published: unknown."

@@ -65,6 +65,20 @@ class Regime(_M):
     source: str
     confidence: Confidence
     note: str | None = None
+    authority: str | None = None  # the regulator's name, as a trader knows it
+    supervises_firms: bool = True  # False for ESMA: it sets EU-wide measures but licenses no broker
+
+    @property
+    def regulator_name(self) -> str:
+        """The authority's name (the regime's name when no authority is recorded)."""
+        return self.authority or self.name
+
+    @property
+    def short_name(self) -> str:
+        """The authority's abbreviation with its jurisdiction, e.g. ``CySEC (CY)``, ``FSA (SC)``."""
+        text = self.authority or ""
+        abbr = text.split("(", 1)[1].split(",")[0].split(")")[0].split(";")[0].strip() if "(" in text else self.id
+        return f"{abbr} ({self.jurisdiction})"
 
 
 class ListFact(_M):

@@ -421,6 +421,15 @@ class AccountType(_Model):
     pro_stop_out: Fact[Level] | None = None
     swaps: "SwapTerms | None" = None  # this account type's swap terms, field by field over the broker's
     note: str | None = None
+    # who may open it: e.g. ``{value: [pro], source: ..., confidence: ...}`` for a wholesale/professional
+    # account; absent: retail and professional clients alike
+    client_classes: Fact[list[ClientClass]] | None = None
+
+    def offered_to(self, client_class: str) -> bool:
+        """False when the account type is published as only for other client classes (an unknown list
+        does not restrict)."""
+        allowed = self.client_classes.known() if self.client_classes is not None else None
+        return allowed is None or client_class in allowed
 
     @model_validator(mode="after")
     def _levels(self) -> "AccountType":
@@ -502,10 +511,17 @@ class EquityBands(Sourced):
 
 
 class InstrumentCap(Sourced):
-    """A fixed leverage cap for some instruments (e.g. FBS metals 1:500)."""
+    """A fixed leverage cap for some instruments (e.g. FBS metals 1:500), for the client classes and
+    entities it is published for (Pepperstone's professional table: ``client_classes: [pro]``)."""
 
     match: Match
     leverage: LeverageValue
+    client_classes: list[ClientClass] = ["retail", "pro"]
+    entities: list[str] | Literal["all"] = "all"
+
+    def covers(self, entity: str, client_class: str) -> bool:
+        """Whether the cap is published for this entity id and client class."""
+        return client_class in self.client_classes and (self.entities == "all" or entity in self.entities)
 
 
 class FixedMargin(Sourced):
@@ -800,6 +816,12 @@ class BrokerProfile(_Model):
                     if a not in acc_ids:
                         raise fail_at(f"entities.{i}.account_types",
                                       f"unknown account type {a!r}; expected one of {acc_ids}")
+        for i, cap in enumerate(self.leverage.instrument_caps):
+            if cap.entities != "all":
+                for eid in cap.entities:
+                    if eid not in ent_ids:
+                        raise fail_at(f"leverage.instrument_caps.{i}.entities",
+                                      f"unknown entity {eid!r}; expected one of {ent_ids}")
         for i, t in enumerate(self.leverage.equity_bands):
             if t.account_types != "all":
                 for a in t.account_types:

@@ -19,7 +19,9 @@ from . import calc
 from ._common import emit_json, error_document, json_errors
 from .backtest import backtest_cmd
 from .compare import compare_cmd, demo_cmd, sweep_cmd
+from .copy import copy_cmd
 from .data import app as data_app
+from .history import app as history_app
 from .strategies import strategies_cmd
 
 
@@ -83,8 +85,30 @@ app.command("compare")(compare_cmd)
 app.command("sweep")(sweep_cmd)
 app.command("demo")(demo_cmd)
 app.add_typer(data_app, name="data")
+app.command("copy")(copy_cmd)
+app.add_typer(history_app, name="history")
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point. Once the command is done and its output flushed, the ``atexit``
+    handlers run (a Ray started for ``--executor ray`` shuts down) and the process ends without the
+    interpreter's module-by-module teardown, which with numba, llvmlite and pyarrow loaded costs a few
+    tenths of a second and does nothing a finished command needs (benchmarks/bench_startup.py)."""
+    import atexit
+    import os
+
+    try:
+        app()
+        code: Any = 0
+    except SystemExit as exc:
+        code = exc.code
+    if code is not None and not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`leverlab ... | head`): nothing more to deliver
+            pass
+    atexit._run_exitfuncs()
+    os._exit(code or 0)

@@ -26,7 +26,7 @@ from ..brokers import (
     load_all,
     load_broker,
 )
-from ..brokers.schema import leverage_text
+from ..brokers.summary import describe, for_trader, reference_rates
 from ..data.calendar import read_calendar
 from ..instruments import UnknownSymbolError
 from ._common import client_option, console, emit_json, fail, positive_option, print_wide
@@ -36,60 +36,79 @@ _USER_ERRORS = (UnknownBrokerError, UnknownSymbolError, UnknownCountryError, NoE
 
 
 def brokers_cmd(
-    equity: float = typer.Option(1_000.0, "--equity", help="account equity for the 'leverage at equity' column"),
+    equity: float = typer.Option(1_000.0, "--equity", help="your equity (deposit), in --currency"),
     country: str = typer.Option("SC", "--country", help="ISO-3166 country of residence"),
     client: str = typer.Option("retail", "--client", help="retail or pro"),
     symbol: str = typer.Option("EURUSD", "--symbol", help="symbol for the 'leverage at equity' column"),
+    currency: str = typer.Option("USD", "--currency", help="currency of --equity (USD, EUR, GBP, AUD, JPY, CHF)"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON document"),
 ) -> None:
-    """The bundled brokers side by side: max leverage, leverage at an equity, deposit, MC/SO, NBP."""
+    """The brokers as they are for you: the entity that serves you and its regulator, the accounts you can
+    open with their minimum deposit, margin call / stop-out, NBP and the leverage you get at --equity."""
     positive_option("--equity", equity)
     client_option(client)
     try:
         profiles = load_all()
         rows = headline_table(profiles)
         for p, row in zip(profiles, rows):
-            row["leverage_at_equity"] = _leverage_at(p, country, client, symbol, equity)
+            try:
+                mine = for_trader(p, country, client, equity, currency, symbol)
+            except NoEntityError as exc:
+                row["for_you"] = {"error": str(exc)}
+                row["leverage_at_equity"] = {"account_type": None, "leverage": "n/a", "entity": None,
+                                             "bound_by": str(exc)}
+                continue
+            row["for_you"] = mine
+            first = mine["accounts"][0] if mine["accounts"] else None
+            row["leverage_at_equity"] = (
+                {"account_type": first["account_type"], "leverage": first["leverage"], "entity": mine["entity"],
+                 "bound_by": first.get("leverage_bound_by") or first.get("leverage_why", "")} if first else
+                {"account_type": None, "leverage": "n/a", "entity": mine["entity"],
+                 "bound_by": "no account type is offered to this trader"})
     except _USER_ERRORS as exc:
         fail(str(exc))
         return
+    ccy = currency.upper()
     if as_json:
-        emit_json({"equity": equity, "country": country.upper(), "client": client, "symbol": symbol.upper(),
-                   "brokers": rows})
+        emit_json({"equity": equity, "currency": ccy, "country": country.upper(), "client": client,
+                   "symbol": symbol.upper(), "brokers": rows})
         return
-    table = Table(title=f"Brokers - {symbol.upper()}, {client} resident of {country.upper()}, equity {equity:,.2f}")
-    for col in ("broker", "max leverage", f"at {equity:,.0f}", "min deposit", "MC / SO", "NBP", "regulators",
-                "features (n)"):
-        table.add_column(col)
+    table = Table(title=f"Brokers for a {client} client resident of {country.upper()} with {equity:,.2f} {ccy} "
+                        f"({symbol.upper()})", show_lines=True)
+    for col in ("broker", "entity (regulator)", "accounts you can open", "min deposit", "MC / SO", "NBP",
+                f"leverage at {equity:,.0f} {ccy}"):
+        table.add_column(col, overflow="fold")
     for r in rows:
-        at = r["leverage_at_equity"]
-        table.add_row(r["name"], r["max_leverage"], f"{at['leverage']} ({at['entity']}, {at['bound_by']})",
-                      r["min_deposit"], f"{r['margin_call']} / {r['stop_out']}", r["nbp"],
-                      ", ".join(r["regulators"]), str(len(r["features"])))
-    print_wide(table)
-
-
-def _leverage_at(profile: Any, country: str, client: str, symbol: str, equity: float) -> dict[str, Any]:
-    """Leverage at ``equity`` on the first account type the resident can use."""
-    last: Exception | None = None
-    for acc in profile.account_types:
-        try:
-            a = leverage(profile, acc.id, country, client, symbol, equity)
-        except PolicyError as exc:
-            last = exc
+        mine = r["for_you"]
+        if "error" in mine:
+            table.add_row(r["name"], escape(mine["error"]), "-", "-", "-", "-", "-")
             continue
-        return {"account_type": acc.id, "leverage": leverage_text(a.leverage), "entity": a.entity,
-                "bound_by": a.bound_by}
-    if isinstance(last, NoEntityError):
-        raise last
-    return {"account_type": None, "leverage": "n/a", "entity": None, "bound_by": str(last)}
+        opened = ", ".join(a["account_type"] for a in mine["accounts"]) or "none"
+        table.add_row(r["name"], escape(f"{mine['entity_name']} ({mine['regulator']})"), escape(opened),
+                      escape(mine["min_deposit"]), escape(mine["levels"]), escape(mine["nbp"]),
+                      escape(mine["leverage"]))
+    print_wide(table)
+    for r in rows:
+        why: dict[str, list[str]] = {}
+        for a in r["for_you"].get("accounts", []):
+            if a.get("leverage_why"):
+                why.setdefault(a["leverage_why"], []).append(a["account_type"])
+        for text, ids in why.items():
+            console.print(f"{r['id']} ({', '.join(ids)}): leverage unknown - {escape(text)}", highlight=False,
+                          soft_wrap=True)
+        for a in r["for_you"].get("not_offered", []):
+            console.print(f"{r['id']}/{a['account_type']}: not for you - {escape(a['reason'])}", highlight=False,
+                          soft_wrap=True)
+    console.print("Minimum deposits are converted into your currency at the reference rates of "
+                  f"{reference_rates()['as_of']}; leverage on a cent account is read at your equity in cents.",
+                  highlight=False)
 
 
 def broker_cmd(
     name: str = typer.Argument(..., help="broker id or path of a profile file"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON document"),
 ) -> None:
-    """One broker's whole profile, each figure with its source."""
+    """One broker's every rule and figure, each with its source; an unknown one says why."""
     try:
         p = load_broker(name)
     except _USER_ERRORS as exc:
@@ -97,15 +116,14 @@ def broker_cmd(
         return
     doc = p.model_dump(mode="json")
     _resolve_sources(doc, p)
+    lines = describe(p)
     if as_json:
+        doc["rules"] = [{"path": a, "value": b, "source": c} for a, b, c in lines]
         emit_json(doc)
         return
     console.print(f"[bold]{p.name}[/bold] ({p.id}), as of {p.as_of}")
-    for path, fact in _facts(doc, ""):
-        val = fact.get("value")
-        src = fact.get("source") or "-"
-        conf = fact.get("confidence") or "-"
-        console.print(f"  {escape(path)}: [bold]{escape(str(val))}[/bold]  [dim]{conf} | {escape(str(src))}[/dim]",
+    for path, val, src in lines:
+        console.print(f"  {escape(path)}: [bold]{escape(val)}[/bold]  [dim]{escape(src)}[/dim]",
                       soft_wrap=True, highlight=False)
 
 
@@ -120,31 +138,6 @@ def _resolve_sources(doc: Any, p: Any) -> None:
     elif isinstance(doc, list):
         for v in doc:
             _resolve_sources(v, p)
-
-
-def _facts(doc: Any, path: str) -> Any:
-    """Yield (path, {value, source, confidence}) for every figure of a dumped profile."""
-    if isinstance(doc, dict):
-        if "value" in doc:
-            yield path, doc
-            return
-        if "min" in doc and "leverage" in doc:
-            yield path, {"value": f"{doc['min']:,} .. {doc['max'] if doc['max'] is not None else 'open'}: "
-                                  f"{doc['leverage']}" + (f" (default {doc['default_leverage']})"
-                                                          if doc.get("default_leverage") else ""),
-                         "source": doc.get("source") or "(the table's source)", "confidence": doc.get("confidence")}
-            return
-        if "source" in doc and path:
-            keys = ("name", "model", "id", "timezone", "period", "countries")
-            summary = next((doc[k] for k in keys if doc.get(k)), "")
-            yield path, {"value": summary, "source": doc.get("source"), "confidence": doc.get("confidence")}
-        for k, v in doc.items():
-            if k not in ("sources", "source", "confidence", "date", "note"):
-                yield from _facts(v, f"{path}.{k}" if path else k)
-    elif isinstance(doc, list):
-        for i, v in enumerate(doc):
-            label = v.get("id") if isinstance(v, dict) and v.get("id") else str(i)
-            yield from _facts(v, f"{path}[{label}]")
 
 
 def leverage_cmd(

@@ -314,6 +314,10 @@ def ruin_cmd(
     no_nbp: Annotated[bool, typer.Option("--no-nbp", help="Without negative balance protection.")] = False,
     seed: Annotated[int, typer.Option("--seed")] = 1,
     json_out: JsonOpt = False,
+    executor: Annotated[str, typer.Option("--executor", help="Where the paths run: local (this machine's cores) "
+                                          "or ray (pip install 'leverlab[ray]').")] = "local",
+    address: Annotated[Optional[str], typer.Option("--address", help="With --executor ray: an existing Ray "
+                                                   "cluster (ray://host:10001, or auto).")] = None,
 ) -> None:
     """Monte Carlo risk of ruin of a trade sequence at a given leverage and stop-out level."""
     from ..analysis.ruin import risk_of_ruin
@@ -331,7 +335,7 @@ def ruin_cmd(
         res = risk_of_ruin(deposit=deposit, leverage=lev, stop_out_level=stop_out, win_rate=win_rate,
                            reward_risk=reward_risk, r_multiples=pool, risk_pct=risk_pct, lots=lots,
                            stop_pips=stop_pips, symbol=symbol, price=price, n_trades=trades, n_paths=paths,
-                           loss_pct=loss_pct, nbp=not no_nbp, seed=seed)
+                           loss_pct=loss_pct, nbp=not no_nbp, seed=seed, executor=executor, address=address)
     except (ValueError, UnknownSymbolError, MissingRateError) as e:
         fail(str(e))
     if json_out:

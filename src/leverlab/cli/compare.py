@@ -46,6 +46,20 @@ LeverageOpt = Annotated[Optional[str], typer.Option("--leverage",
 WorkersOpt = Annotated[Optional[int], typer.Option("--workers", help="Parallel backtests (default: all cores).")]
 StartOpt = Annotated[Optional[str], typer.Option("--start", help="First date of the data to use (ISO).")]
 EndOpt = Annotated[Optional[str], typer.Option("--end", help="Last date of the data to use (ISO).")]
+ExecutorOpt = Annotated[str, typer.Option("--executor", help="Where the backtests run: local (a process pool on "
+                                          "this machine) or ray (pip install 'leverlab[ray]').")]
+AddressOpt = Annotated[Optional[str], typer.Option("--address", help="With --executor ray: an existing Ray cluster "
+                                                   "(ray://host:10001, or auto); default: a local Ray.")]
+
+
+def executor_option(executor: str, address: str | None) -> None:
+    """--executor / --address checked before anything runs (exit code 2 when Ray is missing or unknown)."""
+    from ..analysis.executor import ExecutorError, check_executor
+
+    try:
+        check_executor(executor, address)
+    except ExecutorError as exc:
+        fail(f"--executor: {exc}")
 
 
 def params_option(items: list[str] | None) -> dict[str, str]:
@@ -125,7 +139,8 @@ def ranking_table(c: Comparison, compact: bool = False) -> Table:
         cols: tuple[str, ...] = ("#", "account", "leverage", f"final {ccy}", "return", "SO", "costs", "score")
     else:
         cols = ("#", "account", "regulator", "leverage", f"final {ccy}", "return", "max DD", "SO/MC/rej",
-                "1st SO day", "spread", "spread from", "comm", "swap-cb", "NBP", "surv ret cost prot lev", "score")
+                "1st SO day", "spread", "spread from", "comm", "swap", "cashback", "NBP", "surv ret cost prot lev",
+                "score")
     rows: list[tuple[str, ...]] = []
     for r in c.ranked:
         s, sc = r.stats, r.score or {}
@@ -136,16 +151,16 @@ def ranking_table(c: Comparison, compact: bool = False) -> Table:
         if compact:
             why = f" {_SHORT.get(bound, bound)}" if bound and console.width >= 100 else ""
             lev = leverage_text(r.leverage) + why
-            rows.append((str(r.rank), r.label + ("*" if r.shared_with else ""), lev, _money(s.final_equity),
+            rows.append((_rank_text(r), r.label + ("*" if r.shared_with else ""), lev, _money(s.final_equity),
                          _pct(s.net_return), str(s.stop_outs),
                          _money(co.spread + co.commission + co.swap - co.cashback), score))
             continue
-        rows.append((str(r.rank), r.label + (f" (= {r.shared_with})" if r.shared_with else ""),
+        rows.append((_rank_text(r), r.label + (f" (= {r.shared_with})" if r.shared_with else ""),
                   _short_regulator(r.regulator), leverage_text(r.leverage) + (f" {bound}" if bound else ""),
                   _money(s.final_equity), _pct(s.net_return), f"{s.max_drawdown * 100:.1f}%",
                   f"{s.stop_outs}/{s.margin_calls}/{s.rejects}",
                   "-" if s.days_to_first_stop_out is None else f"{s.days_to_first_stop_out:.0f}",
-                  _money(co.spread), r.spread, _money(co.commission), _money(co.swap - co.cashback),
+                  _money(co.spread), r.spread, _money(co.commission), _money(co.swap), _money(co.cashback),
                   _money(s.nbp_absorbed),
                      " ".join(f"{sc[k]:.2f}" for k in ("survival", "return", "cost", "protection", "leverage")),
                      score))
@@ -164,8 +179,23 @@ def ranking_table(c: Comparison, compact: bool = False) -> Table:
     return t
 
 
+def _rank_text(r: Any) -> str:
+    """The rank; a tie shows the tie's first rank with '=' (the differences name what separates them)."""
+    if not r.tie:
+        return str(r.rank)
+    return f"{r.rank}=" if r.tie["rank"] == r.rank else f"{r.rank}(={r.tie['rank']})"
+
+
+def print_differences(c: Comparison) -> None:
+    """What differed between the brokers and why (``Comparison.differences``), first in the printout."""
+    console.print("[bold]What differed between the brokers, and why[/]", highlight=False, emoji=False)
+    for line in c.differences():
+        console.print(line, highlight=False, emoji=False, soft_wrap=True)
+
+
 def print_comparison(c: Comparison) -> None:
-    """Ranking, then the accounts that were not run and why."""
+    """What differed and why, the ranking, then the accounts that were not run and why."""
+    print_differences(c)
     compact = console.width < 170
     console.print(ranking_table(c, compact=compact))
     if compact:
@@ -186,6 +216,8 @@ def print_comparison(c: Comparison) -> None:
     for r in c.ineligible:
         console.print(f"[red]cannot open[/] {r.label}: {r.reason}" + (f" -> {r.instead}" if r.instead else ""),
                       highlight=False, emoji=False)
+    for r in c.unranked:
+        console.print(f"[yellow]not ranked[/] {r.label}: {r.unranked}", highlight=False, emoji=False)
     for r in c.failed:
         console.print(f"[red]not run[/] {r.label}: {r.error}", highlight=False, emoji=False)
     for r in c.no_trade:
@@ -220,7 +252,7 @@ def compare_cmd(
     client: ClientOpt = "retail",
     leverage: LeverageOpt = None,
     weights: Annotated[Optional[str], typer.Option("--weights", help="Score weights, e.g. "
-                                                  "survival=3,return=2,cost=2,protection=2,leverage=1")] = None,
+                                                  "survival=4,return=3,cost=3,protection=1,leverage=0.5")] = None,
     brokers: Annotated[Optional[str], typer.Option("--brokers", help="Comma-separated broker ids "
                                                    "(default: all).")] = None,
     start: StartOpt = None,
@@ -235,6 +267,8 @@ def compare_cmd(
                                         "around the data's mid where its profile gives one, the data's bid/ask "
                                         "elsewhere; broker: published spreads only (accounts without one are not "
                                         "run); data: the data's bid/ask for every account.")] = "auto",
+    executor: ExecutorOpt = "local",
+    address: AddressOpt = None,
 ) -> None:
     """Run one strategy under every broker and account type you can open, rank them, and write a report."""
     from ..analysis.score import WeightsError, parse_weights
@@ -246,13 +280,14 @@ def compare_cmd(
     except WeightsError as exc:
         fail(str(exc))
     lev, params = leverage_option(leverage), params_option(param)
+    executor_option(executor, address)
     with progress_bar(not json_out) as progress:
         sources: Any = data[0] if data and len(data) == 1 else (data or "sample:eurusd-h1")
         c = _run_compare(data=sources, strategy=strategy, store=store, deposit=deposit, currency=currency,
                          country=country, client=client, leverage=lev, params=params, sizing=sizing,
                          brokers=[b.strip() for b in brokers.split(",") if b.strip()] if brokers else None,
                          weights=w, workers=workers, progress=progress, symbol=symbol, start=start, end=end,
-                         spread=spread)
+                         spread=spread, executor=executor, address=address)
     from ..analysis.report import write_report
 
     html, png = out / "report.html", out / "report.png"
@@ -305,8 +340,10 @@ def parse_grid(items: list[str] | None) -> dict[str, list[str]]:
 
 
 def sweep_cmd(
-    broker: Annotated[str, typer.Option("--broker", help="Broker id.")],
-    account_type: Annotated[str, typer.Option("--account-type", help="Account type id (see `leverlab broker B`).")],
+    broker: Annotated[str, typer.Option("--broker", help="Broker id, or several separated by commas, each "
+                                        "optionally with its account type: exness,xm/micro,fbs.")],
+    account_type: Annotated[Optional[str], typer.Option("--account-type", help="Account type id (see `leverlab broker "
+                                                        "B`) of the brokers given without one.")] = None,
     leverages: Annotated[str, typer.Option("--leverages", help="Leverage settings to try, comma-separated.")] =
     "30,100,500,1000,2000,3000,unlimited",
     grid: Annotated[Optional[list[str]], typer.Option("--grid", help="Parameter values to try, NAME=V1,V2 "
@@ -328,18 +365,23 @@ def sweep_cmd(
     json_out: Annotated[bool, typer.Option("--json", help="Print every point as one JSON document.")] = False,
     workers: WorkersOpt = None,
     store: StoreOpt = None,
+    executor: ExecutorOpt = "local",
+    address: AddressOpt = None,
 ) -> None:
-    """One broker account at several leverages (and strategy parameters): survival and return against leverage."""
+    """Broker accounts x leverages x strategy parameters: survival and return against leverage, and the
+    sweep's throughput in backtests per second."""
     from ..analysis.sweep import render_sweep_png, sweep
 
     sizing = parse_sizing(lots, units, risk)
     params, param_grid = params_option(param), parse_grid(grid) or None
+    executor_option(executor, address)
     try:
         with progress_bar(not json_out) as progress:
             s = sweep(data, strategy, broker, account_type, [x for x in leverages.split(",") if x.strip()],
                       param_grid, deposit=deposit, currency=currency, country=country, client=client,
                       params=params, sizing=sizing, workers=workers, progress=progress,
-                      symbol=symbol, start=start, end=end, store=store)
+                      symbol=symbol, start=start, end=end, store=store, executor=executor, address=address,
+                      keep_results=False)
     except CompareError as exc:
         fail(str(exc))
     png = None
@@ -357,27 +399,37 @@ def sweep_cmd(
         emit_json(doc)
         return
     ccy = s.inputs.currency
-    t = Table(title=f"Sweep - {s.inputs.strategy} at {broker}/{account_type}, {deposit:,.0f} {ccy}, "
+    several = len({(p.broker, p.account_type) for p in s.points}) > 1
+    where = "several accounts" if several else f"{s.points[0].broker}/{s.points[0].account_type}"
+    t = Table(title=f"Sweep - {s.inputs.strategy} at {where}, {deposit:,.0f} {ccy}, "
                     f"{s.inputs.start[:10]} .. {s.inputs.end[:10]}", title_justify="left")
+    if several:
+        t.add_column("account")
     for name in ("asked", "applied", "parameters", f"final {ccy}", "return", "max DD", "SO/MC/rej", "ruined"):
         t.add_column(name, justify="left" if name in ("asked", "applied", "parameters") else "right")
     for p in s.points:
+        first = [f"{p.broker}/{p.account_type}"] if several else []
         if p.error or p.stats is None:
-            t.add_row(leverage_text(p.leverage_requested), leverage_text(p.leverage_applied),
+            t.add_row(*first, leverage_text(p.leverage_requested), leverage_text(p.leverage_applied),
                       ", ".join(f"{k}={v}" for k, v in p.params.items()), "-", "-", "-", "-", f"not run: {p.error}")
             continue
         st = p.stats
         if p.no_trade:
-            t.add_row(leverage_text(p.leverage_requested), leverage_text(p.leverage_applied),
+            t.add_row(*first, leverage_text(p.leverage_requested), leverage_text(p.leverage_applied),
                       ", ".join(f"{k}={v}" for k, v in p.params.items()) or "defaults", _money(st.final_equity),
                       "-", "-", f"{st.stop_outs}/{st.margin_calls}/{st.rejects}", "[yellow]no trade[/]")
             continue
-        t.add_row(leverage_text(p.leverage_requested), leverage_text(p.leverage_applied),
+        t.add_row(*first, leverage_text(p.leverage_requested), leverage_text(p.leverage_applied),
                   ", ".join(f"{k}={v}" for k, v in p.params.items()) or "defaults", _money(st.final_equity),
                   _pct(st.net_return), f"{st.max_drawdown * 100:.1f}%",
                   f"{st.stop_outs}/{st.margin_calls}/{st.rejects}",
                   "[red]yes[/]" if st.ruined else "no")
-    console.print(t)
+    if several:  # an account column more: into a pipe, keep each row on one line
+        from ._common import print_wide
+
+        print_wide(t)
+    else:
+        console.print(t)
     for lev in sorted({p.leverage_requested for p in s.points}):
         rate = s.survival_rate(lev, traded_only=True)
         console.print(f"{leverage_text(lev):>10}: " + (f"survived {rate * 100:.0f}% of the runs that traded"
@@ -385,16 +437,53 @@ def sweep_cmd(
                       highlight=False, emoji=False)
     for n in s.notes:
         console.print(f"note: {n}", highlight=False, emoji=False)
+    tm = s.timing
+    err_console.print(f"{tm['backtests']:,.0f} backtests in {tm['run_seconds']:.2f} s: "
+                      f"{tm['backtests_per_second']:,.1f} backtests/s ({s.executor})", highlight=False, emoji=False)
     if png is not None:
         console.print(f"picture: [bold]{png.resolve()}[/]", highlight=False, emoji=False)
 
 
+#: The two traders of ``leverlab demo``: (folder, headline, compare keyword arguments).
+DEMO_TRADERS: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("careful", "careful trader: SMA(10/20) cross, 1 % of equity at risk per trade (50-pip stop), 1,000 USD",
+     {"deposit": 1000.0, "sizing": Sizing("risk", 1.0)}),
+    ("high-leverage", "high-leverage trader: the same signals at a fixed 0.1 lot (10,000 EUR, about 43 times "
+                      "the deposit) on 300 USD, first quarter of 2007 - a size no 1:30 account could even open",
+     {"deposit": 300.0, "sizing": Sizing("lots", 0.1), "start": "2007-01-01", "end": "2007-03-31"}),
+)
+
+
 def demo_cmd(
-    out: Path = typer.Option(Path("leverlab-report"), "--out", help="Directory for report.html and report.png."),
-    open_report: bool = typer.Option(False, "--open", help="Open the report in a browser."),
+    out: Path = typer.Option(Path("leverlab-report"), "--out", help="Directory for the two reports "
+                                                                    "(careful/ and high-leverage/)."),
+    open_report: bool = typer.Option(False, "--open", help="Open the high-leverage report in a browser."),
 ) -> None:
-    """The main job on the bundled sample: SMA cross at 1% risk, 1,000 USD, offshore retail, every broker."""
-    compare_cmd(data=["sample:eurusd-h1"], symbol=None, strategy="sma_cross", param=None, lots=None, units=None,
-                risk=1.0, deposit=1000.0, currency="USD", country="SC", client="retail", leverage=None,
-                weights=None, brokers=None, start=None, end=None, out=out, open_report=open_report,
-                json_out=False, workers=None, store=None, spread="auto")
+    """The main job on the bundled sample: a careful trader and a high-leverage trader under every account a
+    Seychelles retail client can open at the ten brokers; what differed between the brokers, and why."""
+    from ..analysis.report import write_report
+
+    ruined: list[str] = []
+    html = out
+    for folder, headline, kw in DEMO_TRADERS:
+        with progress_bar(True) as progress:
+            c = _run_compare(data="sample:eurusd-h1", strategy="sma_cross", country="SC", client="retail",
+                             currency="USD", progress=progress, **kw)
+        console.rule(headline, style="bold")
+        print_comparison(c)
+        html, png = out / folder / "report.html", out / folder / "report.png"
+        if c.ranked:
+            try:
+                write_report(c, html, png)
+            except OSError as exc:
+                fail(f"cannot write the report into {out / folder}: {exc}")
+            console.print(f"report: [bold]{html.resolve()}[/]  picture: {png.resolve()}", highlight=False,
+                          emoji=False, soft_wrap=True)
+        n_ruined = sum(1 for r in c.ranked if r.stats is not None and r.stats.ruined)
+        ruined.append(f"{folder}: {n_ruined} of {len(c.ranked)} accounts ruined")
+    console.rule("the two traders", style="bold")
+    console.print("; ".join(ruined) + ". The careful trader's accounts differ by what they cost; the "
+                  "high-leverage trader's by leverage, stop-out and NBP: who is stopped out, when, and what is "
+                  "left.", highlight=False, emoji=False, soft_wrap=True)
+    if open_report and html.exists():
+        webbrowser.open(html.resolve().as_uri())

@@ -289,7 +289,7 @@ class Rules(NamedTuple):
     hmr: np.ndarray  # int64 (n_intervals, N_HMR), H_*
     hmr_cap: np.ndarray  # float64 (n_intervals, 2 n_sym): see the HMR schedule above
     roll_t: np.ndarray  # int64 ns (n_roll,): rollover instants
-    roll_f: np.ndarray  # float64 (n_roll,): swap multiple at each (3 on the triple-swap night)
+    roll_f: np.ndarray  # float64 (n_roll, 2 n_sym): each symbol's long, short swap per lot there, nights included
     cash_t: np.ndarray  # int64 ns (n_cash,): scheduled cashback payments
 
 
@@ -306,6 +306,11 @@ class Book(NamedTuple):
     scratch: np.ndarray  # float64 (n_sym, 5): per-symbol buy/sell margin and lots, band leverage
     cand_t: np.ndarray  # float64 (2 pos slots + ord slots + 4,): path points of this quote's fills
     cand_k: np.ndarray  # int64 (same,): what fills there (SL slot, P + TP slot, 2P + order slot)
+    agg: np.ndarray  # float64 (n_sym, N_AG): the open positions' per-symbol totals, AG_*
+    agg_i: np.ndarray  # int64 (N_AGI + n_sym,): the book's counters, G_*
+    ext_k: np.ndarray  # int64 (4 n_sym, slots): lazy MAE/MFE groups, first key of each (stack 4 s + EXT_*)
+    ext_v: np.ndarray  # float64 (same): each group's extreme price since its positions were attached
+    pos_key: np.ndarray  # int64 (slots,): each position's lazy MAE/MFE key (its group: the last key <= it)
 
 
 class Ledger(NamedTuple):
@@ -337,3 +342,59 @@ class Segment(NamedTuple):
     bid1: float
     ask1: float
     cont: bool  # the price moved continuously (a bar path), else it gapped
+
+
+# ---- the book's per-symbol totals agg (float64, one row per symbol) and counters agg_i (int64) -----
+# Kept at every open, close and change of a position, so a quote re-values the account from them in
+# O(symbols) once more than a few positions are open (G_FEW). Sums are double-double
+# (value + rounding error) so adding and removing a million positions leaves no drift.
+AG_N_BUY = 0  # open buy positions
+AG_N_SELL = 1
+AG_L_BUY = 2  # sum of lots (hi, lo)
+AG_L_BUY_LO = 3
+AG_S_BUY = 4  # sum of lots x open price (hi, lo)
+AG_S_BUY_LO = 5
+AG_L_SELL = 6
+AG_L_SELL_LO = 7
+AG_S_SELL = 8
+AG_S_SELL_LO = 9
+AG_N_STOPS = 10  # positions with an SL or a TP
+AG_N_BOTH = 11  # positions with both
+AG_BUY_SL_MAX = 12  # bounds of the levels set (widened on set, exact after each scan): a quote that
+AG_BUY_TP_MIN = 13  # crosses none of them triggers no SL/TP of the symbol
+AG_SELL_SL_MIN = 14
+AG_SELL_TP_MAX = 15
+AG_EXT_LEN = 16  # 16..19: length of the symbol's four lazy MAE/MFE stacks (EXT_*)
+AG_CAP = 20  # the symbol's capped group: positions opened in the same HMR windows (same cap, same expiry
+AG_N_CAP = 21  # agg_i[G_CAP_UNTIL + s]), whose margin takes that cap until it expires: cap, positions,
+AG_C_BUY = 22  # their lots (hi, lo) by side
+AG_C_BUY_LO = 23
+AG_C_SELL = 24
+AG_C_SELL_LO = 25
+N_AG = 26
+
+EXT_BUY_LOW = 0  # lowest bid (a buy's MAE), highest bid (its MFE), highest ask (a sell's MAE), lowest ask
+EXT_BUY_HIGH = 1
+EXT_SELL_HIGH = 2
+EXT_SELL_LOW = 3
+
+G_MODE = 0  # 1: the last re-valuation used the totals (per-position profit and margin not written)
+G_LAZY = 1  # 1: MAE/MFE tracked lazily by the ext_* stacks
+G_N_VAR = 2  # open positions whose profit currency converts at a moving rate (no lazy MAE/MFE then)
+G_MIX_UNTIL = 3  # latest HMR cap expiry of the positions that could not join their symbol's capped group
+# (opened in other windows while it ran): per-position margin before it
+G_FREE_LO = 4  # no free position slot below this one
+G_KEY = 5  # last lazy key given
+G_FEW = 6  # up to this many open positions, valued one by one (TOTALS_ABOVE; 0: always from the totals, for tests)
+N_AGI = 7
+G_CAP_UNTIL = 7  # + s: expiry of symbol s's capped group (agg_i holds N_AGI + n_sym entries)
+TOTALS_ABOVE = 64  # G_FEW's value: few enough positions keep the per-position arithmetic (and bits) of old
+
+# ---- room the ledger tables keep free before each quote, per open position or live order (+ ROOM_FIXED):
+# a quote may close every position (a stop-out: close, commission and cashback deals, a trade, an event
+# and a series point each) and fill every order (open and commission deals; on netting a close too)
+ROOM_DEALS = 5
+ROOM_TRADES = 2
+ROOM_EVENTS = 3
+ROOM_SERIES = 2
+ROOM_FIXED = 32

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from . import _layout as L
-from ._kernel import close_all, recalc, run_segment
+from ._kernel import close_all, recalc, run_segment, set_stops, value_positions
 from ._layout import Book, Decisions, Ledger, Quotes, Rules
 from ._prepare import Stream
 
@@ -52,6 +52,11 @@ class _Sim:
     scratch: np.ndarray
     cand_t: np.ndarray
     cand_k: np.ndarray
+    agg: np.ndarray
+    agg_i: np.ndarray
+    ext_k: np.ndarray
+    ext_v: np.ndarray
+    pos_key: np.ndarray
     deal_i: np.ndarray
     deal_f: np.ndarray
     tr_i: np.ndarray
@@ -79,9 +84,17 @@ class _Sim:
         pos_i = np.zeros((positions, L.N_POS_I), dtype=np.int64)
         ord_i = np.zeros((orders, L.N_ORD_I), dtype=np.int64)
         cand_t, cand_k = self._cand(pos_i, ord_i)
+        agg = np.zeros((n_sym, L.N_AG))
+        agg[:, [L.AG_BUY_SL_MAX, L.AG_SELL_TP_MAX]] = -math.inf
+        agg[:, [L.AG_BUY_TP_MIN, L.AG_SELL_SL_MIN]] = math.inf
+        agg_i = np.zeros(L.N_AGI + n_sym, dtype=np.int64)
+        agg_i[L.G_FEW] = L.TOTALS_ABOVE
         self.book = Book(px=np.zeros((n_sym, L.N_PX)), acc_f=acc_f, acc_i=acc_i, pos_i=pos_i,
                          pos_f=np.zeros((positions, L.N_POS_F)), ord_i=ord_i, ord_f=np.zeros((orders, L.N_ORD_F)),
-                         scratch=np.zeros((n_sym, 5)), cand_t=cand_t, cand_k=cand_k)
+                         scratch=np.zeros((n_sym, 5)), cand_t=cand_t, cand_k=cand_k, agg=agg,
+                         agg_i=agg_i,
+                         ext_k=np.zeros((4 * n_sym, positions), dtype=np.int64), ext_v=np.zeros((4 * n_sym, positions)),
+                         pos_key=np.zeros(positions, dtype=np.int64))
         n_series = max(rows, int(stream.decisions.shape[0]) + rows)
         self.ledger = Ledger(deal_i=np.zeros((rows, L.N_DEAL_I), dtype=np.int64), deal_f=np.zeros((rows, L.N_DEAL_F)),
                              tr_i=np.zeros((rows, L.N_TR_I), dtype=np.int64), tr_f=np.zeros((rows, L.N_TR_F)),
@@ -121,9 +134,10 @@ class _Sim:
         n = 2 * pos_i.shape[0] + ord_i.shape[0] + 4
         return np.zeros(n), np.zeros(n, dtype=np.int64)
 
-    def _grown_rows(self, names: tuple[str, ...], counter: int) -> dict[str, np.ndarray]:
-        """The ledger tables ``names`` (filled up to ``acc_i[counter]``) enlarged if nearly full, else none."""
-        need = 8 * self.pos_i.shape[0] + 32
+    def _grown_rows(self, names: tuple[str, ...], counter: int, per: int) -> dict[str, np.ndarray]:
+        """The ledger tables ``names`` (filled up to ``acc_i[counter]``) enlarged if nearly full, else none:
+        the kernel asks for ``per`` free rows (L.ROOM_*) for each open position and live order."""
+        need = per * int(self.acc_i[L.I_N_OPEN] + self.acc_i[L.I_ORD_HIGH]) + L.ROOM_FIXED
         first = getattr(self.ledger, names[0])
         if first.shape[0] - self.acc_i[counter] >= 2 * need:
             return {}
@@ -164,14 +178,17 @@ class _Sim:
             n_pos *= 2
         if (n_pos, n_ord) != (book.pos_i.shape[0], book.ord_i.shape[0]):
             grown = {name: _doubled(getattr(book, name), 0, n_pos if name.startswith("pos") else n_ord)
-                     for name in ("pos_i", "pos_f", "ord_i", "ord_f")}
+                     for name in ("pos_i", "pos_f", "ord_i", "ord_f", "pos_key")}
+            grown.update({name: _doubled(getattr(book, name), 1, n_pos) for name in ("ext_k", "ext_v")})
             cand_t, cand_k = self._cand(grown["pos_i"], grown["ord_i"])
             self.book = book._replace(cand_t=cand_t, cand_k=cand_k, **grown)
             self._expose()
         grown = {}
-        for names, counter in ((("deal_i", "deal_f"), L.I_N_DEALS), (("tr_i", "tr_f"), L.I_N_TRADES),
-                               (("ev_i", "ev_f"), L.I_N_EVENTS), (("ser_t", "ser_f"), L.I_N_SERIES)):
-            grown.update(self._grown_rows(names, counter))
+        for names, counter, per in ((("deal_i", "deal_f"), L.I_N_DEALS, L.ROOM_DEALS),
+                                    (("tr_i", "tr_f"), L.I_N_TRADES, L.ROOM_TRADES),
+                                    (("ev_i", "ev_f"), L.I_N_EVENTS, L.ROOM_EVENTS),
+                                    (("ser_t", "ser_f"), L.I_N_SERIES, L.ROOM_SERIES)):
+            grown.update(self._grown_rows(names, counter, per))
         if grown:
             self.ledger = self.ledger._replace(**grown)
             self._expose()
@@ -204,6 +221,16 @@ class _Sim:
     def recalc(self) -> None:
         """Re-value the account at the current prices (after Python changed the tables)."""
         recalc(self.rules, self.book)
+
+    def value_positions(self) -> None:
+        """Make every open position's floating profit and margin in ``pos_f`` current (the kernel values
+        the account from per-symbol totals when many positions are open, and leaves them stale)."""
+        if self.agg_i[L.G_MODE] == 1:
+            value_positions(self.rules, self.book)
+
+    def set_stops(self, k: int, sl: float, tp: float) -> None:
+        """Set the SL and TP (nan: none) of the open position in slot ``k``."""
+        set_stops(self.book, k, sl, tp)
 
     def finish(self, reason: int) -> None:
         """Cancel the orders still pending or queued (an event each), then close everything at the current

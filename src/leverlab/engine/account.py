@@ -468,10 +468,27 @@ class Account:
                     or (new_tp is not None and (new_tp <= exit_px if side > 0 else new_tp >= exit_px))):
                 sim.event(L.E_REJECT, s, int(position_id), L.REJ_STOPS, exit_px)
                 return
+        set_sl, set_tp = float(sim.pos_f[k, L.PF_SL]), float(sim.pos_f[k, L.PF_TP])
         if sl is None or not (isinstance(sl, float) and math.isnan(sl)):
-            sim.pos_f[k, L.PF_SL] = math.nan if sl is None else float(sl)
+            set_sl = math.nan if sl is None else float(sl)
         if tp is None or not (isinstance(tp, float) and math.isnan(tp)):
-            sim.pos_f[k, L.PF_TP] = math.nan if tp is None else float(tp)
+            set_tp = math.nan if tp is None else float(tp)
+        sim.set_stops(k, set_sl, set_tp)
+
+    def transfer(self, amount: float) -> None:
+        """Book a deposit (``amount`` > 0) or a withdrawal (< 0) of account units now, as a ``deposit`` deal
+        (rounded to the minor unit), and re-value the account; OrderError for a withdrawal above the free
+        margin, which a broker refuses. Lets a replay follow a trader's own deposit history."""
+        sim = self._s
+        units = to_minor(amount, _currency(self.terms.currency))
+        if units == 0:
+            return
+        free = float(sim.acc_f[L.A_FREE])
+        if units < 0 and -units / sim.params[L.P_MINOR] > free + 1e-9:
+            raise OrderError(f"withdrawal of {-units / sim.params[L.P_MINOR]:,.2f} {self.terms.currency} is above "
+                             f"the free margin {free:,.2f}: refused")
+        sim.book_external(L.D_DEPOSIT, int(sim.acc_i[L.I_NOW]), units)
+        sim.recalc()
 
     def cancel(self, order_id: int) -> None:
         """Withdraw an order not yet filled (a ``cancelled`` event); ValueError when there is none by that id."""
@@ -494,6 +511,7 @@ class Account:
         sim = self._s
         if sim.acc_i[L.I_N_OPEN] == 0:
             return []
+        sim.value_positions()
         high = int(sim.acc_i[L.I_POS_HIGH])
         out = []
         # one conversion to Python lists: per-element NumPy scalar access dominated the strategy loop

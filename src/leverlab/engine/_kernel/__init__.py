@@ -14,11 +14,13 @@ crossed inside a segment fills at the level, and a stop-out fires at the exact c
 (found by bisection). On ticks every move is a gap: fills happen at the quote.
 
 Modules by job, each importing only those before it: ``margin`` (valuation), ``ledger``
-(bookings), ``orders`` (orders and fills), ``stopout`` (margin call and stop-out), ``fast`` (the
-lean paths), ``loop`` (the full path and the entry points).
+(bookings), ``totals`` (the book's per-symbol totals and lazy MAE/MFE), ``orders`` (orders and
+fills), ``stopout`` (margin call and stop-out), ``fast`` (the lean paths), ``loop`` (the full path
+and the entry points).
 """
 
 from .loop import close_all, run_segment, seed_rng
-from .margin import recalc
+from .margin import recalc, value_positions
+from .totals import set_stops
 
-__all__ = ["close_all", "recalc", "run_segment", "seed_rng"]
+__all__ = ["close_all", "recalc", "run_segment", "seed_rng", "set_stops", "value_positions"]

@@ -20,8 +20,12 @@ from .._layout import (
     A_LEVEL,
     A_MARGIN,
     A_MIN_LEVEL,
+    AG_N_STOPS,
     ERR_NO_RATE,
     F_CLOSE,
+    G_FEW,
+    G_LAZY,
+    G_MODE,
     H_END,
     H_START,
     I_BALANCE,
@@ -56,11 +60,11 @@ from .._layout import (
     PF_MFE,
     PF_OPEN,
     PF_PROFIT,
-    PF_SL,
-    PF_TP,
     PI_ACTIVE,
     PI_HMR_UNTIL,
     PI_SIDE,
+    ROOM_FIXED,
+    ROOM_SERIES,
     S_BANDS_REPRICE,
     S_CS,
     S_FIXED_RATE,
@@ -81,17 +85,27 @@ from ..formulas import margin_in_margin_ccy, profit_in_profit_ccy
 from .ledger import record
 from .margin import (
     _band_lev,
+    _by_totals,
     _conv,
     _in_window,
     _level_event,
     _margin_mode,
     _pos_leverage,
+    _pos_profit,
     _recalc_impl,
+    _recalc_totals,
     _set_error,
     _so_level,
     _symbol_margin,
 )
 from .orders import _apply_target
+from .totals import _set_lazy, _track_lazy, _want_lazy
+
+
+@jit_inline
+def _need(acc_i, per: int) -> int:
+    """Rows a ledger table keeps free before a quote: ``per`` (ROOM_*) for each open position and live order."""
+    return per * (acc_i[I_N_OPEN] + acc_i[I_ORD_HIGH]) + ROOM_FIXED
 
 
 @jit_inline
@@ -102,15 +116,14 @@ def _quiet_until(rules, book) -> int:
     params = rules.params
     hmr = rules.hmr
     acc_i = book.acc_i
-    pos_i = book.pos_i
-    pos_f = book.pos_f
     if params[P_STRIDE] > 0.0 or params[P_LEAN] == 0.0:
         return 0
     for j in range(acc_i[I_ORD_HIGH]):
         if book.ord_i[j, OI_ACTIVE] == 1:
             return 0
-    for k in range(acc_i[I_POS_HIGH]):
-        if pos_i[k, PI_ACTIVE] == 1 and not (math.isnan(pos_f[k, PF_SL]) and math.isnan(pos_f[k, PF_TP])):
+    agg = book.agg
+    for s in range(agg.shape[0]):  # an SL or TP set
+        if agg[s, AG_N_STOPS] > 0:
             return 0
     stop = np.int64(9223372036854775807)
     rp = acc_i[I_ROLL_PTR]
@@ -145,18 +158,28 @@ def _decide(book, decisions, vec_sym: int, i: int) -> bool:
 
 
 @jit_inline
-def _track_extremes(book, level: float) -> None:
-    """Update every open position's MAE/MFE from its floating profit, and the lowest margin level seen."""
+def _track_extremes(rules, book, s: int, level: float) -> None:
+    """The vertex of a quote of symbol ``s``: update every open position's MAE/MFE from its floating
+    profit (above ``agg_i[G_FEW]`` open positions, lazily: only ``s``'s extreme prices, in O(1)), and the lowest
+    margin level seen."""
     acc_f = book.acc_f
     pos_i = book.pos_i
     pos_f = book.pos_f
-    for k in range(book.acc_i[I_POS_HIGH]):
-        if pos_i[k, PI_ACTIVE] == 1:
-            pr = pos_f[k, PF_PROFIT]
-            if pr < pos_f[k, PF_MAE]:
-                pos_f[k, PF_MAE] = pr
-            if pr > pos_f[k, PF_MFE]:
-                pos_f[k, PF_MFE] = pr
+    lazy = _want_lazy(book)
+    if lazy != (book.agg_i[G_LAZY] == 1):
+        _set_lazy(rules, book, lazy)
+    if lazy:
+        _track_lazy(book, s)
+    else:  # per position (from the totals, each one's profit was not written: value it here)
+        written = book.agg_i[G_MODE] == 0
+        scale = rules.params[P_ACC_SCALE]
+        for k in range(book.acc_i[I_POS_HIGH]):
+            if pos_i[k, PI_ACTIVE] == 1:
+                pr = pos_f[k, PF_PROFIT] if written else _pos_profit(book.px, rules.sym_f, pos_i, pos_f, k, scale)[0]
+                if pr < pos_f[k, PF_MAE]:
+                    pos_f[k, PF_MAE] = pr
+                if pr > pos_f[k, PF_MFE]:
+                    pos_f[k, PF_MFE] = pr
     if level < acc_f[A_MIN_LEVEL]:
         acc_f[A_MIN_LEVEL] = level
 
@@ -178,7 +201,12 @@ def _set_flat(book, minor: float) -> None:
 def _recalc_one_symbol(rules, book) -> None:
     """``_recalc_impl`` for a run with one symbol, the common case on the lean path: the same
     arithmetic in the same order (so the same bits), with the symbol's constants and conversion
-    factors read once instead of per position and no per-symbol scratch table."""
+    factors read once instead of per position and no per-symbol scratch table. From the totals above
+    ``agg_i[G_FEW]`` positions, as ``_recalc_impl``."""
+    if _by_totals(rules, book):
+        _recalc_totals(rules, book)
+        return
+    book.agg_i[G_MODE] = 0
     params = rules.params
     sym_f = rules.sym_f
     px = book.px
@@ -277,7 +305,7 @@ def _quiet_run(quotes, i: int, end: int, t_stop: int, rules, book, ledger, decis
     so = params[P_SO]
     vec_sym = int(params[P_VEC_SYM])
     n_ser = ledger.ser_t.shape[0]
-    need = 8 * book.pos_i.shape[0] + 32
+    need = _need(acc_i, ROOM_SERIES)  # nothing opens or closes on the way
     one_sym = rules.sym_f.shape[0] == 1
     while i < end:
         fl = q_flags[i]
@@ -315,7 +343,7 @@ def _quiet_run(quotes, i: int, end: int, t_stop: int, rules, book, ledger, decis
                 if acc_i[I_ERROR] != 0:
                     acc_i[I_ERROR] = 0
                 return i
-            _track_extremes(book, lvl)
+            _track_extremes(rules, book, s, lvl)
         else:
             _set_flat(book, minor)
         acc_i[I_QUOTES] += 1
@@ -395,11 +423,11 @@ def _lean_one(quotes, i: int, end: int, t_stop: int, rules, book, ledger, decisi
     acc_i = book.acc_i
     pos_i = book.pos_i
     pos_f = book.pos_f
-    if acc_i[I_N_OPEN] > 1 or px[0, X_HAVE] == 0.0:
-        return i
+    if acc_i[I_N_OPEN] > 1 or acc_i[I_N_OPEN] > book.agg_i[G_FEW] or px[0, X_HAVE] == 0.0:
+        return i  # (valued from the totals: the general paths)
     vec_sym = int(params[P_VEC_SYM])
     n_ser = ledger.ser_t.shape[0]
-    need = 8 * pos_i.shape[0] + 32
+    need = _need(acc_i, ROOM_SERIES)
     minor = params[P_MINOR]
     scale = params[P_ACC_SCALE]
     mc_level = params[P_MC]

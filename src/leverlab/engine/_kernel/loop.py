@@ -11,6 +11,12 @@ from .._layout import (
     A_CASHBACK,
     A_CASHBACK_DUE,
     A_LEVEL,
+    AG_BUY_SL_MAX,
+    AG_BUY_TP_MIN,
+    AG_N_BOTH,
+    AG_N_STOPS,
+    AG_SELL_SL_MIN,
+    AG_SELL_TP_MAX,
     D_CASHBACK,
     F_CLOSE,
     F_CONT,
@@ -25,6 +31,7 @@ from .._layout import (
     I_N_OPEN,
     I_N_SERIES,
     I_N_TRADES,
+    I_NEXT_POS_ID,
     I_NOW,
     I_ORD_HIGH,
     I_POS_HIGH,
@@ -54,10 +61,15 @@ from .._layout import (
     PF_SL,
     PF_TP,
     PI_ACTIVE,
+    PI_ID,
     PI_SIDE,
     PI_SYM,
     R_SL,
     R_TP,
+    ROOM_DEALS,
+    ROOM_EVENTS,
+    ROOM_SERIES,
+    ROOM_TRADES,
     X_ASK,
     X_BID,
     X_HAVE,
@@ -65,26 +77,29 @@ from .._layout import (
     X_PBID,
     Segment,
 )
-from .fast import _decide, _lean_one, _quiet_run, _quiet_until, _set_flat, _track_extremes
-from .ledger import _book, _nbp, _swaps, close_position, record, to_minor_units
+from .fast import _decide, _lean_one, _need, _quiet_run, _quiet_until, _set_flat, _track_extremes
+from .ledger import _book, _nbp, _swaps, record, to_minor_units
 from .margin import _level_event, _recalc_impl, _so_level, recalc
 from .orders import _crossing, _fill, _fill_queued, _slip
 from .stopout import _margin_checks, _set_px
+from .totals import _stops_init, _widen_stops, close_pos
 
 
 @jit_inline
-def _has_room(book, ledger, need: int) -> bool:
+def _has_room(book, ledger) -> bool:
     """Whether every table has room for one more quote's worst case (else Python grows them): every
     queued or pending order may open a position at this quote, and a decision may queue more orders."""
     acc_i = book.acc_i
-    return not (ledger.deal_i.shape[0] - acc_i[I_N_DEALS] < need or ledger.tr_i.shape[0] - acc_i[I_N_TRADES] < need
-                or ledger.ev_i.shape[0] - acc_i[I_N_EVENTS] < need or ledger.ser_t.shape[0] - acc_i[I_N_SERIES] < need
+    return not (ledger.deal_i.shape[0] - acc_i[I_N_DEALS] < _need(acc_i, ROOM_DEALS)
+                or ledger.tr_i.shape[0] - acc_i[I_N_TRADES] < _need(acc_i, ROOM_TRADES)
+                or ledger.ev_i.shape[0] - acc_i[I_N_EVENTS] < _need(acc_i, ROOM_EVENTS)
+                or ledger.ser_t.shape[0] - acc_i[I_N_SERIES] < _need(acc_i, ROOM_SERIES)
                 or acc_i[I_N_OPEN] + acc_i[I_ORD_HIGH] + 3 > book.pos_i.shape[0]
                 or acc_i[I_ORD_HIGH] + 4 > book.ord_i.shape[0])
 
 
 @jit_inline
-def _due_bookings(rules, book, ledger, t: int, need: int) -> bool:
+def _due_bookings(rules, book, ledger, t: int) -> bool:
     """Book what falls due up to time ``t``: rollover swaps, scheduled cashback, and step past ended HMR
     intervals. False when the deal table ran short of room (Python grows it and resumes)."""
     params = rules.params
@@ -96,7 +111,7 @@ def _due_bookings(rules, book, ledger, t: int, need: int) -> bool:
     minor = params[P_MINOR]
     rp = acc_i[I_ROLL_PTR]
     while rp < roll_t.shape[0] and roll_t[rp] <= t:
-        if ledger.deal_i.shape[0] - acc_i[I_N_DEALS] < need:
+        if ledger.deal_i.shape[0] - acc_i[I_N_DEALS] < _need(acc_i, ROOM_DEALS):
             return False
         if params[P_SWAP_FREE] == 0.0 and acc_i[I_N_OPEN] > 0:
             acc_i[I_NOW] = roll_t[rp]
@@ -159,12 +174,18 @@ def _candidates(book, seg) -> int:
             cand_t[nc] = tt
             cand_k[nc] = 2 * n_slots + j
             nc += 1
-    for k in range(acc_i[I_POS_HIGH]):
+    agg = book.agg
+    scan = agg[s, AG_N_STOPS] > 0 and (b1 <= agg[s, AG_BUY_SL_MAX] or b1 >= agg[s, AG_BUY_TP_MIN]
+                                       or a1 >= agg[s, AG_SELL_SL_MIN] or a1 <= agg[s, AG_SELL_TP_MAX])
+    if scan:  # some level may trigger: scan, and tighten the bounds to the levels found
+        _stops_init(agg, s)
+    for k in range(acc_i[I_POS_HIGH] if scan else 0):
         if pos_i[k, PI_ACTIVE] == 0 or pos_i[k, PI_SYM] != s:
             continue
         side = pos_i[k, PI_SIDE]
         stop_loss = pos_f[k, PF_SL]
         take_profit = pos_f[k, PF_TP]
+        _widen_stops(agg, s, side, stop_loss, take_profit)
         if side > 0:
             if not math.isnan(stop_loss) and b1 <= stop_loss:
                 cand_t[nc] = _crossing(b0, b1, stop_loss, cont, True)
@@ -210,6 +231,7 @@ def _price_events(rules, book, ledger, seg, nc: int) -> float:
     s = seg.sym
     cont = seg.cont
     t_last = 0.0
+    first_new = acc_i[I_NEXT_POS_ID]  # a position opened on the way (a pending fill) may reuse a slot
     for c in range(nc):
         tt = book.cand_t[c]
         code = book.cand_k[c]
@@ -220,7 +242,7 @@ def _price_events(rules, book, ledger, seg, nc: int) -> float:
         t_last = tt
         if code < 2 * n_slots:
             k = code % n_slots
-            if pos_i[k, PI_ACTIVE] == 0:
+            if pos_i[k, PI_ACTIVE] == 0 or pos_i[k, PI_ID] >= first_new:  # closed, or not the one whose level it was
                 continue
             is_tp = code >= n_slots
             side = pos_i[k, PI_SIDE]
@@ -232,7 +254,7 @@ def _price_events(rules, book, ledger, seg, nc: int) -> float:
                 price = mkt
             else:
                 price = mkt - side * _slip(rules, s)
-            close_position(rules, book, ledger, k, pos_f[k, PF_LOTS], price, R_TP if is_tp else R_SL)
+            close_pos(rules, book, ledger, k, pos_f[k, PF_LOTS], price, R_TP if is_tp else R_SL)
             recalc(rules, book)
             _nbp(rules, book, ledger)
         else:
@@ -286,8 +308,13 @@ def _pessimistic(rules, book, ledger, quotes, i: int, s: int) -> None:
     would pass every table of the four tuples."""
     pos_i = book.pos_i
     pos_f = book.pos_f
-    looked = False
-    blo = bhi = alo = ahi = 0.0
+    agg = book.agg
+    if agg[s, AG_N_BOTH] == 0:  # no position of the symbol has both levels
+        return
+    blo, bhi, alo, ahi = _next_vertices(quotes, i, s)  # the bar's range
+    if not ((blo <= agg[s, AG_BUY_SL_MAX] and bhi >= agg[s, AG_BUY_TP_MIN])
+            or (ahi >= agg[s, AG_SELL_SL_MIN] and alo <= agg[s, AG_SELL_TP_MAX])):
+        return  # no position's SL and TP can both lie inside it
     for k in range(book.acc_i[I_POS_HIGH]):
         if pos_i[k, PI_ACTIVE] == 0 or pos_i[k, PI_SYM] != s:
             continue
@@ -295,15 +322,12 @@ def _pessimistic(rules, book, ledger, quotes, i: int, s: int) -> None:
         take_profit = pos_f[k, PF_TP]
         if math.isnan(stop_loss) or math.isnan(take_profit):
             continue
-        if not looked:  # the bar's range, read only when a position has both levels
-            blo, bhi, alo, ahi = _next_vertices(quotes, i, s)
-            looked = True
         if pos_i[k, PI_SIDE] > 0:
             both = blo <= stop_loss and bhi >= take_profit
         else:
             both = ahi >= stop_loss and alo <= take_profit
         if both:
-            close_position(rules, book, ledger, k, pos_f[k, PF_LOTS], stop_loss, R_SL)
+            close_pos(rules, book, ledger, k, pos_f[k, PF_LOTS], stop_loss, R_SL)
             recalc(rules, book)
             _nbp(rules, book, ledger)
 
@@ -328,7 +352,6 @@ def run_segment(quotes, start: int, end: int, rules, book, ledger, decisions) ->
     minor = params[P_MINOR]
     mc_level = params[P_MC]
     so = params[P_SO]
-    need = 8 * book.pos_i.shape[0] + 32
     one_sym = rules.sym_f.shape[0] == 1
     i = start - 1
     while i + 1 < end:
@@ -343,14 +366,14 @@ def run_segment(quotes, start: int, end: int, rules, book, ledger, decisions) ->
                 i = _quiet_run(quotes, i, end, t_stop, rules, book, ledger, decisions)
                 if i >= end:
                     break
-        if not _has_room(book, ledger, need):
+        if not _has_room(book, ledger):
             return i
         if acc_i[I_ERROR] != 0:
             return i
         t = q_time[i]
         s = q_sym[i]
         fl = q_flags[i]
-        if not _due_bookings(rules, book, ledger, t, need):
+        if not _due_bookings(rules, book, ledger, t):
             return i
         acc_i[I_NOW] = t
         acc_i[I_QUOTES] += 1
@@ -383,7 +406,7 @@ def run_segment(quotes, start: int, end: int, rules, book, ledger, decisions) ->
                 # the rare path: locate crossings, close worst-first, NBP
                 _margin_checks(rules, book, ledger, seg, t_last, 1.0)
                 lvl = acc_f[A_LEVEL]
-            _track_extremes(book, lvl)
+            _track_extremes(rules, book, s, lvl)
         else:
             _set_flat(book, minor)
         if acc_i[I_ERROR] != 0:
@@ -411,7 +434,7 @@ def close_all(rules, book, ledger, reason: int) -> None:
         if pos_i[k, PI_ACTIVE] == 1:
             s = pos_i[k, PI_SYM]
             price = px[s, X_BID] if pos_i[k, PI_SIDE] > 0 else px[s, X_ASK]
-            close_position(rules, book, ledger, k, pos_f[k, PF_LOTS], price, reason)
+            close_pos(rules, book, ledger, k, pos_f[k, PF_LOTS], price, reason)
     recalc(rules, book)
     _nbp(rules, book, ledger)
     record(rules, book, ledger)

@@ -18,6 +18,8 @@ from .._layout import (
     D_OPEN,
     E_REJECT,
     ERR_NO_ROOM,
+    G_FREE_LO,
+    G_MODE,
     H_NEW_UNTIL,
     I_N_OPEN,
     I_NEXT_ORDER_ID,
@@ -71,8 +73,9 @@ from .._layout import (
     X_ASK,
     X_BID,
 )
-from .ledger import LOT_EPS, _book, _commission, _event, _nbp, close_position
-from .margin import _band_lev, _conv, _in_window, _set_error, recalc
+from .ledger import LOT_EPS, _book, _commission, _event, _nbp
+from .margin import _band_lev, _conv, _in_window, _margin_of, _set_error, recalc
+from .totals import _add, _freed, _heap_pop, _heap_room, _heap_sift, _remove, close_pos, set_stops
 
 
 @jit
@@ -157,18 +160,20 @@ def _open_position(rules, book, ledger, s: int, side: int, lots: float, price: f
     acc_i = book.acc_i
     pos_i = book.pos_i
     pos_f = book.pos_f
+    agg_i = book.agg_i
     t = acc_i[I_NOW]
     k = -1
     if acc_i[I_N_OPEN] == acc_i[I_POS_HIGH]:  # no gap below the top: the first free slot is the top
         if acc_i[I_POS_HIGH] < pos_i.shape[0]:
             k = acc_i[I_POS_HIGH]
     else:
-        for j in range(pos_i.shape[0]):
+        for j in range(agg_i[G_FREE_LO], pos_i.shape[0]):  # no free slot below G_FREE_LO
             if pos_i[j, PI_ACTIVE] == 0:
                 k = j
                 break
     if k < 0:
         return -2
+    agg_i[G_FREE_LO] = k + 1
     if k + 1 > acc_i[I_POS_HIGH]:
         acc_i[I_POS_HIGH] = k + 1
     lev_open = _band_lev(rules.band_floor, rules.band_lev, s, int(sym_f[s, S_N_BANDS]), acc_f[A_EQUITY])
@@ -194,12 +199,15 @@ def _open_position(rules, book, ledger, s: int, side: int, lots: float, price: f
     pos_f[k, PF_MAE] = 0.0
     pos_f[k, PF_MFE] = 0.0
     acc_i[I_N_OPEN] += 1
+    _add(rules, book, k)
     recalc(rules, book)
     cm = _commission(rules, book, s, lots)
     if acc_f[A_FREE] + cm / params[P_MINOR] < 0.0:
-        need = pos_f[k, PF_MARGIN]
+        need = _margin_of(rules, book, k) if agg_i[G_MODE] == 1 else pos_f[k, PF_MARGIN]
+        _remove(rules, book, k)
         pos_i[k, PI_ACTIVE] = 0
         acc_i[I_N_OPEN] -= 1
+        _freed(book, k)
         recalc(rules, book)
         _event(book, ledger, E_REJECT, t, s, ref, REJ_NO_MONEY, price, acc_f[A_LEVEL], need)
         return -1
@@ -231,7 +239,7 @@ def _fill(rules, book, ledger, s: int, side: int, lots: float, price: float, sto
             if pos_i[k, PI_ACTIVE] == 1 and pos_i[k, PI_SYM] == s:
                 if pos_i[k, PI_SIDE] != side:
                     have = pos_f[k, PF_LOTS]
-                    close_position(rules, book, ledger, k, min(lots, have), price, R_SIGNAL)
+                    close_pos(rules, book, ledger, k, min(lots, have), price, R_SIGNAL)
                     lots -= min(lots, have)
                     if lots < LOT_EPS:
                         recalc(rules, book)
@@ -240,13 +248,17 @@ def _fill(rules, book, ledger, s: int, side: int, lots: float, price: float, sto
                 # same side: grow the position at the volume-weighted price, after the margin check
                 old_lots = pos_f[k, PF_LOTS]
                 old_open = pos_f[k, PF_OPEN]
+                _remove(rules, book, k)
                 pos_f[k, PF_LOTS] = old_lots + lots
                 pos_f[k, PF_OPEN] = (old_open * old_lots + price * lots) / (old_lots + lots)
+                _add(rules, book, k)
                 recalc(rules, book)
                 cm = _commission(rules, book, s, lots)
                 if acc_f[A_FREE] + cm / params[P_MINOR] < 0.0:
+                    _remove(rules, book, k)
                     pos_f[k, PF_LOTS] = old_lots
                     pos_f[k, PF_OPEN] = old_open
+                    _add(rules, book, k)
                     recalc(rules, book)
                     _event(book, ledger, E_REJECT, acc_i[I_NOW], s, ref, REJ_NO_MONEY, price, acc_f[A_LEVEL], 0.0)
                     return
@@ -256,10 +268,8 @@ def _fill(rules, book, ledger, s: int, side: int, lots: float, price: float, sto
                     _book(book, ledger, D_COMMISSION, acc_i[I_NOW], pid, s, side, cm, lots, price)
                     pos_i[k, PI_COMM_MINOR] += cm
                     acc_f[A_COST_COMMISSION] -= cm / params[P_MINOR]
-                if not math.isnan(stop_loss):
-                    pos_f[k, PF_SL] = stop_loss
-                if not math.isnan(take_profit):
-                    pos_f[k, PF_TP] = take_profit
+                set_stops(book, k, pos_f[k, PF_SL] if math.isnan(stop_loss) else stop_loss,
+                          pos_f[k, PF_TP] if math.isnan(take_profit) else take_profit)
                 recalc(rules, book)
                 return
     if _open_position(rules, book, ledger, s, side, lots, price, stop_loss, take_profit, ref) == -2:
@@ -287,18 +297,22 @@ def _unhedged_margin(rules, book, k: int, lots: float) -> float:
     before = acc_f[A_MARGIN]
     old = pos_f[k, PF_LOTS]
     full = old - lots < LOT_EPS
+    _remove(rules, book, k)  # tried on the book as it is kept (the totals too), then put back
     if full:
         pos_i[k, PI_ACTIVE] = 0
         acc_i[I_N_OPEN] -= 1
     else:
         pos_f[k, PF_LOTS] = old - lots
+        _add(rules, book, k)
     recalc(rules, book)
     after = acc_f[A_MARGIN]
     if full:
         pos_i[k, PI_ACTIVE] = 1
         acc_i[I_N_OPEN] += 1
     else:
+        _remove(rules, book, k)
         pos_f[k, PF_LOTS] = old
+    _add(rules, book, k)
     recalc(rules, book)
     return after if after > before else -math.inf
 
@@ -317,12 +331,26 @@ def _exec_close_order(rules, book, ledger, j: int) -> None:
     want = book.ord_f[j, OF_LOTS]
     reason = ord_i[j, OI_TAG]
     remaining = math.inf if math.isnan(want) else want
+    many = pid == 0 and book.agg_i[G_MODE] == 1  # many positions: ordered by id once, not scanned per close
+    n_heap = 0
+    if many:
+        _heap_room(rules, book)
+        for k in range(acc_i[I_POS_HIGH]):
+            if pos_i[k, PI_ACTIVE] == 1 and pos_i[k, PI_SYM] == s:
+                book.ext_v[0, n_heap] = pos_i[k, PI_ID]
+                book.ext_k[0, n_heap] = k
+                n_heap += 1
+        for i in range(n_heap // 2 - 1, -1, -1):
+            _heap_sift(book.ext_v[0], book.ext_k[0], i, n_heap)
     while remaining > LOT_EPS:
         best = -1
-        for k in range(acc_i[I_POS_HIGH]):
-            if pos_i[k, PI_ACTIVE] == 1 and pos_i[k, PI_SYM] == s and (pid == 0 or pos_i[k, PI_ID] == pid):
-                if best < 0 or pos_i[k, PI_ID] < pos_i[best, PI_ID]:
-                    best = k
+        if many:
+            best, n_heap = _heap_pop(book, n_heap)
+        else:
+            for k in range(acc_i[I_POS_HIGH]):
+                if pos_i[k, PI_ACTIVE] == 1 and pos_i[k, PI_SYM] == s and (pid == 0 or pos_i[k, PI_ID] == pid):
+                    if best < 0 or pos_i[k, PI_ID] < pos_i[best, PI_ID]:
+                        best = k
         if best < 0:
             break
         side = pos_i[best, PI_SIDE]
@@ -334,7 +362,7 @@ def _exec_close_order(rules, book, ledger, j: int) -> None:
                 _event(book, ledger, E_REJECT, acc_i[I_NOW], s, ord_i[j, OI_ID], REJ_NO_MONEY, price,
                        book.acc_f[A_LEVEL], need)
                 break
-        close_position(rules, book, ledger, best, lots, price, reason)
+        close_pos(rules, book, ledger, best, lots, price, reason)
         remaining -= lots
     ord_i[j, OI_ACTIVE] = 0
 

@@ -11,6 +11,7 @@ from .._layout import (
     E_MARGIN_CALL,
     E_PENDING_DELETED,
     E_STOP_OUT,
+    G_MODE,
     I_MC_STATE,
     I_N_OPEN,
     I_NOW,
@@ -37,8 +38,9 @@ from .._layout import (
     X_ASK,
     X_BID,
 )
-from .ledger import _event, _nbp, close_position, record
-from .margin import _so_level, recalc
+from .ledger import _event, _nbp, record
+from .margin import _so_level, recalc, value_positions
+from .totals import _heap_pop, _heap_room, _heap_sift, close_pos
 
 
 @jit_inline
@@ -90,6 +92,27 @@ def _delete_pending(book, ledger) -> None:
 
 
 @jit
+def _worst_first(rules, book) -> int:
+    """Order the open positions worst floating profit first, for a stop-out among many: each one's profit
+    valued once (prices stay put while it closes them), in a heap in the lazy MAE/MFE stacks' room
+    (brought up to date and given up first; tracking resumes at the next quote). Returns its size."""
+    value_positions(rules, book)
+    _heap_room(rules, book)
+    hv = book.ext_v[0]
+    hk = book.ext_k[0]
+    pos_i = book.pos_i
+    n = 0
+    for k in range(book.acc_i[I_POS_HIGH]):
+        if pos_i[k, PI_ACTIVE] == 1:
+            hv[n] = book.pos_f[k, PF_PROFIT]
+            hk[n] = k
+            n += 1
+    for i in range(n // 2 - 1, -1, -1):
+        _heap_sift(hv, hk, i, n)
+    return n
+
+
+@jit
 def _margin_checks(rules, book, ledger, seg, t0: float, t1: float) -> None:
     """Margin call and stop-out along the part t0 -> t1 of the segment (prices at t1 are set here).
     On a continuous segment each fires at the exact crossing price."""
@@ -121,21 +144,26 @@ def _margin_checks(rules, book, ledger, seg, t0: float, t1: float) -> None:
     if along:
         _bisect(rules, book, seg, t0, t1, True, so)
     any_closed = False
+    many = book.agg_i[G_MODE] == 1  # valued from the totals: many positions, ordered once
+    n_heap = _worst_first(rules, book) if many else 0
     while acc_i[I_N_OPEN] > 0:
         lvl = _so_level(params, acc_f)
         if not lvl <= so:
             break
         worst = -1
-        worst_profit = math.inf
-        for k in range(acc_i[I_POS_HIGH]):
-            if pos_i[k, PI_ACTIVE] == 1 and pos_f[k, PF_PROFIT] < worst_profit:
-                worst_profit = pos_f[k, PF_PROFIT]
-                worst = k
+        if many:
+            worst, n_heap = _heap_pop(book, n_heap)
+        else:
+            worst_profit = math.inf
+            for k in range(acc_i[I_POS_HIGH]):
+                if pos_i[k, PI_ACTIVE] == 1 and pos_f[k, PF_PROFIT] < worst_profit:
+                    worst_profit = pos_f[k, PF_PROFIT]
+                    worst = k
         ws = pos_i[worst, PI_SYM]
         price = px[ws, X_BID] if pos_i[worst, PI_SIDE] > 0 else px[ws, X_ASK]
         pid = pos_i[worst, PI_ID]
         record(rules, book, ledger)
-        pm = close_position(rules, book, ledger, worst, pos_f[worst, PF_LOTS], price, R_STOP_OUT)
+        pm = close_pos(rules, book, ledger, worst, pos_f[worst, PF_LOTS], price, R_STOP_OUT)
         _event(book, ledger, E_STOP_OUT, acc_i[I_NOW], ws, pid, 0, price, lvl, pm / params[P_MINOR])
         recalc(rules, book)
         any_closed = True

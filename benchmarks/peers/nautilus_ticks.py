@@ -2,7 +2,7 @@
 from the quotes) on the same XAUUSD ticks, 1:1000 margin account. Prints one JSON line with the time
 of ``engine.run()`` alone (data wrangling excluded - generous to the peer).
 
-    python benchmarks/bench_engine_nautilus.py TICKS.npz
+    .bench/nautilus/bin/python benchmarks/peers/nautilus_ticks.py TICKS.npz
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ def main() -> None:
     engine.run()
     sec = time.perf_counter() - t0
     fills = len(engine.trader.generate_order_fills_report())
-    print(json.dumps({"seconds": sec, "ticks": int(len(t)), "fills": fills}))
+    import nautilus_trader
+    print(json.dumps({"seconds": sec, "ticks": int(len(t)), "fills": fills, "version": nautilus_trader.__version__}))
 
 
 if __name__ == "__main__":
