@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from ..instruments import ASSET_CLASSES, CENT_LOT, STANDARD_LOT
 from ..instruments import symbols as catalog_symbols
@@ -35,8 +36,8 @@ from .policy import (
     symbol_policy,
 )
 from .regulation import Regime, regimes
-from .schema import UNKNOWN, AccountType, BrokerProfile, Entity, Fact, leverage_number
-from .terms import WEEKDAYS, AccountTerms, SwapRate, SymbolMargin
+from .schema import UNKNOWN, AccountType, BrokerProfile, Entity, Fact, SwapTerms, leverage_number
+from .terms import WEEKDAYS, AccountTerms, SpreadWindow, SwapRate, SymbolMargin
 
 
 def _cent_code(ccy: str) -> str:
@@ -114,6 +115,11 @@ def resolve_terms(broker: str | BrokerProfile, account_type: str, country: str, 
     why += notes
     lot, notes = _lot_size(account)
     why += notes
+    swap_fields, notes = swap_terms_fields(profile, account, swap_free, triple)
+    why += notes
+    swap_free = swap_fields.pop("swap_free", swap_free)
+    spread_fields, notes = spread_terms_fields(profile, account)
+    why += notes
     return AccountTerms(
         broker=profile.id, broker_name=profile.name, account_type=account.id, entity=entity.id,
         regulator=regime.id if regime else (entity.regulator_detail or "unknown"), country=country.upper(),
@@ -129,6 +135,9 @@ def resolve_terms(broker: str | BrokerProfile, account_type: str, country: str, 
         cashback_per_lot=cash, cashback_schedule=sched if sched != "weekly" else "none",
         bonus_pct=bonus_pct, bonus_cap=bonus_cap, explanation=tuple(why), lot_size=lot,
         instruments={s: profile_instrument(profile, s).with_lot(lot) for s in margins},
+        commission_notional=costs.commission_booking.notional, commission_sides=costs.commission_booking.sides,
+        commission_known=costs.commission_booking.known, commission_source=costs.commission_booking.source,
+        **swap_fields, **spread_fields,
     )
 
 
@@ -265,6 +274,7 @@ class _Costs:
     spread_sources: dict[str, str]
     swaps: dict[str, SwapRate]
     hedge_factor: dict[str, float]
+    commission_booking: "_CommissionBooking"
 
 
 def _costs(profile: BrokerProfile, account: AccountType, swap_free: bool) -> tuple[_Costs, list[str]]:
@@ -275,10 +285,13 @@ def _costs(profile: BrokerProfile, account: AccountType, swap_free: bool) -> tup
     commission = com.known()
     if commission is None:
         why.append(f"commission per lot per side unknown ({com.note or 'not published'}): 0 used")
+    booking, notes = _commission_booking(profile, account)
+    why += notes
     spreads, spread_sources = _spread_points(profile, account)
     if not spreads:
         why.append(f"typical spreads not published ({account.spread.model}); take spreads from market data")
-    published_swaps = profile.swaps.table.known()
+    sw = _merged_swaps(profile, account)
+    published_swaps = sw.table.known()
     if published_swaps is None:
         why.append("swap rates not published: none set (take them from the broker's symbol specs)")
     swaps = {k.upper(): SwapRate(v.long, v.short, v.mode) for k, v in (published_swaps or {}).items()}
@@ -290,7 +303,142 @@ def _costs(profile: BrokerProfile, account: AccountType, swap_free: bool) -> tup
     if hedged is None:
         why.append("hedged margin not published: no hedge relief assumed (factor 1.0)")
     hedge = {cls: pct / 100.0 for k, pct in (hedged or {}).items() for cls in (ASSET_CLASSES if k == "all" else (k,))}
-    return _Costs(float(commission or 0.0), com.currency, spreads, spread_sources, swaps, hedge), why
+    return _Costs(float(commission or 0.0), com.currency, spreads, spread_sources, swaps, hedge, booking), why
+
+
+def spread_terms_fields(profile: BrokerProfile, account: AccountType) -> tuple[dict[str, Any], list[str]]:
+    """The account type's published spread markup (over its stated reference) and the widening windows
+    around rollover and news, with their sources; the engine states its defaults for the rest."""
+    out: dict[str, Any] = {}
+    why: list[str] = []
+    mk = account.spread.markup
+    if mk is not None and not mk.is_unknown:
+        out["spread_markup_pips"] = float(mk.value)
+        out["spread_markup_source"] = f"{float(mk.value):g} pips over {mk.over} ({_fact_source(profile, mk)})"
+    windows = []
+    for kind in ("rollover", "news"):
+        w = account.spread.widening.get(kind)
+        if w is None or w.is_unknown:
+            continue
+        if w.minutes_before is None or w.minutes_after is None:
+            why.append(f"spread widening at {kind} published without its window: the engine's default window used")
+        match = w.applies_to
+        windows.append(SpreadWindow(
+            kind, w.unit, float(w.value), -1.0 if w.minutes_before is None else float(w.minutes_before),
+            -1.0 if w.minutes_after is None else float(w.minutes_after),
+            tuple(match.symbols) if match else (), tuple(match.asset_classes) if match else (),
+            f"{'up to ' if w.up_to else ''}{float(w.value):g} {w.unit} ({_fact_source(profile, w)})"))
+    if "volatile" in account.spread.widening:
+        why.append("spread widening 'in volatile markets' has no time window: not simulated")
+    out["spread_widening"] = tuple(windows)
+    rule = account.hedged_margin.close_leg_needs_margin
+    out["hedge_close_needs_margin"] = bool(rule is not None and rule.known())
+    return out, why
+
+
+def _merged_swaps(profile: BrokerProfile, account: AccountType) -> SwapTerms:
+    """The broker's swap terms with the account type's own fields over them (a field the account
+    type leaves unknown or out keeps the broker's; triple days merge by key)."""
+    base, over = profile.swaps, account.swaps
+    if over is None:
+        return base
+    fields: dict[str, Any] = {}
+    for name in ("table", "mode", "benchmark", "markup", "day_count", "free"):
+        f = getattr(over, name)
+        fields[name] = getattr(base, name) if f.is_unknown else f
+    fields["rollover"] = over.rollover or base.rollover
+    fields["swap_free_fee"] = over.swap_free_fee or base.swap_free_fee
+    fields["triple_days"] = {**base.triple_days, **over.triple_days}
+    return base.model_copy(update=fields)
+
+
+def _fact_source(profile: BrokerProfile, fact: Any) -> str:
+    """"<source title>, <confidence>" of a published fact."""
+    return f"{_source_title(profile, fact.source)}, {fact.confidence or 'confidence not stated'}"
+
+
+def swap_terms_fields(profile: BrokerProfile, account: AccountType, swap_free: bool, triple: str
+                      ) -> tuple[dict[str, Any], list[str]]:
+    """The swap fields of ``AccountTerms`` beyond the published table: markup, day count, triple days per
+    asset class, the swap-free fee and reason, each with where it comes from; unknown ones stay None
+    (the engine states its documented default wherever it uses one)."""
+    sw = _merged_swaps(profile, account)
+    out: dict[str, Any] = {}
+    why: list[str] = []
+    if not sw.markup.is_unknown:
+        out["swap_markup"] = float(sw.markup.value)
+        out["swap_markup_source"] = _fact_source(profile, sw.markup)
+    if not sw.day_count.is_unknown:
+        out["swap_day_count"] = float(sw.day_count.value)
+        out["swap_day_count_source"] = _fact_source(profile, sw.day_count)
+    days = {cls: sw.triple_day(cls) for cls in ASSET_CLASSES}
+    out["triple_swap_days"] = {cls: d for cls, d in days.items() if d != UNKNOWN and d != triple}
+    fee = sw.swap_free_fee
+    if fee is not None and not fee.is_unknown:
+        out["swap_free_fee"] = float(fee.value)
+        out["swap_free_fee_currency"] = fee.currency.upper()
+        out["swap_free_fee_per"] = fee.per or "night"
+    if not sw.table.is_unknown:
+        out["swap_table_source"] = _fact_source(profile, sw.table)
+    if sw.free.known():
+        out["swap_free"] = True
+        out["swap_free_reason"] = f"no swaps on {account.id} ({_fact_source(profile, sw.free)})"
+        why.append(f"swap-free: {account.id} charges no swaps")
+    elif swap_free:
+        out["swap_free_reason"] = f"swap-free on request: {account.swap_free.value}"
+    return out, why
+
+
+@dataclass(frozen=True)
+class _CommissionBooking:
+    notional: float  # 0: per lot; else the notional (commission currency) the amount is charged on
+    sides: tuple[float, float]  # sides booked at the open, at the close
+    known: bool
+    source: str
+
+
+#: sides booked at (open, close) for each published ``charged``; a round turn charged at one end books
+#: both sides there
+_CHARGED = {"both": (1.0, 1.0), "open": (1.0, 0.0), "close": (0.0, 1.0), "open_for_both": (2.0, 0.0)}
+#: the platform whose booking rule is used when a profile's rule differs by platform (the first listed here)
+PLATFORM_PREFERENCE = ("MT5", "MT4", "cTrader")
+
+
+def _commission_booking(profile: BrokerProfile, account: AccountType) -> tuple[_CommissionBooking, list[str]]:
+    """How the commission is booked: its basis (per lot / per notional traded), the sides charged at
+    the open and at the close (``Commission.charged``; per platform, the first of ``PLATFORM_PREFERENCE``),
+    and a line saying where it comes from. A commission in another currency than the notional it is
+    charged on is refused (PolicyError naming the field)."""
+    cps, com = account.commission_per_lot_side, account.commission
+    where = f"{profile.id}/{account.id}"
+    if cps.is_unknown:
+        return _CommissionBooking(0.0, (1.0, 1.0), False,
+                                  f"unknown ({cps.note or 'not published'}): 0 used"), []
+    src = f"{_source_title(profile, cps.source)}, {cps.confidence or 'confidence not stated'}"
+    if com is None:
+        return _CommissionBooking(0.0, (1.0, 1.0), True,
+                                  f"{float(cps.value):g} {cps.currency} per lot per side ({src})"), []
+    why: list[str] = []
+    charged = com.charged
+    if charged is None and com.charged_by_platform:
+        plat = next((p for p in PLATFORM_PREFERENCE if p in com.charged_by_platform), None) \
+            or next(iter(com.charged_by_platform))
+        charged = com.charged_by_platform[plat]
+        why.append(f"commission booked as on {plat} ({charged}); other platforms: "
+                   + ", ".join(f"{k} {v}" for k, v in com.charged_by_platform.items() if k != plat))
+    sides = _CHARGED[charged or "both"]
+    if com.basis == "per_round_turn" and charged in ("open", "close"):
+        sides = (2.0, 0.0) if charged == "open" else (0.0, 2.0)
+    src = f"{_source_title(profile, com.source)}, {com.confidence or 'confidence not stated'}"
+    if com.basis == "per_notional":
+        per_ccy = (com.per_currency or com.currency).upper()
+        if per_ccy != com.currency.upper():
+            raise PolicyError(f"{where}: commission.per_currency: found {per_ccy} with the commission in "
+                              f"{com.currency}; expected the notional in the commission's own currency")
+        text = f"{float(com.value):g} {com.currency} per {float(com.per):,.0f} {per_ccy} traded per side ({src})"  # type: ignore[arg-type]
+        return _CommissionBooking(float(com.per), sides, True, text), why  # type: ignore[arg-type]
+    basis = "per round turn" if com.basis == "per_round_turn" else "per lot per side"
+    return _CommissionBooking(0.0, sides, True, f"{float(com.value):g} {com.currency} {basis} ({src})"), why
 
 
 def _spread_points(profile: BrokerProfile, account: AccountType) -> tuple[dict[str, float], dict[str, str]]:

@@ -277,6 +277,13 @@ class SpreadWidening(Fact[WideningValue]):
         return self
 
 
+class SpreadMarkup(Fact[SpreadValue]):
+    """How many pips an account type's spread sits above a stated reference (Pepperstone: Standard is
+    "about 1 pip wider than Razor"); ``over`` names the reference."""
+
+    over: str
+
+
 class Spread(Sourced):
     """The spread model as published, with figures per symbol or asset class, each with its own source.
 
@@ -285,12 +292,14 @@ class Spread(Sourced):
     use the key ``all`` for a "spreads from X pips" that names no instrument. ``widening`` gives how
     spreads widen around the daily ``rollover``, around high-impact ``news`` or in ``volatile``
     markets, only where published (absent: the engine applies its own documented defaults).
+    ``markup``: pips above a stated reference (``over``), where the broker states one.
     """
 
     model: str
     typical: dict[str, SpreadFigure] = {}
     minimum: dict[str, SpreadFigure] = {}
     widening: dict[Literal["rollover", "news", "volatile"], SpreadWidening] = {}
+    markup: SpreadMarkup | None = None  # over a stated reference, for the engine's ``data+markup`` mode
 
     @model_validator(mode="before")
     @classmethod
@@ -370,7 +379,11 @@ class Commission(Fact[Amount]):
 
 
 class HedgedMargin(Fact[dict[str, Percent]]):
-    """Percent of margin charged on locked (covered) volume (0 to 100), per asset class (or ``all``)."""
+    """Percent of margin charged on locked (covered) volume (0 to 100), per asset class (or ``all``).
+    ``close_leg_needs_margin``: the broker refuses to close one leg of a hedge when the leg it unhedges
+    needs more margin than there is (Exness), where published."""
+
+    close_leg_needs_margin: Fact[bool] | None = None
 
     @field_validator("value")
     @classmethod
@@ -681,7 +694,9 @@ class SwapTerms(_Model):
     ``mode``: how swaps are quoted (points, money, interest %, or a rate differential + markup);
     ``benchmark``: the rate the broker says swaps are built from; ``markup``: its markup in percent
     per year; ``rollover``: booking time and zone; ``triple_days``: the weekday charged three
-    nights, per asset class (or ``fx`` for all currency pairs, ``all``); ``swap_free_fee``.
+    nights, per asset class (or ``fx`` for all currency pairs, ``all``); ``swap_free_fee``;
+    ``day_count``: the year (360 or 365 days) an annual rate is divided by; ``free``: the account type
+    charges no swaps at all (swap-free for everyone, not on request).
     """
 
     table: Fact[dict[str, SwapSpec]] = Field(default_factory=_unknown_fact)
@@ -692,6 +707,10 @@ class SwapTerms(_Model):
     triple_days: dict[str, Fact[Weekday]] = {}
     swap_free_fee: SwapFreeFee | None = None
     note: str | None = None
+    # the year the broker divides an annual rate by (its day count: 360 or 365)
+    day_count: Fact[Literal[360, 365]] = Field(default_factory=_unknown_fact)
+    # ``true``: this account type charges no swaps to anyone (not a swap-free option on request)
+    free: Fact[bool] = Field(default_factory=_unknown_fact)
 
     @model_validator(mode="before")
     @classmethod

@@ -99,6 +99,27 @@ class SwapRate:
 
 
 @dataclass(frozen=True)
+class SpreadWindow:
+    """Spreads widen around each event of ``kind`` ("rollover": the broker's daily rollover; "news": a
+    high-impact calendar event) from ``minutes_before`` to ``minutes_after``: to ``value`` times the normal
+    spread (``unit`` "times") or by ``value`` pips (``unit`` "pips"), on the listed symbols and asset
+    classes (both empty: every symbol); ``source`` says where the figures come from."""
+
+    kind: str
+    unit: str
+    value: float
+    minutes_before: float
+    minutes_after: float
+    symbols: tuple[str, ...] = ()
+    asset_classes: tuple[str, ...] = ()
+    source: str = ""
+
+    def applies(self, symbol: str, asset_class: str) -> bool:
+        return (not self.symbols and not self.asset_classes) or symbol.upper() in self.symbols \
+            or asset_class in self.asset_classes
+
+
+@dataclass(frozen=True)
 class AccountTerms:
     """Everything the simulator needs to treat an account as this broker would."""
 
@@ -142,6 +163,47 @@ class AccountTerms:
     # engine and the calculators read the contract size here, so both value a lot alike
     lot_size: float = STANDARD_LOT
     instruments: dict[str, Instrument] = field(default_factory=dict)
+    # the commission as the engine books it: per notional traded when ``commission_notional`` > 0
+    # (``commission_per_lot_side`` in ``commission_currency`` per that much notional: XM Zero 3.5 per
+    # 100,000), else per lot per side; the sides booked at the open and at the close ((1, 1); MT4's
+    # "open and close charged together at opening": (2, 0)); whether the amount is published, and
+    # where it comes from ("3.5 USD per 100,000 traded (XM Zero, high)" or "unknown (...): 0 used"). The
+    # descriptions (``*_source``, ``*_reason``, ``commission_known``) stay out of repr and equality: terms
+    # that simulate alike compare equal
+    commission_notional: float = 0.0
+    commission_sides: tuple[float, float] = (1.0, 1.0)
+    commission_known: bool = field(default=True, repr=False, compare=False)
+    commission_source: str = field(default="", repr=False, compare=False)
+    # swaps beyond a published table (``swaps``): the broker's markup over the rate differential in the
+    # policy-rate model (percent per year, taken on each side; None: the engine's documented default)
+    # and the year it divides an annual rate by (None: the default), each with where it comes from;
+    # the triple-swap weekday per asset class where it differs from ``triple_swap_day``; the fee a
+    # swap-free account pays instead (amount per lot in ``swap_free_fee_currency`` per
+    # ``swap_free_fee_per``: night / triple_night), and why the account is swap-free
+    swap_markup: float | None = None
+    swap_markup_source: str = field(default="", repr=False, compare=False)
+    swap_day_count: float | None = None
+    swap_day_count_source: str = field(default="", repr=False, compare=False)
+    triple_swap_days: dict[str, str] = field(default_factory=dict)
+    swap_free_fee: float | None = None
+    swap_free_fee_currency: str = ""
+    swap_free_fee_per: str = "night"
+    swap_free_reason: str = field(default="", repr=False, compare=False)
+    swap_table_source: str = field(default="", repr=False, compare=False)  # where the ``swaps`` table comes from
+    # spread mode ``data+markup``: the pips this account's spread sits above a stated reference, and
+    # where that comes from ("1 pip over the Razor account's raw spread (...)"); None: not published
+    spread_markup_pips: float | None = None
+    spread_markup_source: str = field(default="", repr=False, compare=False)
+    # how spreads widen around the daily rollover and high-impact news, where the profile publishes it
+    # (a kind left out gets the engine's documented default when widening is simulated)
+    spread_widening: tuple["SpreadWindow", ...] = ()
+    # the broker refuses to close one leg of a hedge when the leg it unhedges needs more margin than the
+    # equity (Exness "Hedged orders"); False where not published
+    hedge_close_needs_margin: bool = False
+
+    def triple_day_for(self, asset_class: str) -> str:
+        """The weekday whose rollover books three nights for ``asset_class`` (its own, else the account's)."""
+        return self.triple_swap_days.get(asset_class, self.triple_swap_day)
 
     def margin_for(self, symbol: str) -> SymbolMargin:
         """The margin rules for ``symbol``; raises KeyError naming the symbols these terms cover."""

@@ -39,7 +39,11 @@ P_STRIDE = 14  # record a series point every N quotes (0: only at bar closes and
 P_SWAP_FREE = 15  # 1: no swaps
 P_VEC_SYM = 16  # symbol index traded by the vectorized targets (-1: none)
 P_LEAN = 17  # 1: quotes where nothing can fill take the lean paths (0: every quote the full path; for tests)
-N_PARAMS = 18
+P_COMM_NOTIONAL = 18  # commission per unit of notional traded (XM Zero: 3.5 / 100,000), 0: per lot (P_COMMISSION)
+P_COMM_OPEN = 19  # sides of commission booked at the open (1; 2 when open and close are charged together at opening)
+P_COMM_CLOSE = 20  # sides booked at the close (1; 0 when both were charged at opening)
+P_HEDGE_CLOSE = 21  # 1: closing a hedge leg is refused when the leg it unhedges needs more margin than the equity
+N_PARAMS = 22
 
 # ---- per-symbol table sym_f (float64) -------------------------------------------------------
 S_CS = 0
@@ -285,7 +289,7 @@ class Rules(NamedTuple):
     hmr: np.ndarray  # int64 (n_intervals, N_HMR), H_*
     hmr_cap: np.ndarray  # float64 (n_intervals, 2 n_sym): see the HMR schedule above
     roll_t: np.ndarray  # int64 ns (n_roll,): rollover instants
-    roll_f: np.ndarray  # float64 (n_roll,): swap multiple at each (3 on the triple-swap night)
+    roll_f: np.ndarray  # float64 (n_roll, 2 n_sym): each symbol's long, short swap per lot there, nights included
     cash_t: np.ndarray  # int64 ns (n_cash,): scheduled cashback payments
 
 

@@ -17,18 +17,22 @@ layer's ``DataError``, the one error class for bad market data.
 from __future__ import annotations
 
 import math
+import sys
+import threading
 from dataclasses import dataclass, replace
 
 import numpy as np
 from numba import njit
 
-from ..brokers.terms import AccountTerms
+from ..brokers.terms import AccountTerms, SpreadWindow
 from ..conversion import conversion_path
 from ..data.errors import DataError
 from ..data.frames import TIMEFRAMES, Bars, Ticks
 from ..instruments import CALC_MODE_CODE, Instrument, instrument
 from ..money import currency
+from ..times import NS
 from . import _layout as L
+from ._schedule import rollover_days, swap_fee_booked, swap_kernel_mode
 
 
 @dataclass
@@ -54,11 +58,13 @@ def _check_sorted(name: str, t: np.ndarray) -> None:
             raise DataError(f"{name}: data not sorted by time: row {i + 1} ({t[i + 1]}) comes before row {i} ({t[i]})")
 
 
-SPREAD_MODES = ("broker", "data")
+SPREAD_MODES = ("broker", "data", "data+markup")
 """``data``: the data's bid/ask (bid-only data without a spread column gets the account type's
 typical spread as its ask - bid, else 0). ``broker``: mid +/- half the account type's published
-typical spread. A third mode, the data's spread plus the account's markup over a reference
-account, is left out: no profile states such a markup or its reference."""
+typical spread. ``data+markup``: the data's own spread, quote by quote, plus the account's markup over a
+stated reference - the markup the profile publishes (Pepperstone Standard: 1 pip over Razor), else the
+account's typical spread minus the data's median spread (the reference: the data's median), never
+below a zero spread."""
 
 
 def check_spread_mode(mode: str) -> str:
@@ -66,6 +72,18 @@ def check_spread_mode(mode: str) -> str:
     if mode not in SPREAD_MODES:
         raise ValueError(f"spread mode {mode!r}: expected one of {', '.join(SPREAD_MODES)}")
     return mode
+
+
+def data_spread_points(data: Bars | Ticks, point: float) -> np.ndarray | None:
+    """The data's own spread in points at each quote (bar closes for bars); None for bid-only bars
+    without a spread column."""
+    if isinstance(data, Ticks):
+        return (np.asarray(data.ask, dtype=np.float64) - np.asarray(data.bid, dtype=np.float64)) / point
+    if data.two_sided:
+        return (np.asarray(data.ask_close, dtype=np.float64) - np.asarray(data.bid_close, dtype=np.float64)) / point
+    if data.spread is not None:
+        return np.asarray(data.spread, dtype=np.float64)
+    return None
 
 
 def spread_origin(mode: str, terms: AccountTerms | None, spec: Instrument, data: Bars | Ticks) -> tuple[float, str]:
@@ -76,20 +94,55 @@ def spread_origin(mode: str, terms: AccountTerms | None, spec: Instrument, data:
     the profile publishes none (a silent 0 would make the account look free). ``data``: NaN
     points (the data's own) and "data"; for bid-only data without a spread column, the account's
     typical spread ("broker ... (bid-only data)") or 0 ("none (bid-only data): 0").
+    ``data+markup``: the markup in points added to the data's spread and how it was found; DataError
+    when the data has no spread of its own or the account publishes neither a markup nor a typical spread.
     """
     check_spread_mode(mode)
     fig = terms.typical_spread(spec.symbol, spec.asset_class) if terms is not None else None
+    who = f"{terms.broker}/{terms.account_type}" if terms is not None else "a run without account terms"
     if mode == "broker":
         if fig is None:
-            who = f"{terms.broker}/{terms.account_type}" if terms is not None else "a run without account terms"
             raise DataError(f"{who} publishes no typical spread for {spec.symbol}: spread mode 'broker' cannot "
                             f"price it; use spread='data'")
         return fig[0], f"broker {fig[1]}"
+    if mode == "data+markup":
+        sp = data_spread_points(data, spec.point)
+        if sp is None:
+            raise DataError(f"{spec.symbol}: the data has no spread of its own (bid-only, no spread column): spread "
+                            f"mode 'data+markup' cannot add a markup to it; use spread='broker'")
+        per_pip = spec.pip_size / spec.point
+        if terms is not None and terms.spread_markup_pips is not None:
+            return terms.spread_markup_pips * per_pip, f"data + {terms.spread_markup_source}"
+        if fig is None:
+            raise DataError(f"{who} publishes neither a spread markup nor a typical spread for {spec.symbol}: spread "
+                            f"mode 'data+markup' cannot price it; use spread='data'")
+        finite = sp[np.isfinite(sp)]
+        median = float(np.median(finite)) if finite.size else 0.0
+        pts = fig[0] - median
+        return pts, (f"data {pts / per_pip:+.2f} pips: typical {fig[0] / per_pip:g} pips ({fig[1]}) over the "
+                     f"reference, the data's median spread {median / per_pip:.2f} pips")
     if isinstance(data, Ticks) or data.two_sided or data.spread is not None:
         return math.nan, "data"
     if fig is None:
         return 0.0, "none (bid-only data, no published spread): 0"
     return fig[0], f"broker {fig[1]} (bid-only data)"
+
+
+def markup_bars(bars: Bars, markup_points: float, point: float) -> Bars:
+    """``bars`` with each OHLC column's spread (two-sided, or the spread column) widened by ``markup_points``
+    around the column's mid, never below zero."""
+    cols = ("open", "high", "low", "close")
+    bids = [np.asarray(getattr(bars, f"bid_{c}"), dtype=np.float64) for c in cols]
+    if bars.two_sided:
+        asks = [np.asarray(getattr(bars, f"ask_{name}"), dtype=np.float64) for name in cols]
+    else:
+        sp = np.asarray(bars.spread, dtype=np.float64) * point
+        asks = [b + sp for b in bids]
+    mids = [0.5 * (a + b) for a, b in zip(asks, bids)]
+    halves = [0.5 * np.maximum(a - b + markup_points * point, 0.0) for a, b in zip(asks, bids)]
+    (o, h, lo, c), (ho, hh, hl, hc) = mids, halves
+    return replace(bars, spread=None, bid_open=o - ho, bid_high=h - hh, bid_low=lo - hl, bid_close=c - hc,
+                   ask_open=o + ho, ask_high=h + hh, ask_low=lo + hl, ask_close=c + hc)
 
 
 def broker_bars(bars: Bars, spread_points: float, point: float) -> Bars:
@@ -114,13 +167,6 @@ def broker_bars(bars: Bars, spread_points: float, point: float) -> Bars:
                    ask_open=o + half, ask_high=h + half, ask_low=lo + half, ask_close=c + half)
 
 
-def broker_ticks(ticks: Ticks, spread_points: float, point: float) -> Ticks:
-    """``ticks`` with bid and ask rebuilt as the data's mid (bid + ask) / 2 -/+ half ``spread_points``."""
-    half = 0.5 * spread_points * point
-    mid = 0.5 * (np.asarray(ticks.bid, dtype=np.float64) + np.asarray(ticks.ask, dtype=np.float64))
-    return replace(ticks, bid=mid - half, ask=mid + half)
-
-
 def bar_path(bars: Bars, spread_points: float, point: float) -> tuple[np.ndarray, ...]:
     """The data layer's four-vertex intrabar path (open, nearer extreme, other extreme, close) with
     the kernel's flags: the open is a gap from the previous bar, the rest is continuous."""
@@ -140,23 +186,137 @@ def bar_path(bars: Bars, spread_points: float, point: float) -> tuple[np.ndarray
 
 
 @njit(cache=True, nogil=True)
-def _tick_bars(t, tf: int, bid, ask):
-    """One pass over ticks: the first unsorted row (-1: sorted), each bucket's last tick, and the bid
-    and ask OHLC of every bucket (max/min propagate NaN as ``np.maximum``/``np.minimum`` do)."""
+def _count_buckets(t, tf: int):
+    """The first unsorted row (-1: sorted) and the number of timeframe buckets of sorted times."""
     n = t.shape[0]
     for i in range(1, n):
         if t[i] < t[i - 1]:
-            return i, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((8, 0))
+            return i, 0
     m = 1  # buckets: a new one wherever a tick reaches the end of the current one (sorted times)
     edge = (t[0] // tf + 1) * tf
     for i in range(1, n):
         if t[i] >= edge:
             m += 1
             edge = (t[i] // tf + 1) * tf
+    return -1, m
+
+
+@njit(cache=True, nogil=True)
+def _bucket_ohlc(bid, ask, first: int, i: int, j: int, ohlc) -> None:
+    """Bid and ask OHLC of ticks first..i into column j (max/min propagate NaN as ``np.maximum`` does)."""
+    bh = bl = bid[first]
+    ah = al = ask[first]
+    nan = False
+    for k in range(first + 1, i + 1):
+        b = bid[k]
+        a = ask[k]
+        bh = b if b > bh else bh
+        bl = b if b < bl else bl
+        ah = a if a > ah else ah
+        al = a if a < al else al
+        nan = nan or b != b or a != a
+    if nan:  # a NaN in the bucket: NaN extremes, as np.maximum / np.minimum give
+        for k in range(first, i + 1):
+            if bid[k] != bid[k]:
+                bh = bl = math.nan
+            if ask[k] != ask[k]:
+                ah = al = math.nan
+    ohlc[0, j] = bid[first]
+    ohlc[1, j] = bh
+    ohlc[2, j] = bl
+    ohlc[3, j] = bid[i]
+    ohlc[4, j] = ask[first]
+    ohlc[5, j] = ah
+    ohlc[6, j] = al
+    ohlc[7, j] = ask[i]
+
+
+@njit(cache=True, nogil=True)
+def _fill_quotes(bid, ask, kind: int, sp: float, k: float, add: float, out_bid, out_ask, i0: int, i1: int) -> None:
+    """Quotes i0..i1-1 with one spread rule: the data's (kind 0), ``sp`` (1) or the data's + ``sp`` (2), then
+    times ``k`` plus ``add``, around each quote's mid (one tight loop per rule, so it vectorizes)."""
+    if kind == 0 and k == 1.0 and add == 0.0:
+        for i in range(i0, i1):
+            out_bid[i] = bid[i]
+            out_ask[i] = ask[i]
+    elif kind == 1:
+        half = 0.5 * sp * k + 0.5 * add if (k != 1.0 or add != 0.0) else 0.5 * sp
+        for i in range(i0, i1):
+            mid = 0.5 * (bid[i] + ask[i])
+            out_bid[i] = mid - half
+            out_ask[i] = mid + half
+    elif kind == 2:
+        for i in range(i0, i1):
+            b = bid[i]
+            a = ask[i]
+            mid = 0.5 * (b + a)
+            half = 0.5 * max(a - b + sp, 0.0) * k + 0.5 * add
+            out_bid[i] = mid - half
+            out_ask[i] = mid + half
+    else:
+        for i in range(i0, i1):
+            b = bid[i]
+            a = ask[i]
+            mid = 0.5 * (b + a)
+            half = 0.5 * (a - b) * k + 0.5 * add
+            out_bid[i] = mid - half
+            out_ask[i] = mid + half
+
+
+@njit(cache=True, nogil=True)
+def _quote_range(time, bid, ask, kind: int, sp: float, lo, hi, mult, add, out_bid, out_ask, i0: int, i1: int,
+                 j: int) -> int:
+    """Quotes i0..i1-1 as the account's platform shows them (``_quotes``), from window ``j`` on, run by run
+    between window edges; returns the window pointer for the next range."""
+    m = lo.shape[0]
+    i = i0
+    while i < i1:
+        t = time[i]
+        while j < m and hi[j] <= t:
+            j += 1
+        if j < m and lo[j] <= t:
+            edge, k, ad = hi[j], mult[j], add[j]
+        else:
+            edge = lo[j] if j < m else time[i1 - 1] + 1
+            k, ad = 1.0, 0.0
+        e = i + 1
+        while e < i1 and time[e] < edge:
+            e += 1
+        _fill_quotes(bid, ask, kind, sp, k, ad, out_bid, out_ask, i, e)
+        i = e
+    return j
+
+
+@njit(cache=True, nogil=True)
+def _quotes(time, bid, ask, kind: int, sp: float, lo, hi, mult, add, out_bid, out_ask) -> None:
+    """One symbol's quotes as the account's platform shows them, in one pass (``out_*`` may be ``bid``/``ask``):
+    ``kind`` 0 keeps the data's spread, 1 sets it to ``sp`` (broker mode), 2 adds ``sp`` to it, never below
+    zero (data+markup); inside an interval [lo, hi) the spread is then times ``mult`` plus ``add`` (widening),
+    always around the quote's mid. Times and intervals ascend."""
+    _quote_range(time, bid, ask, kind, sp, lo, hi, mult, add, out_bid, out_ask, 0, time.shape[0], 0)
+
+
+@njit(cache=True, nogil=True)
+def _tick_bars(t, tf: int, bid, ask):
+    """One pass over ticks: the first unsorted row (-1: sorted), each bucket's last tick, and the bid
+    and ask OHLC of every bucket (max/min propagate NaN as ``np.maximum``/``np.minimum`` do)."""
+    return _tick_bars_q(t, tf, bid, ask, False, 0, 0.0, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0),
+                        np.zeros(0), np.zeros(0), np.zeros(0))
+
+
+@njit(cache=True, nogil=True)
+def _tick_bars_q(t, tf: int, bid, ask, transform: bool, kind: int, sp: float, lo, hi, mult, add, out_bid, out_ask):
+    """``_tick_bars``, and with ``transform`` each bucket's quotes first rebuilt into ``out_*`` (``_quotes``)
+    and its OHLC taken from them: the account's quotes and the strategy's bars in one pass over the ticks."""
+    n = t.shape[0]
+    bad, m = _count_buckets(t, tf)
+    if bad >= 0:
+        return bad, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((8, 0))
     last = np.empty(m, np.int64)
     btime = np.empty(m, np.int64)
     ohlc = np.empty((8, m))
     j = 0
+    w = 0
     first = 0
     start = (t[0] // tf) * tf
     edge = start + tf
@@ -164,31 +324,11 @@ def _tick_bars(t, tf: int, bid, ask):
         if i == n - 1 or t[i + 1] >= edge:
             last[j] = i
             btime[j] = start
-            bh = bl = bid[first]
-            ah = al = ask[first]
-            nan = False
-            for k in range(first + 1, i + 1):
-                b = bid[k]
-                a = ask[k]
-                bh = b if b > bh else bh
-                bl = b if b < bl else bl
-                ah = a if a > ah else ah
-                al = a if a < al else al
-                nan = nan or b != b or a != a
-            if nan:  # a NaN in the bucket: NaN extremes, as np.maximum / np.minimum give
-                for k in range(first, i + 1):
-                    if bid[k] != bid[k]:
-                        bh = bl = math.nan
-                    if ask[k] != ask[k]:
-                        ah = al = math.nan
-            ohlc[0, j] = bid[first]
-            ohlc[1, j] = bh
-            ohlc[2, j] = bl
-            ohlc[3, j] = bid[i]
-            ohlc[4, j] = ask[first]
-            ohlc[5, j] = ah
-            ohlc[6, j] = al
-            ohlc[7, j] = ask[i]
+            if transform:
+                w = _quote_range(t, bid, ask, kind, sp, lo, hi, mult, add, out_bid, out_ask, first, i + 1, w)
+                _bucket_ohlc(out_bid, out_ask, first, i, j, ohlc)
+            else:
+                _bucket_ohlc(bid, ask, first, i, j, ohlc)
             j += 1
             first = i + 1
             if i < n - 1:
@@ -197,16 +337,21 @@ def _tick_bars(t, tf: int, bid, ask):
     return -1, last, btime, ohlc
 
 
-def ticks_to_bars(ticks: Ticks, timeframe: str) -> tuple[Bars, np.ndarray]:
+def ticks_to_bars(ticks: Ticks, timeframe: str, rebuild: tuple | None = None) -> tuple[Bars, np.ndarray]:
     """Bid OHLC bars of a timeframe from ticks, and the index of each bar's last tick (one compiled
-    pass; also checks the ticks are sorted by time)."""
+    pass; also checks the ticks are sorted by time). ``rebuild`` = (kind, spread, lo, hi, mult, add,
+    out_bid, out_ask): the same pass first rebuilds the quotes into ``out_*`` as ``_quotes`` does, and
+    the bars are those of the rebuilt quotes."""
     tf = TIMEFRAMES[timeframe]
     t = np.ascontiguousarray(ticks.time, dtype=np.int64)
     if t.shape[0] == 0:
         raise DataError(f"{ticks.symbol}: no data")
     bid = np.ascontiguousarray(ticks.bid, dtype=np.float64)
     ask = np.ascontiguousarray(ticks.ask, dtype=np.float64)
-    bad, last, btime, ohlc = _tick_bars(t, int(tf), bid, ask)
+    if rebuild is None:
+        bad, last, btime, ohlc = _tick_bars(t, int(tf), bid, ask)
+    else:
+        bad, last, btime, ohlc = _tick_bars_q(t, int(tf), bid, ask, True, *rebuild)
     if bad >= 0:
         raise DataError(f"{ticks.symbol}: data not sorted by time: row {bad} ({t[bad]}) comes before row {bad - 1} "
                         f"({t[bad - 1]})")
@@ -216,40 +361,182 @@ def ticks_to_bars(ticks: Ticks, timeframe: str) -> tuple[Bars, np.ndarray]:
     return bars, last
 
 
+_POOL: list[tuple[np.ndarray, np.ndarray]] = []
+_POOL_LOCK = threading.Lock()
+
+
+def _quote_buffers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two float64 arrays of ``n`` for rebuilt quotes: views of a pair that no earlier stream still uses
+    (only this pool refers to it), else a new pair. A comparison runs many accounts over the same data;
+    reusing the memory saves touching fresh pages on every run."""
+    with _POOL_LOCK:  # the views are taken before another thread can see the pair as free
+        for k, (b, a) in enumerate(_POOL):
+            # references: the pool's tuple, the loop's name, getrefcount's argument - and nothing else
+            if b.shape[0] >= n and sys.getrefcount(b) <= 3 and sys.getrefcount(a) <= 3:
+                _POOL.append(_POOL.pop(k))
+                return b[:n], a[:n]
+        pair = (np.empty(n), np.empty(n))
+        _POOL.append(pair)
+        if len(_POOL) > 2:
+            _POOL.pop(0)
+        return pair[0][:n], pair[1][:n]
+
+
+#: spread widening where a profile publishes none (the engine's documented defaults, marked assumed): three
+#: times the spread - AvaTrade's "FX spreads can widen up to 3x", the one published multiplier found (costs.md)
+#: - from 5 minutes before to 30 minutes after the daily rollover, and from 2 minutes before to 5 minutes
+#: after a high-impact calendar event (windows assumed: no broker in costs.md publishes one)
+DEFAULT_WIDENING = (
+    SpreadWindow("rollover", "times", 3.0, 5.0, 30.0,
+                 source="default, assumed: x3 (AvaTrade's published 'up to 3x') from 5 min before to 30 min after"),
+    SpreadWindow("news", "times", 3.0, 2.0, 5.0,
+                 source="default, assumed: x3 (AvaTrade's published 'up to 3x') from 2 min before to 5 min after"),
+)
+
+
+def widening_windows(terms: AccountTerms | None) -> tuple[SpreadWindow, ...]:
+    """The widening windows a run simulates: the profile's per kind (a published figure without its window
+    takes the default window of its kind), the documented default for a kind it leaves out."""
+    published = terms.spread_widening if terms is not None else ()
+    out = []
+    for d in DEFAULT_WIDENING:
+        mine = [w for w in published if w.kind == d.kind]
+        if not mine:
+            out.append(d)
+        for w in mine:
+            out.append(replace(w, minutes_before=d.minutes_before if w.minutes_before < 0 else w.minutes_before,
+                               minutes_after=d.minutes_after if w.minutes_after < 0 else w.minutes_after))
+    return tuple(out)
+
+
+def widening_sources(terms: AccountTerms | None) -> dict[str, str]:
+    """Each widening window in words, by kind (what a result states)."""
+    out: dict[str, str] = {}
+    for w in widening_windows(terms):
+        on = ", ".join(w.symbols + w.asset_classes) or "every symbol"
+        text = f"{w.source}; -{w.minutes_before:g}/+{w.minutes_after:g} min, on {on}"
+        out[w.kind] = f"{out[w.kind]}; {text}" if w.kind in out else text
+    return out
+
+
+def _merge(iv: np.ndarray) -> np.ndarray:
+    """Sorted, disjoint union of [start, end) intervals (int64 (n, 2))."""
+    if iv.shape[0] == 0:
+        return iv
+    iv = iv[np.argsort(iv[:, 0], kind="stable")]
+    out = [list(iv[0])]
+    for a, b in iv[1:]:
+        if a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return np.asarray(out, dtype=np.int64)
+
+
+def widening_table(terms: AccountTerms | None, order: list[str], specs: dict[str, Instrument], t0: int, t1: int,
+                   calendar: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Elementary [lo, hi) intervals (no window starts or ends inside one) of the windows that reach
+    [t0, t1], with per symbol the spread multiplier and the points added there (the largest of
+    overlapping windows)."""
+    per_win = []
+    for w in widening_windows(terms):
+        before, after = int(w.minutes_before * 60 * NS), int(w.minutes_after * 60 * NS)
+        if w.kind == "rollover":
+            if terms is None:
+                continue
+            at, _, _ = rollover_days(t0 - after - 1, t1 + before, terms.rollover_time, terms.server_timezone)
+        else:
+            at = np.asarray([c for c in calendar if t0 - after <= c <= t1 + before], dtype=np.int64)
+        if at.shape[0]:
+            per_win.append((w, _merge(np.stack([at - before, at + after], axis=1))))
+    n_sym = len(order)
+    if not per_win:
+        z = np.zeros(0, np.int64)
+        return z, z, np.ones((0, n_sym)), np.zeros((0, n_sym))
+    edges = np.unique(np.concatenate([iv.ravel() for _, iv in per_win]))
+    lo, hi = edges[:-1], edges[1:]
+    mult = np.ones((lo.shape[0], n_sym))
+    add = np.zeros((lo.shape[0], n_sym))
+    active = np.zeros(lo.shape[0], dtype=bool)
+    for w, iv in per_win:
+        j = np.searchsorted(iv[:, 0], lo, side="right") - 1
+        inside = (j >= 0) & (lo < iv[np.maximum(j, 0), 1])
+        active |= inside
+        for si, name in enumerate(order):
+            spec = specs[name]
+            if not w.applies(name, spec.asset_class):
+                continue
+            if w.unit == "times":
+                mult[inside, si] = np.maximum(mult[inside, si], w.value)
+            else:
+                add[inside, si] = np.maximum(add[inside, si], w.value * spec.pip_size)
+    return (np.ascontiguousarray(lo[active]), np.ascontiguousarray(hi[active]), np.ascontiguousarray(mult[active]),
+            np.ascontiguousarray(add[active]))
+
+
 def build_stream(feeds: dict[str, Bars | Ticks], order: list[str], terms: AccountTerms | None,
-                 specs: dict[str, Instrument], timeframe: str, spread: str = "data") -> Stream:
+                 specs: dict[str, Instrument], timeframe: str, spread: str = "data", widening: bool = False,
+                 calendar: tuple[int, ...] = ()) -> Stream:
     """Merge every symbol's quotes into one time-ordered stream; decisions on ``order[0]``.
 
     ``spread`` is the run's spread mode (``SPREAD_MODES``): under ``broker`` every symbol's bid/ask
     is rebuilt around the data's mid with the account's typical spread (``spread_origin``).
+    ``widening``: spreads widen in the windows of ``widening_windows`` around the broker's rollovers and
+    the ``calendar``'s events (int ns): one compiled pass per symbol with the account's spread on ticks,
+    in place on the bar paths.
     The strategy sees the quotes as rebuilt, as this account's platform would show them."""
     check_spread_mode(spread)
     parts = []
     primary = order[0]
     decision_bars: Bars | None = None
+    lo = hi = np.zeros(0, np.int64)
+    mult = add = np.zeros((0, len(order)))
+    if widening:
+        spans = [np.asarray(feeds[n].time, dtype=np.int64) for n in order]
+        spans = [t for t in spans if t.shape[0]]
+        if spans:
+            lo, hi, mult, add = widening_table(terms, order, specs, min(int(t[0]) for t in spans),
+                                               max(int(t[-1]) for t in spans), calendar)
     for si, name in enumerate(order):
         d = feeds[name]
+        point = specs[name].point
         if not (isinstance(d, Ticks) and name == primary):  # the primary's ticks are checked in ticks_to_bars
             _check_sorted(name, np.asarray(d.time))
         pts = spread_origin(spread, terms, specs[name], d)[0]
-        if spread == "broker":
-            if isinstance(d, Bars):
-                d = broker_bars(d, pts, specs[name].point)
-            else:
-                d = broker_ticks(d, pts, specs[name].point)
+        widen = lo.shape[0] > 0 and bool(np.any(mult[:, si] != 1.0) or np.any(add[:, si] != 0.0))
+        m_col, a_col = np.ascontiguousarray(mult[:, si]), np.ascontiguousarray(add[:, si])
+        rebuild = None
+        if isinstance(d, Ticks):
+            kind = {"broker": 1, "data+markup": 2}.get(spread, 0)
+            if kind or widen:  # one compiled pass: the account's spread, then any widening
+                time = np.asarray(d.time, dtype=np.int64)
+                bid, ask = _quote_buffers(time.shape[0])
+                rebuild = (kind, pts * point if kind else 0.0, lo, hi, m_col, a_col, bid, ask)
+                if name != primary:
+                    _quotes(time, np.asarray(d.bid, dtype=np.float64), np.asarray(d.ask, dtype=np.float64),
+                            *rebuild)
+        elif spread == "broker":
+            d = broker_bars(d, pts, point)
+        elif spread == "data+markup":
+            d = markup_bars(d, pts, point)
+        if spread == "data+markup":
+            pts = math.nan
         if isinstance(d, Bars):
-            time, bid, ask, flags = bar_path(d, 0.0 if math.isnan(pts) else pts, specs[name].point)
+            time, bid, ask, flags = bar_path(d, 0.0 if math.isnan(pts) else pts, point)
+            if widen:  # the path's own arrays, widened in place
+                _quotes(time, bid, ask, 0, 0.0, lo, hi, m_col, a_col, bid, ask)
             if name != primary:
                 flags = flags & np.uint8(~L.F_CLOSE & 0xFF)
             else:
                 decision_bars = d
         elif isinstance(d, Ticks):
             time = np.asarray(d.time, dtype=np.int64)
-            bid = np.asarray(d.bid, dtype=np.float64)
-            ask = np.asarray(d.ask, dtype=np.float64)
+            if rebuild is None:
+                bid = np.asarray(d.bid, dtype=np.float64)
+                ask = np.asarray(d.ask, dtype=np.float64)
             flags = np.zeros(time.shape[0], dtype=np.uint8)
             if name == primary:
-                decision_bars, last = ticks_to_bars(d, timeframe)
+                decision_bars, last = ticks_to_bars(d, timeframe, rebuild)  # rebuilds the quotes on the way
                 flags[last] = L.F_CLOSE
         else:
             raise DataError(f"{name}: expected Bars or Ticks, got {type(d).__name__}")
@@ -280,7 +567,21 @@ def _legs(from_ccy: str, to_ccy: str, order: list[str], what: str, symbol: str) 
     return out
 
 
-SWAP_MODES = {"points": 0, "money": 1, "interest": 2}
+def cost_params(terms: AccountTerms, p: np.ndarray) -> None:
+    """Write the terms' costs into the kernel's parameter slots - the commission: per lot per side
+    (``P_COMMISSION``) or per unit of notional traded (``P_COMM_NOTIONAL``), and the sides booked at
+    the open and at the close (``P_COMM_OPEN`` / ``P_COMM_CLOSE``); whether swaps are skipped; whether closing
+    a hedge leg needs margin (``P_HEDGE_CLOSE``)."""
+    if terms.commission_notional > 0:
+        p[L.P_COMMISSION] = 0.0
+        p[L.P_COMM_NOTIONAL] = terms.commission_per_lot_side / terms.commission_notional
+    else:
+        p[L.P_COMMISSION] = terms.commission_per_lot_side
+        p[L.P_COMM_NOTIONAL] = 0.0
+    p[L.P_COMM_OPEN], p[L.P_COMM_CLOSE] = (float(x) for x in terms.commission_sides)
+    p[L.P_HEDGE_CLOSE] = 1.0 if terms.hedge_close_needs_margin else 0.0
+    # a swap-free account books its published fee where the swaps would be (``swap_schedule``)
+    p[L.P_SWAP_FREE] = 1.0 if terms.swap_free and not swap_fee_booked(terms) else 0.0
 
 
 def symbol_table(order: list[str], specs: dict[str, Instrument], terms: AccountTerms,
@@ -316,14 +617,14 @@ def symbol_table(order: list[str], specs: dict[str, Instrument], terms: AccountT
                 band_lev[i, b] = lv
         sym_f[i, L.S_HEDGE] = terms.hedge_factor_for(spec.asset_class)
         sw = terms.swaps.get(name)
-        if sw is not None:
+        if sw is not None:  # the published figures, for reading; the kernel books ``roll_f`` (``swap_schedule``)
             sym_f[i, L.S_SWAP_LONG] = sw.long
             sym_f[i, L.S_SWAP_SHORT] = sw.short
-            sym_f[i, L.S_SWAP_MODE] = SWAP_MODES[sw.mode]
+        sym_f[i, L.S_SWAP_MODE] = swap_kernel_mode(terms, name)
         if sm is not None:
             sym_f[i, L.S_M1_SYM:L.S_M2_INV + 1] = _legs(spec.margin_currency, acc, order, "margin", name)
             sym_f[i, L.S_P1_SYM:L.S_P2_INV + 1] = _legs(spec.profit_currency, acc, order, "profit", name)
-            if terms.commission_per_lot_side:
+            if terms.commission_per_lot_side and not terms.commission_notional > 0:
                 sym_f[i, L.S_C1_SYM:L.S_C2_INV + 1] = _legs(terms.commission_currency, acc, order, "commission",
                                                            name)
             else:

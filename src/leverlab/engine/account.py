@@ -44,8 +44,17 @@ from ..times import iso, to_ns
 from . import _layout as L
 from ._kernel import seed_rng
 from ._kernel.margin import _conv
-from ._prepare import Stream, build_stream, check_spread_mode, spec_for, spread_origin, symbol_table
-from ._schedule import cashback_times, hmr_schedule, rollover_times
+from ._prepare import (
+    Stream,
+    build_stream,
+    check_spread_mode,
+    cost_params,
+    spec_for,
+    spread_origin,
+    symbol_table,
+    widening_sources,
+)
+from ._schedule import cashback_times, check_swap_source, hmr_schedule, swap_schedule, swap_source
 from ._sim import _Sim
 from .errors import BacktestError, OrderError
 from .formulas import floor_lots, risk_lots
@@ -173,6 +182,7 @@ def kernel_params(terms: AccountTerms, *, hedging: bool, slippage: float, pessim
     p[L.P_VEC_SYM] = -1.0
     p[L.P_LEAN] = 1.0
     p[L.P_HMR_ALL] = 1.0 if any(w.applies_to == "all_positions" for w in t.hmr_windows) else 0.0
+    cost_params(t, p)
     return p
 
 
@@ -218,9 +228,15 @@ class Account:
     def __init__(self, terms: AccountTerms, symbols: Sequence[str], *, deposit: float = 10_000,
                  hedging: bool = True, calendar: Iterable[Any] = (), slippage: float = 0.0, seed: int = 0,
                  pessimistic: bool = True, timeframe: str = "M1", instruments: Mapping[str, Instrument] | None = None,
-                 record_every: int = 0, spread: str = "data") -> None:
+                 record_every: int = 0, spread: str = "data", swaps: str = "published",
+                 widening: bool = False) -> None:
         self.terms = terms
         self.spread = spread
+        self.widening = bool(widening)
+        try:
+            self.swaps = check_swap_source(swaps)
+        except ValueError as exc:
+            raise BacktestError(str(exc)) from None
         self.symbols = [s.upper() for s in symbols]
         if not self.symbols:
             raise BacktestError("an account needs at least one symbol")
@@ -259,7 +275,8 @@ class Account:
             raise BacktestError(f"quotes must cover exactly this account's symbols ({', '.join(self.symbols)}); "
                                 f"missing: {', '.join(missing) or '-'}, unknown: {', '.join(extra) or '-'}")
         try:
-            stream = build_stream(feeds, self.symbols, self.terms, self.specs, self.timeframe, self.spread)
+            stream = build_stream(feeds, self.symbols, self.terms, self.specs, self.timeframe, self.spread,
+                                  self.widening, tuple(self._calendar))
             for name in self.symbols:
                 if name not in self._spreads:  # the first feed decides where a symbol's spread comes from
                     self._spreads[name] = spread_origin(self.spread, self.terms, self.specs[name], feeds[name])[1]
@@ -279,7 +296,7 @@ class Account:
     def _schedules(self, t0: int, t1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Rollover instants (t0, t1], HMR intervals and cashback instants for a span of quotes."""
         t = self.terms
-        roll_t, roll_f = rollover_times(t0, t1, t.rollover_time, t.server_timezone, t.triple_swap_day)
+        roll_t, roll_f = swap_schedule(t, self.symbols, self.specs, t0, t1, self.swaps)
         hmr, hmr_cap, _ = hmr_schedule(t, t0, t1, self._calendar, self.symbols)
         cash_t = cashback_times(t0, t1, t.cashback_schedule) if t.cashback_per_lot else np.zeros(0, np.int64)
         return roll_t, roll_f, hmr, hmr_cap, cash_t
@@ -595,7 +612,10 @@ class Account:
         meta = {"broker": t.broker, "account_type": t.account_type, "symbol": self.symbols[0],
                 "leverage": None if math.isinf(t.selected_leverage) else t.selected_leverage,
                 "stop_out_level": t.stop_out_level, "nbp": t.nbp, "spread": self.spread,
-                "spreads": dict(self._spreads)}
+                "spreads": dict(self._spreads), "swap_source": self.swaps,
+                "swaps": {n: swap_source(t, n, self.specs[n], self.swaps) for n in self.symbols if n in t.symbols},
+                "commission": t.commission_source,
+                "widening": widening_sources(t) if self.widening else "off"}
         return Result.from_tables(ccy, deposit, series, stats, meta, self.symbols, (di, df), (ti, tf), (ei, ef))
 
     def size_for_risk(self, symbol: str, risk_pct: float, sl_distance: float) -> float:

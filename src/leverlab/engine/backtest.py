@@ -27,6 +27,7 @@ from ..brokers.terms import AccountTerms
 from ..data.frames import TIMEFRAMES, Bars, Ticks, concat
 from ..instruments import Instrument
 from ..times import iso, to_ns
+from ._schedule import check_swap_source
 from .account import (
     Account,
     AccountView,
@@ -71,9 +72,18 @@ class Backtest:
     ``record_every``: on ticks, record a series point every N quotes (0: at decision bars only).
     ``hedging=False`` makes a netting account (one position per symbol, opposite orders net).
     ``vectorized=True`` runs the strategy's ``targets`` classmethod compiled instead of ``next``.
-    ``spread``: ``"data"`` (default: the data's own bid/ask) or ``"broker"`` (the data's mid +/- half
+    ``spread``: ``"data"`` (default: the data's own bid/ask), ``"broker"`` (the data's mid +/- half
     the account type's published typical spread; BacktestError naming the account and symbol when
-    the profile publishes none); ``Result.meta["spread"]`` and ``["spreads"]`` say which and whence.
+    the profile publishes none) or ``"data+markup"`` (the data's spread plus the account's markup over a
+    stated reference); ``Result.meta["spread"]`` and ``["spreads"]`` say which and whence.
+    ``widening=True``: spreads widen around the broker's daily rollover and the ``calendar``'s
+    high-impact events, as the profile publishes (else documented defaults, marked assumed; ``meta["widening"]``).
+    ``swaps``: ``"published"`` (default: the profile's swap table; a symbol without one books none),
+    ``"policy"`` (the table where published, else each day's financing from the central-bank
+    policy-rate differential of the pair's currencies minus the broker's markup, on its day count,
+    booked at its rollover, x3 on its asset class's triple day) or ``"none"``; swap-free accounts book
+    their published fee, if any, instead. ``Result.meta["swaps"]`` states each symbol's swap source,
+    ``["commission"]`` the commission's.
 
     Conventions: margin and profit are converted to the account currency at the mid price of the
     linking pair(s) found in ``data``; margin is re-priced on every quote (ask for buys, bid for
@@ -96,7 +106,8 @@ class Backtest:
                  leverage: float | None = None, terms: AccountTerms | None = None, hedging: bool = True,
                  calendar: Iterable[Any] = (), slippage: float = 0.0, seed: int = 0, pessimistic: bool = True,
                  timeframe: str = "M1", instruments: Mapping[str, Instrument] | None = None, record_every: int = 0,
-                 vectorized: bool = False, spread: str = "data") -> None:
+                 vectorized: bool = False, spread: str = "data", swaps: str = "published",
+                 widening: bool = False) -> None:
         if isinstance(data, Iterator):
             raise TypeError("data is an iterator: stream chunks with Backtest.stream(chunks, strategy, ...)")
         self._streaming = False  # set by Backtest.stream, with the chunks after the first in _chunks
@@ -126,6 +137,11 @@ class Backtest:
         self.record_every = int(record_every)
         self.vectorized = vectorized
         self.spread = spread
+        self.widening = bool(widening)
+        try:
+            self.swaps = check_swap_source(swaps)
+        except ValueError as exc:
+            raise BacktestError(str(exc)) from None
         self.order = list(self.feeds)
         self.specs = check_symbols(self.order, terms, self.instruments)
         check_spreads(terms, self.order, self.specs, spread)  # before any run
@@ -159,7 +175,7 @@ class Backtest:
         acct = Account(self.terms, self.order, deposit=self.deposit, hedging=self.hedging, calendar=self.calendar,
                        slippage=self.slippage, seed=self.seed, pessimistic=self.pessimistic, timeframe=self.timeframe,
                        instruments=self.instruments, record_every=self.record_every,
-                       spread=self.spread)
+                       spread=self.spread, swaps=self.swaps, widening=self.widening)
         acct._kparams = self._params()  # the same slots; built here so a run can be given other ones
         return acct
 

@@ -55,6 +55,9 @@ from .._layout import (
     P_ACC_SCALE,
     P_CASHBACK,
     P_CASHBACK_PER_TRADE,
+    P_COMM_CLOSE,
+    P_COMM_NOTIONAL,
+    P_COMM_OPEN,
     P_COMMISSION,
     P_MINOR,
     P_NBP,
@@ -75,9 +78,7 @@ from .._layout import (
     S_CS,
     S_P1_SYM,
     S_POINT,
-    S_SWAP_LONG,
     S_SWAP_MODE,
-    S_SWAP_SHORT,
     SR_BALANCE,
     SR_EQUITY,
     SR_FREE,
@@ -184,17 +185,41 @@ def record(rules, book, ledger) -> None:
 
 
 @jit
-def _commission(rules, book, s: int, lots: float) -> int:
-    """Commission for one side of ``lots`` in account minor units (negative: a charge)."""
+def _commission_sides(rules, book, s: int, lots: float, sides: float) -> int:
+    """``sides`` sides of commission on ``lots`` in account minor units (negative: a charge), converted
+    at this quote: per lot (``P_COMMISSION`` in the commission currency) or per notional traded
+    (``P_COMM_NOTIONAL`` per unit, on lots x contract size x mid in the profit currency, converted to
+    the account with the profit legs - the commission currency is the notional's)."""
     params = rules.params
+    if sides == 0.0:
+        return 0
     c = params[P_COMMISSION]
-    if c == 0.0:
+    cn = params[P_COMM_NOTIONAL]
+    if c == 0.0 and cn == 0.0:
         return 0
-    f = _conv(book.px, rules.sym_f, s, S_C1_SYM)
-    if math.isnan(f):
-        _set_error(book.acc_i, ERR_NO_RATE, s)
-        return 0
-    return -to_minor_units(c * lots * f * params[P_ACC_SCALE], params[P_MINOR])
+    px = book.px
+    sym_f = rules.sym_f
+    amount = 0.0
+    if c != 0.0:
+        f = _conv(px, sym_f, s, S_C1_SYM)
+        if math.isnan(f):
+            _set_error(book.acc_i, ERR_NO_RATE, s)
+            return 0
+        amount += c * lots * f
+    if cn != 0.0:
+        f = _conv(px, sym_f, s, S_P1_SYM)
+        if math.isnan(f):
+            _set_error(book.acc_i, ERR_NO_RATE, s)
+            return 0
+        amount += cn * lots * sym_f[s, S_CS] * 0.5 * (px[s, X_BID] + px[s, X_ASK]) * f
+    return -to_minor_units(amount * sides * params[P_ACC_SCALE], params[P_MINOR])
+
+
+@jit
+def _commission(rules, book, s: int, lots: float) -> int:
+    """Commission booked when ``lots`` open, in account minor units (negative: a charge): one side, or
+    both where the platform charges the round turn at opening (``P_COMM_OPEN``)."""
+    return _commission_sides(rules, book, s, lots, rules.params[P_COMM_OPEN])
 
 
 @jit
@@ -226,7 +251,7 @@ def close_position(rules, book, ledger, k: int, lots: float, price: float, reaso
     pm = to_minor_units(profit, minor)
     pid = pos_i[k, PI_ID]
     _book(book, ledger, D_CLOSE, t, pid, s, -side, pm, lots, price)
-    cm = _commission(rules, book, s, lots)
+    cm = _commission_sides(rules, book, s, lots, params[P_COMM_CLOSE])
     if cm != 0:
         _book(book, ledger, D_COMMISSION, t, pid, s, -side, cm, lots, price)
         acc_f[A_COST_COMMISSION] -= cm / minor
@@ -278,8 +303,10 @@ def close_position(rules, book, ledger, k: int, lots: float, price: float, reaso
 
 
 @jit
-def _swaps(rules, book, ledger, t: int, mult: float) -> None:
-    """Book one rollover's swap for every open position (``mult`` 3 on the triple-swap night)."""
+def _swaps(rules, book, ledger, t: int, row) -> None:
+    """Book one rollover's swap for every open position. ``row`` is this rollover's row of ``roll_f``: per
+    symbol its long and short swap per lot, nights included, in the symbol's unit (``S_SWAP_MODE``: 0
+    points, 1 account money, 2 a fraction of the notional at the rollover's mid)."""
     params = rules.params
     sym_f = rules.sym_f
     px = book.px
@@ -293,7 +320,7 @@ def _swaps(rules, book, ledger, t: int, mult: float) -> None:
         s = pos_i[k, PI_SYM]
         side = pos_i[k, PI_SIDE]
         lots = pos_f[k, PF_LOTS]
-        rate = sym_f[s, S_SWAP_LONG] if side > 0 else sym_f[s, S_SWAP_SHORT]
+        rate = row[2 * s] if side > 0 else row[2 * s + 1]
         if rate == 0.0:
             continue
         mode = int(sym_f[s, S_SWAP_MODE])
@@ -303,13 +330,13 @@ def _swaps(rules, book, ledger, t: int, mult: float) -> None:
             if mode == 0:
                 amount = rate * sym_f[s, S_POINT] * sym_f[s, S_CS] * lots
             else:
-                amount = lots * sym_f[s, S_CS] * 0.5 * (px[s, X_BID] + px[s, X_ASK]) * rate / 100.0 / 360.0
+                amount = lots * sym_f[s, S_CS] * 0.5 * (px[s, X_BID] + px[s, X_ASK]) * rate
             pc = _conv(px, sym_f, s, S_P1_SYM)
             if math.isnan(pc):
                 _set_error(acc_i, ERR_NO_RATE, s)
                 pc = 0.0
             amount = amount * pc * scale
-        am = to_minor_units(amount * mult, params[P_MINOR])
+        am = to_minor_units(amount, params[P_MINOR])
         if am != 0:
             _book(book, ledger, D_SWAP, t, pos_i[k, PI_ID], s, side, am, lots, 0.0)
             pos_i[k, PI_SWAP_MINOR] += am

@@ -480,12 +480,17 @@ def value_positions(rules, book) -> None:
 
 @jit_inline
 def _so_level(params, acc_f) -> float:
-    """Margin level as the stop-out rule sees it (credit excluded where the broker excludes it)."""
-    if acc_f[A_MARGIN] <= 0.0:
-        return math.inf
+    """Margin level as the stop-out rule sees it (credit excluded where the broker excludes it).
+
+    With no margin used (nothing open, or a fully hedged book at a 0 % hedged margin) the level is
+    infinite - unless the equity is below zero: a stop-out level L % is reached where equity <= L % of
+    the margin, which with no margin is where the equity runs out (Exness: stop-out at 0 % margin level,
+    "no bottom line besides their equity running out"; its NBP then resets the balance). -inf then."""
     eq = acc_f[A_EQUITY]
     if params[P_SO_CREDIT] == 0.0:
         eq -= acc_f[A_CREDIT]
+    if acc_f[A_MARGIN] <= 0.0:
+        return -math.inf if eq < 0.0 else math.inf
     return eq / acc_f[A_MARGIN] * 100.0
 
 

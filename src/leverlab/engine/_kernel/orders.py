@@ -13,6 +13,7 @@ from .._layout import (
     A_EQUITY,
     A_FREE,
     A_LEVEL,
+    A_MARGIN,
     D_COMMISSION,
     D_OPEN,
     E_REJECT,
@@ -41,6 +42,7 @@ from .._layout import (
     OT_CLOSE,
     OT_MARKET,
     P_ACC_SCALE,
+    P_HEDGE_CLOSE,
     P_HEDGING,
     P_MINOR,
     P_SLIPPAGE,
@@ -276,6 +278,46 @@ def _fill(rules, book, ledger, s: int, side: int, lots: float, price: float, sto
 
 
 @jit
+def _unhedged_margin(rules, book, k: int, lots: float) -> float:
+    """The margin the account would use after closing ``lots`` of position ``k`` where that unhedges an
+    opposite position of its symbol (more margin than now); -inf when it does not (nothing to refuse).
+    Exness: "If there's not enough free margin, the system won't allow you to close a hedged order"."""
+    acc_f = book.acc_f
+    acc_i = book.acc_i
+    pos_i = book.pos_i
+    pos_f = book.pos_f
+    s = pos_i[k, PI_SYM]
+    side = pos_i[k, PI_SIDE]
+    hedged = False
+    for q in range(acc_i[I_POS_HIGH]):
+        if pos_i[q, PI_ACTIVE] == 1 and pos_i[q, PI_SYM] == s and pos_i[q, PI_SIDE] != side:
+            hedged = True
+    if not hedged:
+        return -math.inf
+    before = acc_f[A_MARGIN]
+    old = pos_f[k, PF_LOTS]
+    full = old - lots < LOT_EPS
+    _remove(rules, book, k)  # tried on the book as it is kept (the totals too), then put back
+    if full:
+        pos_i[k, PI_ACTIVE] = 0
+        acc_i[I_N_OPEN] -= 1
+    else:
+        pos_f[k, PF_LOTS] = old - lots
+        _add(rules, book, k)
+    recalc(rules, book)
+    after = acc_f[A_MARGIN]
+    if full:
+        pos_i[k, PI_ACTIVE] = 1
+        acc_i[I_N_OPEN] += 1
+    else:
+        _remove(rules, book, k)
+        pos_f[k, PF_LOTS] = old
+    _add(rules, book, k)
+    recalc(rules, book)
+    return after if after > before else -math.inf
+
+
+@jit
 def _exec_close_order(rules, book, ledger, j: int) -> None:
     """Execute the close order in slot ``j`` at the current quote: its position, or the symbol's
     positions oldest first (FIFO), up to its lots (nan: all)."""
@@ -314,6 +356,12 @@ def _exec_close_order(rules, book, ledger, j: int) -> None:
         side = pos_i[best, PI_SIDE]
         price = px[s, X_BID] - _slip(rules, s) if side > 0 else px[s, X_ASK] + _slip(rules, s)
         lots = min(remaining, pos_f[best, PF_LOTS])
+        if rules.params[P_HEDGE_CLOSE] > 0.0:
+            need = _unhedged_margin(rules, book, best, lots)
+            if need > book.acc_f[A_EQUITY]:  # the broker will not close a leg it cannot margin the rest of
+                _event(book, ledger, E_REJECT, acc_i[I_NOW], s, ord_i[j, OI_ID], REJ_NO_MONEY, price,
+                       book.acc_f[A_LEVEL], need)
+                break
         close_pos(rules, book, ledger, best, lots, price, reason)
         remaining -= lots
     ord_i[j, OI_ACTIVE] = 0
