@@ -37,7 +37,7 @@ import numpy as np
 
 from ..brokers import AccountTerms, BrokerProfile, load_all, load_broker
 from ..brokers.schema import leverage_json, leverage_text
-from ..engine import Result
+from ..engine import SWAP_SOURCES, Result
 from ..engine.account import check_deposit, unpriced_symbol
 from ..engine.result import Record
 from ..money import currency as money_currency
@@ -221,6 +221,9 @@ class Row:
     # where the spread this account paid came from: "broker 0.95 pips (<source>, <confidence>)" (the
     # profile's typical spread around the data's mid) or "data" (the price data's own bid/ask)
     spread: str = ""
+    # where this account's swaps on the traded symbol came from (``Result.meta["swaps"]``), e.g. "policy
+    # rates: ... minus markup ..." or "none: swap-free account"; empty when the account was not run
+    swap_source: str = ""
     result: Result | None = None
     score: dict[str, float] | None = None
     rank: int | None = None
@@ -269,6 +272,7 @@ class Row:
             "margin_call_level": self.margin_call_level,
             "stop_out_level": None if math.isnan(self.stop_out_level) else self.stop_out_level,
             "nbp": self.nbp, "commission_per_lot_side": self.commission_per_lot_side, "spread": self.spread,
+            "swap_source": self.swap_source,
             "stats": self.stats.to_dict() if self.stats else None, "score": self.score, "shared_with": self.shared_with,
             "terms_notes": self.terms_notes, "tie": self.tie, "unranked": self.unranked,
         }
@@ -790,8 +794,19 @@ def spread_mode_for(terms: AccountTerms, symbols: Sequence[str], choice: str) ->
     return "broker", f"broker {fig[1]}"
 
 
+_SWAP_NOTES = {
+    "policy": "swaps (policy): each account's published swap table where its profile has one, else each day's "
+              "financing from the central banks' policy-rate differential minus the broker's markup, booked at its "
+              "rollover (triple on its triple day); swap-free accounts book none, or their published fee; each "
+              "row's swap_source says which",
+    "published": "swaps (published): only swap tables published in the profiles are booked; an account without "
+                 "one books no swap, so overnight holding is free there (row's swap_source says so)",
+    "none": "swaps (none): no account books a swap; overnight holding costs nothing in this run",
+}
+
+
 def _plan(profiles: Iterable[BrokerProfile], symbol: str, trader: _Trader, spread: str = "data",
-          symbols: Sequence[str] = ()) -> Plan:
+          symbols: Sequence[str] = (), swaps: str = "published") -> Plan:
     """A row per broker x account type, and one job per distinct simulation (identical terms and spread mode
     run once). ``spread`` is one of ``SPREAD_CHOICES``; ``symbols`` every symbol of the data (default: the
     traded one). Under ``broker``, an account that publishes no spread for them is a row that is not run."""
@@ -811,7 +826,7 @@ def _plan(profiles: Iterable[BrokerProfile], symbol: str, trader: _Trader, sprea
                 j = key_to_job.get(key)
                 if j is None:
                     j = key_to_job[key] = len(plan.jobs)
-                    plan.jobs.append(Job(terms, trader.deposit / row.unit_value, spread=mode))
+                    plan.jobs.append(Job(terms, trader.deposit / row.unit_value, spread=mode, swaps=swaps))
                     first_label[j] = row.label
                 elif first_label[j] != row.label:
                     row.shared_with = first_label[j]
@@ -928,6 +943,7 @@ def _attach_results(plan: Plan, results: Sequence[Result | str]) -> None:
             res.meta = {**res.meta, "broker": row.broker, "account_type": row.account_type}
         row.result = res
         row.spread = str(res.meta.get("spreads", {}).get(res.meta.get("symbol"), row.spread))
+        row.swap_source = str(res.meta.get("swaps", {}).get(res.meta.get("symbol"), ""))
         row.simulated = True
         row.traded = placed_trade(res)
         row.stats = row_stats(res, row.unit_value, row.deposit)
@@ -941,7 +957,7 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
             progress: Callable[[int, int], None] | None = None, symbol: str | None = None,
             start: str | None = None, end: str | None = None, vectorized: bool | None = None,
             store: str | os.PathLike[str] | None = None, spread: str = "auto", executor: str = "local",
-            address: str | None = None) -> Comparison:
+            address: str | None = None, swaps: str = "policy") -> Comparison:
     """Run ``strategy`` on ``data`` under every broker's account types this trader can open, and rank them.
 
     ``executor``/``address``: where the backtests run (``leverlab.analysis.executor``; default this machine).
@@ -958,7 +974,9 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
     ``next()`` (see ``can_vectorize``), True/False forces it;
     ``progress(done, total)`` is told how many backtests are finished;
     ``spread`` ``auto`` (default), ``broker`` or ``data`` (see ``SPREAD_CHOICES``): each row's ``spread``
-    says where the spread that account paid came from.
+    says where the spread that account paid came from;
+    ``swaps`` ``policy`` (default), ``published`` or ``none`` (see ``leverlab.engine.SWAP_SOURCES``): each
+    row's ``swap_source`` says where that account's overnight financing of the traded symbol came from.
     Raises ``CompareError`` on bad input.
     """
     import time
@@ -972,8 +990,10 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
                         symbol=symbol, start=start, end=end, store=store)
     if spread not in SPREAD_CHOICES:
         raise CompareError(f"spread {spread!r}: expected one of {', '.join(SPREAD_CHOICES)}")
+    if swaps not in SWAP_SOURCES:
+        raise CompareError(f"swaps {swaps!r}: expected one of {', '.join(SWAP_SOURCES)}")
     trader = _Trader(country, client, float(deposit), currency, leverage, _requested_leverage(leverage))
-    plan = _plan(_profiles(brokers), chk.symbol, trader, spread, [chk.symbol, *chk.extra])
+    plan = _plan(_profiles(brokers), chk.symbol, trader, spread, [chk.symbol, *chk.extra], swaps)
     if not plan.jobs:
         reasons = "; ".join(f"{r.label}: {r.unranked or r.reason}" for r in plan.rows[:6])
         raise CompareError(f"no broker account can be opened by a {client} client from {country.upper()} with "
@@ -999,6 +1019,7 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
         notes.append(f"spreads ({spread}): every account pays its profile's typical spread around the data's mid")
     else:
         notes.append(f"spreads ({spread}): every account pays the bid/ask spread in the price data" + overstated)
+    notes.append(_SWAP_NOTES[swaps])
     t_setup = time.perf_counter()
     results = run_with_progress(plan.jobs, ctx, workers, progress, executor, address)
     t_run = time.perf_counter()

@@ -269,6 +269,9 @@ def compare_cmd(
                                         "run); data: the data's bid/ask for every account.")] = "auto",
     executor: ExecutorOpt = "local",
     address: AddressOpt = None,
+    swaps: Annotated[str, typer.Option("--swaps", help="policy: published swap tables, else the central banks' "
+                                       "policy-rate differential minus the broker's markup; published: the "
+                                       "profiles' tables only; none: no swaps.")] = "policy",
 ) -> None:
     """Run one strategy under every broker and account type you can open, rank them, and write a report."""
     from ..analysis.score import WeightsError, parse_weights
@@ -287,7 +290,7 @@ def compare_cmd(
                          country=country, client=client, leverage=lev, params=params, sizing=sizing,
                          brokers=[b.strip() for b in brokers.split(",") if b.strip()] if brokers else None,
                          weights=w, workers=workers, progress=progress, symbol=symbol, start=start, end=end,
-                         spread=spread, executor=executor, address=address)
+                         spread=spread, executor=executor, address=address, swaps=swaps)
     from ..analysis.report import write_report
 
     html, png = out / "report.html", out / "report.png"

@@ -7,6 +7,7 @@ quote with the broker's full margin model, and ``formulas`` holds the one margin
 the whole project uses. ``strategy`` holds the ``Strategy`` base class the engine drives.
 """
 
+from ._schedule import SWAP_SOURCES
 from .account import Account, AccountView, PositionView, Volume
 from .backtest import Backtest
 from .errors import BacktestError, OrderError, StrategyError
@@ -14,4 +15,5 @@ from .result import Costs, Deal, Event, Result, Series, Stats, Trade
 from .strategy import NetPosition, Strategy
 
 __all__ = ["Backtest", "Account", "BacktestError", "StrategyError", "OrderError", "Result", "Stats", "Costs", "Deal",
-           "Trade", "Event", "Series", "AccountView", "PositionView", "NetPosition", "Volume", "Strategy"]
+           "Trade", "Event", "Series", "AccountView", "PositionView", "NetPosition", "Volume", "Strategy",
+           "SWAP_SOURCES"]
