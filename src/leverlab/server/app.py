@@ -297,9 +297,8 @@ def create_app(broker: Broker, *, admin_token: str | None = None, tick_interval:
                 if now - last_beat >= HEARTBEAT:
                     lines.append({"type": "HEARTBEAT", "time": rfc3339(t)})
                     last_beat = now
-                if lines:
-                    yield b"".join(json.dumps(to_unix_times(x) if unix else x, separators=(",", ":")).encode()
-                                   + b"\n" for x in lines)
+                for x in lines:  # one whole line per chunk: some clients parse each chunk they receive
+                    yield json.dumps(to_unix_times(x) if unix else x, separators=(",", ":")).encode() + b"\n"
                 await asyncio.sleep(STREAM_POLL)
 
         return StreamingResponse(gen(), media_type="application/octet-stream",
@@ -550,9 +549,8 @@ def create_app(broker: Broker, *, admin_token: str | None = None, tick_interval:
                     lines.append({"type": "HEARTBEAT", "lastTransactionID": str(sent),
                                   "time": rfc3339(broker.clock.now)})
                     last_beat = now
-                if lines:
-                    yield b"".join(json.dumps(to_unix_times(x) if unix else x, separators=(",", ":")).encode()
-                                   + b"\n" for x in lines)
+                for x in lines:  # one whole line per chunk: some clients parse each chunk they receive
+                    yield json.dumps(to_unix_times(x) if unix else x, separators=(",", ":")).encode() + b"\n"
                 await asyncio.sleep(STREAM_POLL)
 
         return StreamingResponse(gen(), media_type="application/octet-stream",
@@ -581,12 +579,14 @@ def create_app(broker: Broker, *, admin_token: str | None = None, tick_interval:
                 body = await read_json(request)
                 if not isinstance(body, dict):
                     raise V20Error(400, "expected an object with 'seconds' or 'to'", "INVALID_VALUE")
-                if "to" in body:
+                if "steps" in body:  # the next N quote times of the market (any instrument)
+                    target = broker.market.next_quote_time(broker.clock.now, int(body["steps"]))
+                elif "to" in body:
                     target = parse_time(str(body["to"]))
                 elif "seconds" in body:
                     target = broker.clock.now + int(float(body["seconds"]) * 1e9)
                 else:
-                    raise V20Error(400, "expected an object with 'seconds' or 'to'", "INVALID_VALUE")
+                    raise V20Error(400, "expected an object with 'steps', 'seconds' or 'to'", "INVALID_VALUE")
                 broker.tick(target)
             except V20Error as e:
                 return respond(request, e.status, e.body(), rid=rid)
@@ -596,6 +596,10 @@ def create_app(broker: Broker, *, admin_token: str | None = None, tick_interval:
                                       if broker.clock.speed != float("inf") else "max",
                                       "start": rfc3339(broker.market.start), "end": rfc3339(broker.market.end)},
                        rid=rid)
+
+    async def services(request: Request) -> Response:
+        """The health host's service list async_v20 asks for at start: none to report."""
+        return respond(request, 200, {"services": []})
 
     async def not_found(request: Request) -> Response:
         return respond(request, 404, {"errorMessage": f"No such endpoint: {request.method} {request.url.path}"})
@@ -637,6 +641,7 @@ def create_app(broker: Broker, *, admin_token: str | None = None, tick_interval:
         Route("/v3/users/{user_spec}", endpoint(user_info), methods=["GET"]),
         Route("/v3/users/{user_spec}/externalInfo", endpoint(user_info), methods=["GET"]),
         Route("/admin/clock", admin_clock, methods=["GET", "POST"]),
+        Route("/api/v1/services", services, methods=["GET"]),
     ]
 
     @contextlib.asynccontextmanager

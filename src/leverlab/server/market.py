@@ -122,6 +122,12 @@ class Market:
                 return 1.0 / m
         return None
 
+    def next_quote_time(self, t: int, steps: int = 1) -> int:
+        """The time of the ``steps``-th quote after ``t`` of any instrument (the market's end when fewer)."""
+        times = np.unique(np.concatenate([q.time[self.index_at(s, t):self.index_at(s, t) + max(steps, 1)]
+                                          for s, q in self.quotes.items()]))
+        return int(times[max(steps, 1) - 1]) if times.shape[0] >= max(steps, 1) else self.end
+
     # ---- chunks the accounts are fed
     def chunk_end(self, t: int) -> int:
         """The end of the grid chunk holding ``t``."""
