@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from .conftest import Client, Server
+from broker_proc import Client, Server
 
 
 def _balance_sum(txns: list[dict[str, Any]]) -> Decimal:
