@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..brokers import resolve_terms
+from ..brokers.terms import AccountTerms
 from ..engine import Account
 from ..engine.errors import BacktestError
 from ..engine.result import Deal, Event, Trade
@@ -111,12 +112,13 @@ class OrderRec:
 class AccountBook:
     """One v20 account: an engine account, its v20 records and its transactions (``txns[i]`` is id i+1)."""
 
-    def __init__(self, info: AccountInfo, market: Market) -> None:
+    def __init__(self, info: AccountInfo, market: Market, terms: AccountTerms | None = None) -> None:
+        """``terms``: the account's terms when not those ``info`` resolves to (tests of terms no profile has)."""
         self.info = info
         self.market = market
         lev = float(info.leverage) if info.leverage else None
-        self.terms = resolve_terms(info.broker, info.account_type, info.country, info.client, currency=info.currency,
-                                   selected_leverage=lev)
+        self.terms = terms or resolve_terms(info.broker, info.account_type, info.country, info.client,
+                                            currency=info.currency, selected_leverage=lev)
         self.engine = Account(self.terms, market.symbols, deposit=float(Decimal(info.deposit)), hedging=True)
         self.vol = {s: self.engine.volume(s) for s in market.symbols}
         self.txns: list[dict[str, Any]] = []
