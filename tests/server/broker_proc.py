@@ -1,5 +1,5 @@
-"""A real demo broker for the server tests (helpers; the fixtures are in conftest.py): ``leverlab serve`` in a subprocess on 127.0.0.1, a real
-database file, accounts opened as a user opens them, HTTP through httpx."""
+"""A real demo broker for the server tests (the fixtures are in conftest.py): ``leverlab serve`` in a
+subprocess on 127.0.0.1, a real database file, accounts opened as a user opens them, HTTP through httpx."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest

@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-
 from broker_proc import Client, Server
 
 

@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-import pytest
 from broker_proc import Client, Server
 
 RESPONSE_TXNS = ("orderCreateTransaction", "orderFillTransaction", "orderCancelTransaction", "orderRejectTransaction",

@@ -17,6 +17,7 @@ rest, at the same quote.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -332,8 +333,8 @@ class AccountBook:
         if not items and not events:
             return
         seq: list[tuple[int, int, int, Any]] = []
-        for k, (d, tr) in enumerate(items):
-            seq.append((d.time, 1, k, ("deal", d, tr)))
+        for k, (dl, trow) in enumerate(items):
+            seq.append((dl.time, 1, k, ("deal", dl, trow)))
         for k, e in enumerate(events):
             seq.append((e.time, 0 if e.type in ("margin_call", "stop_out") else 2, k, ("event", e, None)))
         seq.sort(key=lambda x: (x[0], x[1], x[2]))
@@ -460,15 +461,17 @@ class AccountBook:
                     slo is None or slo.state != "PENDING"
                     or abs(float(slo.spec["price"]) - d.price) > abs(tso.trail_level - d.price)):
                 oid = rec.tsl
-        o = self.orders.get(oid or "")
-        if o is None or o.state != "PENDING":  # a close of the engine's own (end of data): report as a market close
+        dep = self.orders.get(oid or "")
+        if dep is None or dep.state != "PENDING":  # a close of the engine's own (end of data): a market close
             mo = self._txn("MARKET_ORDER", t, None, None, instrument=rec.instrument,
                            units=self.fmt_units(rec.symbol, -rec.current_units), timeInForce="FOK",
-                           positionFill="REDUCE_ONLY", reason="TRADE_CLOSE", tradeClose={"tradeID": tid, "units": "ALL"})
+                           positionFill="REDUCE_ONLY", reason="TRADE_CLOSE",
+                           tradeClose={"tradeID": tid, "units": "ALL"})
             o = OrderRec(mo["id"], "MARKET", t, {"instrument": rec.instrument, "units": mo["units"]})
             self.orders[o.id] = o
             fill = self._fill_txn(o, rec.symbol, t, "MARKET_ORDER_TRADE_CLOSE", mo["id"], items, None)
         else:
+            o = dep
             reason = {"TAKE_PROFIT": "TAKE_PROFIT_ORDER", "STOP_LOSS": "STOP_LOSS_ORDER",
                       "TRAILING_STOP_LOSS": "TRAILING_STOP_LOSS_ORDER"}[o.type]
             fill = self._fill_txn(o, rec.symbol, t, reason, None, items, None)
@@ -476,7 +479,7 @@ class AccountBook:
 
     # ---------------------------------------------------------------- fills
     def _fill_txn(self, o: OrderRec, symbol: str, t: int, reason: str, batch: str | None,
-                  items: list[tuple[Deal, Trade | None]], request_id: str | None) -> dict[str, Any] | None:
+                  items: Sequence[tuple[Deal, Trade | None]], request_id: str | None) -> dict[str, Any] | None:
         """The ORDER_FILL of order ``o`` from the engine deals of one fill; updates trades and totals."""
         if not any(d.kind in ("open", "close") for d, _ in items):
             return None
@@ -489,7 +492,7 @@ class AccountBook:
         value = 0.0
         balance = None
         cur_tid = None
-        for d, tr in items:
+        for d, _row in items:
             balance = d.balance
             if d.kind == "close":
                 tid = self.by_pos[d.position_id]
@@ -836,7 +839,11 @@ class AccountBook:
                 cid = spec[key].get("id")
                 if key == "clientExtensions" and cid and cid in self.client_ids:
                     raise _Reject("CLIENT_ORDER_ID_ALREADY_EXISTS", f"client order id {cid!r} is in use")
-        # stops on the wrong side of the price the order fills at
+        self._check_stops(typ, symbol, u, spec, t)
+        return typ, symbol, spec
+
+    def _check_stops(self, typ: str, symbol: str, u: Decimal, spec: dict[str, Any], t: int) -> None:
+        """_Reject for a take profit or stop loss on the wrong side of the price the order fills at."""
         ref = float(spec["price"]) if typ != "MARKET" else None
         q = self.market.quote_at(symbol, t)
         if ref is None and q is not None:
@@ -852,7 +859,6 @@ class AccountBook:
             if sl is not None and ((float(sl) >= exit_ref) if long else (float(sl) <= exit_ref)):
                 raise _Reject("STOP_LOSS_ON_FILL_LOSS", "The stop loss would close the trade at a profit: its "
                               "price is on the wrong side of the fill price")
-        return typ, symbol, spec
 
     def _place(self, typ: str, symbol: str, spec: dict[str, Any], t: int, rid: str | None, reason: str,
                replaces: str | None) -> tuple[int, dict[str, Any]]:
@@ -1355,12 +1361,14 @@ class AccountBook:
                 "marginRate": self.margin_rate(),
                 "openTradeCount": sum(1 for tr in self.trades.values() if tr.state == "OPEN"),
                 "openPositionCount": n_pos,
-                "pendingOrderCount": sum(1 for o in self.orders.values() if o.state == "PENDING" and o.type != "MARKET"),
+                "pendingOrderCount": sum(1 for o in self.orders.values()
+                                         if o.state == "PENDING" and o.type != "MARKET"),
                 "hedgingEnabled": False, "unrealizedPL": m(upl), "NAV": m(v.equity), "marginUsed": m(v.margin),
                 "marginAvailable": m(max(v.free_margin, 0.0)), "positionValue": m(pos_value),
                 "marginCloseoutUnrealizedPL": m(upl), "marginCloseoutNAV": m(v.equity),
                 "marginCloseoutMarginUsed": m(v.margin), "marginCloseoutPercent": pct(so),
-                "marginCloseoutPositionValue": m(pos_value), "withdrawalLimit": m(max(min(v.free_margin, v.balance), 0)),
+                "marginCloseoutPositionValue": m(pos_value),
+                "withdrawalLimit": m(max(min(v.free_margin, v.balance), 0)),
                 "marginCallMarginUsed": m(v.margin), "marginCallPercent": pct(mc),
                 "lastTransactionID": self.last_id}
 
