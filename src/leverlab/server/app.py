@@ -120,10 +120,17 @@ class V20App:
     def book(self, request: Request, user: int) -> AccountBook:
         return self.broker.book_for(user, request.path_params["account_id"])
 
-    def command(self, request: Request, kind: str, **fields: Any) -> tuple[int, dict[str, Any]]:
+    async def command(self, request: Request, kind: str, **fields: Any) -> tuple[int, dict[str, Any]]:
+        """Apply a command; answer once it (or the reject it wrote) is committed."""
         aid = request.path_params["account_id"]
         cmd = {"kind": kind, "requestID": request.state.rid, **fields}
-        return self.broker.execute(aid, cmd)
+        try:
+            out = self.broker.execute(aid, cmd)
+        except V20Error:
+            await self.broker.durable()
+            raise
+        await self.broker.durable()
+        return out
 
     def qint(self, request: Request, name: str, default: int, lo: int, hi: int) -> int:
         raw = request.query_params.get(name)
@@ -201,7 +208,7 @@ class V20App:
     async def configure(self, request: Request, user: int) -> tuple[int, dict[str, Any]]:
         self.book(request, user)
         body = await self.read_json(request)
-        return self.command(request, "configure", body=body)
+        return await self.command(request, "configure", body=body)
 
     async def changes(self, request: Request, user: int) -> tuple[int, dict[str, Any]]:
         b = self.book(request, user)
@@ -357,7 +364,7 @@ class V20App:
             raise V20Error(400, "Invalid value specified for 'order': the body must be an object with an 'order'",
                            "INVALID_VALUE")
         del b
-        return self.command(request, "order", order=body["order"])
+        return await self.command(request, "order", order=body["order"])
 
     def filter_list(self, items: list[dict[str, Any]], request: Request,
                     default_count: int = 50) -> list[dict[str, Any]]:
@@ -397,16 +404,16 @@ class V20App:
         if not isinstance(body, dict) or "order" not in body:
             raise V20Error(400, "Invalid value specified for 'order': the body must be an object with an 'order'",
                            "INVALID_VALUE")
-        return self.command(request, "replace_order", order=request.path_params["spec"], body=body["order"])
+        return await self.command(request, "replace_order", order=request.path_params["spec"], body=body["order"])
 
     async def cancel_order(self, request: Request, user: int) -> tuple[int, dict[str, Any]]:
         self.book(request, user).order_by_spec(request.path_params["spec"])
-        return self.command(request, "cancel_order", order=request.path_params["spec"])
+        return await self.command(request, "cancel_order", order=request.path_params["spec"])
 
     async def order_ext(self, request: Request, user: int) -> tuple[int, dict[str, Any]]:
         self.book(request, user).order_by_spec(request.path_params["spec"])
         body = await self.read_json(request)
-        return self.command(request, "order_ext", order=request.path_params["spec"], body=body)
+        return await self.command(request, "order_ext", order=request.path_params["spec"], body=body)
 
     # ---------------------------------------------------------------- trades
     async def list_trades(self, request: Request, user: int) -> tuple[int, dict[str, Any]]:
@@ -429,17 +436,17 @@ class V20App:
         self.book(request, user).trade_by_spec(request.path_params["spec"])
         body = await self.read_json(request)
         units = body.get("units", "ALL") if isinstance(body, dict) else "ALL"
-        return self.command(request, "close_trade", trade=request.path_params["spec"], units=units)
+        return await self.command(request, "close_trade", trade=request.path_params["spec"], units=units)
 
     async def trade_ext(self, request: Request, user: int) -> tuple[int, dict[str, Any]]:
         self.book(request, user).trade_by_spec(request.path_params["spec"])
         body = await self.read_json(request)
-        return self.command(request, "trade_ext", trade=request.path_params["spec"], body=body)
+        return await self.command(request, "trade_ext", trade=request.path_params["spec"], body=body)
 
     async def trade_orders(self, request: Request, user: int) -> tuple[int, dict[str, Any]]:
         self.book(request, user).trade_by_spec(request.path_params["spec"])
         body = await self.read_json(request)
-        return self.command(request, "trade_orders", trade=request.path_params["spec"], body=body)
+        return await self.command(request, "trade_orders", trade=request.path_params["spec"], body=body)
 
     # ---------------------------------------------------------------- positions
     async def list_positions(self, request: Request, user: int) -> tuple[int, dict[str, Any]]:
@@ -462,7 +469,7 @@ class V20App:
         body = await self.read_json(request)
         if not isinstance(body, dict):
             raise V20Error(400, "Invalid value specified for the body: expected an object", "INVALID_VALUE")
-        return self.command(request, "close_position", instrument=request.path_params["instrument"], body=body)
+        return await self.command(request, "close_position", instrument=request.path_params["instrument"], body=body)
 
     # ---------------------------------------------------------------- transactions
     groups: dict[str, Callable[[str], bool]] = {"ORDER": lambda t: t.endswith("_ORDER") or t.startswith("ORDER_"),
@@ -607,6 +614,7 @@ class V20App:
                 else:
                     raise V20Error(400, "expected an object with 'steps', 'seconds' or 'to'", "INVALID_VALUE")
                 self.broker.tick(target)
+                await self.broker.durable()
             except V20Error as e:
                 return self.respond(request, e.status, e.body(), rid=rid)
             except ValueError as exc:
@@ -670,11 +678,13 @@ class V20App:
 
         @contextlib.asynccontextmanager
         async def lifespan(app: Starlette) -> AsyncIterator[None]:
-            task = asyncio.create_task(ticker()) if self.broker.clock.speed != 0 else None
+            tasks = [asyncio.create_task(self.broker.committer())]
+            if self.broker.clock.speed != 0:
+                tasks.append(asyncio.create_task(ticker()))
             try:
                 yield
             finally:
-                if task is not None:
+                for task in tasks:
                     task.cancel()
 
         async def ticker() -> None:

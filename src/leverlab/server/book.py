@@ -126,6 +126,8 @@ class AccountBook:
         self.orders: dict[str, OrderRec] = {}
         self.trades: dict[str, TradeRec] = {}
         self.by_pos: dict[int, str] = {}
+        self.live: dict[str, OrderRec] = {}  # pending orders (not market orders), by id
+        self.open: dict[tuple[str, int], dict[str, TradeRec]] = {}  # (symbol, side) -> open trades, oldest first
         self.by_engine_order: dict[int, str] = {}
         self.client_ids: dict[str, str] = {}  # order client id -> order id
         self.trade_client_ids: dict[str, str] = {}
@@ -167,7 +169,7 @@ class AccountBook:
         if t < self.now:
             return []
         while True:
-            gtd = [(o.gtd, o.id) for o in self.orders.values() if o.state == "PENDING" and o.gtd is not None]
+            gtd = [(o.gtd, o.id) for o in self.live.values() if o.gtd is not None]
             due = min(gtd) if gtd else None
             stop = t if due is None or due[0] > t else due[0] - 1
             self._advance_prices(stop)
@@ -179,7 +181,7 @@ class AccountBook:
         return self.txns[start:]
 
     def _advance_prices(self, t: int) -> None:
-        tsl = [o for o in self.orders.values() if o.state == "PENDING" and o.type == "TRAILING_STOP_LOSS"]
+        tsl = [o for o in self.live.values() if o.type == "TRAILING_STOP_LOSS"]
         if not tsl:
             self._engine_to(t)
             self._system_txns()
@@ -201,8 +203,8 @@ class AccountBook:
     def _trail(self) -> None:
         """Move each trailing stop behind the last price, and the engine position's SL to the tighter of it
         and the trade's own stop loss."""
-        for o in self.orders.values():
-            if o.state != "PENDING" or o.type != "TRAILING_STOP_LOSS" or o.trade_id is None:
+        for o in list(self.live.values()):
+            if o.type != "TRAILING_STOP_LOSS" or o.trade_id is None:
                 continue
             tr = self.trades.get(o.trade_id)
             if tr is None or tr.state != "OPEN":
@@ -227,7 +229,7 @@ class AccountBook:
             levels.append(float(self.orders[tr.tsl].trail_level))  # type: ignore[arg-type]
         sl = (max(levels) if long else min(levels)) if levels else None
         tp = float(self.orders[tr.tp].spec["price"]) if tr.tp and self.orders[tr.tp].state == "PENDING" else None
-        pos = next((p for p in self.engine.positions(tr.symbol) if p.id == tr.pos_id), None)
+        pos = self.engine.position(tr.pos_id)
         if pos is not None and (pos.sl != sl or pos.tp != tp):
             self._engine_modify(tr.pos_id, sl, tp)
 
@@ -415,6 +417,10 @@ class AccountBook:
                   comment="negative balance protection" if d.kind == "nbp" else "cashback",
                   accountBalance=money(d.balance))
 
+    def _side(self, symbol: str, side: int) -> dict[str, TradeRec]:
+        """The open trades of one side of a symbol's position, oldest first."""
+        return self.open.setdefault((symbol, side), {})
+
     def _realized(self, symbol: str, side: int) -> list[Decimal]:
         return self.realized.setdefault((symbol, side), [ZERO, ZERO, ZERO])
 
@@ -423,7 +429,7 @@ class AccountBook:
         assert d.symbol is not None
         live = {o["id"] for o in self.engine.orders()}
         side = 1 if d.side == "buy" else -1
-        cands = [o for o in self.orders.values() if o.state == "PENDING" and o.type in PENDING_TYPES
+        cands = [o for o in self.live.values() if o.type in PENDING_TYPES
                  and o.engine_id and o.engine_id not in live and self.market.symbol_of(o.spec["instrument"]) == d.symbol
                  and (Decimal(o.spec["units"]) > 0) == (side > 0)
                  and abs(float(Decimal(o.spec["units"]).copy_abs()) / self.cs(d.symbol) - d.lots) < 1e-9]
@@ -515,6 +521,7 @@ class AccountBook:
                          "halfSpreadCost": money(self._half_spread(symbol, t, u))}
                 if rec.current_units == 0:
                     rec.state = "CLOSED"
+                    self._side(symbol, int(sign)).pop(tid, None)
                     rec.close_time = t
                     closed.append(entry)
                 else:
@@ -522,10 +529,11 @@ class AccountBook:
             elif d.kind == "open":
                 side = Decimal(1) if d.side == "buy" else Decimal(-1)
                 u = self.units_of(symbol, d.lots) * side
-                pos = next((p for p in self.engine.positions(symbol) if p.id == d.position_id), None)
+                pos = self.engine.position(d.position_id)
                 margin = pos.margin if pos is not None else 0.0
                 rec = TradeRec(fid, d.position_id, symbol, self.market.v20_name(symbol), d.price, t, u, u, margin)
                 self.trades[fid] = rec
+                self._side(symbol, int(side))[fid] = rec
                 self.by_pos[d.position_id] = fid
                 cur_tid = fid
                 units_total += u
@@ -578,6 +586,7 @@ class AccountBook:
         if fill is None:
             return
         o.state = "FILLED"
+        self.live.pop(o.id, None)
         o.filling_id = fill["id"]
         o.filled_time = t
         batch = batch or fill["batchID"]
@@ -641,6 +650,7 @@ class AccountBook:
             if q is not None:
                 o.trail_level = q[1] - float(spec["distance"]) if long else q[2] + float(spec["distance"])
         self.orders[o.id] = o
+        self.live[o.id] = o
         if typ == "TAKE_PROFIT":
             rec.tp = o.id
         elif typ == "STOP_LOSS":
@@ -661,6 +671,7 @@ class AccountBook:
                        replacedByOrderID=replaced_by,
                        clientOrderID=(o.client_ext or {}).get("id"))
         o.state = "CANCELLED"
+        self.live.pop(o.id, None)
         o.cancelling_id = tx["id"]
         o.cancelled_time = t
         if o.trade_id and o.trade_id in self.trades:
@@ -871,6 +882,8 @@ class AccountBook:
         o = OrderRec(tx["id"], typ, t, spec, client_ext=spec.get("clientExtensions"),
                      trade_client_ext=spec.get("tradeClientExtensions"), replaces=replaces)
         self.orders[o.id] = o
+        if typ != "MARKET":
+            self.live[o.id] = o
         if o.client_ext and o.client_ext.get("id"):
             self.client_ids[o.client_ext["id"]] = o.id
         body: dict[str, Any] = {"orderCreateTransaction": tx}
@@ -943,9 +956,7 @@ class AccountBook:
             return [], u
         closes: list[tuple[int, float | None]] = []
         left = u.copy_abs()
-        opp = sorted((tr for tr in self.trades.values() if tr.state == "OPEN" and tr.symbol == symbol
-                      and (tr.current_units > 0) != (u > 0)), key=lambda tr: int(tr.id))
-        for tr in opp:
+        for tr in list(self._side(symbol, -1 if u > 0 else 1).values()):
             if left <= 0:
                 break
             have = tr.current_units.copy_abs()
@@ -1024,8 +1035,7 @@ class AccountBook:
             raw = req.get(side_key, "NONE")
             if raw == "NONE":
                 continue
-            trs = sorted((tr for tr in self.trades.values() if tr.state == "OPEN" and tr.symbol == symbol
-                          and (tr.current_units > 0) == (sign > 0)), key=lambda tr: int(tr.id))
+            trs = list(self._side(symbol, sign).values())
             have = sum((tr.current_units.copy_abs() for tr in trs), ZERO)
             if raw == "ALL":
                 want = have
@@ -1297,8 +1307,7 @@ class AccountBook:
         tot_margin = 0.0
         tot = [ZERO, ZERO, ZERO]
         for side, key in ((1, "long"), (-1, "short")):
-            trs = [tr for tr in self.trades.values() if tr.state == "OPEN" and tr.symbol == symbol
-                   and (tr.current_units > 0) == (side > 0)]
+            trs = list(self._side(symbol, side).values())
             r = self._realized(symbol, side)
             upl = sum(live[tr.pos_id].profit for tr in trs if tr.pos_id in live)
             margin = sum(live[tr.pos_id].margin for tr in trs if tr.pos_id in live)
@@ -1310,7 +1319,7 @@ class AccountBook:
             if trs:
                 w = sum(float(tr.current_units.copy_abs()) * tr.price for tr in trs) / float(u.copy_abs())
                 sd["averagePrice"] = self.px(symbol, w)
-                sd["tradeIDs"] = [tr.id for tr in sorted(trs, key=lambda x: int(x.id))]
+                sd["tradeIDs"] = [tr.id for tr in trs]
             out[key] = sd
             tot_upl += upl
             tot_margin += margin
@@ -1325,7 +1334,7 @@ class AccountBook:
         live = self._positions_now()
         syms = [s for s in self.market.symbols
                 if (s, 1) in self.realized or (s, -1) in self.realized
-                or any(tr.symbol == s and tr.state == "OPEN" for tr in self.trades.values())]
+                or self._side(s, 1) or self._side(s, -1)]
         out = [self.position_dict(s, live) for s in syms]
         if open_only:
             out = [p for p in out if p["long"]["units"].strip("0.-") or p["short"]["units"].strip("0.-")]
@@ -1343,7 +1352,7 @@ class AccountBook:
             q = self.market.mid(p.symbol, self.now) or p.open_price
             f = self.market.home_factor(self.market.specs[p.symbol].quote, self.info.currency, self.now) or 1.0
             pos_value += p.lots * self.cs(p.symbol) * q * f
-        n_pos = len({(tr.symbol) for tr in self.trades.values() if tr.state == "OPEN"})
+        n_pos = len({sym for (sym, _), v in self.open.items() if v})
 
         def m(x: float) -> str:
             return money(Decimal(repr(round(x, 4))))
@@ -1359,10 +1368,9 @@ class AccountBook:
                 "resettablePLTime": "0", "financing": money(self.financing), "commission": money(self.commission),
                 "dividendAdjustment": money(ZERO), "guaranteedExecutionFees": money(ZERO),
                 "marginRate": self.margin_rate(),
-                "openTradeCount": sum(1 for tr in self.trades.values() if tr.state == "OPEN"),
+                "openTradeCount": sum(len(v) for v in self.open.values()),
                 "openPositionCount": n_pos,
-                "pendingOrderCount": sum(1 for o in self.orders.values()
-                                         if o.state == "PENDING" and o.type != "MARKET"),
+                "pendingOrderCount": len(self.live),
                 "hedgingEnabled": False, "unrealizedPL": m(upl), "NAV": m(v.equity), "marginUsed": m(v.margin),
                 "marginAvailable": m(max(v.free_margin, 0.0)), "positionValue": m(pos_value),
                 "marginCloseoutUnrealizedPL": m(upl), "marginCloseoutNAV": m(v.equity),
@@ -1375,8 +1383,8 @@ class AccountBook:
     def details(self) -> dict[str, Any]:
         d = self.summary()
         live = self._positions_now()
-        d["trades"] = [self.trade_dict(tr, live) for tr in sorted(self.trades.values(), key=lambda x: int(x.id))
-                       if tr.state == "OPEN"]
+        d["trades"] = [self.trade_dict(tr, live) for side in self.open.values() for tr in side.values()]
+        d["trades"].sort(key=lambda x: int(x["id"]))
         d["positions"] = self.view_positions(False)
         d["orders"] = list(reversed(self.view_orders()))
         return d
