@@ -22,6 +22,7 @@ from .compare import compare_cmd, demo_cmd, sweep_cmd
 from .copy import copy_cmd
 from .data import app as data_app
 from .history import app as history_app
+from .serve import accounts_app, serve_cmd
 from .strategies import strategies_cmd
 
 
@@ -87,6 +88,8 @@ app.command("demo")(demo_cmd)
 app.add_typer(data_app, name="data")
 app.command("copy")(copy_cmd)
 app.add_typer(history_app, name="history")
+app.command("serve")(serve_cmd)
+app.add_typer(accounts_app, name="accounts")
 
 
 def main() -> None:

@@ -44,6 +44,7 @@ from ..times import iso, to_ns
 from . import _layout as L
 from ._kernel import seed_rng
 from ._kernel.margin import _conv
+from ._kernel.orders import _fill_queued
 from ._prepare import (
     Stream,
     build_stream,
@@ -354,6 +355,12 @@ class Account:
         """UTC ns of the last quote simulated."""
         return int(self._s.acc_i[L.I_NOW])
 
+    @property
+    def quote_times(self) -> np.ndarray:
+        """UTC ns of each quote of the last feed (int64, sorted); ``advance(searchsorted(quote_times, t,
+        "right"))`` simulates every quote up to and including time ``t``."""
+        return self._s.q.time
+
     def advance(self, end: int | None = None) -> None:
         """Simulate the last feed's quotes up to (not including) index ``end`` (default: all of them)."""
         sim = self._s
@@ -439,6 +446,23 @@ class Account:
             sim.event(L.E_REJECT, s, oid, L.REJ_STOPS, price)
             return oid
         return sim.add_order(s, side, typ, lots, price, sl_, tp_)
+
+    def execute(self) -> None:
+        """Fill the orders queued by ``submit`` (market) and ``close`` now, at the last quote simulated, rather
+        than at the next quote: instant execution for a live account (a paper-trading server takes an order
+        between two quotes, at the price the trader sees). The kernel's own fill runs, with every rule of a
+        fill at a quote: closes first, a market order with stops on the wrong side rejected, the free-margin
+        check, commission, NBP. A symbol with no quote yet keeps its orders queued for its first quote."""
+        sim = self._s
+        if sim.acc_i[L.I_ORD_HIGH] == 0:
+            return
+        sim.grow()
+        for s in range(len(self.symbols)):
+            if sim.px[s, L.X_HAVE] > 0.0:
+                _fill_queued(sim.rules, sim.book, sim.ledger, s, float(sim.px[s, L.X_BID]), float(sim.px[s, L.X_ASK]))
+        sim.recalc()
+        if sim.acc_i[L.I_ERROR]:
+            self._raise_kernel_error()
 
     def close(self, symbol: str, position_id: int = 0, lots: float | None = None) -> None:
         """Close position ``position_id`` (0: every position of ``symbol``), fully or ``lots`` of it, at the
@@ -527,6 +551,20 @@ class Account:
                                     pf[L.PF_PROFIT], pf[L.PF_MARGIN]))
         out.sort(key=lambda p: p.id)
         return out
+
+    def position(self, position_id: int) -> PositionView | None:
+        """Open position ``position_id`` (None when there is none by that id): one lookup, where
+        ``positions()`` lists them all."""
+        sim = self._s
+        high = int(sim.acc_i[L.I_POS_HIGH])
+        rows = np.flatnonzero((sim.pos_i[:high, L.PI_ID] == position_id) & (sim.pos_i[:high, L.PI_ACTIVE] == 1))
+        if rows.size == 0:
+            return None
+        pi, pf = sim.pos_i[int(rows[0])].tolist(), sim.pos_f[int(rows[0])].tolist()
+        sl, tp = pf[L.PF_SL], pf[L.PF_TP]
+        return PositionView(pi[L.PI_ID], self.symbols[pi[L.PI_SYM]], pi[L.PI_SIDE], pf[L.PF_LOTS], pf[L.PF_OPEN],
+                            pi[L.PI_OPEN_TIME], None if math.isnan(sl) else sl, None if math.isnan(tp) else tp,
+                            pf[L.PF_PROFIT], pf[L.PF_MARGIN])
 
     def orders(self) -> list[dict[str, Any]]:
         """Orders not yet filled: ``id, symbol, side, type`` (market/limit/stop/close), ``lots, price``."""
