@@ -19,6 +19,7 @@ from . import calc
 from ._common import emit_json, error_document, json_errors
 from .backtest import backtest_cmd
 from .compare import compare_cmd, demo_cmd, sweep_cmd
+from .copy import copy_cmd
 from .data import app as data_app
 from .serve import accounts_app, serve_cmd
 from .strategies import strategies_cmd
@@ -86,6 +87,7 @@ app.command("demo")(demo_cmd)
 app.add_typer(data_app, name="data")
 app.command("serve")(serve_cmd)
 app.add_typer(accounts_app, name="accounts")
+app.command("copy")(copy_cmd)
 
 
 def main() -> None:
