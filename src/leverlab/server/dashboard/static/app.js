@@ -55,7 +55,7 @@
     if (times.length > MAX_POINTS) { [times, equity, balance, level, mcLine, soLine].forEach(function (x) { x.shift(); }); }
     eqChart.setData([times, equity, balance]);
     mlChart.setData([times, level, mcLine, soLine]);
-    window.leverlabPoints = times.length;  // read by the browser tests
+    window.leverlabEquity = equity;  // read by the browser tests
   }
 
   // ---- tables and figures
