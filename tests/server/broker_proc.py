@@ -1,5 +1,8 @@
-"""A real demo broker for the server tests (the fixtures are in conftest.py): ``leverlab serve`` in a
-subprocess on 127.0.0.1, a real database file, accounts opened as a user opens them, HTTP through httpx."""
+"""A real demo broker for the server tests: ``leverlab serve`` in a subprocess on 127.0.0.1, a real database
+file, accounts opened as a user opens them, HTTP through httpx; and the fixtures (``server``, ``pg_url``).
+
+Test modules import the fixtures from here: a ``conftest.py`` in this folder (which has no ``__init__.py``)
+would shadow ``tests/engine/conftest.py``, imported by name as ``conftest``."""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -113,3 +118,33 @@ class Client:
         r = self.get("/transactions/sinceid", params={"id": since})
         assert r.status_code == 200, r.text
         return list(r.json()["transactions"])
+
+
+try:  # the private PostgreSQL cluster fixture (tests/server/pg.py), where it is present
+    from pg import pg_cluster, pg_url  # noqa: F401
+except ImportError:  # else a database URL from the environment
+    @pytest.fixture
+    def pg_url() -> Iterator[str]:
+        base = os.environ.get("LEVERLAB_TEST_POSTGRES_URL")
+        if not base:
+            if os.environ.get("CI") == "true":
+                pytest.fail("CI must run the PostgreSQL tests: no PostgreSQL fixture and no LEVERLAB_TEST_POSTGRES_URL")
+            pytest.skip("no PostgreSQL here (set LEVERLAB_TEST_POSTGRES_URL)")
+        from sqlalchemy import create_engine, make_url, text
+
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(make_url(base).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(base).set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    db = tmp_path_factory.mktemp("broker") / "broker.sqlite"
+    s = Server(str(db)).start()
+    yield s
+    s.stop()

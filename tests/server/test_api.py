@@ -6,8 +6,11 @@ import json
 from decimal import Decimal
 from typing import Any
 
+import broker_proc
 import httpx
 from broker_proc import Client, Server
+
+server = broker_proc.server  # the fixture (a conftest.py here would shadow tests/engine/conftest.py)
 
 
 def _balance_sum(txns: list[dict[str, Any]]) -> Decimal:
@@ -104,7 +107,7 @@ def test_bad_input_is_refused_and_nothing_is_half_written(server: Server) -> Non
     cases = [({"instrument": "XXX_YYY", "units": "1000"}, "INSTRUMENT_UNKNOWN"),
              ({"instrument": "EUR_USD", "units": "ten"}, "INVALID_VALUE"),
              ({"instrument": "EUR_USD", "units": "1000.5"}, "UNITS_PRECISION_EXCEEDED"),
-             ({"instrument": "EUR_USD", "units": "100"}, "UNITS_MINIMUM_NOT_MET"),
+             ({"instrument": "EUR_USD", "units": "100"}, "UNITS_MIMIMUM_NOT_MET"),
              ({"instrument": "EUR_USD", "units": "1500"}, "UNITS_PRECISION_EXCEEDED"),
              ({"instrument": "EUR_USD", "units": "1000", "stopLossOnFill": {"price": "5.00000"}},
               "STOP_LOSS_ON_FILL_LOSS"),

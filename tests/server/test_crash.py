@@ -10,8 +10,11 @@ import time
 from decimal import Decimal
 from typing import Any
 
+import broker_proc
 import httpx
 from broker_proc import Client, Server
+
+pg_url = broker_proc.pg_url  # the fixture (a conftest.py here would shadow tests/engine/conftest.py)
 
 RESPONSE_TXNS = ("orderCreateTransaction", "orderFillTransaction", "orderCancelTransaction", "orderRejectTransaction",
                  "takeProfitOrderTransaction", "stopLossOrderTransaction")

@@ -8,6 +8,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
+import broker_proc
 import numpy as np
 from broker_proc import Server
 
@@ -19,6 +20,8 @@ from leverlab.server.book import AccountBook, AccountInfo
 from leverlab.server.market import Market
 from leverlab.server.v20 import parse_time
 from leverlab.times import to_ns
+
+server = broker_proc.server  # the fixture (a conftest.py here would shadow tests/engine/conftest.py)
 
 
 def _clock(server: Server) -> int:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import broker_proc
 from broker_proc import Server
+
+server = broker_proc.server  # the fixture (a conftest.py here would shadow tests/engine/conftest.py)
 
 
 def test_trailing_stop_follows_the_price_and_closes_the_trade(server: Server) -> None:

@@ -234,10 +234,9 @@ class AccountBook:
             self._engine_modify(tr.pos_id, sl, tp)
 
     def _engine_modify(self, pos_id: int, sl: float | None, tp: float | None) -> None:
-        n = len(self.engine.events(self._ne))
+        """Set the engine position's levels (a level the price is already through is refused by the engine
+        with an event the translation ignores; the trade keeps its previous levels)."""
         self.engine.modify(pos_id, sl=sl, tp=tp)
-        if len(self.engine.events(self._ne)) > n:  # refused (already through the level): it fills next quote
-            self._ne += len(self.engine.events(self._ne)) - n if n == 0 else 0
 
     # ---------------------------------------------------------------- transactions
     def _txn(self, typ: str, t: int, batch: str | None, request_id: str | None, **fields: Any) -> dict[str, Any]:
@@ -375,16 +374,14 @@ class AccountBook:
         if e.type == "margin_call" and not self.in_margin_call:
             self.in_margin_call = True
             self._txn("MARGIN_CALL_ENTER", e.time, None, None)
-        elif e.type == "reject" and e.ref in self.by_engine_order:
+        elif e.type == "reject" and "margin" in e.reason and e.ref in self.by_engine_order:
             o = self.orders[self.by_engine_order[e.ref]]
             if o.state == "PENDING":
-                reason = "INSUFFICIENT_MARGIN" if "margin" in e.reason else "TAKE_PROFIT_ON_FILL_LOSS" \
-                    if "stops" in e.reason else "INSUFFICIENT_MARGIN"
-                self._cancel_order(o, e.time, reason, None, None, engine=False)
+                self._cancel_order(o, e.time, "INSUFFICIENT_MARGIN", None, None, engine=False)
         elif e.type == "pending_deleted" and e.ref in self.by_engine_order:
             o = self.orders[self.by_engine_order[e.ref]]
             if o.state == "PENDING":
-                self._cancel_order(o, e.time, "MARGIN_CALL", None, None, engine=False)
+                self._cancel_order(o, e.time, "INSUFFICIENT_MARGIN", None, None, engine=False)
 
     def _margin_exit(self) -> None:
         mc = self.terms.margin_call_level
@@ -709,7 +706,7 @@ class AccountBook:
         if a == 0:
             raise _Reject("UNITS_INVALID", "The units specified must not be zero")
         if a < v.min_lot * cs - 1e-9:
-            raise _Reject("UNITS_MINIMUM_NOT_MET", f"The units specified ({u}) are below the minimum trade size "
+            raise _Reject("UNITS_MIMIMUM_NOT_MET", f"The units specified ({u}) are below the minimum trade size "
                           f"{fmt_units(Decimal(repr(v.min_lot * cs)), self.units_precision(symbol))}")
         if a > v.max_lot * cs + 1e-9:
             raise _Reject("UNITS_LIMIT_EXCEEDED", f"The units specified exceed the maximum order size "
@@ -727,11 +724,15 @@ class AccountBook:
             raise V20Error(400, f"Invalid value specified for '{field}': expected an object", "INVALID_VALUE")
         out: dict[str, Any] = {}
         if typ == "TRAILING_STOP_LOSS" or ("distance" in det and "price" not in det):
+            trailing = typ == "TRAILING_STOP_LOSS"
             if "distance" not in det:
-                raise _Reject(f"{_field_code(field)}_DISTANCE_MISSING", f"'{field}.distance' is required")
+                raise _Reject(f"{_field_code(field)}_PRICE_DISTANCE_MISSING" if trailing else "PRICE_DISTANCE_MISSING",
+                              f"'{field}.distance' is required")
             dist = decimal(det["distance"], f"{field}.distance")
             if dist <= 0:
-                raise _Reject(f"{_field_code(field)}_DISTANCE_INVALID", f"'{field}.distance' must be positive")
+                raise _Reject(f"{_field_code(field)}_PRICE_DISTANCE_INVALID" if trailing else
+                              "STOP_LOSS_ON_FILL_DISTANCE_INVALID" if typ == "STOP_LOSS" else "PRICE_DISTANCE_INVALID",
+                              f"'{field}.distance' must be positive")
             out["distance"] = str(dist)
         else:
             if "price" not in det:
@@ -755,25 +756,6 @@ class AccountBook:
             out["clientExtensions"] = _ext(det["clientExtensions"], f"{field}.clientExtensions")
         return out
 
-    def _normalise_order(self, req: Any, t: int) -> tuple[str, str, dict[str, Any]]:
-        """(type, symbol, v20 fields) of an order request; V20Error (no transaction) for a malformed body,
-        _Reject (a *_REJECT transaction) for a well-formed order v20 refuses."""
-        if not isinstance(req, dict):
-            raise V20Error(400, "Invalid value specified for 'order': expected an object", "INVALID_VALUE")
-        typ = req.get("type", "MARKET")
-        if typ not in ("MARKET", *PENDING_TYPES):
-            if typ in DEPENDENT_TYPES:
-                raise V20Error(400, f"Orders of type {typ} are created on a trade: PUT /trades/{{id}}/orders",
-                               "INVALID_VALUE")
-            raise V20Error(400, f"Invalid value specified for 'order.type': {typ!r}; expected MARKET, LIMIT, STOP "
-                                f"or MARKET_IF_TOUCHED", "INVALID_VALUE")
-        spec: dict[str, Any] = {"instrument": req.get("instrument")}
-        tif_default = "FOK" if typ == "MARKET" else "GTC"
-        spec["units"] = req.get("units")
-        spec["timeInForce"] = req.get("timeInForce", tif_default)
-        spec["positionFill"] = req.get("positionFill", "DEFAULT")
-        return typ, "", spec
-
     def _cmd_order(self, cmd: dict[str, Any], t: int, rid: str | None) -> tuple[int, dict[str, Any]]:
         req = cmd["order"]
         typ = req.get("type", "MARKET") if isinstance(req, dict) else "MARKET"
@@ -785,7 +767,7 @@ class AccountBook:
         except _Reject as r:
             tx = self._txn(reject_type, t, None, rid, **{k: v for k, v in base.items() if isinstance(v, str)},
                            reason="CLIENT_ORDER", rejectReason=r.code)
-            raise V20Error(400 if r.code != "INSTRUMENT_UNKNOWN" or True else 404, r.message, r.code,
+            raise V20Error(400, r.message, r.code,
                            orderRejectTransaction=tx, relatedTransactionIDs=[tx["id"]],
                            lastTransactionID=self.last_id) from None
         return self._place(typ, symbol, spec, t, rid, "CLIENT_ORDER", None)
@@ -814,8 +796,8 @@ class AccountBook:
         spec["timeInForce"] = tif
         pf = req.get("positionFill", "DEFAULT")
         if pf not in ("DEFAULT", "OPEN_ONLY", "REDUCE_FIRST", "REDUCE_ONLY"):
-            raise _Reject("POSITION_FILL_INVALID", f"positionFill {pf!r} is not one of DEFAULT, OPEN_ONLY, "
-                          f"REDUCE_FIRST, REDUCE_ONLY")
+            raise V20Error(400, f"Invalid value specified for 'order.positionFill': {pf!r}; expected DEFAULT, "
+                                f"OPEN_ONLY, REDUCE_FIRST or REDUCE_ONLY", "INVALID_VALUE")
         spec["positionFill"] = pf
         if typ != "MARKET":
             if "price" not in req:
@@ -832,10 +814,11 @@ class AccountBook:
             spec["triggerCondition"] = trig
             if tif == "GTD":
                 if "gtdTime" not in req:
-                    raise _Reject("GTD_TIMESTAMP_MISSING", "'order.gtdTime' is required with timeInForce GTD")
+                    raise _Reject("TIME_IN_FORCE_GTD_TIMESTAMP_MISSING",
+                                  "'order.gtdTime' is required with timeInForce GTD")
                 g = _time(req["gtdTime"], "order.gtdTime")
                 if g <= t:
-                    raise _Reject("GTD_TIMESTAMP_IN_PAST", "'order.gtdTime' is in the past")
+                    raise _Reject("TIME_IN_FORCE_GTD_TIMESTAMP_IN_PAST", "'order.gtdTime' is in the past")
                 spec["gtdTime"] = rfc3339(g)
         elif "priceBound" in req:
             spec["priceBound"] = self.px(symbol, float(decimal(req["priceBound"], "order.priceBound")))
@@ -920,8 +903,7 @@ class AccountBook:
                     c = self._cancel_order(o, t, why, batch, rid, engine=False)
                     body["orderCancelTransaction"] = c
             elif fill is None:  # REDUCE_ONLY with nothing to reduce
-                c = self._cancel_order(o, t, "REDUCING_AND_OPEN_ONLY" if False else "POSITION_CLOSEOUT_FAILED",
-                                       batch, rid, engine=False)
+                c = self._cancel_order(o, t, "POSITION_CLOSEOUT_FAILED", batch, rid, engine=False)
                 body["orderCancelTransaction"] = c
             self._after_fill(o, fill, batch, t, rid)
         else:
@@ -1095,7 +1077,7 @@ class AccountBook:
             typ = req.get("type") if isinstance(req, dict) else None
             if typ != o.type:
                 raise V20Error(400, f"Order {o.id} is a {o.type} order: its replacement must be one too",
-                               "ORDER_REPLACE_TYPE_MISMATCH" if False else "INVALID_VALUE")
+                               "INVALID_VALUE")
             tr = self.trades[o.trade_id or ""]
             try:
                 det = self._details(req, "order", tr.symbol, o.type)
@@ -1151,8 +1133,7 @@ class AccountBook:
         tr = self.trade_by_spec(cmd["trade"])
         body = cmd["body"] if isinstance(cmd["body"], dict) else {}
         if not body.get("clientExtensions"):
-            raise V20Error(400, "'clientExtensions' is required", "CLIENT_EXTENSIONS_MISSING" if False else
-                           "INVALID_VALUE")
+            raise V20Error(400, "'clientExtensions' is required", "CLIENT_EXTENSIONS_DATA_MISSING")
         ce = _ext(body["clientExtensions"], "clientExtensions")
         tx = self._txn("TRADE_CLIENT_EXTENSIONS_MODIFY", t, None, rid, tradeID=tr.id,
                        clientTradeID=(tr.client_ext or {}).get("id"), tradeClientExtensionsModify=ce)
@@ -1226,7 +1207,7 @@ class AccountBook:
         alias = body.get("alias")
         if not isinstance(alias, str) or len(alias) > 128:
             raise V20Error(400, "Invalid value specified for 'alias': expected a string of at most 128 characters",
-                           "ALIAS_INVALID" if False else "INVALID_VALUE")
+                           "ALIAS_INVALID")
         self.alias = alias
         tx = self._txn("CLIENT_CONFIGURE", t, None, rid, alias=alias, marginRate=self.margin_rate())
         return 200, {"clientConfigureTransaction": tx}

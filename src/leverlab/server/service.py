@@ -144,7 +144,7 @@ class Broker:
                                r.deposit, created, r.leverage)
             try:
                 self.rebuild(info)
-            except (BacktestError, LookupError, ValueError) as exc:
+            except (BacktestError, LookupError, ValueError, ReplayMismatch) as exc:
                 self.broken[r.id] = str(exc)
                 log.error("account %s cannot be opened: %s", r.id, exc)
 
@@ -198,7 +198,7 @@ class Broker:
         if owner is None:
             if account_id in self.broken:
                 raise V20Error(404, f"The Account specified cannot be opened: {self.broken[account_id]}",
-                               "ACCOUNT_NOT_TRADEABLE" if False else "NO_SUCH_ACCOUNT")
+                               "NO_SUCH_ACCOUNT")
             raise V20Error(404, "The Account specified does not exist", "NO_SUCH_ACCOUNT")
         if owner != user:
             raise V20Error(403, "Insufficient authorization to perform request.")
