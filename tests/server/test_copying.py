@@ -7,12 +7,15 @@ import sqlite3
 from decimal import Decimal
 from typing import Any
 
+import broker_proc
 import httpx
 import pytest
 from broker_proc import Client, Server
 
 from leverlab.data import load
 from leverlab.times import to_ns
+
+server = broker_proc.server  # the fixture (a conftest.py here would shadow tests/engine/conftest.py)
 
 
 def copy_api(c: Client, method: str = "GET", **body: Any) -> httpx.Response:
