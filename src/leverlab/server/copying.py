@@ -111,7 +111,15 @@ class Subscription:
 
 def rule_from(body: Any) -> CopyRule:
     """The copy rule of a subscription request: ``rule`` octa, ratio or lots, ``value`` (ratio, lots),
-    ``minLots``, ``maxLots``, ``stopCopyEquity`` (optional). CopyError naming the field otherwise."""
+    ``minLots``, ``maxLots``, ``stopCopyEquity`` (optional). CopyError naming the field otherwise.
+
+    >>> rule_from({"rule": "ratio", "value": "0.5", "maxLots": 2}).describe()
+    'ratio 0.5 x master lots, at most 2 lots'
+    >>> rule_from({"rule": "ratio", "value": "NaN"})
+    Traceback (most recent call last):
+    ...
+    leverlab.copytrade.rules.CopyError: ratio: expected a finite number above 0, got 'NaN'
+    """
     if not isinstance(body, dict):
         raise CopyError("body: expected an object with master, rule and value")
     kind = body.get("rule")
