@@ -16,12 +16,14 @@ import hashlib
 import json
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ..brokers import resolve_terms
 from ..engine.errors import BacktestError
@@ -64,6 +66,21 @@ def create_account(eng: Engine, *, broker: str, account_type: str, country: str,
                       selected_leverage=float(leverage) if leverage else None)
     except (LookupError, ValueError) as exc:
         raise ValueError(str(exc.args[0]) if exc.args else str(exc)) from None
+    for attempt in range(50):  # concurrent creators race for the next ids: the loser tries again
+        try:
+            return _insert_account(eng, broker=broker, account_type=account_type, country=country, client=client,
+                                   deposit=deposit, currency=currency, alias=alias, token=token, leverage=leverage,
+                                   market_ns=market_ns)
+        except IntegrityError:
+            if attempt == 49:
+                raise
+            time.sleep(0.01 * (1 + attempt % 5))
+    raise AssertionError("unreachable")
+
+
+def _insert_account(eng: Engine, *, broker: str, account_type: str, country: str, client: str, deposit: float,
+                    currency: str, alias: str, token: str | None, leverage: str,
+                    market_ns: int | None) -> tuple[str, str]:
     with eng.begin() as conn:
         if token is not None:
             uid = conn.execute(select(db.users.c.id).where(db.users.c.token_hash == hash_token(token))).scalar()
