@@ -31,15 +31,17 @@
   // ---- charts
   var times = [], equity = [], balance = [], level = [], mcLine = [], soLine = [];
   function width(el) { return Math.max(260, el.clientWidth - 4); }
-  function makeChart(el, series) {
+  function makeChart(el, series, y) {
     return new uPlot({ width: width(el), height: 200, series: series, legend: { show: true },
-                       scales: { x: { time: true } }, axes: [{}, { size: 60 }] }, [[]].concat(series.slice(1).map(function () { return []; })), el);
+                       scales: { x: { time: true }, y: y || {} }, axes: [{}, { size: 60 }] },
+                     [[]].concat(series.slice(1).map(function () { return []; })), el);
   }
   var eqChart = makeChart($("#equity-chart"), [{}, { label: "Equity", stroke: "#1f6feb", width: 2 },
                                               { label: "Balance", stroke: "#8b949e", width: 1, dash: [4, 4] }]);
   var mlChart = makeChart($("#margin-chart"), [{}, { label: "Margin level %", stroke: "#2da44e", width: 2 },
                                                { label: "Margin call", stroke: "#d29922", width: 1, dash: [6, 4] },
-                                               { label: "Stop-out", stroke: "#cf222e", width: 1, dash: [6, 4] }]);
+                                               { label: "Stop-out", stroke: "#cf222e", width: 1, dash: [6, 4] }],
+                        { distr: 3 });  // log scale: a level of thousands of % and the lines near 0 % both show
   window.addEventListener("resize", function () {
     eqChart.setSize({ width: width($("#equity-chart")), height: 200 });
     mlChart.setSize({ width: width($("#margin-chart")), height: 200 });
@@ -50,8 +52,8 @@
       times.pop(); equity.pop(); balance.pop(); level.pop(); mcLine.pop(); soLine.pop();
     }
     times.push(t); equity.push(num(a.NAV)); balance.push(num(a.balance));
-    level.push(a.marginLevel === null ? null : a.marginLevel);
-    mcLine.push(a.marginCallLevel); soLine.push(a.stopOutLevel);
+    function pos(x) { return x === null || x === undefined ? null : Math.max(x, 1); }  // a log scale needs > 0
+    level.push(pos(a.marginLevel)); mcLine.push(pos(a.marginCallLevel)); soLine.push(pos(a.stopOutLevel));
     if (times.length > MAX_POINTS) { [times, equity, balance, level, mcLine, soLine].forEach(function (x) { x.shift(); }); }
     eqChart.setData([times, equity, balance]);
     mlChart.setData([times, level, mcLine, soLine]);
