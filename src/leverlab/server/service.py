@@ -12,6 +12,7 @@ interrupted) is stored then.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -124,6 +125,7 @@ class Broker:
         self.committed_gen = 0  # changes committed so far
         self.waiters: list[tuple[int, asyncio.Future[None]]] = []
         self.wake: asyncio.Event | None = None  # set by the committer task while it runs
+        self._changed = asyncio.Event()  # set (and replaced) at each tick and commit: streams wake on it
         self.ticks = 0
         self.broken: dict[str, str] = {}  # accounts that could not be opened, and why
         self.copier: Any = None  # copy trading (server.copying.Copier): told of each change to mirror it
@@ -307,6 +309,7 @@ class Broker:
         for aid, hi in batch["marks"].items():
             self.stored[aid] = max(self.stored.get(aid, 0), hi)
         self.committed_gen = max(self.committed_gen, batch["gen"])
+        self.signal()
         if self.committed_gen == self.gen:
             for aid in list(self.reloading):
                 self._reload(aid)
@@ -340,12 +343,23 @@ class Broker:
                 self.dirty.add(aid)
                 changed.append((aid, n0, None))
         self.clock.now = t
+        self.signal()
         self.clock_dirty = t
         self._bump()
         self.ticks += 1
         if self.copier is not None:
             self.copier.changed(changed, t, tick=True)
         return t
+
+    def signal(self) -> None:
+        """Wake every stream waiting in ``changed`` (new prices or newly committed transactions)."""
+        evt, self._changed = self._changed, asyncio.Event()
+        evt.set()
+
+    async def changed(self, timeout: float) -> None:
+        """Wait for the next tick or commit, at most ``timeout`` seconds."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._changed.wait(), timeout)
 
     async def durable(self) -> None:
         """Wait until every change queued so far is committed (RuntimeError if its commit failed)."""
