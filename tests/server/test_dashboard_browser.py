@@ -27,11 +27,12 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Client]]:
-    """A server whose clock runs at 1,800x (an H1 bar every 2 s, a quote every 0.5 s: the engine's four
-    quotes a bar; Monday 10:00 to the weekend in 3.5 minutes) and one account opened before it starts."""
+    """A server whose clock runs at 600x (an H1 bar every 6 s, a quote every 1.5 s: the engine's four quotes
+    a bar; Monday 01:00 to the weekend in 11 minutes, boot included, on a loaded machine) and one account
+    opened before it starts."""
     if not Path(CHROMIUM).exists():
         pytest.skip("no chromium binary found (Debian: apt install chromium)")
-    s = Server(str(tmp_path_factory.mktemp("dash") / "broker.sqlite"), speed="1800", start="2018-03-05T01:00:00Z")
+    s = Server(str(tmp_path_factory.mktemp("dash") / "broker.sqlite"), speed="600", start="2018-03-05T01:00:00Z")
     master = s.account("exness", "standard", "SC", deposit=10_000, leverage=500, alias="master")
     s.start()
     yield s, master
@@ -139,15 +140,16 @@ def status_after(pg: Any, button: str) -> str:
 
 
 def wait_for_first_quote(pg: Any) -> None:
-    """Wait on an account's page until EUR_USD has quoted since the account was opened: the server gives a
-    new account no price before its first quote after opening (noted for the server; until then its orders
-    are refused for margin)."""
+    """Wait on an account's page until EUR_USD has quoted from a bar opened after the account was: the
+    server gives a new account no price before that (noted for the server; until then its orders are
+    refused for margin). The sample is H1: the first such bar opens at the next full hour."""
     pg.wait_for_function("""() => {
+        const t = s => Date.parse(s.replace(' ', 'T') + 'Z');
         const q = [...document.querySelectorAll('#prices tbody tr')]
             .find(r => r.cells[0].textContent.startsWith('EUR_USD'));
         const rows = document.querySelectorAll('#txns tbody tr');
-        const created = rows[rows.length - 1].cells[1].textContent;
-        return q && q.cells[3].textContent > created; }""", timeout=60_000)
+        const created = t(rows[rows.length - 1].cells[1].textContent), hour = 3600 * 1000;
+        return q && t(q.cells[3].textContent) >= Math.ceil(created / hour) * hour; }""", timeout=120_000)
 
 
 def test_new_user_opens_two_accounts_copies_one_and_sees_both_move(live: tuple[Server, Client], page: Any) -> None:
@@ -202,12 +204,14 @@ def test_new_user_opens_two_accounts_copies_one_and_sees_both_move(live: tuple[S
     assert status.startswith("Filled -100000 EUR_USD"), status
 
     page.goto(f"{server.url}/accounts/{follower_id}")
+    page.wait_for_selector("#copies tbody tr td:nth-child(7)")
+    log = page.locator("#copies tbody tr").first.locator("td").all_text_contents()
+    assert log[6] == "copied", log  # else the reason is in log[7]
     row = page.locator("#trades tbody tr[data-trade]")
     row.wait_for()
     # Octa's rule by hand: 1 lot x 3,000 / 10,000 x 200 / 500 = 0.12 lot = 12,000 units, sold as the master sold
     assert row.locator("td").nth(2).text_content() == "-12000"
     assert "copy" in (row.locator("td").nth(0).text_content() or "")
-    log = page.locator("#copies tbody tr").first.locator("td").all_text_contents()
     assert log[1:3] == ["open", "EUR_USD"] and log[4:7] == ["-100000", "-12000", "copied"]
     # both accounts move with the price: the follower's equity chart leaves its balance
     n0 = len(equity_points(page))
