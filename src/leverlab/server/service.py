@@ -202,17 +202,23 @@ class Broker:
             raise V20Error(401, "Insufficient authorization to perform request.")
         h = hash_token(token)
         uid = self.users.get(h)
-        if uid is None:
-            self.refresh()
-            uid = self.users.get(h)
+        if uid is None:  # a user made since start: one indexed look-up, then their accounts
+            with self.db.connect() as conn:
+                found = conn.execute(select(db.users.c.id).where(db.users.c.token_hash == h)).scalar()
+            if found is not None:
+                self.refresh()
+                uid = self.users.get(h)
         if uid is None:
             raise V20Error(401, "Insufficient authorization to perform request.")
         return uid
 
     def book_for(self, user: int, account_id: str) -> AccountBook:
         """The account's book if ``user`` owns it: 403 for another user's account, 404 for none."""
-        if account_id not in self.owner:
-            self.refresh()
+        if account_id not in self.owner and account_id not in self.broken:
+            with self.db.connect() as conn:  # an account made since start: one indexed look-up first
+                found = conn.execute(select(db.accounts.c.id).where(db.accounts.c.id == account_id)).scalar()
+            if found is not None:
+                self.refresh()
         owner = self.owner.get(account_id)
         if owner is None:
             if account_id in self.broken:
