@@ -57,7 +57,17 @@ def create_app(broker: Broker, *, admin_token: str | None = None, tick_interval:
     With speed 0 the clock moves only through ``POST /leverlab/v1/clock/advance`` (alias ``/admin/clock``),
     body ``{"steps": n}``, ``{"seconds": s}`` or ``{"to": time}``, allowed with ``admin_token`` or, on a
     stepped clock only, any account's token; at other speeds only ``admin_token`` may move it."""
+    from .copying import install
+
+    install(broker)  # copy trading (server.copying)
     return V20App(broker, admin_token, tick_interval).app()
+
+
+def extra_routes(v20: V20App) -> list[Any]:
+    """The routes beside v20's: copy trading (``server.copying``) and the dashboard (``server.dashboard``)."""
+    from . import copying, dashboard
+
+    return [*copying.api_routes(v20), *dashboard.routes(v20)]
 
 
 class V20App:
@@ -702,6 +712,7 @@ class V20App:
             Route("/leverlab/v1/clock/advance", self.admin_clock, methods=["POST"]),
             Route("/api/v1/services", self.services, methods=["GET"]),
         ]
+        routes += extra_routes(self)  # copy trading's API and the web dashboard at /
 
         @contextlib.asynccontextmanager
         async def lifespan(app: Starlette) -> AsyncIterator[None]:

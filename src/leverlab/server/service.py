@@ -18,11 +18,12 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..brokers import resolve_terms
@@ -127,6 +128,8 @@ class Broker:
         self._changed = asyncio.Event()  # set (and replaced) at each tick and commit: streams wake on it
         self.ticks = 0
         self.broken: dict[str, str] = {}  # accounts that could not be opened, and why
+        self.copier: Any = None  # copy trading (server.copying.Copier): told of each change to mirror it
+        self.extra: list[Callable[[Connection], None]] = []  # more writes for the next batch's transaction
         with eng.begin() as conn:
             rows = dict(conn.execute(select(db.settings.c.key, db.settings.c.value)).all())
             if "data" in rows and rows["data"] != data_source:
@@ -241,6 +244,7 @@ class Broker:
         book = self.books[account_id]
         t = self.clock.now
         n0 = len(book.txns)
+        eq0 = book.engine.view().equity if self.copier is not None else 0.0
         try:
             status, body = book.apply(cmd, t)
         except V20Error:
@@ -254,6 +258,8 @@ class Broker:
             raise
         if len(book.txns) > n0:
             self._queue(account_id, t, cmd)
+            if self.copier is not None:
+                self.copier.changed([(account_id, n0, eq0)], t)
         return status, body
 
     def _queue(self, aid: str, t: int, cmd: dict[str, Any]) -> None:
@@ -282,7 +288,9 @@ class Broker:
             marks[aid] = hi
             self.queued[aid] = hi
         cmds = [{"account_id": a, "seq": q, "market_ns": t, "body": _dumps(c)} for a, q, t, c in self.pending]
-        batch = {"commands": cmds, "rows": rows, "marks": marks, "clock": self.clock_dirty, "gen": self.gen}
+        batch = {"commands": cmds, "rows": rows, "marks": marks, "clock": self.clock_dirty, "gen": self.gen,
+                 "extra": self.extra}
+        self.extra = []
         self.pending = []
         self.dirty = set()
         self.clock_dirty = None
@@ -290,7 +298,7 @@ class Broker:
 
     def write(self, batch: dict[str, Any]) -> None:
         """Commit one batch in one database transaction (may run on a worker thread)."""
-        if not (batch["commands"] or batch["rows"] or batch["clock"] is not None):
+        if not (batch["commands"] or batch["rows"] or batch["clock"] is not None or batch.get("extra")):
             return
         with self.db.begin() as conn:
             if batch["commands"]:
@@ -299,6 +307,8 @@ class Broker:
                 conn.execute(insert(db.transactions), batch["rows"])
             if batch["clock"] is not None:
                 conn.execute(update(db.settings).where(db.settings.c.key == "clock").values(value=str(batch["clock"])))
+            for extra in batch.get("extra", ()):
+                extra(conn)
 
     def committed(self, batch: dict[str, Any]) -> None:
         """Mark a written batch as the record: its transactions become readable, its waiters may answer."""
@@ -329,6 +339,7 @@ class Broker:
         t = self.clock.target() if to is None else max(self.clock.now, min(int(to), self.market.end))
         if t == self.clock.now and to is None:
             return t
+        changed = []
         for aid, book in self.books.items():
             if aid in self.reloading:
                 continue
@@ -336,11 +347,14 @@ class Broker:
             book.advance(t)
             if len(book.txns) > n0:
                 self.dirty.add(aid)
+                changed.append((aid, n0, None))
         self.clock.now = t
         self.signal()
         self.clock_dirty = t
         self._bump()
         self.ticks += 1
+        if self.copier is not None:
+            self.copier.changed(changed, t, tick=True)
         return t
 
     def signal(self) -> None:
