@@ -266,7 +266,11 @@ def compare_cmd(
     spread: Annotated[str, typer.Option("--spread", help="auto: each account's published typical spread "
                                         "around the data's mid where its profile gives one, the data's bid/ask "
                                         "elsewhere; broker: published spreads only (accounts without one are not "
-                                        "run); data: the data's bid/ask for every account.")] = "auto",
+                                        "run); data: the data's bid/ask for every account; data+markup: the "
+                                        "data's spread plus each account's markup over a stated reference.")] = "auto",
+    widening: Annotated[bool, typer.Option("--widening/--no-widening", help="widen every account's spread around "
+                                           "its broker's rollover (the profile's figures, else documented "
+                                           "defaults marked assumed).")] = False,
     executor: ExecutorOpt = "local",
     address: AddressOpt = None,
     swaps: Annotated[str, typer.Option("--swaps", help="policy: published swap tables, else the central banks' "
@@ -290,7 +294,7 @@ def compare_cmd(
                          country=country, client=client, leverage=lev, params=params, sizing=sizing,
                          brokers=[b.strip() for b in brokers.split(",") if b.strip()] if brokers else None,
                          weights=w, workers=workers, progress=progress, symbol=symbol, start=start, end=end,
-                         spread=spread, executor=executor, address=address, swaps=swaps)
+                         spread=spread, executor=executor, address=address, swaps=swaps, widening=widening)
     from ..analysis.report import write_report
 
     html, png = out / "report.html", out / "report.png"
