@@ -807,6 +807,15 @@ def spread_mode_for(terms: AccountTerms, symbols: Sequence[str], choice: str) ->
     return "broker", f"broker {fig[1]}"
 
 
+def spread_text(res: Result, mode: str, default: str) -> str:
+    """Where a run's spread on its traded symbol came from (``Result.meta["spreads"]``, else ``default``),
+    under ``data+markup`` named after the mode: "data+markup <markup> (<source>)"."""
+    text = str(res.meta.get("spreads", {}).get(res.meta.get("symbol"), default))
+    if mode == "data+markup" and not text.startswith("data+markup"):  # the engine's "data + <markup> ..."
+        text = "data+markup " + text.removeprefix("data").lstrip(" +")
+    return text
+
+
 _SWAP_NOTES = {
     "policy": "swaps (policy): each account's published swap table where its profile has one, else each day's "
               "financing from the central banks' policy-rate differential minus the broker's markup, booked at its "
@@ -956,9 +965,7 @@ def _attach_results(plan: Plan, results: Sequence[Result | str]) -> None:
             res = copy.copy(res)
             res.meta = {**res.meta, "broker": row.broker, "account_type": row.account_type}
         row.result = res
-        row.spread = str(res.meta.get("spreads", {}).get(res.meta.get("symbol"), row.spread))
-        if plan.jobs[j].spread == "data+markup":  # the engine's "data + <markup> (<source>)" under the mode's name
-            row.spread = "data+markup " + row.spread.removeprefix("data").lstrip(" +")
+        row.spread = spread_text(res, plan.jobs[j].spread, row.spread)
         row.swap_source = str(res.meta.get("swaps", {}).get(res.meta.get("symbol"), ""))
         row.simulated = True
         row.traded = placed_trade(res)
