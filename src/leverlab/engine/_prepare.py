@@ -433,7 +433,8 @@ def ticks_to_bars(ticks: Ticks, timeframe: str, rebuild: tuple | None = None) ->
         ohlc = np.zeros((8, 0))
         if bad < 0:
             last, btime, ohlc = np.empty(m, np.int64), np.empty(m, np.int64), np.empty((8, m))
-            _rebuild_bars(t, int(tf), bid, ask, *rebuild, last, btime, ohlc)
+            kind, sp, lo, hi, mult, add, out_bid, out_ask = rebuild
+            _rebuild_bars(t, int(tf), bid, ask, kind, sp, lo, hi, mult, add, out_bid, out_ask, last, btime, ohlc)
     if bad >= 0:
         raise DataError(f"{ticks.symbol}: data not sorted by time: row {bad} ({t[bad]}) comes before row {bad - 1} "
                         f"({t[bad - 1]})")
