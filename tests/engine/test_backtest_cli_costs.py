@@ -42,6 +42,7 @@ def test_broker_spread_policy_swaps_and_widening_run_and_are_stated():
     assert d["swap_source"] == "policy" and d["swaps"]["EURUSD"].startswith("policy rates EUR")
     assert d["costs"]["swap"] != 0.0  # policy-rate financing books swaps where "published" books none
     assert set(d["widening"]) == {"rollover", "news"} and "assumed" in d["widening"]["rollover"]
+    assert d["widening"]["news"].endswith("no --calendar given, so no news window ran")
     assert d["costs"] != plain["costs"]  # the widened spread changed what the account paid
     assert _run("--spread", "broker", "--no-widening")["widening"] == "off"
 

@@ -87,6 +87,8 @@ def backtest_cmd(
     summary["swaps"] = {str(k): str(v) for k, v in (result.meta.get("swaps") or {}).items()}
     wide = result.meta.get("widening", "off")
     summary["widening"] = {str(k): str(v) for k, v in wide.items()} if isinstance(wide, dict) else str(wide)
+    if isinstance(summary["widening"], dict) and "news" in summary["widening"] and not cal:
+        summary["widening"]["news"] += "; no --calendar given, so no news window ran"
     if as_json:
         emit_json(summary)
         return
