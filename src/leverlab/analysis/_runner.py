@@ -30,6 +30,7 @@ class Job:
     params: dict[str, Any] | None = None  # overrides of the context's strategy parameters (sweeps)
     spread: str = "data"  # the spread mode (leverlab.engine.Backtest's ``spread``)
     swaps: str = "published"  # where swaps come from (leverlab.engine.Backtest's ``swaps``)
+    widening: bool = False  # spread widening (leverlab.engine.Backtest's ``widening``)
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,8 @@ def _run(job: Job, ctx: Context | None = None) -> Result | str:
     try:
         params = c.params if not job.params else {**c.params, **job.params}
         res = Backtest(c.data, c.strategy, terms=job.terms, deposit=job.deposit,
-                       vectorized=c.vectorized, spread=job.spread, swaps=job.swaps).run(**params)
+                       vectorized=c.vectorized, spread=job.spread, swaps=job.swaps,
+                       widening=job.widening).run(**params)
         return c.summarize(res, job) if c.summarize else res
     except (BacktestError, StrategyError, ValueError) as exc:
         return f"{type(exc).__name__}: {exc}"

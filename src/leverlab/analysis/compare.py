@@ -768,20 +768,33 @@ class Plan:
     job_of_row: dict[int, int] = field(default_factory=dict)
 
 
-SPREAD_CHOICES = ("auto", "broker", "data")
+SPREAD_CHOICES = ("auto", "broker", "data", "data+markup")
 """How a comparison prices spreads: ``broker`` (every account pays its profile's typical spread around
-the data's mid), ``data`` (every account pays the data's bid/ask) or ``auto`` (the default): ``broker``
-for each account whose profile publishes a typical spread for every symbol of the data, ``data`` for
-the others."""
+the data's mid), ``data`` (every account pays the data's bid/ask), ``data+markup`` (the data's spread quote
+by quote plus the account's markup: its published markup over a stated reference, else its typical spread
+minus the data's median spread) or ``auto`` (the default): ``broker`` for each account whose profile
+publishes a typical spread for every symbol of the data, ``data`` for the others."""
 
 
 def spread_mode_for(terms: AccountTerms, symbols: Sequence[str], choice: str) -> tuple[str, str]:
     """(the spread mode an account runs with, where its spread comes from) under ``choice``
-    (``SPREAD_CHOICES``): "broker 0.95 pips (<source>, <confidence>)" or "data"; for ``broker`` on an
-    account that publishes no spread for a symbol, CompareError naming the account and the symbol."""
+    (``SPREAD_CHOICES``): "broker 0.95 pips (<source>, <confidence>)", "data" or "data+markup <markup>
+    (<source>)"; for ``broker`` on an account that publishes no spread for a symbol, or ``data+markup`` on
+    one that publishes neither a markup nor a typical spread, CompareError naming the account and the symbol."""
     if choice == "data":
         return "data", "data"
     specs = {sym: terms.instrument(sym) for sym in symbols}
+    if choice == "data+markup":
+        if terms.spread_markup_pips is not None:  # one figure for the account, over a stated reference
+            return "data+markup", f"data+markup {terms.spread_markup_source}"
+        missing = unpriced_symbol(terms, specs)
+        if missing is not None:
+            raise CompareError(f"{terms.broker}/{terms.account_type} publishes neither a spread markup nor a "
+                               f"typical spread for {missing}: spread 'data+markup' cannot price it; use spread "
+                               f"'data' or 'auto'")
+        fig = terms.typical_spread(symbols[0], specs[symbols[0]].asset_class)
+        assert fig is not None
+        return "data+markup", f"data+markup: typical {fig[1]} over the data's median spread"
     missing = unpriced_symbol(terms, specs)
     if missing is not None:
         if choice == "broker":
@@ -792,6 +805,15 @@ def spread_mode_for(terms: AccountTerms, symbols: Sequence[str], choice: str) ->
     fig = terms.typical_spread(first, specs[first].asset_class)
     assert fig is not None
     return "broker", f"broker {fig[1]}"
+
+
+def spread_text(res: Result, mode: str, default: str) -> str:
+    """Where a run's spread on its traded symbol came from (``Result.meta["spreads"]``, else ``default``),
+    under ``data+markup`` named after the mode: "data+markup <markup> (<source>)"."""
+    text = str(res.meta.get("spreads", {}).get(res.meta.get("symbol"), default))
+    if mode == "data+markup" and not text.startswith("data+markup"):  # the engine's "data + <markup> ..."
+        text = "data+markup " + text.removeprefix("data").lstrip(" +")
+    return text
 
 
 _SWAP_NOTES = {
@@ -806,7 +828,7 @@ _SWAP_NOTES = {
 
 
 def _plan(profiles: Iterable[BrokerProfile], symbol: str, trader: _Trader, spread: str = "data",
-          symbols: Sequence[str] = (), swaps: str = "published") -> Plan:
+          symbols: Sequence[str] = (), swaps: str = "published", widening: bool = False) -> Plan:
     """A row per broker x account type, and one job per distinct simulation (identical terms and spread mode
     run once). ``spread`` is one of ``SPREAD_CHOICES``; ``symbols`` every symbol of the data (default: the
     traded one). Under ``broker``, an account that publishes no spread for them is a row that is not run."""
@@ -819,14 +841,15 @@ def _plan(profiles: Iterable[BrokerProfile], symbol: str, trader: _Trader, sprea
                 try:
                     mode, row.spread = spread_mode_for(terms, list(symbols) or [symbol], spread)
                 except CompareError as exc:
-                    row.error, row.spread = str(exc), "broker: not published"
+                    row.error, row.spread = str(exc), f"{spread}: not published"
                     plan.rows.append(row)
                     continue
                 key = repr(_sim_key(terms)) + mode
                 j = key_to_job.get(key)
                 if j is None:
                     j = key_to_job[key] = len(plan.jobs)
-                    plan.jobs.append(Job(terms, trader.deposit / row.unit_value, spread=mode, swaps=swaps))
+                    plan.jobs.append(Job(terms, trader.deposit / row.unit_value, spread=mode, swaps=swaps,
+                                         widening=widening))
                     first_label[j] = row.label
                 elif first_label[j] != row.label:
                     row.shared_with = first_label[j]
@@ -942,7 +965,7 @@ def _attach_results(plan: Plan, results: Sequence[Result | str]) -> None:
             res = copy.copy(res)
             res.meta = {**res.meta, "broker": row.broker, "account_type": row.account_type}
         row.result = res
-        row.spread = str(res.meta.get("spreads", {}).get(res.meta.get("symbol"), row.spread))
+        row.spread = spread_text(res, plan.jobs[j].spread, row.spread)
         row.swap_source = str(res.meta.get("swaps", {}).get(res.meta.get("symbol"), ""))
         row.simulated = True
         row.traded = placed_trade(res)
@@ -957,7 +980,7 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
             progress: Callable[[int, int], None] | None = None, symbol: str | None = None,
             start: str | None = None, end: str | None = None, vectorized: bool | None = None,
             store: str | os.PathLike[str] | None = None, spread: str = "auto", executor: str = "local",
-            address: str | None = None, swaps: str = "policy") -> Comparison:
+            address: str | None = None, swaps: str = "policy", widening: bool = False) -> Comparison:
     """Run ``strategy`` on ``data`` under every broker's account types this trader can open, and rank them.
 
     ``executor``/``address``: where the backtests run (``leverlab.analysis.executor``; default this machine).
@@ -973,8 +996,9 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
     ``vectorized`` None picks the strategy's compiled ``targets`` mode when it means the same as
     ``next()`` (see ``can_vectorize``), True/False forces it;
     ``progress(done, total)`` is told how many backtests are finished;
-    ``spread`` ``auto`` (default), ``broker`` or ``data`` (see ``SPREAD_CHOICES``): each row's ``spread``
-    says where the spread that account paid came from;
+    ``spread`` ``auto`` (default), ``broker``, ``data`` or ``data+markup`` (see ``SPREAD_CHOICES``): each
+    row's ``spread`` says where the spread that account paid came from; ``widening`` widens every account's
+    spread around its broker's rollover (``leverlab.engine.Backtest``'s ``widening``; a note says so);
     ``swaps`` ``policy`` (default), ``published`` or ``none`` (see ``leverlab.engine.SWAP_SOURCES``): each
     row's ``swap_source`` says where that account's overnight financing of the traded symbol came from.
     Raises ``CompareError`` on bad input.
@@ -993,7 +1017,7 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
     if swaps not in SWAP_SOURCES:
         raise CompareError(f"swaps {swaps!r}: expected one of {', '.join(SWAP_SOURCES)}")
     trader = _Trader(country, client, float(deposit), currency, leverage, _requested_leverage(leverage))
-    plan = _plan(_profiles(brokers), chk.symbol, trader, spread, [chk.symbol, *chk.extra], swaps)
+    plan = _plan(_profiles(brokers), chk.symbol, trader, spread, [chk.symbol, *chk.extra], swaps, widening)
     if not plan.jobs:
         reasons = "; ".join(f"{r.label}: {r.unranked or r.reason}" for r in plan.rows[:6])
         raise CompareError(f"no broker account can be opened by a {client} client from {country.upper()} with "
@@ -1006,11 +1030,16 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
     notes.append(f"{cls.__name__} ran in its compiled targets mode (same decisions as next())" if vec else
                  f"{cls.__name__} ran its next() in Python at each decision bar")
     n_broker = sum(1 for j in plan.jobs if j.spread == "broker")
+    n_markup = sum(1 for j in plan.jobs if j.spread == "data+markup")
     data_commission = any(r.eligible and r.spread == "data" and r.commission_per_lot_side for r in plan.rows)
     overstated = ("; accounts among them that charge a commission pay it on top of the data's spread, so their "
                   "cost is overstated by the difference between the data's spread and their own"
                   if data_commission else "")
-    if n_broker and n_broker < len(plan.jobs):
+    if n_markup:
+        notes.append(f"spreads ({spread}): every account pays the data's spread quote by quote plus its markup: the "
+                     f"markup its profile publishes over a stated reference, else its typical spread minus the data's "
+                     f"median spread ('data+markup <markup> (<source>)' in the spread column)")
+    elif n_broker and n_broker < len(plan.jobs):
         notes.append(f"spreads ({spread}): accounts whose profile publishes a typical spread for {chk.symbol} pay it "
                      f"around the data's mid ('broker <figure> (<source>, <confidence>)' in the spread column); "
                      f"the others pay the bid/ask spread in the price data ('data'), so the two groups' spreads do "
@@ -1020,6 +1049,9 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
     else:
         notes.append(f"spreads ({spread}): every account pays the bid/ask spread in the price data" + overstated)
     notes.append(_SWAP_NOTES[swaps])
+    if widening:
+        notes.append("spread widening: every account's spread widens around its broker's daily rollover (the "
+                     "profile's figures, else documented defaults marked assumed); no calendar, so no news windows")
     t_setup = time.perf_counter()
     results = run_with_progress(plan.jobs, ctx, workers, progress, executor, address)
     t_run = time.perf_counter()

@@ -23,10 +23,11 @@ from typing import Any
 
 from ..brokers import PolicyError
 from ..brokers.schema import leverage_json, leverage_text, parse_leverage
-from ..engine import Result
+from ..engine import SWAP_SOURCES, Result
 from ..strategies import Strategy
 from ._runner import Context, Job, run_with_progress
 from .compare import (
+    SPREAD_CHOICES,
     CompareError,
     RowStats,
     RunInputs,
@@ -38,6 +39,8 @@ from .compare import (
     placed_trade,
     resolve_terms_for,
     row_stats,
+    spread_mode_for,
+    spread_text,
     what_to_do,
 )
 
@@ -58,6 +61,8 @@ class SweepPoint:
     traded: bool = False  # at least one order filled; a run whose every order was rejected did not trade
     broker: str = ""  # the broker id and account type of this run (a sweep may span several accounts)
     account_type: str = ""
+    spread: str = ""  # where this run's spread came from, e.g. "data" or "broker 0.95 pips (<source>)"
+    swap_source: str = ""  # where this run's swaps on the traded symbol came from (``Result.meta["swaps"]``)
 
     @property
     def no_trade(self) -> bool:
@@ -74,7 +79,8 @@ class SweepPoint:
         return {"broker": self.broker, "account_type": self.account_type,
                 "leverage_requested": leverage_json(self.leverage_requested),
                 "leverage_applied": leverage_json(self.leverage_applied),
-                "params": self.params, "survived": self.survived, "no_trade": self.no_trade, "error": self.error,
+                "params": self.params, "spread": self.spread, "swap_source": self.swap_source,
+                "survived": self.survived, "no_trade": self.no_trade, "error": self.error,
                 "stats": self.stats.to_dict() if self.stats else None}
 
 
@@ -139,7 +145,7 @@ def sweep(data: Any, strategy: str | type[Strategy], broker: str | Sequence[str]
           workers: int | None = None, progress: Callable[[int, int], None] | None = None,
           symbol: str | None = None, start: str | None = None, end: str | None = None,
           store: str | os.PathLike[str] | None = None, executor: str = "local", address: str | None = None,
-          keep_results: bool = True) -> Sweep:
+          keep_results: bool = True, spread: str = "data", swaps: str = "published") -> Sweep:
     """Run ``strategy`` with each broker account at each leverage in ``leverages`` and each combination
     of ``params_grid`` (name -> values): points in the order accounts x leverages x combinations.
 
@@ -147,13 +153,20 @@ def sweep(data: Any, strategy: str | type[Strategy], broker: str | Sequence[str]
     ``account_type="standard"``); ``executor``/``address`` say where the backtests run
     (``leverlab.analysis.executor``); ``keep_results=False`` keeps each point's figures but not its
     ``Result`` (series and ledger: ~4 MB for 12 years of H1), so a big grid fits in memory and ships
-    little back from a cluster. See ``compare`` for the other arguments. ``Sweep.timing`` gives the
-    seconds of the runs and the backtests per second.
+    little back from a cluster. ``spread`` is one of ``SPREAD_CHOICES`` (default ``data``: the data's
+    bid/ask), ``swaps`` one of ``leverlab.engine.SWAP_SOURCES`` (default ``published``); each point's
+    ``spread`` and ``swap_source`` say where its costs came from, and a note names both modes. See
+    ``compare`` for the other arguments. ``Sweep.timing`` gives the seconds of the runs and the backtests
+    per second.
 
     Raises ``CompareError`` on bad input (unknown broker, account type, parameter, data too short).
     """
     import time
 
+    if spread not in SPREAD_CHOICES:
+        raise CompareError(f"spread {spread!r}: expected one of {', '.join(SPREAD_CHOICES)}")
+    if swaps not in SWAP_SOURCES:
+        raise CompareError(f"swaps {swaps!r}: expected one of {', '.join(SWAP_SOURCES)}")
     levs = parse_leverages(leverages)
     accounts = parse_accounts(broker, account_type)
     chk = _check_inputs(data, strategy, params, sizing, deposit=deposit, currency=currency, client=client,
@@ -173,9 +186,12 @@ def sweep(data: Any, strategy: str | type[Strategy], broker: str | Sequence[str]
                 applied = terms.margin_for(chk.symbol).leverage_at(float(deposit) / account_unit(terms.currency))
             except (PolicyError, KeyError, LookupError, ValueError) as exc:
                 raise CompareError(str(exc.args[0] if isinstance(exc, KeyError) else exc)) from None
+            mode, origin = spread_mode_for(terms, [chk.symbol, *chk.extra], spread)  # CompareError: unpriced
             for combo in chk.combos:
-                jobs.append(Job(terms, float(deposit) / account_unit(terms.currency), combo or None))
-                points.append(SweepPoint(lev, applied, {**chk.params, **combo}, broker=b, account_type=acct))
+                jobs.append(Job(terms, float(deposit) / account_unit(terms.currency), combo or None, spread=mode,
+                                swaps=swaps))
+                points.append(SweepPoint(lev, applied, {**chk.params, **combo}, broker=b, account_type=acct,
+                                         spread=origin))
     sz = chk.sizing
     vec = can_vectorize(chk.strategy, {**chk.params, **(params_grid or {})}, sz)
     ctx = Context(chk.feeds, chk.strategy, {**chk.params, **sz.params()}, vec,
@@ -190,13 +206,15 @@ def sweep(data: Any, strategy: str | type[Strategy], broker: str | Sequence[str]
             continue
         if isinstance(res, Result):
             pt.result = res
-            pt.traded, pt.stats = _figures(res, job, float(deposit))
+            pt.traded, pt.stats, pt.spread, pt.swap_source = _figures(res, job, float(deposit))
         else:
-            pt.traded, pt.stats = res
+            pt.traded, pt.stats, pt.spread, pt.swap_source = res
         capped = pt.leverage_applied < pt.leverage_requested
         if capped and not any(f"{pt.broker}/{pt.account_type} grants less" in n for n in notes):
             notes.append(f"{pt.broker}/{pt.account_type} grants less than some settings asked for "
                          f"(leverage_applied shows what a new position got at the deposit)")
+    notes.append(f"costs: spread {spread} (each point's spread says where it came from), swaps {swaps} (each "
+                 f"point's swap_source says where they came from)")
     idle = sum(p.no_trade for p in points)
     if idle:
         notes.append(f"no trade: {idle} of {len(points)} run(s) filled no order (every order rejected, or no "
@@ -210,9 +228,12 @@ def sweep(data: Any, strategy: str | type[Strategy], broker: str | Sequence[str]
     return Sweep(inputs, points, notes, timing, executor)
 
 
-def _figures(res: Result, job: Job, deposit: float) -> tuple[bool, RowStats]:
-    """What a point keeps of its run: whether it traded, and its figures in the trader's currency."""
-    return placed_trade(res), row_stats(res, account_unit(job.terms.currency), deposit)
+def _figures(res: Result, job: Job, deposit: float) -> tuple[bool, RowStats, str, str]:
+    """What a point keeps of its run: whether it traded, its figures in the trader's currency, and where its
+    spread and its swaps on the traded symbol came from (``Result.meta``)."""
+    sym = res.meta.get("symbol")
+    return (placed_trade(res), row_stats(res, account_unit(job.terms.currency), deposit),
+            spread_text(res, job.spread, job.spread), str(res.meta.get("swaps", {}).get(sym, "")))
 
 
 def render_sweep_png(s: Sweep, path: str | os.PathLike[str]) -> None:

@@ -41,7 +41,14 @@ def backtest_cmd(
     vectorized: bool = typer.Option(False, "--vectorized", help="run the strategy's compiled target-position mode"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON document"),
     spread: str = typer.Option("data", "--spread", help="data: the data's bid/ask; broker: the data's mid +/- half "
-                               "the account type's published typical spread (an error where none is published)"),
+                               "the account type's published typical spread (an error where none is published); "
+                               "data+markup: the data's spread plus the account's markup over a stated reference"),
+    widening: bool = typer.Option(False, "--widening/--no-widening", help="widen spreads around the broker's "
+                                  "rollover and the --calendar's high-impact events (the profile's figures, else "
+                                  "documented defaults marked assumed)"),
+    swaps: str = typer.Option("published", "--swaps", help="published: the profile's swap table (none where there "
+                              "is none); policy: that table, else each day's policy-rate differential minus the "
+                              "broker's markup; none: no swaps"),
     store: StoreOpt = None,
 ) -> None:
     """Backtest a strategy with one broker's margin, stop-out, NBP and costs, and summarise the account."""
@@ -64,7 +71,8 @@ def backtest_cmd(
             cal = read_calendar(calendar)
         bt = Backtest(frame, cls, broker=broker, account_type=account_type, country=country, client=client,
                       deposit=deposit, currency=currency, leverage=leverage_option(leverage), hedging=not netting,
-                      calendar=cal, timeframe=timeframe, vectorized=vectorized, spread=spread)
+                      calendar=cal, timeframe=timeframe, vectorized=vectorized, spread=spread, swaps=swaps,
+                      widening=widening)
         result = bt.run(**params)
     except typer.Exit:
         raise
@@ -74,6 +82,13 @@ def backtest_cmd(
     summary = result.summary()
     summary["strategy"] = strategy
     summary["params"] = {k: v for k, v in params.items()}
+    # which cost modes ran: spread mode (``spread``, per symbol ``spreads``), swap option (``swap_source``) and
+    # each symbol's swap source (``swaps``), spread widening ("off" or each window in words), commission source
+    summary["swaps"] = {str(k): str(v) for k, v in (result.meta.get("swaps") or {}).items()}
+    wide = result.meta.get("widening", "off")
+    summary["widening"] = {str(k): str(v) for k, v in wide.items()} if isinstance(wide, dict) else str(wide)
+    if isinstance(summary["widening"], dict) and "news" in summary["widening"] and not cal:
+        summary["widening"]["news"] += "; no --calendar given, so no news window ran"
     if as_json:
         emit_json(summary)
         return
@@ -91,7 +106,14 @@ def _print(s: dict[str, Any]) -> None:
             ("margin calls", str(s["margin_calls"])), ("stop-outs", str(s["stop_outs"])),
             ("rejected orders", str(s["rejects"])), ("absorbed by NBP", f"{s['nbp_absorbed']:,.2f} {cur}")]
     rows += [(f"cost: {k}", f"{v:,.2f} {cur}") for k, v in s["costs"].items()]
+    rows += [("spread mode", str(s.get("spread")))]
     rows += [(f"spread {k} from", str(v)) for k, v in (s.get("spreads") or {}).items()]
+    wide = s.get("widening", "off")
+    rows += [(f"widening: {k}", str(v)) for k, v in wide.items()] if isinstance(wide, dict) else \
+        [("widening", str(wide))]
+    rows += [("swaps", str(s.get("swap_source")))]
+    rows += [(f"swap {k} from", str(v)) for k, v in (s.get("swaps") or {}).items()]
+    rows += [("commission from", str(s.get("commission")))]
     for k, v in rows:
         t.add_row(k, v)
     console.print(t)

@@ -266,7 +266,11 @@ def compare_cmd(
     spread: Annotated[str, typer.Option("--spread", help="auto: each account's published typical spread "
                                         "around the data's mid where its profile gives one, the data's bid/ask "
                                         "elsewhere; broker: published spreads only (accounts without one are not "
-                                        "run); data: the data's bid/ask for every account.")] = "auto",
+                                        "run); data: the data's bid/ask for every account; data+markup: the "
+                                        "data's spread plus each account's markup over a stated reference.")] = "auto",
+    widening: Annotated[bool, typer.Option("--widening/--no-widening", help="widen every account's spread around "
+                                           "its broker's rollover (the profile's figures, else documented "
+                                           "defaults marked assumed).")] = False,
     executor: ExecutorOpt = "local",
     address: AddressOpt = None,
     swaps: Annotated[str, typer.Option("--swaps", help="policy: published swap tables, else the central banks' "
@@ -290,7 +294,7 @@ def compare_cmd(
                          country=country, client=client, leverage=lev, params=params, sizing=sizing,
                          brokers=[b.strip() for b in brokers.split(",") if b.strip()] if brokers else None,
                          weights=w, workers=workers, progress=progress, symbol=symbol, start=start, end=end,
-                         spread=spread, executor=executor, address=address, swaps=swaps)
+                         spread=spread, executor=executor, address=address, swaps=swaps, widening=widening)
     from ..analysis.report import write_report
 
     html, png = out / "report.html", out / "report.png"
@@ -370,6 +374,12 @@ def sweep_cmd(
     store: StoreOpt = None,
     executor: ExecutorOpt = "local",
     address: AddressOpt = None,
+    spread: Annotated[str, typer.Option("--spread", help="data: the data's bid/ask; broker: each account's published "
+                                        "typical spread around the data's mid; data+markup: the data's spread plus "
+                                        "the account's markup; auto: broker where published, else data.")] = "data",
+    swaps: Annotated[str, typer.Option("--swaps", help="published: the profiles' swap tables only; policy: those, "
+                                       "else the central banks' policy-rate differential minus the broker's markup; "
+                                       "none: no swaps.")] = "published",
 ) -> None:
     """Broker accounts x leverages x strategy parameters: survival and return against leverage, and the
     sweep's throughput in backtests per second."""
@@ -384,7 +394,7 @@ def sweep_cmd(
                       param_grid, deposit=deposit, currency=currency, country=country, client=client,
                       params=params, sizing=sizing, workers=workers, progress=progress,
                       symbol=symbol, start=start, end=end, store=store, executor=executor, address=address,
-                      keep_results=False)
+                      keep_results=False, spread=spread, swaps=swaps)
     except CompareError as exc:
         fail(str(exc))
     png = None
@@ -440,6 +450,9 @@ def sweep_cmd(
                       highlight=False, emoji=False)
     for n in s.notes:
         console.print(f"note: {n}", highlight=False, emoji=False)
+    origins = {(f"{p.broker}/{p.account_type}", p.spread, p.swap_source) for p in s.points if p.spread}
+    for acct, sp, sw in sorted(origins):  # where each account's costs came from
+        console.print(f"spread {acct}: {sp}" + (f"; swaps: {sw}" if sw else ""), highlight=False, emoji=False)
     tm = s.timing
     err_console.print(f"{tm['backtests']:,.0f} backtests in {tm['run_seconds']:.2f} s: "
                       f"{tm['backtests_per_second']:,.1f} backtests/s ({s.executor})", highlight=False, emoji=False)

@@ -32,6 +32,7 @@ from ..instruments import CALC_MODE_CODE, Instrument, instrument
 from ..money import currency
 from ..times import NS
 from . import _layout as L
+from ._jit import jit
 from ._schedule import rollover_days, swap_fee_booked, swap_kernel_mode
 
 
@@ -300,14 +301,6 @@ def _quotes(time, bid, ask, kind: int, sp: float, lo, hi, mult, add, out_bid, ou
 def _tick_bars(t, tf: int, bid, ask):
     """One pass over ticks: the first unsorted row (-1: sorted), each bucket's last tick, and the bid
     and ask OHLC of every bucket (max/min propagate NaN as ``np.maximum``/``np.minimum`` do)."""
-    return _tick_bars_q(t, tf, bid, ask, False, 0, 0.0, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0),
-                        np.zeros(0), np.zeros(0), np.zeros(0))
-
-
-@njit(cache=True, nogil=True)
-def _tick_bars_q(t, tf: int, bid, ask, transform: bool, kind: int, sp: float, lo, hi, mult, add, out_bid, out_ask):
-    """``_tick_bars``, and with ``transform`` each bucket's quotes first rebuilt into ``out_*`` (``_quotes``)
-    and its OHLC taken from them: the account's quotes and the strategy's bars in one pass over the ticks."""
     n = t.shape[0]
     bad, m = _count_buckets(t, tf)
     if bad >= 0:
@@ -316,7 +309,6 @@ def _tick_bars_q(t, tf: int, bid, ask, transform: bool, kind: int, sp: float, lo
     btime = np.empty(m, np.int64)
     ohlc = np.empty((8, m))
     j = 0
-    w = 0
     first = 0
     start = (t[0] // tf) * tf
     edge = start + tf
@@ -324,11 +316,7 @@ def _tick_bars_q(t, tf: int, bid, ask, transform: bool, kind: int, sp: float, lo
         if i == n - 1 or t[i + 1] >= edge:
             last[j] = i
             btime[j] = start
-            if transform:
-                w = _quote_range(t, bid, ask, kind, sp, lo, hi, mult, add, out_bid, out_ask, first, i + 1, w)
-                _bucket_ohlc(out_bid, out_ask, first, i, j, ohlc)
-            else:
-                _bucket_ohlc(bid, ask, first, i, j, ohlc)
+            _bucket_ohlc(bid, ask, first, i, j, ohlc)
             j += 1
             first = i + 1
             if i < n - 1:
@@ -337,11 +325,100 @@ def _tick_bars_q(t, tf: int, bid, ask, transform: bool, kind: int, sp: float, lo
     return -1, last, btime, ohlc
 
 
+@jit
+def _rebuild_bars(t, tf: int, bid, ask, kind: int, sp: float, lo, hi, mult, add, out_bid, out_ask, last, btime,
+                  ohlc) -> None:
+    """The account's quotes and the strategy's bars in one fused pass over sorted ticks, without temporaries:
+    each tick's bid/ask rebuilt into ``out_*`` exactly as ``_quotes`` does (same expressions, so the same
+    bits), and the bucket's last tick, start time and bid/ask OHLC (``_bucket_ohlc``'s rules, NaN included)
+    updated from the rebuilt quote on the way. ``last``/``btime``/``ohlc`` are sized by ``_count_buckets``."""
+    n = t.shape[0]
+    m = lo.shape[0]
+    j = 0  # window pointer
+    wedge = t[0]  # the time from which the spread rule must be looked up again
+    k = 1.0
+    ad = 0.0
+    half1 = 0.5 * sp
+    copy = kind == 0
+    nb = 0  # buckets closed so far
+    start = (t[0] // tf) * tf
+    edge = start + tf
+    bo = bh = bl = bc = ao = ah = al = ac = 0.0
+    nan_b = nan_a = False
+    for i in range(n):
+        ti = t[i]
+        if ti >= wedge:  # entering or leaving a widening window: the rule of the run from here
+            while j < m and hi[j] <= ti:
+                j += 1
+            if j < m and lo[j] <= ti:
+                wedge, k, ad = hi[j], mult[j], add[j]
+            else:
+                wedge = lo[j] if j < m else t[n - 1] + 1
+                k, ad = 1.0, 0.0
+            half1 = 0.5 * sp * k + 0.5 * ad if (k != 1.0 or ad != 0.0) else 0.5 * sp
+            copy = kind == 0 and k == 1.0 and ad == 0.0
+        b = bid[i]
+        a = ask[i]
+        if copy:
+            ob = b
+            oa = a
+        else:
+            mid = 0.5 * (b + a)
+            if kind == 1:
+                half = half1
+            elif kind == 2:
+                half = 0.5 * max(a - b + sp, 0.0) * k + 0.5 * ad
+            else:
+                half = 0.5 * (a - b) * k + 0.5 * ad
+            ob = mid - half
+            oa = mid + half
+        out_bid[i] = ob
+        out_ask[i] = oa
+        if i == 0 or ti >= edge:  # a new bucket: close the one before
+            if i > 0:
+                last[nb] = i - 1
+                btime[nb] = start
+                ohlc[0, nb] = bo
+                ohlc[1, nb] = math.nan if nan_b else bh
+                ohlc[2, nb] = math.nan if nan_b else bl
+                ohlc[3, nb] = bc
+                ohlc[4, nb] = ao
+                ohlc[5, nb] = math.nan if nan_a else ah
+                ohlc[6, nb] = math.nan if nan_a else al
+                ohlc[7, nb] = ac
+                nb += 1
+                start = (ti // tf) * tf
+                edge = start + tf
+            bo = bh = bl = ob
+            ao = ah = al = oa
+            nan_b = ob != ob
+            nan_a = oa != oa
+        else:
+            bh = ob if ob > bh else bh
+            bl = ob if ob < bl else bl
+            ah = oa if oa > ah else ah
+            al = oa if oa < al else al
+            nan_b = nan_b or ob != ob
+            nan_a = nan_a or oa != oa
+        bc = ob
+        ac = oa
+    last[nb] = n - 1
+    btime[nb] = start
+    ohlc[0, nb] = bo
+    ohlc[1, nb] = math.nan if nan_b else bh
+    ohlc[2, nb] = math.nan if nan_b else bl
+    ohlc[3, nb] = bc
+    ohlc[4, nb] = ao
+    ohlc[5, nb] = math.nan if nan_a else ah
+    ohlc[6, nb] = math.nan if nan_a else al
+    ohlc[7, nb] = ac
+
+
 def ticks_to_bars(ticks: Ticks, timeframe: str, rebuild: tuple | None = None) -> tuple[Bars, np.ndarray]:
     """Bid OHLC bars of a timeframe from ticks, and the index of each bar's last tick (one compiled
     pass; also checks the ticks are sorted by time). ``rebuild`` = (kind, spread, lo, hi, mult, add,
-    out_bid, out_ask): the same pass first rebuilds the quotes into ``out_*`` as ``_quotes`` does, and
-    the bars are those of the rebuilt quotes."""
+    out_bid, out_ask): one fused pass (``_rebuild_bars``) rebuilds the quotes into ``out_*`` as ``_quotes``
+    does and takes the bars from the rebuilt quotes, with no temporaries."""
     tf = TIMEFRAMES[timeframe]
     t = np.ascontiguousarray(ticks.time, dtype=np.int64)
     if t.shape[0] == 0:
@@ -350,8 +427,14 @@ def ticks_to_bars(ticks: Ticks, timeframe: str, rebuild: tuple | None = None) ->
     ask = np.ascontiguousarray(ticks.ask, dtype=np.float64)
     if rebuild is None:
         bad, last, btime, ohlc = _tick_bars(t, int(tf), bid, ask)
-    else:
-        bad, last, btime, ohlc = _tick_bars_q(t, int(tf), bid, ask, True, *rebuild)
+    else:  # the bucket count (and the sort check) first, then one fused pass writes quotes and bars
+        bad, m = _count_buckets(t, int(tf))
+        last = btime = np.zeros(0, np.int64)
+        ohlc = np.zeros((8, 0))
+        if bad < 0:
+            last, btime, ohlc = np.empty(m, np.int64), np.empty(m, np.int64), np.empty((8, m))
+            kind, sp, lo, hi, mult, add, out_bid, out_ask = rebuild
+            _rebuild_bars(t, int(tf), bid, ask, kind, sp, lo, hi, mult, add, out_bid, out_ask, last, btime, ohlc)
     if bad >= 0:
         raise DataError(f"{ticks.symbol}: data not sorted by time: row {bad} ({t[bad]}) comes before row {bad - 1} "
                         f"({t[bad - 1]})")
