@@ -858,6 +858,18 @@ def _plan(profiles: Iterable[BrokerProfile], symbol: str, trader: _Trader, sprea
     return plan
 
 
+def trader_rows(brokers: Iterable[str | BrokerProfile] | None, symbol: str, *, country: str, client: str,
+                deposit: float, currency: str, leverage: float | str | None = None
+                ) -> list[tuple[Row, AccountTerms | None]]:
+    """Every broker x account type for this trader, each with the terms to simulate, or None with the row's
+    ``reason`` (cannot open) or ``unranked`` (e.g. an unpublished commission): the one eligibility rule that
+    ``compare`` and ``leverlab.history`` share. ``deposit`` is in ``currency``; ``leverage`` the setting asked
+    for (None: the most each broker allows). Raises ``CompareError`` for an unknown broker, country or leverage.
+    """
+    trader = _Trader(country, client, float(deposit), currency, leverage, requested_leverage(leverage))
+    return [pair for prof in _profiles(brokers) for pair in _profile_rows(prof, symbol, trader)]
+
+
 def _profile_rows(prof: BrokerProfile, symbol: str, trader: _Trader) -> list[tuple[Row, AccountTerms | None]]:
     """One broker's rows, each with the terms to simulate (None for an account this trader cannot run)."""
     from ..brokers import NoEntityError, PolicyError, UnknownCountryError, eligible_account_types
@@ -1016,7 +1028,7 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
         raise CompareError(f"spread {spread!r}: expected one of {', '.join(SPREAD_CHOICES)}")
     if swaps not in SWAP_SOURCES:
         raise CompareError(f"swaps {swaps!r}: expected one of {', '.join(SWAP_SOURCES)}")
-    trader = _Trader(country, client, float(deposit), currency, leverage, _requested_leverage(leverage))
+    trader = _Trader(country, client, float(deposit), currency, leverage, requested_leverage(leverage))
     plan = _plan(_profiles(brokers), chk.symbol, trader, spread, [chk.symbol, *chk.extra], swaps, widening)
     if not plan.jobs:
         reasons = "; ".join(f"{r.label}: {r.unranked or r.reason}" for r in plan.rows[:6])
@@ -1076,7 +1088,7 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
                               "backtests": float(len(plan.jobs))})
 
 
-def _requested_leverage(leverage: float | str | None) -> float | None:
+def requested_leverage(leverage: float | str | None) -> float | None:
     """The leverage setting as a number (None: none asked; inf: unlimited), CompareError when it does not parse."""
     from ..brokers import PolicyError
     from ..brokers.policy import parse_selected

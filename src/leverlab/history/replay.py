@@ -47,14 +47,14 @@ from ..analysis.compare import (
     Comparison,
     Row,
     RunInputs,
-    account_unit,
     load_data,
     placed_trade,
-    resolve_terms_for,
+    requested_leverage,
     row_stats,
     spread_mode_for,
+    trader_rows,
 )
-from ..brokers import AccountTerms, BrokerProfile, load_all, load_broker
+from ..brokers import AccountTerms, BrokerProfile
 from ..conversion import MissingRateError, conversion_path
 from ..data import Bars, Ticks
 from ..engine import Account, BacktestError, OrderError, Result
@@ -183,71 +183,6 @@ def _statement_feeds(trades: Sequence[Trade], evs: list[_Event], symbols: list[s
 
 
 # ------------------------------------------------------------------ rows (accounts this trader can open)
-def _leverage_steps(terms: AccountTerms, symbol: str, unit: float) -> list[tuple[float, float]]:
-    sm = terms.margin_for(symbol)
-    if sm.fixed_margin_rate:
-        return [(0.0, 1.0 / sm.fixed_margin_rate)]
-    if not sm.band_floor:
-        return [(0.0, sm.static_cap)]
-    return [(round(f * unit, 2), min(sm.static_cap, lev)) for f, lev in zip(sm.band_floor, sm.band_leverage)]
-
-
-def _rows(profiles: list[BrokerProfile], symbol: str, country: str, client: str, deposit: float, currency: str,
-          leverage: float | str | None) -> list[tuple[Row, AccountTerms | None]]:
-    """Every broker x account type: eligible ones with their resolved terms, the others with the reason
-    (the rules of ``analysis.compare``, through the brokers' public API)."""
-    from ..brokers import NoEntityError, PolicyError, UnknownCountryError, eligible_account_types
-    from ..brokers import leverage as policy_leverage
-
-    out: list[tuple[Row, AccountTerms | None]] = []
-    for prof in profiles:
-        try:
-            accounts = eligible_account_types(prof, country, client, deposit, currency)
-        except UnknownCountryError as exc:
-            raise CompareError(str(exc)) from None
-        except (NoEntityError, PolicyError) as exc:
-            out.append((Row(prof.id, prof.name, "*", None, None, False, str(exc),
-                            instead=f"{prof.name} has no entity for {country.upper()} {client} clients"), None))
-            continue
-        for acc, ok, why in accounts:
-            if not ok:
-                out.append((Row(prof.id, prof.name, acc, None, None, False, why), None))
-                continue
-            try:
-                terms = resolve_terms_for(prof, acc, country, client, currency, leverage)
-                terms.margin_for(symbol)
-                unit = account_unit(terms.currency)
-                ans = policy_leverage(prof, acc, country, client, symbol, deposit / unit, selected=leverage)
-            except (PolicyError, KeyError, ValueError) as exc:
-                msg = exc.args[0] if isinstance(exc, KeyError) else str(exc)
-                out.append((Row(prof.id, prof.name, acc, None, None, False, f"{why}; cannot resolve terms: {msg}",
-                                instead="not comparable on this symbol"), None))
-                continue
-            row = Row(prof.id, prof.name, acc, terms.entity, terms.regulator, True, why,
-                      account_currency=terms.currency, unit_value=unit, deposit=deposit,
-                      leverage=terms.margin_for(symbol).leverage_at(deposit / unit),
-                      leverage_bound_by=ans.bound_by, leverage_why=ans.explanation,
-                      leverage_steps=_leverage_steps(terms, symbol, unit), margin_call_level=terms.margin_call_level,
-                      stop_out_level=terms.stop_out_level, nbp=terms.nbp,
-                      commission_per_lot_side=terms.commission_per_lot_side, terms_notes=list(terms.explanation))
-            out.append((row, terms))
-    return out
-
-
-def _profiles(brokers: Iterable[str | BrokerProfile] | None) -> list[BrokerProfile]:
-    from ..brokers import UnknownBrokerError
-
-    if brokers is None:
-        return load_all()
-    out = []
-    for b in brokers:
-        try:
-            out.append(b if isinstance(b, BrokerProfile) else load_broker(str(b)))
-        except UnknownBrokerError as exc:
-            raise CompareError(str(exc)) from None
-    return out
-
-
 # ------------------------------------------------------------------ one account
 @dataclass
 class _Plan:
@@ -504,14 +439,13 @@ def compare_statement(statement: Statement, *, data: Any = None, country: str = 
     plan, trades, not_replayed, notes = _plan(statement, data, ccy, store, sizes)
     deposit = float(next(b.amount for b in statement.balance_ops if b.kind == "balance" and b.amount > 0))
     w = _score.parse_weights(weights)
-    requested = None if leverage is None else _requested(leverage)
     rows: list[Row] = []
     logs: dict[str, AccountReplay] = {}
-    for row, terms in _rows(_profiles(brokers), plan.symbols[0], country, client, deposit, ccy, leverage):
+    for row, terms in trader_rows(brokers, plan.symbols[0], country=country, client=client, deposit=deposit,
+                                  currency=ccy, leverage=leverage):
         rows.append(row)
         if terms is None:
             continue
-        row.leverage_requested = requested
         try:
             mode, row.spread = spread_mode_for(terms, plan.symbols, spread)
         except CompareError as exc:
@@ -550,18 +484,10 @@ def compare_statement(statement: Statement, *, data: Any = None, country: str = 
         bars=len(plan.events), start=iso(statement.start), end=iso(statement.end),
         strategy=f"your trades ({Path(statement.path).name})",
         params={"trades_replayed": len(trades), "trades_not_replayed": len(not_replayed), "mode": plan.mode},
-        sizing={}, deposit=deposit, currency=ccy, country=country.upper(), client=client, leverage=requested)
+        sizing={}, deposit=deposit, currency=ccy, country=country.upper(), client=client,
+        leverage=requested_leverage(leverage))
     return HistoryComparison(statement, Comparison(inputs, rows, w, notes), plan.mode, [t.ticket for t in trades],
                              not_replayed, logs)
-
-
-def _requested(leverage: float | str) -> float:
-    from ..brokers.schema import parse_leverage
-
-    try:
-        return float(parse_leverage(str(leverage)))
-    except ValueError as exc:
-        raise CompareError(f"leverage {leverage!r}: {exc}") from None
 
 
 def _notes(statement: Statement, plan: _Plan, trades: list[Trade], skipped: list[Skipped], data: Any) -> list[str]:
