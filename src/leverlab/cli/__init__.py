@@ -21,6 +21,7 @@ from .backtest import backtest_cmd
 from .compare import compare_cmd, demo_cmd, sweep_cmd
 from .data import app as data_app
 from .strategies import strategies_cmd
+from .serve import accounts_app, serve_cmd
 
 
 class _JsonAwareGroup(TyperGroup):
@@ -83,6 +84,8 @@ app.command("compare")(compare_cmd)
 app.command("sweep")(sweep_cmd)
 app.command("demo")(demo_cmd)
 app.add_typer(data_app, name="data")
+app.command("serve")(serve_cmd)
+app.add_typer(accounts_app, name="accounts")
 
 
 def main() -> None:

@@ -44,6 +44,7 @@ from ..times import iso, to_ns
 from . import _layout as L
 from ._kernel import seed_rng
 from ._kernel.margin import _conv
+from ._kernel.orders import _fill_queued
 from ._prepare import Stream, build_stream, check_spread_mode, spec_for, spread_origin, symbol_table
 from ._schedule import cashback_times, hmr_schedule, rollover_times
 from ._sim import _Sim
@@ -337,6 +338,12 @@ class Account:
         """UTC ns of the last quote simulated."""
         return int(self._s.acc_i[L.I_NOW])
 
+    @property
+    def quote_times(self) -> np.ndarray:
+        """UTC ns of each quote of the last feed (int64, sorted); ``advance(searchsorted(quote_times, t,
+        "right"))`` simulates every quote up to and including time ``t``."""
+        return self._s.q.time
+
     def advance(self, end: int | None = None) -> None:
         """Simulate the last feed's quotes up to (not including) index ``end`` (default: all of them)."""
         sim = self._s
@@ -422,6 +429,23 @@ class Account:
             sim.event(L.E_REJECT, s, oid, L.REJ_STOPS, price)
             return oid
         return sim.add_order(s, side, typ, lots, price, sl_, tp_)
+
+    def execute(self) -> None:
+        """Fill the orders queued by ``submit`` (market) and ``close`` now, at the last quote simulated, rather
+        than at the next quote: instant execution for a live account (a paper-trading server takes an order
+        between two quotes, at the price the trader sees). The kernel's own fill runs, with every rule of a
+        fill at a quote: closes first, a market order with stops on the wrong side rejected, the free-margin
+        check, commission, NBP. A symbol with no quote yet keeps its orders queued for its first quote."""
+        sim = self._s
+        if sim.acc_i[L.I_ORD_HIGH] == 0:
+            return
+        sim.grow()
+        for s in range(len(self.symbols)):
+            if sim.px[s, L.X_HAVE] > 0.0:
+                _fill_queued(sim.rules, sim.book, sim.ledger, s, float(sim.px[s, L.X_BID]), float(sim.px[s, L.X_ASK]))
+        sim.recalc()
+        if sim.acc_i[L.I_ERROR]:
+            self._raise_kernel_error()
 
     def close(self, symbol: str, position_id: int = 0, lots: float | None = None) -> None:
         """Close position ``position_id`` (0: every position of ``symbol``), fully or ``lots`` of it, at the
