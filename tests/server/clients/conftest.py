@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -48,6 +49,7 @@ class Served:
     proc: subprocess.Popen[bytes]
     log: Path
     host: str = "127.0.0.1"
+    admin_token: str = field(default_factory=lambda: secrets.token_hex(16))  # moves the clock
     tokens: dict[str, str] = field(default_factory=dict)  # account id -> token
 
     @property
@@ -61,12 +63,16 @@ class Served:
                        "--country", country, "--client", client, "--deposit", str(deposit), "--json")
         assert out.returncode == 0, out.stdout + out.stderr
         doc = json.loads(out.stdout)
-        account_id, token = str(doc["account_id"]), str(doc["token"])
+        account_id, token = str(doc["account"]), str(doc["token"])
         self.tokens[account_id] = token
+        # the server opens the account on its first request; on a cold numba cache that compiles the engine's
+        # kernel (a minute or more), longer than a client's own timeout: wait for it here
+        status, body = self.rest("GET", f"/v3/accounts/{account_id}/summary", token, timeout=600)
+        assert status == 200, (status, body)
         return account_id, token
 
     def rest(self, method: str, path: str, token: str | None, body: Any = None,
-             headers: dict[str, str] | None = None) -> tuple[int, Any]:
+             headers: dict[str, str] | None = None, timeout: float = 60) -> tuple[int, Any]:
         """One request; (status, parsed JSON body or the raw text)."""
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(self.base + path, data=data, method=method)
@@ -76,7 +82,7 @@ class Served:
         for k, v in (headers or {}).items():
             req.add_header(k, v)
         try:
-            with urllib.request.urlopen(req, timeout=60) as resp:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
                 status, raw = resp.status, resp.read()
         except urllib.error.HTTPError as exc:
             status, raw = exc.code, exc.read()
@@ -85,10 +91,11 @@ class Served:
         except ValueError:
             return status, raw.decode(errors="replace")
 
-    def advance(self, token: str, seconds: int) -> str:
-        """Step the market clock ``seconds`` of market time forward (the server runs with --speed 0); the new
-        market time. Every account's stops and limits have been checked and committed when it returns."""
-        status, body = self.rest("POST", "/leverlab/v1/clock/advance", token, {"seconds": seconds})
+    def advance(self, seconds: int) -> str:
+        """Step the market clock ``seconds`` of market time forward (the server runs with --speed 0) through
+        the admin endpoint; the new market time. Every account's stops and limits have been checked and
+        committed when it returns."""
+        status, body = self.rest("POST", "/admin/clock", self.admin_token, {"seconds": seconds})
         assert status == 200, (status, body)
         return str(body["time"])
 
@@ -100,7 +107,7 @@ class Served:
     def step_until_closed(self, account_id: str, trade_id: str, step: int = 900, limit: int = 2000) -> int:
         """Advance the clock ``step`` seconds at a time until the trade is CLOSED; the number of steps."""
         for n in range(1, limit + 1):
-            self.advance(self.tokens[account_id], step)
+            self.advance(step)
             if self.trade_state(account_id, trade_id)["state"] == "CLOSED":
                 return n
         raise AssertionError(f"trade {trade_id} still open after {limit} steps of {step} s")
@@ -128,12 +135,13 @@ def start_server(db: str, workdir: Path, *extra: str) -> Served:
     """``leverlab serve`` on a free 127.0.0.1 port in a subprocess; returns once it answers HTTP."""
     port = free_port()
     log = workdir / f"serve-{port}.log"
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    admin_token = secrets.token_hex(16)
+    env = dict(os.environ, PYTHONUNBUFFERED="1", LEVERLAB_ADMIN_TOKEN=admin_token)
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "leverlab.cli", "serve", "--db", db, "--host", "127.0.0.1",
                                  "--port", str(port), "--speed", "0", *extra],
                                 stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    served = Served(port, db, proc, log)
+    served = Served(port, db, proc, log, admin_token=admin_token)
     deadline = time.monotonic() + 300  # a first numba compile of the kernel can take a minute or two
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -42,7 +42,7 @@ async def _flow(served: Served, account_id: str, token: str) -> None:
                 if "price" in rsp:
                     prices.append(rsp["price"].dict(json=True))
                     if len(prices) == 1:
-                        await asyncio.to_thread(served.advance, token, flow.STEP_SECONDS)
+                        await asyncio.to_thread(served.advance, flow.STEP_SECONDS)
                     elif Decimal(prices[-1]["time"]) > Decimal(prices[0]["time"]):
                         break
                 assert len(prices) < 50, "the stream never sent a later price after the clock stepped"

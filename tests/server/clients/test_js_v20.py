@@ -53,7 +53,7 @@ def test_js_v20_flow(served: Served) -> None:
     node = _need("node")
     node_modules = install_client()
     account_id, token = served.create_account()
-    out = subprocess.run([node, str(FLOW_JS), served.host, str(served.port), token, account_id,
+    out = subprocess.run([node, str(FLOW_JS), served.host, str(served.port), token, account_id, served.admin_token,
                           str(flow.STEP_SECONDS), str(flow.SL_DISTANCE), str(flow.TP_DISTANCE)],
                          capture_output=True, text=True, timeout=600,
                          env=dict(os.environ, NODE_PATH=str(node_modules)))

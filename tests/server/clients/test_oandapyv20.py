@@ -39,7 +39,7 @@ def test_oandapyv20_flow(served: Served, monkeypatch: pytest.MonkeyPatch) -> Non
             if msg.get("type") == "PRICE":
                 prices.append(msg)
                 if len(prices) == 1:
-                    served.advance(token, flow.STEP_SECONDS)
+                    served.advance(flow.STEP_SECONDS)
                 elif msg["time"] > prices[0]["time"]:
                     stream.terminate("got a later price")
             assert len(prices) < 50, "the stream never sent a later price after the clock stepped"

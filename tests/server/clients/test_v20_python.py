@@ -37,7 +37,7 @@ def test_v20_python_flow(served: Served) -> None:
         if kind == "pricing.ClientPrice":
             prices.append(msg.dict())
             if len(prices) == 1:
-                served.advance(token, flow.STEP_SECONDS)
+                served.advance(flow.STEP_SECONDS)
             elif prices[-1]["time"] > prices[0]["time"]:
                 break
         assert len(prices) < 50, "the stream never sent a later price after the clock stepped"

@@ -1,5 +1,5 @@
 // The client-matrix flow with OANDA's JavaScript client (@oanda/v20), unmodified: only host, port, ssl=false
-// and the token are set. Usage: node flow.js HOST PORT TOKEN ACCOUNT_ID STEP_SECONDS SL_DISTANCE TP_DISTANCE
+// and the token are set. Usage: node flow.js HOST PORT TOKEN ACCOUNT_ID ADMIN_TOKEN STEP_SECONDS SL_DISTANCE TP_DISTANCE
 // Prints one JSON document with the raw bodies the Python test checks. The market clock is stepped with
 // plain node http (the test harness, not the client).
 "use strict";
@@ -7,7 +7,7 @@
 const http = require("http");
 const { Context } = require("@oanda/v20/context");
 
-const [host, port, token, accountID, stepSeconds, slDistance, tpDistance] = process.argv.slice(2);
+const [host, port, token, accountID, adminToken, stepSeconds, slDistance, tpDistance] = process.argv.slice(2);
 const INSTRUMENT = "EUR_USD";
 
 const ctx = new Context(host, Number(port), false, "leverlab-client-matrix");
@@ -31,8 +31,8 @@ function call(fn, ...args) {
 function advance(seconds) {
   const payload = JSON.stringify({ seconds: Number(seconds) });
   return new Promise((resolve, reject) => {
-    const req = http.request({ host, port: Number(port), method: "POST", path: "/leverlab/v1/clock/advance",
-      headers: { "Content-Type": "application/json", "Authorization": "Bearer " + token,
+    const req = http.request({ host, port: Number(port), method: "POST", path: "/admin/clock",
+      headers: { "Content-Type": "application/json", "Authorization": "Bearer " + adminToken,
                  "Content-Length": Buffer.byteLength(payload) } }, (res) => {
       let data = "";
       res.on("data", (d) => { data += d; });
