@@ -40,7 +40,7 @@ async def _flow(served: Served, account_id: str, token: str) -> None:
         try:
             async for rsp in stream:
                 if "price" in rsp:
-                    prices.append(rsp["price"].dict(json=True))
+                    prices.append(rsp["price"].dict(json=True, datetime_format="UNIX"))
                     if len(prices) == 1:
                         await asyncio.to_thread(served.advance, flow.STEP_SECONDS)
                     elif Decimal(prices[-1]["time"]) > Decimal(prices[0]["time"]):
