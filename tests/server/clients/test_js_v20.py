@@ -1,6 +1,11 @@
 """OANDA's JavaScript client (@oanda/v20 from npm), unmodified, run with Debian's nodejs, runs the flow
 against a real ``leverlab serve`` (js/flow.js); this test checks what it got back.
 
+One known client bug: its ``pricing.stream`` throws ``ReferenceError: Price is not defined`` on the first
+PRICE line (upstream oanda/v20-javascript issues #7, #15, #17), whatever the server. The flow shows that,
+then streams through the client's own ``Context.request`` (its line splitting) and parses each line
+into its ``ClientPrice``; everything else goes through the client's ordinary calls.
+
 The package is installed at test time into the project's git-ignored ``.cache/npm`` (once; later runs
 reuse it). Without node or npm the test is skipped, except under ``CI=true``, where it fails: ``.ci/run``
 installs Debian's ``nodejs`` and ``npm``.
@@ -61,6 +66,9 @@ def test_js_v20_flow(served: Served) -> None:
     got = json.loads(out.stdout)
 
     assert account_id in [a["id"] for a in got["accounts"]["accounts"]]
+    # the client's own pricing.stream is broken upstream (see js/flow.js); the day a fixed release
+    # parses our PRICE lines, this says so and the flow can use it
+    assert got["clientStreamBug"] == "ReferenceError: Price is not defined", got["clientStreamBug"]
     assert len(got["prices"]) >= 2
     for p in got["prices"]:
         flow.check_price(p)

@@ -44,16 +44,45 @@ function advance(seconds) {
   });
 }
 
+function clientStreamBug() {
+  // @oanda/v20 3.0.25-0's own pricing.stream builds each PRICE line with `new Price(msg)`, a class its
+  // pricing.js never imports (upstream issues #7, #15, #17; fix PR #16 unmerged): the first PRICE line
+  // throws inside the socket's data handler, against OANDA's own service as here. Record what it throws.
+  return new Promise((resolve) => {
+    let first = null;
+    const onError = (err) => {
+      if (first === null) { first = String(err); resolve(first); return; }
+      // the aborted parse surfaces once more as an 'error' of the probe's request, which the client gives
+      // no handle to; anything else is a real failure
+      if (err && (err.code === "HPE_JS_EXCEPTION" || String(err) === first)) return;
+      process.stderr.write(String(err && err.stack || err) + "\n");
+      process.exit(1);
+    };
+    process.on("uncaughtException", onError);
+    const probe = new Context(host, Number(port), false, "leverlab-client-matrix");
+    probe.setToken(token);
+    probe.pricing.stream(accountID, { instruments: INSTRUMENT, snapshot: true },
+      (msg) => { if (msg instanceof probe.pricing.ClientPrice) { onError("no error: a ClientPrice"); } },
+      () => {});
+  });
+}
+
 function streamPrices() {
-  // the snapshot price, then a later one after the clock has stepped
+  // the snapshot price, then a later one after the clock has stepped; through the client's own transport
+  // (Context.request: its chunked-line splitting), each line parsed into its ClientPrice type
   return new Promise((resolve, reject) => {
     const prices = [];
     let done = false;
-    streamCtx.pricing.stream(accountID, { instruments: INSTRUMENT, snapshot: true }, (chunk) => {
+    const path = "/v3/accounts/" + accountID + "/pricing/stream?instruments=" + INSTRUMENT + "&snapshot=true&";
+    streamCtx.request("GET", path, {}, (chunk) => {
       if (done) return;
       let msg;
       try { msg = JSON.parse(chunk); } catch (err) { done = true; reject(new Error("bad stream line: " + chunk)); return; }
       if (msg.type !== "PRICE") return;
+      const price = new streamCtx.pricing.ClientPrice(msg);
+      if (price.instrument !== INSTRUMENT || price.bids[0].price === undefined) {
+        done = true; reject(new Error("ClientPrice did not parse: " + chunk)); return;
+      }
       prices.push(msg);
       if (prices.length === 1) {
         advance(stepSeconds).catch((err) => { done = true; reject(err); });
@@ -72,6 +101,7 @@ async function main() {
   const out = {};
   const accounts = await call(ctx.account.list.bind(ctx.account));
   out.accounts = accounts.raw;
+  out.clientStreamBug = await clientStreamBug();
   out.prices = await streamPrices();
   const last = out.prices[out.prices.length - 1];
   const sl = dec(Number(last.bids[0].price), -Math.round(Number(slDistance) * 1e5)).toFixed(5);
