@@ -20,8 +20,8 @@ from ._common import emit_json, error_document, json_errors
 from .backtest import backtest_cmd
 from .compare import compare_cmd, demo_cmd, sweep_cmd
 from .data import app as data_app
-from .strategies import strategies_cmd
 from .serve import accounts_app, serve_cmd
+from .strategies import strategies_cmd
 
 
 class _JsonAwareGroup(TyperGroup):

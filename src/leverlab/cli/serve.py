@@ -103,7 +103,7 @@ def accounts_create(
     except Exception as exc:
         fail(str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}")
     if as_json:
-        emit_json({"ok": True, "account": acc, "token": tok})
+        emit_json({"ok": True, "account_id": acc, "token": tok})
         return
     console.print(f"account {acc}")
     console.print(f"token   {tok}")

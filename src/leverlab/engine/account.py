@@ -517,6 +517,20 @@ class Account:
         out.sort(key=lambda p: p.id)
         return out
 
+    def position(self, position_id: int) -> PositionView | None:
+        """Open position ``position_id`` (None when there is none by that id): one lookup, where
+        ``positions()`` lists them all."""
+        sim = self._s
+        high = int(sim.acc_i[L.I_POS_HIGH])
+        rows = np.flatnonzero((sim.pos_i[:high, L.PI_ID] == position_id) & (sim.pos_i[:high, L.PI_ACTIVE] == 1))
+        if rows.size == 0:
+            return None
+        pi, pf = sim.pos_i[int(rows[0])].tolist(), sim.pos_f[int(rows[0])].tolist()
+        sl, tp = pf[L.PF_SL], pf[L.PF_TP]
+        return PositionView(pi[L.PI_ID], self.symbols[pi[L.PI_SYM]], pi[L.PI_SIDE], pf[L.PF_LOTS], pf[L.PF_OPEN],
+                            pi[L.PI_OPEN_TIME], None if math.isnan(sl) else sl, None if math.isnan(tp) else tp,
+                            pf[L.PF_PROFIT], pf[L.PF_MARGIN])
+
     def orders(self) -> list[dict[str, Any]]:
         """Orders not yet filled: ``id, symbol, side, type`` (market/limit/stop/close), ``lots, price``."""
         sim = self._s

@@ -17,6 +17,7 @@ rest, at the same quote.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..brokers import resolve_terms
+from ..brokers.terms import AccountTerms
 from ..engine import Account
 from ..engine.errors import BacktestError
 from ..engine.result import Deal, Event, Trade
@@ -111,18 +113,21 @@ class OrderRec:
 class AccountBook:
     """One v20 account: an engine account, its v20 records and its transactions (``txns[i]`` is id i+1)."""
 
-    def __init__(self, info: AccountInfo, market: Market) -> None:
+    def __init__(self, info: AccountInfo, market: Market, terms: AccountTerms | None = None) -> None:
+        """``terms``: the account's terms when not those ``info`` resolves to (tests of terms no profile has)."""
         self.info = info
         self.market = market
         lev = float(info.leverage) if info.leverage else None
-        self.terms = resolve_terms(info.broker, info.account_type, info.country, info.client, currency=info.currency,
-                                   selected_leverage=lev)
+        self.terms = terms or resolve_terms(info.broker, info.account_type, info.country, info.client,
+                                            currency=info.currency, selected_leverage=lev)
         self.engine = Account(self.terms, market.symbols, deposit=float(Decimal(info.deposit)), hedging=True)
         self.vol = {s: self.engine.volume(s) for s in market.symbols}
         self.txns: list[dict[str, Any]] = []
         self.orders: dict[str, OrderRec] = {}
         self.trades: dict[str, TradeRec] = {}
         self.by_pos: dict[int, str] = {}
+        self.live: dict[str, OrderRec] = {}  # pending orders (not market orders), by id
+        self.open: dict[tuple[str, int], dict[str, TradeRec]] = {}  # (symbol, side) -> open trades, oldest first
         self.by_engine_order: dict[int, str] = {}
         self.client_ids: dict[str, str] = {}  # order client id -> order id
         self.trade_client_ids: dict[str, str] = {}
@@ -164,7 +169,7 @@ class AccountBook:
         if t < self.now:
             return []
         while True:
-            gtd = [(o.gtd, o.id) for o in self.orders.values() if o.state == "PENDING" and o.gtd is not None]
+            gtd = [(o.gtd, o.id) for o in self.live.values() if o.gtd is not None]
             due = min(gtd) if gtd else None
             stop = t if due is None or due[0] > t else due[0] - 1
             self._advance_prices(stop)
@@ -176,7 +181,7 @@ class AccountBook:
         return self.txns[start:]
 
     def _advance_prices(self, t: int) -> None:
-        tsl = [o for o in self.orders.values() if o.state == "PENDING" and o.type == "TRAILING_STOP_LOSS"]
+        tsl = [o for o in self.live.values() if o.type == "TRAILING_STOP_LOSS"]
         if not tsl:
             self._engine_to(t)
             self._system_txns()
@@ -198,8 +203,8 @@ class AccountBook:
     def _trail(self) -> None:
         """Move each trailing stop behind the last price, and the engine position's SL to the tighter of it
         and the trade's own stop loss."""
-        for o in self.orders.values():
-            if o.state != "PENDING" or o.type != "TRAILING_STOP_LOSS" or o.trade_id is None:
+        for o in list(self.live.values()):
+            if o.type != "TRAILING_STOP_LOSS" or o.trade_id is None:
                 continue
             tr = self.trades.get(o.trade_id)
             if tr is None or tr.state != "OPEN":
@@ -224,15 +229,14 @@ class AccountBook:
             levels.append(float(self.orders[tr.tsl].trail_level))  # type: ignore[arg-type]
         sl = (max(levels) if long else min(levels)) if levels else None
         tp = float(self.orders[tr.tp].spec["price"]) if tr.tp and self.orders[tr.tp].state == "PENDING" else None
-        pos = next((p for p in self.engine.positions(tr.symbol) if p.id == tr.pos_id), None)
+        pos = self.engine.position(tr.pos_id)
         if pos is not None and (pos.sl != sl or pos.tp != tp):
             self._engine_modify(tr.pos_id, sl, tp)
 
     def _engine_modify(self, pos_id: int, sl: float | None, tp: float | None) -> None:
-        n = len(self.engine.events(self._ne))
+        """Set the engine position's levels (a level the price is already through is refused by the engine
+        with an event the translation ignores; the trade keeps its previous levels)."""
         self.engine.modify(pos_id, sl=sl, tp=tp)
-        if len(self.engine.events(self._ne)) > n:  # refused (already through the level): it fills next quote
-            self._ne += len(self.engine.events(self._ne)) - n if n == 0 else 0
 
     # ---------------------------------------------------------------- transactions
     def _txn(self, typ: str, t: int, batch: str | None, request_id: str | None, **fields: Any) -> dict[str, Any]:
@@ -330,8 +334,8 @@ class AccountBook:
         if not items and not events:
             return
         seq: list[tuple[int, int, int, Any]] = []
-        for k, (d, tr) in enumerate(items):
-            seq.append((d.time, 1, k, ("deal", d, tr)))
+        for k, (dl, trow) in enumerate(items):
+            seq.append((dl.time, 1, k, ("deal", dl, trow)))
         for k, e in enumerate(events):
             seq.append((e.time, 0 if e.type in ("margin_call", "stop_out") else 2, k, ("event", e, None)))
         seq.sort(key=lambda x: (x[0], x[1], x[2]))
@@ -370,16 +374,14 @@ class AccountBook:
         if e.type == "margin_call" and not self.in_margin_call:
             self.in_margin_call = True
             self._txn("MARGIN_CALL_ENTER", e.time, None, None)
-        elif e.type == "reject" and e.ref in self.by_engine_order:
+        elif e.type == "reject" and "margin" in e.reason and e.ref in self.by_engine_order:
             o = self.orders[self.by_engine_order[e.ref]]
             if o.state == "PENDING":
-                reason = "INSUFFICIENT_MARGIN" if "margin" in e.reason else "TAKE_PROFIT_ON_FILL_LOSS" \
-                    if "stops" in e.reason else "INSUFFICIENT_MARGIN"
-                self._cancel_order(o, e.time, reason, None, None, engine=False)
+                self._cancel_order(o, e.time, "INSUFFICIENT_MARGIN", None, None, engine=False)
         elif e.type == "pending_deleted" and e.ref in self.by_engine_order:
             o = self.orders[self.by_engine_order[e.ref]]
             if o.state == "PENDING":
-                self._cancel_order(o, e.time, "MARGIN_CALL", None, None, engine=False)
+                self._cancel_order(o, e.time, "INSUFFICIENT_MARGIN", None, None, engine=False)
 
     def _margin_exit(self) -> None:
         mc = self.terms.margin_call_level
@@ -412,6 +414,10 @@ class AccountBook:
                   comment="negative balance protection" if d.kind == "nbp" else "cashback",
                   accountBalance=money(d.balance))
 
+    def _side(self, symbol: str, side: int) -> dict[str, TradeRec]:
+        """The open trades of one side of a symbol's position, oldest first."""
+        return self.open.setdefault((symbol, side), {})
+
     def _realized(self, symbol: str, side: int) -> list[Decimal]:
         return self.realized.setdefault((symbol, side), [ZERO, ZERO, ZERO])
 
@@ -420,7 +426,7 @@ class AccountBook:
         assert d.symbol is not None
         live = {o["id"] for o in self.engine.orders()}
         side = 1 if d.side == "buy" else -1
-        cands = [o for o in self.orders.values() if o.state == "PENDING" and o.type in PENDING_TYPES
+        cands = [o for o in self.live.values() if o.type in PENDING_TYPES
                  and o.engine_id and o.engine_id not in live and self.market.symbol_of(o.spec["instrument"]) == d.symbol
                  and (Decimal(o.spec["units"]) > 0) == (side > 0)
                  and abs(float(Decimal(o.spec["units"]).copy_abs()) / self.cs(d.symbol) - d.lots) < 1e-9]
@@ -458,15 +464,17 @@ class AccountBook:
                     slo is None or slo.state != "PENDING"
                     or abs(float(slo.spec["price"]) - d.price) > abs(tso.trail_level - d.price)):
                 oid = rec.tsl
-        o = self.orders.get(oid or "")
-        if o is None or o.state != "PENDING":  # a close of the engine's own (end of data): report as a market close
+        dep = self.orders.get(oid or "")
+        if dep is None or dep.state != "PENDING":  # a close of the engine's own (end of data): a market close
             mo = self._txn("MARKET_ORDER", t, None, None, instrument=rec.instrument,
                            units=self.fmt_units(rec.symbol, -rec.current_units), timeInForce="FOK",
-                           positionFill="REDUCE_ONLY", reason="TRADE_CLOSE", tradeClose={"tradeID": tid, "units": "ALL"})
+                           positionFill="REDUCE_ONLY", reason="TRADE_CLOSE",
+                           tradeClose={"tradeID": tid, "units": "ALL"})
             o = OrderRec(mo["id"], "MARKET", t, {"instrument": rec.instrument, "units": mo["units"]})
             self.orders[o.id] = o
             fill = self._fill_txn(o, rec.symbol, t, "MARKET_ORDER_TRADE_CLOSE", mo["id"], items, None)
         else:
+            o = dep
             reason = {"TAKE_PROFIT": "TAKE_PROFIT_ORDER", "STOP_LOSS": "STOP_LOSS_ORDER",
                       "TRAILING_STOP_LOSS": "TRAILING_STOP_LOSS_ORDER"}[o.type]
             fill = self._fill_txn(o, rec.symbol, t, reason, None, items, None)
@@ -474,7 +482,7 @@ class AccountBook:
 
     # ---------------------------------------------------------------- fills
     def _fill_txn(self, o: OrderRec, symbol: str, t: int, reason: str, batch: str | None,
-                  items: list[tuple[Deal, Trade | None]], request_id: str | None) -> dict[str, Any] | None:
+                  items: Sequence[tuple[Deal, Trade | None]], request_id: str | None) -> dict[str, Any] | None:
         """The ORDER_FILL of order ``o`` from the engine deals of one fill; updates trades and totals."""
         if not any(d.kind in ("open", "close") for d, _ in items):
             return None
@@ -487,7 +495,7 @@ class AccountBook:
         value = 0.0
         balance = None
         cur_tid = None
-        for d, tr in items:
+        for d, _row in items:
             balance = d.balance
             if d.kind == "close":
                 tid = self.by_pos[d.position_id]
@@ -510,6 +518,7 @@ class AccountBook:
                          "halfSpreadCost": money(self._half_spread(symbol, t, u))}
                 if rec.current_units == 0:
                     rec.state = "CLOSED"
+                    self._side(symbol, int(sign)).pop(tid, None)
                     rec.close_time = t
                     closed.append(entry)
                 else:
@@ -517,10 +526,11 @@ class AccountBook:
             elif d.kind == "open":
                 side = Decimal(1) if d.side == "buy" else Decimal(-1)
                 u = self.units_of(symbol, d.lots) * side
-                pos = next((p for p in self.engine.positions(symbol) if p.id == d.position_id), None)
+                pos = self.engine.position(d.position_id)
                 margin = pos.margin if pos is not None else 0.0
                 rec = TradeRec(fid, d.position_id, symbol, self.market.v20_name(symbol), d.price, t, u, u, margin)
                 self.trades[fid] = rec
+                self._side(symbol, int(side))[fid] = rec
                 self.by_pos[d.position_id] = fid
                 cur_tid = fid
                 units_total += u
@@ -573,6 +583,7 @@ class AccountBook:
         if fill is None:
             return
         o.state = "FILLED"
+        self.live.pop(o.id, None)
         o.filling_id = fill["id"]
         o.filled_time = t
         batch = batch or fill["batchID"]
@@ -636,6 +647,7 @@ class AccountBook:
             if q is not None:
                 o.trail_level = q[1] - float(spec["distance"]) if long else q[2] + float(spec["distance"])
         self.orders[o.id] = o
+        self.live[o.id] = o
         if typ == "TAKE_PROFIT":
             rec.tp = o.id
         elif typ == "STOP_LOSS":
@@ -656,6 +668,7 @@ class AccountBook:
                        replacedByOrderID=replaced_by,
                        clientOrderID=(o.client_ext or {}).get("id"))
         o.state = "CANCELLED"
+        self.live.pop(o.id, None)
         o.cancelling_id = tx["id"]
         o.cancelled_time = t
         if o.trade_id and o.trade_id in self.trades:
@@ -693,7 +706,7 @@ class AccountBook:
         if a == 0:
             raise _Reject("UNITS_INVALID", "The units specified must not be zero")
         if a < v.min_lot * cs - 1e-9:
-            raise _Reject("UNITS_MINIMUM_NOT_MET", f"The units specified ({u}) are below the minimum trade size "
+            raise _Reject("UNITS_MIMIMUM_NOT_MET", f"The units specified ({u}) are below the minimum trade size "
                           f"{fmt_units(Decimal(repr(v.min_lot * cs)), self.units_precision(symbol))}")
         if a > v.max_lot * cs + 1e-9:
             raise _Reject("UNITS_LIMIT_EXCEEDED", f"The units specified exceed the maximum order size "
@@ -711,11 +724,15 @@ class AccountBook:
             raise V20Error(400, f"Invalid value specified for '{field}': expected an object", "INVALID_VALUE")
         out: dict[str, Any] = {}
         if typ == "TRAILING_STOP_LOSS" or ("distance" in det and "price" not in det):
+            trailing = typ == "TRAILING_STOP_LOSS"
             if "distance" not in det:
-                raise _Reject(f"{_field_code(field)}_DISTANCE_MISSING", f"'{field}.distance' is required")
+                raise _Reject(f"{_field_code(field)}_PRICE_DISTANCE_MISSING" if trailing else "PRICE_DISTANCE_MISSING",
+                              f"'{field}.distance' is required")
             dist = decimal(det["distance"], f"{field}.distance")
             if dist <= 0:
-                raise _Reject(f"{_field_code(field)}_DISTANCE_INVALID", f"'{field}.distance' must be positive")
+                raise _Reject(f"{_field_code(field)}_PRICE_DISTANCE_INVALID" if trailing else
+                              "STOP_LOSS_ON_FILL_DISTANCE_INVALID" if typ == "STOP_LOSS" else "PRICE_DISTANCE_INVALID",
+                              f"'{field}.distance' must be positive")
             out["distance"] = str(dist)
         else:
             if "price" not in det:
@@ -739,25 +756,6 @@ class AccountBook:
             out["clientExtensions"] = _ext(det["clientExtensions"], f"{field}.clientExtensions")
         return out
 
-    def _normalise_order(self, req: Any, t: int) -> tuple[str, str, dict[str, Any]]:
-        """(type, symbol, v20 fields) of an order request; V20Error (no transaction) for a malformed body,
-        _Reject (a *_REJECT transaction) for a well-formed order v20 refuses."""
-        if not isinstance(req, dict):
-            raise V20Error(400, "Invalid value specified for 'order': expected an object", "INVALID_VALUE")
-        typ = req.get("type", "MARKET")
-        if typ not in ("MARKET", *PENDING_TYPES):
-            if typ in DEPENDENT_TYPES:
-                raise V20Error(400, f"Orders of type {typ} are created on a trade: PUT /trades/{{id}}/orders",
-                               "INVALID_VALUE")
-            raise V20Error(400, f"Invalid value specified for 'order.type': {typ!r}; expected MARKET, LIMIT, STOP "
-                                f"or MARKET_IF_TOUCHED", "INVALID_VALUE")
-        spec: dict[str, Any] = {"instrument": req.get("instrument")}
-        tif_default = "FOK" if typ == "MARKET" else "GTC"
-        spec["units"] = req.get("units")
-        spec["timeInForce"] = req.get("timeInForce", tif_default)
-        spec["positionFill"] = req.get("positionFill", "DEFAULT")
-        return typ, "", spec
-
     def _cmd_order(self, cmd: dict[str, Any], t: int, rid: str | None) -> tuple[int, dict[str, Any]]:
         req = cmd["order"]
         typ = req.get("type", "MARKET") if isinstance(req, dict) else "MARKET"
@@ -769,7 +767,7 @@ class AccountBook:
         except _Reject as r:
             tx = self._txn(reject_type, t, None, rid, **{k: v for k, v in base.items() if isinstance(v, str)},
                            reason="CLIENT_ORDER", rejectReason=r.code)
-            raise V20Error(400 if r.code != "INSTRUMENT_UNKNOWN" or True else 404, r.message, r.code,
+            raise V20Error(400, r.message, r.code,
                            orderRejectTransaction=tx, relatedTransactionIDs=[tx["id"]],
                            lastTransactionID=self.last_id) from None
         return self._place(typ, symbol, spec, t, rid, "CLIENT_ORDER", None)
@@ -798,8 +796,8 @@ class AccountBook:
         spec["timeInForce"] = tif
         pf = req.get("positionFill", "DEFAULT")
         if pf not in ("DEFAULT", "OPEN_ONLY", "REDUCE_FIRST", "REDUCE_ONLY"):
-            raise _Reject("POSITION_FILL_INVALID", f"positionFill {pf!r} is not one of DEFAULT, OPEN_ONLY, "
-                          f"REDUCE_FIRST, REDUCE_ONLY")
+            raise V20Error(400, f"Invalid value specified for 'order.positionFill': {pf!r}; expected DEFAULT, "
+                                f"OPEN_ONLY, REDUCE_FIRST or REDUCE_ONLY", "INVALID_VALUE")
         spec["positionFill"] = pf
         if typ != "MARKET":
             if "price" not in req:
@@ -816,10 +814,11 @@ class AccountBook:
             spec["triggerCondition"] = trig
             if tif == "GTD":
                 if "gtdTime" not in req:
-                    raise _Reject("GTD_TIMESTAMP_MISSING", "'order.gtdTime' is required with timeInForce GTD")
+                    raise _Reject("TIME_IN_FORCE_GTD_TIMESTAMP_MISSING",
+                                  "'order.gtdTime' is required with timeInForce GTD")
                 g = _time(req["gtdTime"], "order.gtdTime")
                 if g <= t:
-                    raise _Reject("GTD_TIMESTAMP_IN_PAST", "'order.gtdTime' is in the past")
+                    raise _Reject("TIME_IN_FORCE_GTD_TIMESTAMP_IN_PAST", "'order.gtdTime' is in the past")
                 spec["gtdTime"] = rfc3339(g)
         elif "priceBound" in req:
             spec["priceBound"] = self.px(symbol, float(decimal(req["priceBound"], "order.priceBound")))
@@ -834,7 +833,11 @@ class AccountBook:
                 cid = spec[key].get("id")
                 if key == "clientExtensions" and cid and cid in self.client_ids:
                     raise _Reject("CLIENT_ORDER_ID_ALREADY_EXISTS", f"client order id {cid!r} is in use")
-        # stops on the wrong side of the price the order fills at
+        self._check_stops(typ, symbol, u, spec, t)
+        return typ, symbol, spec
+
+    def _check_stops(self, typ: str, symbol: str, u: Decimal, spec: dict[str, Any], t: int) -> None:
+        """_Reject for a take profit or stop loss on the wrong side of the price the order fills at."""
         ref = float(spec["price"]) if typ != "MARKET" else None
         q = self.market.quote_at(symbol, t)
         if ref is None and q is not None:
@@ -850,7 +853,6 @@ class AccountBook:
             if sl is not None and ((float(sl) >= exit_ref) if long else (float(sl) <= exit_ref)):
                 raise _Reject("STOP_LOSS_ON_FILL_LOSS", "The stop loss would close the trade at a profit: its "
                               "price is on the wrong side of the fill price")
-        return typ, symbol, spec
 
     def _place(self, typ: str, symbol: str, spec: dict[str, Any], t: int, rid: str | None, reason: str,
                replaces: str | None) -> tuple[int, dict[str, Any]]:
@@ -863,6 +865,8 @@ class AccountBook:
         o = OrderRec(tx["id"], typ, t, spec, client_ext=spec.get("clientExtensions"),
                      trade_client_ext=spec.get("tradeClientExtensions"), replaces=replaces)
         self.orders[o.id] = o
+        if typ != "MARKET":
+            self.live[o.id] = o
         if o.client_ext and o.client_ext.get("id"):
             self.client_ids[o.client_ext["id"]] = o.id
         body: dict[str, Any] = {"orderCreateTransaction": tx}
@@ -899,8 +903,7 @@ class AccountBook:
                     c = self._cancel_order(o, t, why, batch, rid, engine=False)
                     body["orderCancelTransaction"] = c
             elif fill is None:  # REDUCE_ONLY with nothing to reduce
-                c = self._cancel_order(o, t, "REDUCING_AND_OPEN_ONLY" if False else "POSITION_CLOSEOUT_FAILED",
-                                       batch, rid, engine=False)
+                c = self._cancel_order(o, t, "POSITION_CLOSEOUT_FAILED", batch, rid, engine=False)
                 body["orderCancelTransaction"] = c
             self._after_fill(o, fill, batch, t, rid)
         else:
@@ -935,9 +938,7 @@ class AccountBook:
             return [], u
         closes: list[tuple[int, float | None]] = []
         left = u.copy_abs()
-        opp = sorted((tr for tr in self.trades.values() if tr.state == "OPEN" and tr.symbol == symbol
-                      and (tr.current_units > 0) != (u > 0)), key=lambda tr: int(tr.id))
-        for tr in opp:
+        for tr in list(self._side(symbol, -1 if u > 0 else 1).values()):
             if left <= 0:
                 break
             have = tr.current_units.copy_abs()
@@ -1016,8 +1017,7 @@ class AccountBook:
             raw = req.get(side_key, "NONE")
             if raw == "NONE":
                 continue
-            trs = sorted((tr for tr in self.trades.values() if tr.state == "OPEN" and tr.symbol == symbol
-                          and (tr.current_units > 0) == (sign > 0)), key=lambda tr: int(tr.id))
+            trs = list(self._side(symbol, sign).values())
             have = sum((tr.current_units.copy_abs() for tr in trs), ZERO)
             if raw == "ALL":
                 want = have
@@ -1077,7 +1077,7 @@ class AccountBook:
             typ = req.get("type") if isinstance(req, dict) else None
             if typ != o.type:
                 raise V20Error(400, f"Order {o.id} is a {o.type} order: its replacement must be one too",
-                               "ORDER_REPLACE_TYPE_MISMATCH" if False else "INVALID_VALUE")
+                               "INVALID_VALUE")
             tr = self.trades[o.trade_id or ""]
             try:
                 det = self._details(req, "order", tr.symbol, o.type)
@@ -1133,8 +1133,7 @@ class AccountBook:
         tr = self.trade_by_spec(cmd["trade"])
         body = cmd["body"] if isinstance(cmd["body"], dict) else {}
         if not body.get("clientExtensions"):
-            raise V20Error(400, "'clientExtensions' is required", "CLIENT_EXTENSIONS_MISSING" if False else
-                           "INVALID_VALUE")
+            raise V20Error(400, "'clientExtensions' is required", "CLIENT_EXTENSIONS_DATA_MISSING")
         ce = _ext(body["clientExtensions"], "clientExtensions")
         tx = self._txn("TRADE_CLIENT_EXTENSIONS_MODIFY", t, None, rid, tradeID=tr.id,
                        clientTradeID=(tr.client_ext or {}).get("id"), tradeClientExtensionsModify=ce)
@@ -1208,7 +1207,7 @@ class AccountBook:
         alias = body.get("alias")
         if not isinstance(alias, str) or len(alias) > 128:
             raise V20Error(400, "Invalid value specified for 'alias': expected a string of at most 128 characters",
-                           "ALIAS_INVALID" if False else "INVALID_VALUE")
+                           "ALIAS_INVALID")
         self.alias = alias
         tx = self._txn("CLIENT_CONFIGURE", t, None, rid, alias=alias, marginRate=self.margin_rate())
         return 200, {"clientConfigureTransaction": tx}
@@ -1289,8 +1288,7 @@ class AccountBook:
         tot_margin = 0.0
         tot = [ZERO, ZERO, ZERO]
         for side, key in ((1, "long"), (-1, "short")):
-            trs = [tr for tr in self.trades.values() if tr.state == "OPEN" and tr.symbol == symbol
-                   and (tr.current_units > 0) == (side > 0)]
+            trs = list(self._side(symbol, side).values())
             r = self._realized(symbol, side)
             upl = sum(live[tr.pos_id].profit for tr in trs if tr.pos_id in live)
             margin = sum(live[tr.pos_id].margin for tr in trs if tr.pos_id in live)
@@ -1302,7 +1300,7 @@ class AccountBook:
             if trs:
                 w = sum(float(tr.current_units.copy_abs()) * tr.price for tr in trs) / float(u.copy_abs())
                 sd["averagePrice"] = self.px(symbol, w)
-                sd["tradeIDs"] = [tr.id for tr in sorted(trs, key=lambda x: int(x.id))]
+                sd["tradeIDs"] = [tr.id for tr in trs]
             out[key] = sd
             tot_upl += upl
             tot_margin += margin
@@ -1317,7 +1315,7 @@ class AccountBook:
         live = self._positions_now()
         syms = [s for s in self.market.symbols
                 if (s, 1) in self.realized or (s, -1) in self.realized
-                or any(tr.symbol == s and tr.state == "OPEN" for tr in self.trades.values())]
+                or self._side(s, 1) or self._side(s, -1)]
         out = [self.position_dict(s, live) for s in syms]
         if open_only:
             out = [p for p in out if p["long"]["units"].strip("0.-") or p["short"]["units"].strip("0.-")]
@@ -1335,7 +1333,7 @@ class AccountBook:
             q = self.market.mid(p.symbol, self.now) or p.open_price
             f = self.market.home_factor(self.market.specs[p.symbol].quote, self.info.currency, self.now) or 1.0
             pos_value += p.lots * self.cs(p.symbol) * q * f
-        n_pos = len({(tr.symbol) for tr in self.trades.values() if tr.state == "OPEN"})
+        n_pos = len({sym for (sym, _), v in self.open.items() if v})
 
         def m(x: float) -> str:
             return money(Decimal(repr(round(x, 4))))
@@ -1351,22 +1349,23 @@ class AccountBook:
                 "resettablePLTime": "0", "financing": money(self.financing), "commission": money(self.commission),
                 "dividendAdjustment": money(ZERO), "guaranteedExecutionFees": money(ZERO),
                 "marginRate": self.margin_rate(),
-                "openTradeCount": sum(1 for tr in self.trades.values() if tr.state == "OPEN"),
+                "openTradeCount": sum(len(v) for v in self.open.values()),
                 "openPositionCount": n_pos,
-                "pendingOrderCount": sum(1 for o in self.orders.values() if o.state == "PENDING" and o.type != "MARKET"),
+                "pendingOrderCount": len(self.live),
                 "hedgingEnabled": False, "unrealizedPL": m(upl), "NAV": m(v.equity), "marginUsed": m(v.margin),
                 "marginAvailable": m(max(v.free_margin, 0.0)), "positionValue": m(pos_value),
                 "marginCloseoutUnrealizedPL": m(upl), "marginCloseoutNAV": m(v.equity),
                 "marginCloseoutMarginUsed": m(v.margin), "marginCloseoutPercent": pct(so),
-                "marginCloseoutPositionValue": m(pos_value), "withdrawalLimit": m(max(min(v.free_margin, v.balance), 0)),
+                "marginCloseoutPositionValue": m(pos_value),
+                "withdrawalLimit": m(max(min(v.free_margin, v.balance), 0)),
                 "marginCallMarginUsed": m(v.margin), "marginCallPercent": pct(mc),
                 "lastTransactionID": self.last_id}
 
     def details(self) -> dict[str, Any]:
         d = self.summary()
         live = self._positions_now()
-        d["trades"] = [self.trade_dict(tr, live) for tr in sorted(self.trades.values(), key=lambda x: int(x.id))
-                       if tr.state == "OPEN"]
+        d["trades"] = [self.trade_dict(tr, live) for side in self.open.values() for tr in side.values()]
+        d["trades"].sort(key=lambda x: int(x["id"]))
         d["positions"] = self.view_positions(False)
         d["orders"] = list(reversed(self.view_orders()))
         return d

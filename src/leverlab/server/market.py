@@ -122,6 +122,12 @@ class Market:
                 return 1.0 / m
         return None
 
+    def next_quote_time(self, t: int, steps: int = 1) -> int:
+        """The time of the ``steps``-th quote after ``t`` of any instrument (the market's end when fewer)."""
+        times = np.unique(np.concatenate([q.time[self.index_at(s, t):self.index_at(s, t) + max(steps, 1)]
+                                          for s, q in self.quotes.items()]))
+        return int(times[max(steps, 1) - 1]) if times.shape[0] >= max(steps, 1) else self.end
+
     # ---- chunks the accounts are fed
     def chunk_end(self, t: int) -> int:
         """The end of the grid chunk holding ``t``."""
@@ -184,7 +190,10 @@ class Market:
             complete = t0 + g <= now
             if complete:
                 b = (bars.bid_open[i], bars.bid_high[i], bars.bid_low[i], bars.bid_close[i])
-                a = (bars.ask_open[i], bars.ask_high[i], bars.ask_low[i], bars.ask_close[i]) if bars.two_sided else b
+                a = b
+                if bars.ask_open is not None and bars.ask_high is not None and bars.ask_low is not None \
+                        and bars.ask_close is not None:
+                    a = (bars.ask_open[i], bars.ask_high[i], bars.ask_low[i], bars.ask_close[i])
             else:  # the candle forming now: only the quotes seen so far
                 j0, j1 = np.searchsorted(q.time, t0, "left"), np.searchsorted(q.time, now, "right")
                 if j1 <= j0:
@@ -192,7 +201,7 @@ class Market:
                 qb, qa = q.bid[j0:j1], q.ask[j0:j1]
                 b = (qb[0], qb.max(), qb.min(), qb[-1])
                 a = (qa[0], qa.max(), qa.min(), qa[-1])
-            vol = int(bars.volume[i]) if getattr(bars, "volume", None) is not None else 4
+            vol = int(bars.volume[i]) if bars.volume is not None else 4
             rows.append({"time": t0, "complete": complete, "volume": vol, "bid": b, "ask": a})
         return rows, ""
 

@@ -11,16 +11,18 @@ interrupted) is stored then.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
 import secrets
-from collections.abc import Iterable
+import time
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ..brokers import resolve_terms
 from ..engine.errors import BacktestError
@@ -63,6 +65,21 @@ def create_account(eng: Engine, *, broker: str, account_type: str, country: str,
                       selected_leverage=float(leverage) if leverage else None)
     except (LookupError, ValueError) as exc:
         raise ValueError(str(exc.args[0]) if exc.args else str(exc)) from None
+    for attempt in range(50):  # concurrent creators race for the next ids: the loser tries again
+        try:
+            return _insert_account(eng, broker=broker, account_type=account_type, country=country, client=client,
+                                   deposit=deposit, currency=currency, alias=alias, token=token, leverage=leverage,
+                                   market_ns=market_ns)
+        except IntegrityError:
+            if attempt == 49:
+                raise
+            time.sleep(0.01 * (1 + attempt % 5))
+    raise AssertionError("unreachable")
+
+
+def _insert_account(eng: Engine, *, broker: str, account_type: str, country: str, client: str, deposit: float,
+                    currency: str, alias: str, token: str | None, leverage: str,
+                    market_ns: int | None) -> tuple[str, str]:
     with eng.begin() as conn:
         if token is not None:
             uid = conn.execute(select(db.users.c.id).where(db.users.c.token_hash == hash_token(token))).scalar()
@@ -94,8 +111,18 @@ class Broker:
         self.books: dict[str, AccountBook] = {}
         self.owner: dict[str, int] = {}
         self.users: dict[str, int] = {}  # token hash -> user id
-        self.seq: dict[str, int] = {}  # commands stored per account
-        self.stored: dict[str, int] = {}  # transactions stored per account
+        self.seq: dict[str, int] = {}  # commands applied per account (stored, or queued to be)
+        self.stored: dict[str, int] = {}  # transactions committed per account (what readers see)
+        self.queued: dict[str, int] = {}  # transactions taken into a batch per account
+        self.pending: list[tuple[str, int, int, dict[str, Any]]] = []  # commands not yet in a batch
+        self.dirty: set[str] = set()  # accounts with transactions not yet in a batch
+        self.clock_dirty: int | None = None
+        self.limit: dict[str, int] = {}  # accounts a failed request left half-changed: the good prefix
+        self.reloading: set[str] = set()
+        self.gen = 0  # changes queued so far
+        self.committed_gen = 0  # changes committed so far
+        self.waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self.wake: asyncio.Event | None = None  # set by the committer task while it runs
         self.ticks = 0
         self.broken: dict[str, str] = {}  # accounts that could not be opened, and why
         with eng.begin() as conn:
@@ -110,6 +137,7 @@ class Broker:
                 conn.execute(insert(db.settings).values(key="clock", value=str(clock)))
         self.clock = Clock(max(clock, market.start), market.end, speed)
         self.refresh()
+        self.flush()
 
     # ---- loading
     def refresh(self) -> None:
@@ -130,7 +158,7 @@ class Broker:
                                r.deposit, created, r.leverage)
             try:
                 self.rebuild(info)
-            except (BacktestError, LookupError, ValueError) as exc:
+            except (BacktestError, LookupError, ValueError, ReplayMismatch) as exc:
                 self.broken[r.id] = str(exc)
                 log.error("account %s cannot be opened: %s", r.id, exc)
 
@@ -156,11 +184,10 @@ class Broker:
         self.books[info.id] = book
         self.owner[info.id] = info.user_id
         self.seq[info.id] = len(cmds)
-        self.stored[info.id] = len(stored)
-        if not stored:  # a new account: CREATE and TRANSFER_FUNDS
-            self._commit([info.id])
-        elif len(book.txns) > len(stored):
-            self._commit([info.id])
+        self.stored[info.id] = self.queued[info.id] = len(stored)
+        if len(book.txns) > len(stored):  # a new account's CREATE and TRANSFER_FUNDS, or an interrupted tick's
+            self.dirty.add(info.id)
+            self._bump()
         return book
 
     # ---- auth
@@ -185,7 +212,7 @@ class Broker:
         if owner is None:
             if account_id in self.broken:
                 raise V20Error(404, f"The Account specified cannot be opened: {self.broken[account_id]}",
-                               "ACCOUNT_NOT_TRADEABLE" if False else "NO_SUCH_ACCOUNT")
+                               "NO_SUCH_ACCOUNT")
             raise V20Error(404, "The Account specified does not exist", "NO_SUCH_ACCOUNT")
         if owner != user:
             raise V20Error(403, "Insufficient authorization to perform request.")
@@ -197,8 +224,12 @@ class Broker:
 
     # ---- changes
     def execute(self, account_id: str, cmd: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        """Apply a command at the clock's time and commit it before returning (status, body); V20Error for a
-        refused one (committed too when it wrote a reject transaction)."""
+        """Apply a command at the clock's time and queue it and its transactions for the next commit:
+        (status, body); V20Error for a refused one (queued too when it wrote a reject transaction). The
+        caller answers only after ``durable()`` (or ``flush()``) says the queue up to here is committed."""
+        if account_id in self.reloading:
+            raise V20Error(503, "The account is being restored from its record; retry in a moment",
+                           "ACCOUNT_LOCKED")
         book = self.books[account_id]
         t = self.clock.now
         n0 = len(book.txns)
@@ -206,60 +237,154 @@ class Broker:
             status, body = book.apply(cmd, t)
         except V20Error:
             if len(book.txns) > n0:
-                self._commit([account_id], (account_id, t, cmd))
+                self._queue(account_id, t, cmd)
             raise
         except Exception:
-            self._reload(account_id)  # the book may be half-changed: back to what is stored
+            # the book may be half-changed: keep what came before, restore it from the record once that is in
+            self.limit[account_id] = n0
+            self.reloading.add(account_id)
             raise
         if len(book.txns) > n0:
-            try:
-                self._commit([account_id], (account_id, t, cmd))
-            except Exception:
-                self._reload(account_id)
-                raise
+            self._queue(account_id, t, cmd)
         return status, body
+
+    def _queue(self, aid: str, t: int, cmd: dict[str, Any]) -> None:
+        self.seq[aid] += 1
+        self.pending.append((aid, self.seq[aid], t, cmd))
+        self.dirty.add(aid)
+        self._bump()
+
+    def _bump(self) -> None:
+        self.gen += 1
+        if self.wake is not None:
+            self.wake.set()
+
+    def snapshot(self) -> dict[str, Any]:
+        """What is queued and not yet being written: commands, transaction rows, the clock (taken on the
+        thread that changes the books, so the books may change again while it is written)."""
+        rows = []
+        marks = {}
+        for aid in sorted(self.dirty):
+            book = self.books.get(aid)
+            if book is None:
+                continue
+            hi = min(len(book.txns), self.limit.get(aid, len(book.txns)))
+            for x in book.txns[self.queued[aid]:hi]:
+                rows.append({"account_id": aid, "id": int(x["id"]), "type": x["type"], "body": _dumps(x)})
+            marks[aid] = hi
+            self.queued[aid] = hi
+        cmds = [{"account_id": a, "seq": q, "market_ns": t, "body": _dumps(c)} for a, q, t, c in self.pending]
+        batch = {"commands": cmds, "rows": rows, "marks": marks, "clock": self.clock_dirty, "gen": self.gen}
+        self.pending = []
+        self.dirty = set()
+        self.clock_dirty = None
+        return batch
+
+    def write(self, batch: dict[str, Any]) -> None:
+        """Commit one batch in one database transaction (may run on a worker thread)."""
+        if not (batch["commands"] or batch["rows"] or batch["clock"] is not None):
+            return
+        with self.db.begin() as conn:
+            if batch["commands"]:
+                conn.execute(insert(db.commands), batch["commands"])
+            if batch["rows"]:
+                conn.execute(insert(db.transactions), batch["rows"])
+            if batch["clock"] is not None:
+                conn.execute(update(db.settings).where(db.settings.c.key == "clock").values(value=str(batch["clock"])))
+
+    def committed(self, batch: dict[str, Any]) -> None:
+        """Mark a written batch as the record: its transactions become readable, its waiters may answer."""
+        for aid, hi in batch["marks"].items():
+            self.stored[aid] = max(self.stored.get(aid, 0), hi)
+        self.committed_gen = max(self.committed_gen, batch["gen"])
+        if self.committed_gen == self.gen:
+            for aid in list(self.reloading):
+                self._reload(aid)
+
+    def flush(self) -> None:
+        """Commit everything queued, now, on this thread."""
+        batch = self.snapshot()
+        self.write(batch)
+        self.committed(batch)
 
     def _reload(self, account_id: str) -> None:
         info = self.books[account_id].info
         del self.books[account_id]
+        self.limit.pop(account_id, None)
+        self.reloading.discard(account_id)
         self.rebuild(info)
 
-    def _commit(self, ids: Iterable[str], command: tuple[str, int, dict[str, Any]] | None = None,
-                clock: int | None = None) -> None:
-        """Store the new transactions of ``ids`` (and a command, and the clock) in one database transaction."""
-        rows = []
-        for aid in ids:
-            book = self.books[aid]
-            for x in book.txns[self.stored[aid]:]:
-                rows.append({"account_id": aid, "id": int(x["id"]), "type": x["type"], "body": _dumps(x)})
-        with self.db.begin() as conn:
-            if command is not None:
-                aid, t, cmd = command
-                conn.execute(insert(db.commands).values(account_id=aid, seq=self.seq[aid] + 1, market_ns=t,
-                                                        body=_dumps(cmd)))
-            if rows:
-                conn.execute(insert(db.transactions), rows)
-            if clock is not None:
-                conn.execute(update(db.settings).where(db.settings.c.key == "clock").values(value=str(clock)))
-        if command is not None:
-            self.seq[command[0]] += 1
-        for aid in ids:
-            self.stored[aid] = len(self.books[aid].txns)
-
     def tick(self, to: int | None = None) -> int:
-        """Advance the clock (to its target, or to ``to``) and every account with it; commit. The new time."""
+        """Advance the clock (to its target, or to ``to``) and every account with it, queued for the next
+        commit. The new time."""
         t = self.clock.target() if to is None else max(self.clock.now, min(int(to), self.market.end))
         if t == self.clock.now and to is None:
             return t
-        changed = []
         for aid, book in self.books.items():
+            if aid in self.reloading:
+                continue
+            n0 = len(book.txns)
             book.advance(t)
-            if len(book.txns) > self.stored[aid]:
-                changed.append(aid)
-        self._commit(changed, clock=t)
+            if len(book.txns) > n0:
+                self.dirty.add(aid)
         self.clock.now = t
+        self.clock_dirty = t
+        self._bump()
         self.ticks += 1
         return t
+
+    async def durable(self) -> None:
+        """Wait until every change queued so far is committed (RuntimeError if its commit failed)."""
+        want = self.gen
+        if self.committed_gen >= want:
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiters.append((want, fut))
+        if self.wake is not None:
+            self.wake.set()
+        await fut
+
+    async def committer(self) -> None:
+        """Group commit: write what is queued in one transaction on a worker thread while requests go on
+        changing the books; answer the requests it covers; repeat."""
+        loop = asyncio.get_running_loop()
+        self.wake = asyncio.Event()
+        while True:
+            if self.gen == self.committed_gen:
+                self.wake.clear()
+                await self.wake.wait()
+                continue
+            batch = self.snapshot()
+            try:
+                await loop.run_in_executor(None, self.write, batch)
+            except Exception as exc:  # the record refused the batch: back to what it holds
+                log.exception("commit failed")
+                self._abandon(batch, exc)
+                continue
+            self.committed(batch)
+            done = [(g, f) for g, f in self.waiters if g <= self.committed_gen]
+            self.waiters = [(g, f) for g, f in self.waiters if g > self.committed_gen]
+            for _, f in done:
+                if not f.done():
+                    f.set_result(None)
+
+    def _abandon(self, batch: dict[str, Any], exc: Exception) -> None:
+        """A batch failed to commit: fail every waiting request and restore the touched accounts from the record."""
+        touched = set(batch["marks"]) | set(self.dirty) | {c["account_id"] for c in batch["commands"]}
+        touched |= {a for a, _, _, _ in self.pending}
+        self.pending = []
+        self.dirty = set()
+        self.committed_gen = self.gen
+        for _, f in self.waiters:
+            if not f.done():
+                f.set_exception(RuntimeError(f"the record could not be written: {exc}"))
+        self.waiters = []
+        for aid in touched:
+            if aid in self.books:
+                with self.db.connect() as conn:
+                    self.seq[aid] = int(conn.execute(select(func.count()).select_from(db.commands)
+                                                     .where(db.commands.c.account_id == aid)).scalar() or 0)
+                self._reload(aid)
 
     # ---- reading the record
     def stored_txns(self, account_id: str, lo: int, hi: int) -> list[dict[str, Any]]:
