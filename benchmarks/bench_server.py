@@ -105,7 +105,7 @@ class Server:
         def one(_: int) -> tuple[str, str]:
             doc = _cli("accounts", "create", "--db", self.db, "--broker", "exness", "--account-type", "standard",
                        "--country", "SC", "--client", "retail", "--deposit", "1000000")
-            return str(doc["account"]), str(doc["token"])
+            return str(doc["account_id"]), str(doc["token"])
         with ThreadPoolExecutor(1) as pool:  # one at a time: concurrent creates race on the user id
             made = list(pool.map(one, range(n)))
         import urllib.request

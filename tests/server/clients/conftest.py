@@ -63,7 +63,7 @@ class Served:
                        "--country", country, "--client", client, "--deposit", str(deposit), "--json")
         assert out.returncode == 0, out.stdout + out.stderr
         doc = json.loads(out.stdout)
-        account_id, token = str(doc["account"]), str(doc["token"])
+        account_id, token = str(doc["account_id"]), str(doc["token"])
         self.tokens[account_id] = token
         # the server opens the account on its first request; on a cold numba cache that compiles the engine's
         # kernel (a minute or more), longer than a client's own timeout: wait for it here
