@@ -14,7 +14,8 @@ import broker_proc
 import httpx
 from broker_proc import Client, Server
 
-pg_url = broker_proc.pg_url  # the fixture (a conftest.py here would shadow tests/engine/conftest.py)
+pg_url = broker_proc.pg_url  # the fixtures (a conftest.py here would shadow tests/engine/conftest.py)
+pg_cluster = getattr(broker_proc, "pg_cluster", None)  # what pg_url needs, where tests/server/pg.py is present
 
 RESPONSE_TXNS = ("orderCreateTransaction", "orderFillTransaction", "orderCancelTransaction", "orderRejectTransaction",
                  "takeProfitOrderTransaction", "stopLossOrderTransaction")

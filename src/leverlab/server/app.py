@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -34,6 +35,8 @@ log = logging.getLogger("leverlab.server")
 #: The largest request body taken (bytes); above it: 413.
 MAX_BODY = 64 * 1024
 STREAM_POLL = 0.25
+#: At most this many quotes of one instrument per stream write (a fast clock sends the latest).
+STREAM_BURST = 8
 HEARTBEAT = 5.0
 
 Handler = Callable[[Request, int], Awaitable[tuple[int, dict[str, Any]] | Response]]
@@ -56,6 +59,7 @@ class V20App:
         self.admin_token = admin_token
         self.tick_interval = tick_interval
         self.ids = itertools.count(int(time.time()) * 1000)
+        self._lines: dict[tuple[str, int, str, bool], bytes] = {}
 
 
     def unix_wanted(self, request: Request) -> bool:
@@ -271,6 +275,18 @@ class V20App:
                 "closeoutBid": f"{bid:.{d}f}", "closeoutAsk": f"{ask:.{d}f}",
                 "quoteHomeConversionFactors": {"positiveUnits": fs, "negativeUnits": fs}}
 
+    def price_line(self, b: AccountBook, name: str, t: int, unix: bool) -> bytes:
+        """The stream line of ``name``'s quote at ``t`` for ``b``'s currency (shared by every subscriber)."""
+        key = (name, t, b.info.currency, unix)
+        line = self._lines.get(key)
+        if line is None:
+            p = self.client_price(b, name, t)
+            line = json.dumps(to_unix_times(p) if unix else p, separators=(",", ":")).encode() + b"\n"
+            if len(self._lines) > 4096:
+                self._lines.clear()
+            self._lines[key] = line
+        return line
+
     async def pricing(self, request: Request, user: int) -> tuple[int, dict[str, Any]]:
         b = self.book(request, user)
         names = self.instruments_param(request)
@@ -295,28 +311,33 @@ class V20App:
         snapshot = request.query_params.get("snapshot", "true").lower() != "false"
 
         async def gen() -> AsyncIterator[bytes]:
-            sent: dict[str, str] = {}
+            market = self.broker.market
+            last: dict[str, int] = {}  # market time of the last quote sent, per instrument
             last_beat = time.monotonic()
             first = True
             while True:
                 t = self.broker.clock.now
-                lines = []
+                out: list[bytes] = []
                 for n in names:
-                    p = self.client_price(b, n, t)
-                    if p is None or sent.get(n) == p["time"]:
-                        continue
-                    sent[n] = p["time"]
-                    if first and not snapshot:
-                        continue
-                    lines.append(p)
+                    q = market.quotes[market.symbol_of(n) or ""]
+                    hi = int(np.searchsorted(q.time, t, "right"))
+                    lo = max(hi - 1, 0) if n not in last else int(np.searchsorted(q.time, last[n], "right"))
+                    lo = max(lo, hi - STREAM_BURST)  # a fast clock: the latest quotes only
+                    if hi > lo:
+                        last[n] = int(q.time[hi - 1])
+                        if first and not snapshot:
+                            continue
+                        out += [self.price_line(b, n, int(q.time[i]), unix) for i in range(lo, hi)]
                 first = False
                 now = time.monotonic()
                 if now - last_beat >= HEARTBEAT:
-                    lines.append({"type": "HEARTBEAT", "time": rfc3339(t)})
+                    beat = {"type": "HEARTBEAT", "time": rfc3339(t)}
+                    out.append(json.dumps(to_unix_times(beat) if unix else beat, separators=(",", ":")).encode()
+                               + b"\n")
                     last_beat = now
-                for x in lines:  # one whole line per chunk: some clients parse each chunk they receive
-                    yield json.dumps(to_unix_times(x) if unix else x, separators=(",", ":")).encode() + b"\n"
-                await asyncio.sleep(STREAM_POLL)
+                for line in out:  # one whole line per chunk: some clients parse each chunk they receive
+                    yield line
+                await self.broker.changed(STREAM_POLL)
 
         return StreamingResponse(gen(), media_type="application/octet-stream",
                                  headers={"RequestID": request.state.rid})
@@ -571,7 +592,7 @@ class V20App:
                     last_beat = now
                 for x in lines:  # one whole line per chunk: some clients parse each chunk they receive
                     yield json.dumps(to_unix_times(x) if unix else x, separators=(",", ":")).encode() + b"\n"
-                await asyncio.sleep(STREAM_POLL)
+                await self.broker.changed(STREAM_POLL)
 
         return StreamingResponse(gen(), media_type="application/octet-stream",
                                  headers={"RequestID": request.state.rid})

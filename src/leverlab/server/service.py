@@ -12,6 +12,7 @@ interrupted) is stored then.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -123,6 +124,7 @@ class Broker:
         self.committed_gen = 0  # changes committed so far
         self.waiters: list[tuple[int, asyncio.Future[None]]] = []
         self.wake: asyncio.Event | None = None  # set by the committer task while it runs
+        self._changed = asyncio.Event()  # set (and replaced) at each tick and commit: streams wake on it
         self.ticks = 0
         self.broken: dict[str, str] = {}  # accounts that could not be opened, and why
         with eng.begin() as conn:
@@ -197,17 +199,23 @@ class Broker:
             raise V20Error(401, "Insufficient authorization to perform request.")
         h = hash_token(token)
         uid = self.users.get(h)
-        if uid is None:
-            self.refresh()
-            uid = self.users.get(h)
+        if uid is None:  # a user made since start: one indexed look-up, then their accounts
+            with self.db.connect() as conn:
+                found = conn.execute(select(db.users.c.id).where(db.users.c.token_hash == h)).scalar()
+            if found is not None:
+                self.refresh()
+                uid = self.users.get(h)
         if uid is None:
             raise V20Error(401, "Insufficient authorization to perform request.")
         return uid
 
     def book_for(self, user: int, account_id: str) -> AccountBook:
         """The account's book if ``user`` owns it: 403 for another user's account, 404 for none."""
-        if account_id not in self.owner:
-            self.refresh()
+        if account_id not in self.owner and account_id not in self.broken:
+            with self.db.connect() as conn:  # an account made since start: one indexed look-up first
+                found = conn.execute(select(db.accounts.c.id).where(db.accounts.c.id == account_id)).scalar()
+            if found is not None:
+                self.refresh()
         owner = self.owner.get(account_id)
         if owner is None:
             if account_id in self.broken:
@@ -297,6 +305,7 @@ class Broker:
         for aid, hi in batch["marks"].items():
             self.stored[aid] = max(self.stored.get(aid, 0), hi)
         self.committed_gen = max(self.committed_gen, batch["gen"])
+        self.signal()
         if self.committed_gen == self.gen:
             for aid in list(self.reloading):
                 self._reload(aid)
@@ -328,10 +337,21 @@ class Broker:
             if len(book.txns) > n0:
                 self.dirty.add(aid)
         self.clock.now = t
+        self.signal()
         self.clock_dirty = t
         self._bump()
         self.ticks += 1
         return t
+
+    def signal(self) -> None:
+        """Wake every stream waiting in ``changed`` (new prices or newly committed transactions)."""
+        evt, self._changed = self._changed, asyncio.Event()
+        evt.set()
+
+    async def changed(self, timeout: float) -> None:
+        """Wait for the next tick or commit, at most ``timeout`` seconds."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._changed.wait(), timeout)
 
     async def durable(self) -> None:
         """Wait until every change queued so far is committed (RuntimeError if its commit failed)."""
