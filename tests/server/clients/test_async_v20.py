@@ -90,6 +90,7 @@ async def _flow(served: Served, account_id: str, token: str) -> None:
 # async_v20 warns on every field newer than the 3.0.25 spec it was generated from (quotePL, baseFinancing,
 # dividendAdjustment...), which the server sends as OANDA's live service does; it keeps working
 @pytest.mark.filterwarnings("ignore::async_v20.exceptions.UnknownKeywordArgument")
+@pytest.mark.filterwarnings("ignore:read_timeout is deprecated:DeprecationWarning")  # its aiohttp session
 def test_async_v20_flow(served: Served) -> None:
     account_id, token = served.create_account()
     asyncio.run(_flow(served, account_id, token))
