@@ -4,6 +4,7 @@ concurrent clients, on SQLite and on PostgreSQL, and one price stream fanned out
     python benchmarks/bench_server.py                      # both databases, the fan-out
     python benchmarks/bench_server.py --db sqlite --seconds 10 --clients 20
     python benchmarks/bench_server.py --skip-fanout
+    python benchmarks/bench_server.py --quick --json out.json           # a few seconds each (CI)
     python benchmarks/bench_server.py --db sqlite --skip-fanout --profile server.txt   # py-spy the server
 
 Each run starts a real ``leverlab serve`` in a subprocess on 127.0.0.1 (its SQLite file in a temp dir, or
@@ -284,9 +285,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--subscribers", type=int, default=100)
     ap.add_argument("--fanout-seconds", type=float, default=20.0)
     ap.add_argument("--skip-fanout", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="3 s of orders per database, 8 s of fan-out (CI)")
+    ap.add_argument("--json", type=Path, default=None, help="write the figures to this JSON file")
     ap.add_argument("--profile", metavar="FILE", help="py-spy the SQLite order run into FILE (.svg flame graph, "
                                                       ".txt collapsed stacks)")
     args = ap.parse_args(argv)
+    if args.quick:
+        args.seconds, args.warmup, args.fanout_seconds = 3.0, 1.0, 8.0
+    doc: dict[str, Any] = {"clients": args.clients, "seconds": args.seconds, "orders": []}
 
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     print(f"market orders, {args.clients} concurrent clients, {args.seconds:g} s after {args.warmup:g} s warm-up")
@@ -304,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         for e in r["errors"]:
             print(f"  error: {e}")
         broken |= r["n_errors"] > 0
+        doc["orders"].append({"database": kind, **{k: v for k, v in r.items() if k != "errors"}})
     if not args.skip_fanout:
         f = bench_fanout(args.subscribers, args.fanout_seconds)
         print(f"\nprice stream fan-out: {args.subscribers} subscribers, EUR_USD and XAU_USD at 3600x "
@@ -314,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
         keeps_up = (f["per_sub_per_instr_s"] >= 3.6 and f["min_sub"] >= 0.9 * f["max_sub"]
                     and f["lag_second_half_p99_ms"] < f["lag_first_half_p99_ms"] + 250 and f["n_errors"] == 0)
         broken |= f["n_errors"] > 0
+        doc["fanout"] = {**{k: v for k, v in f.items() if k != "errors"}, "keeps_up": keeps_up,
+                         "seconds": args.fanout_seconds}
         print(f"{'prices/s per subscriber per instrument':<42}{f['per_sub_per_instr_s']:>8.2f}   (goal 4)")
         print(f"{'prices per subscriber, min / max':<42}{f['min_sub']:>8} / {f['max_sub']}")
         print(f"{'lag p50 / p99 ms':<42}{f['lag_p50_ms']:>8.0f} / {f['lag_p99_ms']:.0f}")
@@ -322,6 +331,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'keeps up':<42}{'yes' if keeps_up else 'NO':>8}")
         for e in f["errors"]:
             print(f"  error: {e}")
+    if args.json:
+        args.json.write_text(json.dumps(doc, indent=1))
     return 1 if broken else 0
 
 
