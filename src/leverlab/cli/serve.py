@@ -62,7 +62,8 @@ def serve_cmd(
     except Exception as exc:  # bad input: data that do not load, a database served with other data
         fail(f"{type(exc).__name__}: {exc}")
     console.print(f"leverlab demo broker on http://{host}:{port}/v3 (stream on the same port), speed {speed}")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # open streams must not hold a stop for long: they end after 2 s
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)
 
 
 @accounts_app.command("create")

@@ -30,8 +30,11 @@ def build(db_url: str | None, data: str, speed: float, start: int | None = None,
     """The ASGI app of a demo broker on database ``db_url`` (None: the user's SQLite file) and ``data``."""
     from . import db
     from .app import create_app
+    from .book import warm_up
     from .service import Broker
 
     eng = db.connect(db_url)
-    broker = Broker(eng, load_market(data), data, speed, start)
+    market = load_market(data)
+    warm_up(market)
+    broker = Broker(eng, market, data, speed, start)
     return create_app(broker, admin_token=admin_token, tick_interval=tick_interval)

@@ -13,6 +13,7 @@ import hmac
 import itertools
 import json
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
@@ -38,6 +39,14 @@ STREAM_POLL = 0.25
 #: At most this many quotes of one instrument per stream write (a fast clock sends the latest).
 STREAM_BURST = 8
 HEARTBEAT = 5.0
+
+_ID = re.compile(r"[0-9]{1,18}")
+
+
+def _is_id(text: str) -> bool:
+    """Whether ``text`` is a transaction id or count: ASCII digits only (``str.isdigit`` also takes "²")."""
+    return _ID.fullmatch(text) is not None
+
 
 Handler = Callable[[Request, int], Awaitable[tuple[int, dict[str, Any]] | Response]]
 
@@ -104,7 +113,7 @@ class V20App:
 
     async def read_json(self, request: Request) -> Any:
         n = request.headers.get("content-length")
-        if n is not None and n.isdigit() and int(n) > MAX_BODY:
+        if n is not None and _is_id(n) and int(n) > MAX_BODY:
             raise V20Error(413, f"The request body is larger than {MAX_BODY} bytes", "REQUEST_TOO_LARGE")
         chunks = []
         size = 0
@@ -198,10 +207,7 @@ class V20App:
                 "minimumTrailingStopDistance": f"{5 * pip:.{spec.digits}f}",
                 "maximumPositionSize": "0",
                 "maximumOrderUnits": str(Decimal(repr(v.max_lot * cs)).quantize(unit)),
-                "marginRate": b.margin_rate(), "guaranteedStopLossOrderMode": "DISABLED",
-                "tags": [], "financing": {"longRate": "0", "shortRate": "0", "financingDaysOfWeek": [
-                    {"dayOfWeek": d, "daysCharged": 1} for d in ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY",
-                                                                 "FRIDAY")]}}
+                "marginRate": b.margin_rate()}
 
     async def instruments(self, request: Request, user: int) -> tuple[int, dict[str, Any]]:
         b = self.book(request, user)
@@ -218,7 +224,7 @@ class V20App:
         b = self.book(request, user)
         raw = request.query_params.get("sinceTransactionID")
         last = self.broker.stored[b.info.id]
-        if raw is None or not raw.isdigit():
+        if raw is None or not _is_id(raw):
             raise V20Error(400, "Invalid value specified for 'sinceTransactionID': expected a transaction id",
                            "INVALID_VALUE")
         since = int(raw)
@@ -398,7 +404,7 @@ class V20App:
             items = [x for x in items if x.get("instrument") == inst]
         before = request.query_params.get("beforeID")
         if before:
-            if not before.isdigit():
+            if not _is_id(before):
                 raise V20Error(400, f"Invalid value specified for 'beforeID': {before!r}", "INVALID_VALUE")
             items = [x for x in items if int(x["id"]) < int(before)]
         return items[:self.qint(request, "count", default_count, 1, 500)]
@@ -510,7 +516,7 @@ class V20App:
             raw = request.query_params.get(name)
             if raw is None:
                 return default
-            if not raw.isdigit():
+            if not _is_id(raw):
                 raise V20Error(400, f"Invalid value specified for '{name}': {raw!r} is not a transaction id",
                                "INVALID_VALUE")
             return int(raw)
@@ -557,7 +563,7 @@ class V20App:
         b = self.book(request, user)
         last = self.broker.stored[b.info.id]
         raw = request.query_params.get("id")
-        if raw is None or not raw.isdigit():
+        if raw is None or not _is_id(raw):
             raise V20Error(400, "Invalid value specified for 'id': expected a transaction id", "INVALID_VALUE")
         if int(raw) > last:
             raise V20Error(416, f"id {raw} is beyond the last transaction ({last})", "INVALID_RANGE")
@@ -569,7 +575,7 @@ class V20App:
         b = self.book(request, user)
         raw = request.path_params["txn_id"]
         last = self.broker.stored[b.info.id]
-        if not raw.isdigit() or not 1 <= int(raw) <= last:
+        if not _is_id(raw) or not 1 <= int(raw) <= last:
             raise V20Error(404, "The Transaction specified does not exist", "NO_SUCH_TRANSACTION")
         return 200, {"transaction": b.txns[int(raw) - 1], "lastTransactionID": str(last)}
 
@@ -638,8 +644,8 @@ class V20App:
                 await self.broker.durable()
             except V20Error as e:
                 return self.respond(request, e.status, e.body(), rid=rid)
-            except ValueError as exc:
-                return self.respond(request, 400, {"errorMessage": str(exc)}, rid=rid)
+            except (ValueError, TypeError, OverflowError) as exc:
+                return self.respond(request, 400, {"errorMessage": f"Invalid clock request: {exc}"}, rid=rid)
         return self.respond(request, 200, {"time": rfc3339(self.broker.clock.now), "speed": self.broker.clock.speed
                                       if self.broker.clock.speed != float("inf") else "max",
                                       "start": rfc3339(self.broker.market.start),

@@ -400,11 +400,9 @@ class AccountBook:
             tr = self.trades[tid]
             tr.financing += d.amount
             self._realized(tr.symbol, 1 if tr.current_units > 0 else -1)[1] += d.amount
-            by_inst.setdefault(tr.instrument, []).append({"tradeID": tid, "financing": money(d.amount),
-                                                          "baseFinancing": money(d.amount)})
+            by_inst.setdefault(tr.instrument, []).append({"tradeID": tid, "financing": money(d.amount)})
         self.financing += total
         pf = [{"instrument": k, "financing": money(sum((Decimal(x["financing"]) for x in v), ZERO)),
-               "baseFinancing": money(sum((Decimal(x["financing"]) for x in v), ZERO)),
                "accountFinancingMode": "DAILY", "openTradeFinancings": v} for k, v in by_inst.items()]
         self._txn("DAILY_FINANCING", t, None, None, financing=money(total), accountBalance=money(deals[-1].balance),
                   accountFinancingMode="DAILY", positionFinancings=pf)
@@ -513,8 +511,8 @@ class AccountBook:
                 units_total -= u
                 value += d.price * float(u.copy_abs())
                 entry = {"tradeID": tid, "units": self.fmt_units(symbol, -u), "price": self.px(symbol, d.price),
-                         "realizedPL": money(d.amount), "financing": money(ZERO), "baseFinancing": money(ZERO),
-                         "guaranteedExecutionFee": money(ZERO), "quoteGuaranteedExecutionFee": money(ZERO),
+                         "realizedPL": money(d.amount), "financing": money(ZERO),
+                         "guaranteedExecutionFee": money(ZERO),
                          "halfSpreadCost": money(self._half_spread(symbol, t, u))}
                 if rec.current_units == 0:
                     rec.state = "CLOSED"
@@ -536,7 +534,7 @@ class AccountBook:
                 units_total += u
                 value += d.price * float(u.copy_abs())
                 opened = {"tradeID": fid, "units": self.fmt_units(symbol, u), "price": self.px(symbol, d.price),
-                          "guaranteedExecutionFee": money(ZERO), "quoteGuaranteedExecutionFee": money(ZERO),
+                          "guaranteedExecutionFee": money(ZERO),
                           "halfSpreadCost": money(self._half_spread(symbol, t, u)),
                           "initialMarginRequired": money(Decimal(repr(round(margin, 4))))}
             elif d.kind in ("commission", "cashback"):
@@ -552,9 +550,9 @@ class AccountBook:
         fields: dict[str, Any] = {
             "orderID": o.id, "instrument": self.market.v20_name(symbol), "units": self.fmt_units(symbol, units_total),
             "requestedUnits": o.spec.get("units"), "price": self.px(symbol, avg), "fullVWAP": self.px(symbol, avg),
-            "fullPrice": self.full_price(symbol, t), "reason": reason, "pl": money(pl), "quotePL": money(pl),
-            "financing": money(ZERO), "baseFinancing": money(ZERO), "commission": money(comm),
-            "guaranteedExecutionFee": money(ZERO), "quoteGuaranteedExecutionFee": money(ZERO),
+            "fullPrice": self.full_price(symbol, t), "reason": reason, "pl": money(pl),
+            "financing": money(ZERO), "commission": money(comm),
+            "guaranteedExecutionFee": money(ZERO),
             "accountBalance": money(balance if balance is not None else ZERO),
             **self.conversion(symbol, t),
             "halfSpreadCost": money(sum((Decimal(x["halfSpreadCost"]) for x in closed), ZERO)
@@ -759,6 +757,7 @@ class AccountBook:
     def _cmd_order(self, cmd: dict[str, Any], t: int, rid: str | None) -> tuple[int, dict[str, Any]]:
         req = cmd["order"]
         typ = req.get("type", "MARKET") if isinstance(req, dict) else "MARKET"
+        typ = typ if isinstance(typ, str) else "MARKET"
         reject_type = ORDER_TXN.get(typ, "MARKET_ORDER") + "_REJECT"
         base = {k: req.get(k) for k in ("instrument", "units", "price", "timeInForce", "positionFill",
                                          "triggerCondition")} if isinstance(req, dict) else {}
@@ -776,7 +775,7 @@ class AccountBook:
         if not isinstance(req, dict):
             raise V20Error(400, "Invalid value specified for 'order': expected an object", "INVALID_VALUE")
         typ = req.get("type", "MARKET")
-        if typ not in ("MARKET", *PENDING_TYPES):
+        if not isinstance(typ, str) or typ not in ("MARKET", *PENDING_TYPES):
             raise V20Error(400, f"Invalid value specified for 'order.type': {typ!r}; expected MARKET, LIMIT, "
                                 f"STOP or MARKET_IF_TOUCHED", "INVALID_VALUE")
         if "instrument" not in req:
@@ -1258,8 +1257,7 @@ class AccountBook:
                              "initialUnits": self.fmt_units(tr.symbol, tr.initial_units),
                              "initialMarginRequired": money(Decimal(repr(round(tr.initial_margin, 4)))),
                              "currentUnits": self.fmt_units(tr.symbol, tr.current_units),
-                             "realizedPL": money(tr.realized_pl), "financing": money(tr.financing),
-                             "dividendAdjustment": money(ZERO)}
+                             "realizedPL": money(tr.realized_pl), "financing": money(tr.financing)}
         if tr.state == "OPEN":
             d["unrealizedPL"] = money(Decimal(repr(round(p.profit, 4))) if p else ZERO)
             d["marginUsed"] = money(Decimal(repr(round(p.margin, 4))) if p else ZERO)
@@ -1294,7 +1292,7 @@ class AccountBook:
             margin = sum(live[tr.pos_id].margin for tr in trs if tr.pos_id in live)
             u = sum((tr.current_units for tr in trs), ZERO)
             sd: dict[str, Any] = {"units": self.fmt_units(symbol, u), "pl": money(r[0]), "resettablePL": money(r[0]),
-                                  "financing": money(r[1]), "dividendAdjustment": money(ZERO),
+                                  "financing": money(r[1]),
                                   "guaranteedExecutionFees": money(ZERO),
                                   "unrealizedPL": money(Decimal(repr(round(upl, 4))))}
             if trs:
@@ -1306,7 +1304,7 @@ class AccountBook:
             tot_margin += margin
             tot = [a + b for a, b in zip(tot, r)]
         out.update({"pl": money(tot[0]), "resettablePL": money(tot[0]), "financing": money(tot[1]),
-                    "commission": money(tot[2]), "dividendAdjustment": money(ZERO),
+                    "commission": money(tot[2]),
                     "guaranteedExecutionFees": money(ZERO), "unrealizedPL": money(Decimal(repr(round(tot_upl, 4)))),
                     "marginUsed": money(Decimal(repr(round(tot_margin, 4))))})
         return out
@@ -1347,7 +1345,7 @@ class AccountBook:
                 "createdByUserID": self.info.user_id, "createdTime": rfc3339(self.info.created_ns),
                 "guaranteedStopLossOrderMode": "DISABLED", "pl": money(self.pl), "resettablePL": money(self.pl),
                 "resettablePLTime": "0", "financing": money(self.financing), "commission": money(self.commission),
-                "dividendAdjustment": money(ZERO), "guaranteedExecutionFees": money(ZERO),
+                "guaranteedExecutionFees": money(ZERO),
                 "marginRate": self.margin_rate(),
                 "openTradeCount": sum(len(v) for v in self.open.values()),
                 "openPositionCount": n_pos,
@@ -1369,6 +1367,21 @@ class AccountBook:
         d["positions"] = self.view_positions(False)
         d["orders"] = list(reversed(self.view_orders()))
         return d
+
+
+def warm_up(market: Market) -> None:
+    """Compile the engine's kernels (a cold numba cache takes about a minute) before the server listens,
+    with a throwaway account that opens and closes a minimum trade; nothing is stored."""
+    sym = market.symbols[0]
+    t = int(market.quotes[sym].time[min(8, market.quotes[sym].time.shape[0] - 1)])
+    info = AccountInfo("warm-up", 0, "", "exness", "standard", "SC", "retail", "USD", "10000", t)
+    try:
+        book = AccountBook(info, market)
+        units = fmt_units(Decimal(repr(book.vol[sym].min_lot * book.cs(sym))), book.units_precision(sym))
+        book.apply({"kind": "order", "order": {"instrument": market.v20_name(sym), "units": units}}, t)
+        book.advance(t + 3600 * 10**9)
+    except (BacktestError, LookupError, ValueError, V20Error):
+        pass  # a market that profile does not cover: the first real account compiles instead
 
 
 class _Reject(Exception):
