@@ -103,8 +103,11 @@ class V20App:
             rid = str(next(self.ids))
             request.state.rid = rid
             try:
-                user = self.broker.user_of(self.token_of(request))
-                out = await fn(request, user)
+                try:
+                    user = self.broker.user_of(self.token_of(request))
+                    out = await fn(request, user)
+                finally:  # looking an account up may have opened it (and queued its first transactions)
+                    await self.broker.opened_durable()
             except V20Error as e:
                 return self.respond(request, e.status, e.body(), rid=rid)
             except Exception:  # a bug: say so without detail, log it
