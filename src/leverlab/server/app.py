@@ -41,6 +41,7 @@ STREAM_BURST = 8
 HEARTBEAT = 5.0
 
 _ID = re.compile(r"[0-9]{1,18}")
+_INT = re.compile(r"-?[0-9]{1,18}")
 
 
 def _is_id(text: str) -> bool:
@@ -162,11 +163,9 @@ class V20App:
         raw = request.query_params.get(name)
         if raw is None:
             return default
-        try:
-            v = int(raw)
-        except ValueError:
-            raise V20Error(400, f"Invalid value specified for '{name}': {raw!r} is not an integer",
-                           "INVALID_VALUE") from None
+        if not _INT.fullmatch(raw):  # ASCII only: int() also takes "١٢" and " 12 "
+            raise V20Error(400, f"Invalid value specified for '{name}': {raw!r} is not an integer", "INVALID_VALUE")
+        v = int(raw)
         if not lo <= v <= hi:
             raise V20Error(400, f"Invalid value specified for '{name}': {v} is outside {lo}..{hi}", "INVALID_VALUE")
         return v
