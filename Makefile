@@ -13,6 +13,7 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[test]"
+	$(BIN)/python -m pip install -q --no-build-isolation "async_v20>=8.0.0b1"
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -99,6 +99,19 @@ def test_bad_input_is_refused_and_nothing_is_half_written(server: Server) -> Non
     assert r.status_code == 404
 
 
+def test_unicode_digits_are_not_numbers(server: Server) -> None:
+    """Python's int() and Decimal() read "١٢" (Arabic-Indic digits) as 12; the API takes ASCII digits only."""
+    c = server.account()
+    last = c.get("/summary").json()["lastTransactionID"]
+    r = c.order(instrument="EUR_USD", units="١٠٠٠")
+    assert r.status_code == 400 and r.json()["errorCode"] == "INVALID_VALUE", r.text
+    for path, params in [("/trades", {"count": "١٢"}), ("/orders", {"count": "١٢"}),
+                         ("/transactions", {"pageSize": "١٢"}), ("/transactions/sinceid", {"id": "١"})]:
+        r = c.get(path, params=params)
+        assert r.status_code == 400 and r.json()["errorCode"] == "INVALID_VALUE", (path, r.text)
+    assert c.get("/summary").json()["lastTransactionID"] == last  # nothing written
+
+
 def test_insufficient_margin_is_201_with_order_cancel(server: Server) -> None:
     c = server.account(deposit=100)
     r = c.order(instrument="EUR_USD", units="5000000")  # 50 lots on $100

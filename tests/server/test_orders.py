@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import broker_proc
 from broker_proc import Server
@@ -72,3 +73,24 @@ def test_a_closed_market_cancels_market_orders(server: Server) -> None:
     assert r.json()["orderCancelTransaction"]["reason"] == "MARKET_HALTED"
     assert "orderFillTransaction" not in r.json()
     assert c.get("/openTrades").json()["trades"] == []
+
+
+def test_a_new_account_trades_at_once_at_the_current_quote(tmp_path: Path) -> None:
+    """An account opened between two bars of its instrument trades at once, at the quote of the bar in
+    progress (not refused for margin until the next bar), and replays to the same record after a restart."""
+    srv = Server(str(tmp_path / "broker.sqlite")).start()
+    try:
+        srv.step(steps=2)  # from 10:00 into the H1 bar: the clock now stands between two of its quotes
+        c = srv.account()
+        px = c.get("/pricing", params={"instruments": "EUR_USD"}).json()["prices"][0]
+        r = c.order(instrument="EUR_USD", units="100000")
+        assert r.status_code == 201, r.text
+        fill = r.json()["orderFillTransaction"]
+        assert fill["type"] == "ORDER_FILL", r.json()
+        assert fill["price"] == px["asks"][0]["price"]  # a buy fills at the ask the pricing endpoint showed
+        before = c.txns()
+        srv.stop()
+        srv.start()
+        assert c.txns() == before  # the replay feeds the new book the same bar in progress
+    finally:
+        srv.stop()

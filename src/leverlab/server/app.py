@@ -41,6 +41,7 @@ STREAM_BURST = 8
 HEARTBEAT = 5.0
 
 _ID = re.compile(r"[0-9]{1,18}")
+_INT = re.compile(r"-?[0-9]{1,18}")
 
 
 def _is_id(text: str) -> bool:
@@ -103,8 +104,11 @@ class V20App:
             rid = str(next(self.ids))
             request.state.rid = rid
             try:
-                user = self.broker.user_of(self.token_of(request))
-                out = await fn(request, user)
+                try:
+                    user = self.broker.user_of(self.token_of(request))
+                    out = await fn(request, user)
+                finally:  # looking an account up may have opened it (and queued its first transactions)
+                    await self.broker.opened_durable()
             except V20Error as e:
                 return self.respond(request, e.status, e.body(), rid=rid)
             except Exception:  # a bug: say so without detail, log it
@@ -159,11 +163,9 @@ class V20App:
         raw = request.query_params.get(name)
         if raw is None:
             return default
-        try:
-            v = int(raw)
-        except ValueError:
-            raise V20Error(400, f"Invalid value specified for '{name}': {raw!r} is not an integer",
-                           "INVALID_VALUE") from None
+        if not _INT.fullmatch(raw):  # ASCII only: int() also takes "١٢" and " 12 "
+            raise V20Error(400, f"Invalid value specified for '{name}': {raw!r} is not an integer", "INVALID_VALUE")
+        v = int(raw)
         if not lo <= v <= hi:
             raise V20Error(400, f"Invalid value specified for '{name}': {v} is outside {lo}..{hi}", "INVALID_VALUE")
         return v

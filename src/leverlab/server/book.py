@@ -139,7 +139,7 @@ class AccountBook:
         self.in_margin_call = False
         self.now = info.created_ns
         self._nd = self._nt = self._ne = 0
-        self._fed_until = info.created_ns
+        self._fed_until = market.first_feed_time(info.created_ns)  # the bars in progress too: it trades at once
         self._feed()
         self._nd = len(self.engine.deals())  # the deposit: booked by CREATE / TRANSFER_FUNDS below
         self._open_txns()

@@ -144,6 +144,18 @@ class Market:
             out[s] = f.take(slice(int(a), int(b)))
         return out
 
+    def first_feed_time(self, t: int) -> int:
+        """Where an account opened at ``t`` starts being fed: the earliest start of the row (bar or tick)
+        holding any instrument's last quote at or before ``t``, so the account has the current price of
+        every instrument at once (not only from its next bar); ``t`` itself before the data starts."""
+        starts = []
+        for f in self.frames.values():
+            tt = np.asarray(f.time)
+            i = int(np.searchsorted(tt, t, "right")) - 1
+            if i >= 0:
+                starts.append(int(tt[i]))
+        return min(starts, default=t)
+
     def next_chunk(self, t0: int) -> tuple[int, dict[str, Bars | Ticks]] | None:
         """The rows from ``t0`` to the first grid boundary by which every symbol has some, with that end;
         None when the data ends first."""

@@ -123,6 +123,7 @@ class Broker:
         self.reloading: set[str] = set()
         self.gen = 0  # changes queued so far
         self.committed_gen = 0  # changes committed so far
+        self.opened_gen = 0  # the change that queued the newest opened account's first transactions
         self.waiters: list[tuple[int, asyncio.Future[None]]] = []
         self.wake: asyncio.Event | None = None  # set by the committer task while it runs
         self._changed = asyncio.Event()  # set (and replaced) at each tick and commit: streams wake on it
@@ -193,6 +194,7 @@ class Broker:
         if len(book.txns) > len(stored):  # a new account's CREATE and TRANSFER_FUNDS, or an interrupted tick's
             self.dirty.add(info.id)
             self._bump()
+            self.opened_gen = self.gen
         return book
 
     # ---- auth
@@ -377,6 +379,13 @@ class Broker:
         if self.wake is not None:
             self.wake.set()
         await fut
+
+    async def opened_durable(self) -> None:
+        """Wait until the accounts opened so far have their first transactions committed: a request that
+        opened one (even one answered 403) answers only after that, so whoever reads the account next sees
+        its CREATE and TRANSFER_FUNDS."""
+        if self.opened_gen > self.committed_gen:
+            await self.durable()
 
     async def committer(self) -> None:
         """Group commit: write what is queued in one transaction on a worker thread while requests go on

@@ -107,6 +107,9 @@ def decimal(text: Any, field: str) -> Decimal:
     if isinstance(text, bool) or not isinstance(text, (str, int, float)):
         raise V20Error(400, f"Invalid value specified for '{field}': expected a decimal number as a string, "
                             f"got {text!r}", "INVALID_VALUE")
+    if isinstance(text, str) and not text.isascii():  # Decimal() also takes Unicode digits such as "١٢"
+        raise V20Error(400, f"Invalid value specified for '{field}': {text!r} is not a decimal number "
+                            f"(ASCII digits expected)", "INVALID_VALUE")
     try:
         d = Decimal(str(text).strip())
     except InvalidOperation:

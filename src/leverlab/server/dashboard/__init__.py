@@ -119,6 +119,7 @@ class Dashboard:
         if user is None:
             return self.login_page(request)
         books = self.broker.accounts_of(user)
+        await self.broker.opened_durable()  # an account opened by this look-up: its first transactions in
         if len(books) == 1 and "list" not in request.query_params:
             return RedirectResponse(f"/accounts/{books[0].info.id}", 303)
         rows = [{"id": b.info.id, "alias": b.alias, "broker": b.info.broker, "type": b.info.account_type,
@@ -158,6 +159,7 @@ class Dashboard:
         except ValueError as exc:
             return self.login_page(request, str(exc), 400, form=f)
         self.broker.refresh()
+        await self.broker.opened_durable()
         resp = self.page("opened.html", account_id=aid, token=tok if token is None else None)
         return self.with_cookie(resp, tok)
 
@@ -169,6 +171,8 @@ class Dashboard:
             book = self.broker.book_for(user, request.path_params["account_id"])
         except V20Error as e:
             return self.page("error.html", e.status, message=e.message)
+        finally:
+            await self.broker.opened_durable()
         state = account_state(self.broker, book)
         others = [b.info.id for b in self.broker.accounts_of(user) if b.info.id != book.info.id]
         return self.page("account.html", a=state["account"], others=others,
@@ -186,7 +190,10 @@ class Dashboard:
     def api(self, fn: Any, action: bool = True) -> Any:
         async def run(request: Request) -> Response:
             try:
-                book = self.authorised(request, action)
+                try:
+                    book = self.authorised(request, action)
+                finally:
+                    await self.broker.opened_durable()
                 status, body = await fn(request, book)
             except V20Error as e:
                 return JSONResponse(e.body(), e.status)
