@@ -285,13 +285,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--subscribers", type=int, default=100)
     ap.add_argument("--fanout-seconds", type=float, default=20.0)
     ap.add_argument("--skip-fanout", action="store_true")
-    ap.add_argument("--quick", action="store_true", help="3 s of orders per database, 8 s of fan-out (CI)")
+    ap.add_argument("--quick", action="store_true", help="3 s of orders per database, 15 s of fan-out (CI)")
     ap.add_argument("--json", type=Path, default=None, help="write the figures to this JSON file")
     ap.add_argument("--profile", metavar="FILE", help="py-spy the SQLite order run into FILE (.svg flame graph, "
                                                       ".txt collapsed stacks)")
     args = ap.parse_args(argv)
     if args.quick:
-        args.seconds, args.warmup, args.fanout_seconds = 3.0, 1.0, 8.0
+        args.seconds, args.warmup, args.fanout_seconds = 3.0, 1.0, 15.0
     doc: dict[str, Any] = {"clients": args.clients, "seconds": args.seconds, "orders": []}
 
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
