@@ -15,6 +15,7 @@ and the ratio to no followers. The machine may be shared: read the numbers as in
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import subprocess
@@ -87,7 +88,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--followers", type=int, nargs="+", default=[0, 10, 50])
     ap.add_argument("--orders", type=int, default=200)
+    ap.add_argument("--quick", action="store_true", help="50 orders with 0 and 10 followers (CI)")
+    ap.add_argument("--json", type=Path, default=None, help="write the figures to this JSON file")
     a = ap.parse_args()
+    if a.quick:
+        a.followers, a.orders = [0, 10], 50
     rows = []
     for n in a.followers:
         lat = run(n, a.orders)
@@ -97,6 +102,9 @@ def main() -> None:
     for n, p50, p99 in rows:
         per = (p50 - base) / n if n else float("nan")
         print(f"{n:>9}  {p50:>8.2f}  {p99:>8.2f}  {per:>11.3f}  {p50 / base:>11.2f}")
+    if a.json:
+        a.json.write_text(json.dumps([{"followers": n, "p50_ms": p50, "p99_ms": p99} for n, p50, p99 in rows],
+                                     indent=1))
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = ["bench_engine.py", "bench_startup.py", "bench_compare.py", "bench_sweep.py", "bench_ruin.py",
-           "bench_data.py", "bench_orders.py", "bench_server.py"]
+           "bench_data.py", "bench_orders.py", "bench_server.py", "bench_costs.py", "bench_copy_server.py"]
 
 
 def main() -> int:
