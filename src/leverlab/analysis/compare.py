@@ -243,6 +243,15 @@ class Row:
         """Simulated, but no order was filled: its numbers say nothing about the account, so it is not ranked."""
         return self.simulated and not self.traded
 
+    def set_result(self, res: Result) -> RowStats:
+        """Record a finished run on this row: its Result, that it ran, whether it filled an order, and its
+        numbers in the trader's currency (``row_stats``, returned)."""
+        self.result = res
+        self.simulated = True
+        self.traded = placed_trade(res)
+        self.stats = row_stats(res, self.unit_value, self.deposit)
+        return self.stats
+
     # what score.components reads
     def score_inputs(self) -> dict[str, Any]:
         s = self.stats
@@ -976,12 +985,9 @@ def _attach_results(plan: Plan, results: Sequence[Result | str]) -> None:
         if row.shared_with:
             res = copy.copy(res)
             res.meta = {**res.meta, "broker": row.broker, "account_type": row.account_type}
-        row.result = res
+        row.set_result(res)
         row.spread = spread_text(res, plan.jobs[j].spread, row.spread)
         row.swap_source = str(res.meta.get("swaps", {}).get(res.meta.get("symbol"), ""))
-        row.simulated = True
-        row.traded = placed_trade(res)
-        row.stats = row_stats(res, row.unit_value, row.deposit)
 
 
 def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, currency: str = "USD",
