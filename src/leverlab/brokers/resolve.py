@@ -421,7 +421,7 @@ def _commission_booking(profile: BrokerProfile, account: AccountType) -> tuple[_
     if cps.is_unknown:
         return _CommissionBooking(0.0, (1.0, 1.0), False,
                                   f"unknown ({cps.note or 'not published'}): 0 used"), []
-    src = f"{_source_title(profile, cps.source)}, {cps.confidence or 'confidence not stated'}"
+    src = _fact_source(profile, cps)
     if com is None:
         return _CommissionBooking(0.0, (1.0, 1.0), True,
                                   f"{float(cps.value):g} {cps.currency} per lot per side ({src})"), []
@@ -436,7 +436,7 @@ def _commission_booking(profile: BrokerProfile, account: AccountType) -> tuple[_
     sides = _CHARGED[charged or "both"]
     if com.basis == "per_round_turn" and charged in ("open", "close"):
         sides = (2.0, 0.0) if charged == "open" else (0.0, 2.0)
-    src = f"{_source_title(profile, com.source)}, {com.confidence or 'confidence not stated'}"
+    src = _fact_source(profile, com)
     if com.basis == "per_notional":
         per_ccy = (com.per_currency or com.currency).upper()
         if per_ccy != com.currency.upper():
