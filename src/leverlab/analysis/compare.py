@@ -243,6 +243,15 @@ class Row:
         """Simulated, but no order was filled: its numbers say nothing about the account, so it is not ranked."""
         return self.simulated and not self.traded
 
+    def set_result(self, res: Result) -> RowStats:
+        """Record a finished run on this row: its Result, that it ran, whether it filled an order, and its
+        numbers in the trader's currency (``row_stats``, returned)."""
+        self.result = res
+        self.simulated = True
+        self.traded = placed_trade(res)
+        self.stats = row_stats(res, self.unit_value, self.deposit)
+        return self.stats
+
     # what score.components reads
     def score_inputs(self) -> dict[str, Any]:
         s = self.stats
@@ -816,6 +825,19 @@ def spread_text(res: Result, mode: str, default: str) -> str:
     return text
 
 
+def swap_text(res: Result) -> str:
+    """Where a run's swaps on its traded symbol came from (``Result.meta["swaps"]``; "" when not recorded)."""
+    return str(res.meta.get("swaps", {}).get(res.meta.get("symbol"), ""))
+
+
+def check_cost_modes(spread: str, swaps: str) -> None:
+    """``CompareError`` unless ``spread`` is one of ``SPREAD_CHOICES`` and ``swaps`` one of ``SWAP_SOURCES``."""
+    if spread not in SPREAD_CHOICES:
+        raise CompareError(f"spread {spread!r}: expected one of {', '.join(SPREAD_CHOICES)}")
+    if swaps not in SWAP_SOURCES:
+        raise CompareError(f"swaps {swaps!r}: expected one of {', '.join(SWAP_SOURCES)}")
+
+
 _SWAP_NOTES = {
     "policy": "swaps (policy): each account's published swap table where its profile has one, else each day's "
               "financing from the central banks' policy-rate differential minus the broker's markup, booked at its "
@@ -976,12 +998,9 @@ def _attach_results(plan: Plan, results: Sequence[Result | str]) -> None:
         if row.shared_with:
             res = copy.copy(res)
             res.meta = {**res.meta, "broker": row.broker, "account_type": row.account_type}
-        row.result = res
+        row.set_result(res)
         row.spread = spread_text(res, plan.jobs[j].spread, row.spread)
-        row.swap_source = str(res.meta.get("swaps", {}).get(res.meta.get("symbol"), ""))
-        row.simulated = True
-        row.traded = placed_trade(res)
-        row.stats = row_stats(res, row.unit_value, row.deposit)
+        row.swap_source = swap_text(res)
 
 
 def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, currency: str = "USD",
@@ -1024,10 +1043,7 @@ def compare(data: Any, strategy: str | type[Strategy], *, deposit: float, curren
         raise CompareError(str(exc)) from None
     chk = _check_inputs(data, strategy, params, sizing, deposit=deposit, currency=currency, client=client,
                         symbol=symbol, start=start, end=end, store=store)
-    if spread not in SPREAD_CHOICES:
-        raise CompareError(f"spread {spread!r}: expected one of {', '.join(SPREAD_CHOICES)}")
-    if swaps not in SWAP_SOURCES:
-        raise CompareError(f"swaps {swaps!r}: expected one of {', '.join(SWAP_SOURCES)}")
+    check_cost_modes(spread, swaps)
     trader = _Trader(country, client, float(deposit), currency, leverage, requested_leverage(leverage))
     plan = _plan(_profiles(brokers), chk.symbol, trader, spread, [chk.symbol, *chk.extra], swaps, widening)
     if not plan.jobs:

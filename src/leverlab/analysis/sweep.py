@@ -23,11 +23,10 @@ from typing import Any
 
 from ..brokers import PolicyError
 from ..brokers.schema import leverage_json, leverage_text, parse_leverage
-from ..engine import SWAP_SOURCES, Result
+from ..engine import Result
 from ..strategies import Strategy
 from ._runner import Context, Job, run_with_progress
 from .compare import (
-    SPREAD_CHOICES,
     CompareError,
     RowStats,
     RunInputs,
@@ -36,11 +35,13 @@ from .compare import (
     _run_inputs,
     account_unit,
     can_vectorize,
+    check_cost_modes,
     placed_trade,
     resolve_terms_for,
     row_stats,
     spread_mode_for,
     spread_text,
+    swap_text,
     what_to_do,
 )
 
@@ -163,10 +164,7 @@ def sweep(data: Any, strategy: str | type[Strategy], broker: str | Sequence[str]
     """
     import time
 
-    if spread not in SPREAD_CHOICES:
-        raise CompareError(f"spread {spread!r}: expected one of {', '.join(SPREAD_CHOICES)}")
-    if swaps not in SWAP_SOURCES:
-        raise CompareError(f"swaps {swaps!r}: expected one of {', '.join(SWAP_SOURCES)}")
+    check_cost_modes(spread, swaps)
     levs = parse_leverages(leverages)
     accounts = parse_accounts(broker, account_type)
     chk = _check_inputs(data, strategy, params, sizing, deposit=deposit, currency=currency, client=client,
@@ -231,9 +229,8 @@ def sweep(data: Any, strategy: str | type[Strategy], broker: str | Sequence[str]
 def _figures(res: Result, job: Job, deposit: float) -> tuple[bool, RowStats, str, str]:
     """What a point keeps of its run: whether it traded, its figures in the trader's currency, and where its
     spread and its swaps on the traded symbol came from (``Result.meta``)."""
-    sym = res.meta.get("symbol")
     return (placed_trade(res), row_stats(res, account_unit(job.terms.currency), deposit),
-            spread_text(res, job.spread, job.spread), str(res.meta.get("swaps", {}).get(sym, "")))
+            spread_text(res, job.spread, job.spread), swap_text(res))
 
 
 def render_sweep_png(s: Sweep, path: str | os.PathLike[str]) -> None:

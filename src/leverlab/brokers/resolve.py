@@ -103,9 +103,9 @@ def resolve_terms(broker: str | BrokerProfile, account_type: str, country: str, 
     selected_eff = _leverage_setting(profile, account, entity, client_class, regime, sel)
     margins, notes = _symbol_margins(profile, account, entity, client_class, sel, ccy, symbols, rate_to_band_currency)
     why += notes
-    (mc_level, so_level), notes = _levels(profile, account, entity, client_class, regime)
+    (mc_level, so_level), notes = margin_call_stop_out(profile, account, entity, client_class, regime)
     why += notes
-    nbp, nbp_why = _nbp(profile, entity, client_class, regime)
+    nbp, nbp_why = negative_balance_protection(profile, entity, client_class, regime)
     why.append(nbp_why)
     costs, notes = _costs(profile, account, swap_free)
     why += notes
@@ -246,10 +246,17 @@ def _level(entity: Entity, account: AccountType, client_class: str, what: str) -
     return None, "not published"
 
 
-def _levels(profile: BrokerProfile, account: AccountType, entity: Entity, client_class: str,
-            regime: Regime | None) -> tuple[tuple[float | None, float], list[str]]:
-    """(margin-call level or None, stop-out level), in % of margin level; a retail regulator's
-    close-out rule raises a lower published stop out."""
+def margin_call_stop_out(profile: BrokerProfile, account: AccountType, entity: Entity, client_class: str,
+                         regime: Regime | None) -> tuple[tuple[float | None, float], list[str]]:
+    """(margin-call level or None, stop-out level), in % of margin level, and why; a retail regulator's
+    close-out rule raises a lower published stop out. ``PolicyError`` when no stop out is known.
+
+    >>> from leverlab.brokers import load_broker, regimes
+    >>> from leverlab.brokers.policy import resolve_entity
+    >>> p = load_broker("exness"); eu = resolve_entity(p, "DE", "retail")
+    >>> margin_call_stop_out(p, p.account_types[0], eu, "retail", regimes()[eu.regulator])[0]
+    (60.0, 50.0)
+    """
     mc, mc_from = _level(entity, account, client_class, "margin_call")
     so, so_from = _level(entity, account, client_class, "stop_out")
     why: list[str] = []
@@ -414,7 +421,7 @@ def _commission_booking(profile: BrokerProfile, account: AccountType) -> tuple[_
     if cps.is_unknown:
         return _CommissionBooking(0.0, (1.0, 1.0), False,
                                   f"unknown ({cps.note or 'not published'}): 0 used"), []
-    src = f"{_source_title(profile, cps.source)}, {cps.confidence or 'confidence not stated'}"
+    src = _fact_source(profile, cps)
     if com is None:
         return _CommissionBooking(0.0, (1.0, 1.0), True,
                                   f"{float(cps.value):g} {cps.currency} per lot per side ({src})"), []
@@ -429,7 +436,7 @@ def _commission_booking(profile: BrokerProfile, account: AccountType) -> tuple[_
     sides = _CHARGED[charged or "both"]
     if com.basis == "per_round_turn" and charged in ("open", "close"):
         sides = (2.0, 0.0) if charged == "open" else (0.0, 2.0)
-    src = f"{_source_title(profile, com.source)}, {com.confidence or 'confidence not stated'}"
+    src = _fact_source(profile, com)
     if com.basis == "per_notional":
         per_ccy = (com.per_currency or com.currency).upper()
         if per_ccy != com.currency.upper():
@@ -501,8 +508,17 @@ def _cashback(profile: BrokerProfile) -> tuple[tuple[float, str], list[str]]:
     return (cash, sched), []
 
 
-def _nbp(profile: BrokerProfile, entity: Entity, client_class: str, regime: Regime | None) -> tuple[bool, str]:
-    """Negative balance protection: entity rule, then regulation (retail), then the broker's statement."""
+def negative_balance_protection(profile: BrokerProfile, entity: Entity, client_class: str,
+                                regime: Regime | None) -> tuple[bool, str]:
+    """Negative balance protection and why: entity rule, then regulation (retail), then the broker's
+    statement; not published counts as absent (the worst case).
+
+    >>> from leverlab.brokers import load_broker, regimes
+    >>> from leverlab.brokers.policy import resolve_entity
+    >>> p = load_broker("exness"); eu = resolve_entity(p, "DE", "retail")
+    >>> negative_balance_protection(p, eu, "retail", regimes()[eu.regulator])
+    (True, 'NBP required for retail clients by cysec')
+    """
     if entity.nbp is not None and not entity.nbp.is_unknown:
         return bool(entity.nbp.value), f"NBP {entity.nbp.value} (entity {entity.id})"
     if client_class == "retail" and regime is not None and regime.nbp is True:

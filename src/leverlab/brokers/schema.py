@@ -810,24 +810,17 @@ class BrokerProfile(_Model):
             dup = sorted({i for i in ids if ids.count(i) > 1})
             if dup:
                 raise fail_at(what, f"duplicate id(s) {dup}; expected unique ids")
-        for i, e in enumerate(self.entities):
-            if e.account_types != "all":
-                for a in e.account_types:
-                    if a not in acc_ids:
-                        raise fail_at(f"entities.{i}.account_types",
-                                      f"unknown account type {a!r}; expected one of {acc_ids}")
-        for i, cap in enumerate(self.leverage.instrument_caps):
-            if cap.entities != "all":
-                for eid in cap.entities:
-                    if eid not in ent_ids:
-                        raise fail_at(f"leverage.instrument_caps.{i}.entities",
-                                      f"unknown entity {eid!r}; expected one of {ent_ids}")
-        for i, t in enumerate(self.leverage.equity_bands):
-            if t.account_types != "all":
-                for a in t.account_types:
-                    if a not in acc_ids:
-                        raise fail_at(f"leverage.equity_bands.{i}.account_types",
-                                      f"unknown account type {a!r}; expected one of {acc_ids}")
+        # each list of ids that names other parts of the profile ("all" names every one)
+        refs = ([(f"entities.{i}.account_types", e.account_types, "account type", acc_ids)
+                 for i, e in enumerate(self.entities)]
+                + [(f"leverage.instrument_caps.{i}.entities", c.entities, "entity", ent_ids)
+                   for i, c in enumerate(self.leverage.instrument_caps)]
+                + [(f"leverage.equity_bands.{i}.account_types", t.account_types, "account type", acc_ids)
+                   for i, t in enumerate(self.leverage.equity_bands)])
+        for path, named, kind, known in refs:
+            for x in named if named != "all" else ():
+                if x not in known:
+                    raise fail_at(path, f"unknown {kind} {x!r}; expected one of {known}")
         for path, src in _walk_sources(self, ""):
             if src is not None and not src.startswith(("http://", "https://")) and src not in self.sources:
                 raise fail_at(path, f"source {src!r} is neither a URL nor a key of `sources`; "

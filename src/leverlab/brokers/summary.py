@@ -19,6 +19,7 @@ from ._yaml import read_text, read_yaml
 from .loader import load_broker
 from .policy import offer_refusal, resolve_entity
 from .regulation import regimes
+from .resolve import margin_call_stop_out, negative_balance_protection
 from .schema import AccountType, BrokerProfile, Fact, leverage_text
 
 REFERENCE_RATES_FILE = Path(__file__).with_name("reference_rates.yaml")
@@ -100,7 +101,7 @@ def _min_deposit(accounts: list[AccountType]) -> str:
     return f"{v:g} {c}"
 
 
-def _levels(profile: BrokerProfile) -> tuple[str, str]:
+def _headline_levels(profile: BrokerProfile) -> tuple[str, str]:
     """Margin call / stop out of the rest-of-world entity's first account type (entity overrides first)."""
     try:
         ent = resolve_entity(profile, "SC", "retail")
@@ -121,7 +122,7 @@ def headline_table(profiles: list[BrokerProfile] | None = None) -> list[dict[str
 
     rows = []
     for p in profiles if profiles is not None else load_all():
-        mc, so = _levels(p)
+        mc, so = _headline_levels(p)
         nbp = p.negative_balance_protection.retail
         regs, names = [], []
         for e in p.entities:
@@ -179,7 +180,6 @@ def for_trader(profile: BrokerProfile, country: str, client_class: str, equity: 
     serves them.
     """
     from .policy import account_currency_of, leverage
-    from .resolve import _levels, _nbp
 
     entity = resolve_entity(profile, country, client_class)
     regime = regimes().get(entity.regulator) if entity.regulator else None
@@ -206,12 +206,12 @@ def for_trader(profile: BrokerProfile, country: str, client_class: str, equity: 
                 row["min_deposit"] = None
                 row["min_deposit_text"] = f"{m.value:,.2f} {m.currency} (not converted: {exc})"
         try:
-            (mc, so), _ = _levels(profile, a, entity, client_class, regime)
+            (mc, so), _ = margin_call_stop_out(profile, a, entity, client_class, regime)
             row["margin_call"], row["stop_out"] = mc, so
         except ValueError as exc:
             row["margin_call"], row["stop_out"] = None, None
             row["levels_note"] = str(exc)
-        nbp, nbp_why = _nbp(profile, entity, client_class, regime)
+        nbp, nbp_why = negative_balance_protection(profile, entity, client_class, regime)
         row["nbp"] = nbp if "not published" not in nbp_why else None
         row["nbp_why"] = nbp_why
         ccy = account_currency_of(a, None)

@@ -229,6 +229,27 @@ def print_comparison(c: Comparison) -> None:
         console.print(f"note: {n}", highlight=False, emoji=False)
 
 
+def write_report_files(c: Comparison, folder: Path) -> tuple[Path, Path] | None:
+    """Write ``c``'s report.html and report.png into ``folder`` and return their paths; None (nothing
+    written) when no account was ranked. Ends the command naming ``folder`` when it cannot be written."""
+    if not c.ranked:  # without a ranked account there is nothing to report
+        return None
+    from ..analysis.report import write_report
+
+    html, png = folder / "report.html", folder / "report.png"
+    try:
+        write_report(c, html, png)
+    except OSError as exc:
+        fail(f"cannot write the report into {folder}: {exc}")
+    return html, png
+
+
+def print_report_paths(html: Path, png: Path) -> None:
+    """The written report's two files, each path printed whole so it stays copyable."""
+    console.print(f"report: [bold]{html.resolve()}[/]  picture: {png.resolve()}", highlight=False, emoji=False,
+                  soft_wrap=True)
+
+
 def _run_compare(**kw: Any) -> Comparison:
     from ..analysis.compare import compare
 
@@ -295,18 +316,10 @@ def compare_cmd(
                          brokers=[b.strip() for b in brokers.split(",") if b.strip()] if brokers else None,
                          weights=w, workers=workers, progress=progress, symbol=symbol, start=start, end=end,
                          spread=spread, executor=executor, address=address, swaps=swaps, widening=widening)
-    from ..analysis.report import write_report
-
-    html, png = out / "report.html", out / "report.png"
-    written = bool(c.ranked)  # without a ranked account there is nothing to report
-    if written:
-        try:
-            write_report(c, html, png)
-        except OSError as exc:
-            fail(f"cannot write the report into {out}: {exc}")
+    written = write_report_files(c, out)
     if json_out:
         doc = c.to_dict()
-        doc["report"] = {"html": str(html), "png": str(png)} if written else None
+        doc["report"] = {"html": str(written[0]), "png": str(written[1])} if written else None
         emit_json(doc)
     else:
         print_comparison(c)
@@ -328,10 +341,9 @@ def compare_cmd(
             console.print("[bold red]nothing ranked:[/] no account placed a trade, so none is recommended and no "
                           "report was written", highlight=False, emoji=False)
         if written:
-            console.print(f"report: [bold]{html.resolve()}[/]  picture: {png.resolve()}", highlight=False,
-                          emoji=False, soft_wrap=True)  # a path must stay copyable
+            print_report_paths(*written)
     if open_report and written:
-        webbrowser.open(html.resolve().as_uri())
+        webbrowser.open(written[0].resolve().as_uri())
 
 
 def parse_grid(items: list[str] | None) -> dict[str, list[str]]:
@@ -477,8 +489,6 @@ def demo_cmd(
 ) -> None:
     """The main job on the bundled sample: a careful trader and a high-leverage trader under every account a
     Seychelles retail client can open at the ten brokers; what differed between the brokers, and why."""
-    from ..analysis.report import write_report
-
     ruined: list[str] = []
     html = out
     for folder, headline, kw in DEMO_TRADERS:
@@ -487,14 +497,10 @@ def demo_cmd(
                              currency="USD", progress=progress, **kw)
         console.rule(headline, style="bold")
         print_comparison(c)
-        html, png = out / folder / "report.html", out / folder / "report.png"
-        if c.ranked:
-            try:
-                write_report(c, html, png)
-            except OSError as exc:
-                fail(f"cannot write the report into {out / folder}: {exc}")
-            console.print(f"report: [bold]{html.resolve()}[/]  picture: {png.resolve()}", highlight=False,
-                          emoji=False, soft_wrap=True)
+        html = out / folder / "report.html"
+        written = write_report_files(c, out / folder)
+        if written:
+            print_report_paths(*written)
         n_ruined = sum(1 for r in c.ranked if r.stats is not None and r.stats.ruined)
         ruined.append(f"{folder}: {n_ruined} of {len(c.ranked)} accounts ruined")
     console.rule("the two traders", style="bold")

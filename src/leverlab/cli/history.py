@@ -185,11 +185,10 @@ def compare_cmd(
 ) -> None:
     """Place your statement's trades and deposits on every account you can open, rank the accounts, write the report."""
     from ..analysis.compare import CompareError
-    from ..analysis.report import write_report
     from ..analysis.score import WeightsError
     from ..history import compare_statement
     from ._common import client_option, leverage_option
-    from .compare import print_comparison
+    from .compare import print_comparison, print_report_paths, write_report_files
 
     s = load_statement(file, symbol, zone)
     sizes = {k: _float(v, f"--contract-size {k}") for k, v in
@@ -202,16 +201,10 @@ def compare_cmd(
     except (CompareError, WeightsError) as exc:
         fail(str(exc))
     c = h.comparison
-    html, png = out / "report.html", out / "report.png"
-    written = bool(c.ranked)
-    if written:
-        try:
-            write_report(c, html, png)
-        except OSError as exc:
-            fail(f"cannot write the report into {out}: {exc}")
+    written = write_report_files(c, out)
     if json_out:
         doc = h.to_dict()
-        doc["report"] = {"html": str(html), "png": str(png)} if written else None
+        doc["report"] = {"html": str(written[0]), "png": str(written[1])} if written else None
         emit_json(doc)
         return
     print_comparison(c)
@@ -236,8 +229,7 @@ def compare_cmd(
         console.print(f"[bold green]best for your trades:[/] {best.broker_name} {best.account_type} "
                       f"(score {best.score['total'] * 100:.1f})", highlight=False, emoji=False)
     if written:
-        console.print(f"report: [bold]{html.resolve()}[/]  picture: {png.resolve()}", highlight=False, emoji=False,
-                      soft_wrap=True)
+        print_report_paths(*written)
 
 
 def _float(text: str, what: str) -> float:

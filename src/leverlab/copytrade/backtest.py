@@ -42,8 +42,7 @@ from ..brokers import resolve_terms
 from ..brokers.schema import leverage_text, parse_leverage
 from ..brokers.terms import AccountTerms
 from ..data.frames import Bars, Ticks
-from ..data.resample import intrabar_path
-from ..engine import Account, Backtest, BacktestError, Result, Series, Strategy
+from ..engine import Account, Backtest, Result, Series, Strategy
 from ..times import iso
 from .mirror import Copy, Mirror
 from .rules import CopyError, CopyRule, check_subscriptions
@@ -227,15 +226,6 @@ def tracking_error(master: Series, follower: Series) -> float | None:
     return float(np.std(diff, ddof=1))
 
 
-def quote_times(feeds: Mapping[str, Bars | Ticks]) -> np.ndarray:
-    """The time of each quote the engine simulates for ``feeds`` (symbol order as given): a bar's four
-    path vertices (open, extremes, close), a tick's own time, merged by time as the engine merges
-    them (stable: the first symbol first on a tie)."""
-    parts = [intrabar_path(d, point=1.0, spread=0.0)[0] if isinstance(d, Bars) else np.asarray(d.time, np.int64)
-             for d in feeds.values()]
-    return np.sort(np.concatenate(parts), kind="stable") if len(parts) > 1 else parts[0]
-
-
 def _terms(spec: AccountSpec, country: str, client: str, currency: str) -> AccountTerms:
     try:
         return resolve_terms(spec.broker, spec.account_type, country, client, currency=currency,
@@ -273,24 +263,21 @@ def copy_backtest(data: Bars | Ticks | Mapping[str, Bars | Ticks], strategy: typ
                                 f"{leverage_text(t.selected_leverage)} here; give a finite one (leverage=L)")
     bt = Backtest(data, strategy, terms=m_terms, deposit=master.deposit or deposit, timeframe=timeframe, spread=spread)
     m_result = bt.run(**dict(params or {}))
-    times = quote_times(bt.feeds)
     runs = []
     for spec, terms in zip(followers, f_terms):
         acct = Account(terms, bt.order, deposit=spec.deposit or deposit, timeframe=timeframe, spread=spread)
         acct.feed(bt.feeds)
-        if acct.quotes != times.shape[0]:
-            raise BacktestError(f"internal error: {acct.quotes} quotes simulated, {times.shape[0]} expected "
-                                "(please report)")
         mirror = Mirror(acct, rule, master_leverage=m_terms.selected_leverage, master_currency=m_terms.currency,
                         master_contract_sizes={name: s.contract_size for name, s in bt.specs.items()})
-        run = _follow(acct, spec, mirror, m_result, times)
+        run = _follow(acct, spec, mirror, m_result)
         run.tracking_error = tracking_error(m_result.series, run.result.series)
         runs.append(run)
     return CopyRun(master, m_terms, m_result, rule, runs)
 
 
-def _follow(acct: Account, spec: AccountSpec, mirror: Mirror, master: Result, times: np.ndarray) -> FollowerRun:
+def _follow(acct: Account, spec: AccountSpec, mirror: Mirror, master: Result) -> FollowerRun:
     """Step the follower through the master's fills (the module docstring says how), then finish it."""
+    times = acct.quote_times  # the same feeds as the master's, so the same quotes at the same times
     ser_t = np.asarray(master.series.time, dtype=np.int64)
     ser_e = np.asarray(master.series.equity, dtype=np.float64)
     dec = acct.decisions

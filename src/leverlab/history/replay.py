@@ -48,9 +48,7 @@ from ..analysis.compare import (
     Row,
     RunInputs,
     load_data,
-    placed_trade,
     requested_leverage,
-    row_stats,
     spread_mode_for,
     trader_rows,
 )
@@ -460,10 +458,7 @@ def compare_statement(statement: Statement, *, data: Any = None, country: str = 
             row.error = str(exc)
             del logs[row.label]
             continue
-        row.result = res
-        row.simulated = True
-        row.traded = placed_trade(res)
-        stats = row_stats(res, row.unit_value, deposit)
+        stats = row.set_result(res)
         booked = float(log.transfers_booked)
         put_in = deposit + sum(float(a) for _, a in ((e.time, e.amount) for e in plan.events
                                                        if e.kind == "transfer") if a > 0)
