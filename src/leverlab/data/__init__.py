@@ -9,6 +9,8 @@ Parquet store, a bundled real sample and a synthetic generator.
 """
 
 from ._sample import load_sample, sample_names
+from ._tz import describe as describe_zone
+from ._tz import to_utc as local_to_utc
 from .api import load
 from .errors import CorruptFileError, DataError, FormatError, ParseError, StoreError, ValidationError
 from .frames import TIMEFRAMES, Bars, Ticks, combine_sides, concat, timeframe_ns
@@ -17,7 +19,7 @@ from .store import Store
 from .synthetic import GapEvent, iter_synthetic_bars, iter_synthetic_ticks, synthetic_bars, synthetic_ticks
 from .validate import DEFAULT_POLICY, Issue, ValidationReport, validate
 
-__all__ = [
+__all__ = ["local_to_utc", "describe_zone",
     "Ticks", "Bars", "TIMEFRAMES", "timeframe_ns", "concat",
     "load", "read", "detect", "load_sample", "sample_names", "combine_sides",
     "resample_ticks", "resample_bars", "iter_resample_ticks", "intrabar_path", "Store",

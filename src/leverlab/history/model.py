@@ -16,12 +16,13 @@ statement's *server* wall clock read as if it were UTC until the user states the
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..times import NS, iso
+import numpy as np
+
+from ..data import local_to_utc
+from ..times import iso
 
 
 class StatementError(ValueError):
@@ -148,36 +149,6 @@ class Trade:
                            "ticket": e.ticket, "paired_by": e.paired_by} for e in self.exits]}
 
 
-def zone_offset(zone: str) -> Any:
-    """A tzinfo from an IANA name (``Europe/Athens``) or a fixed offset (``+02:00``, ``UTC+3``, ``-5``);
-    StatementError naming what was expected otherwise."""
-    text = zone.strip()
-    sign_text = text[3:] if text.upper().startswith(("UTC", "GMT")) else text
-    if sign_text and sign_text[0] in "+-":
-        hours, _, minutes = sign_text[1:].partition(":")
-        try:
-            delta = timedelta(hours=int(hours), minutes=int(minutes or 0))
-        except ValueError:
-            pass
-        else:
-            return timezone(delta if sign_text[0] == "+" else -delta)
-    if text.upper() in ("UTC", "GMT", "Z"):
-        return timezone.utc
-    try:
-        return ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise StatementError(f"server zone {zone!r}: expected an IANA name such as Europe/Athens or an offset "
-                             f"such as +02:00 or UTC+3") from None
-
-
-def server_to_utc(ns: int, tz: Any) -> int:
-    """A server wall-clock time (int ns read as if UTC) to true UTC ns in zone ``tz``."""
-    sec, rest = divmod(int(ns), NS)
-    wall = datetime(1970, 1, 1) + timedelta(seconds=sec)
-    utc = wall.replace(tzinfo=tz).astimezone(timezone.utc)
-    return int((utc - datetime(1970, 1, 1, tzinfo=timezone.utc)).total_seconds()) * NS + rest
-
-
 @dataclass(frozen=True)
 class Statement:
     """A whole statement as read from ``path``: its ``format`` (``FORMATS``), the account, the balance
@@ -225,10 +196,17 @@ class Statement:
         """This statement with every time moved from the server's wall clock in ``zone`` to UTC."""
         if self.zone is not None:
             raise StatementError(f"{self.path}: times are already in UTC (server zone {self.zone})")
-        tz = zone_offset(zone)
+        times = [t.open_time for t in self.trades] + [e.time for t in self.trades for e in t.exits] + \
+            [b.time for b in self.balance_ops]
+        try:  # the one wall-clock rule of the data readers (IANA names, offsets, ny+7); 0 checks an empty one
+            utc = local_to_utc(np.asarray([0, *times], dtype=np.int64), zone)[1:]
+        except ValueError:
+            raise StatementError(f"server zone {zone!r}: expected an IANA name such as Europe/Athens, an offset "
+                                 f"such as +02:00 or UTC+3, or ny+7 (MetaTrader's New York + 7 h)") from None
+        moved = dict(zip(times, (int(x) for x in utc)))
 
         def conv(ns: int) -> int:
-            return server_to_utc(ns, tz)
+            return moved[ns]
 
         trades = tuple(replace(t, open_time=conv(t.open_time),
                                exits=tuple(replace(e, time=conv(e.time)) for e in t.exits)) for t in self.trades)
