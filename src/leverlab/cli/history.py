@@ -23,8 +23,8 @@ FileArg = Annotated[Path, typer.Argument(help="MT4 DetailedStatement.htm, MT5 Re
 SymbolMapOpt = Annotated[Optional[list[str]], typer.Option(
     "--symbol", help="Map a broker symbol to a catalog one, RAW=SYMBOL (repeatable), e.g. --symbol GER.40=DE40.")]
 ZoneOpt = Annotated[Optional[str], typer.Option(
-    "--zone", help="The statement server's time zone (IANA name or offset such as +02:00); without it times stay "
-                   "in server time.")]
+    "--zone", help="The statement server's time zone (IANA name, offset such as +02:00, or ny+7); without it "
+                   "times stay in server time.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 
 
