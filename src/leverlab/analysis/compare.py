@@ -340,6 +340,41 @@ def _labels(rows: Sequence[Row], most: int = 6) -> str:
     return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
+#: a refused order's reason code (``Event.reason`` up to its first colon) in a trader's words
+_REFUSED_WHY = {"below_min_lot": "risk sizing asked for less than the smallest lot",
+                "not enough free margin": "not enough free margin", "invalid volume": "invalid volume",
+                "invalid_stops": "stops on the wrong side of the price"}
+
+
+def _refusals(ranked: Sequence[Row]) -> str | None:
+    """One sentence on the orders each account refused and why (an account that refuses orders trades less,
+    which moves its money as much as any cost), or None when no account refused one."""
+    counts: dict[str, dict[str, int]] = {}
+    for r in ranked:
+        if r.result is None or r.stats is None or not r.stats.rejects:
+            continue
+        why: dict[str, int] = {}
+        for e in r.result.events:
+            if e.type == "reject":
+                code = e.reason.split(":", 1)[0].strip()
+                why[code] = why.get(code, 0) + 1
+        counts[r.label] = why
+    if not counts:
+        return None
+    shown = sorted(counts, key=lambda k: -sum(counts[k].values()))
+    total: dict[str, int] = {}
+    for why in counts.values():
+        for code, n in why.items():
+            total[code] = total.get(code, 0) + n
+    more = f" and {len(shown) - 6} more" if len(shown) > 6 else ""
+    none = [r for r in ranked if r.label not in counts]
+    return (f"Orders refused: {', '.join(f'{k} {sum(counts[k].values()):,}' for k in shown[:6])}{more} ("
+            + "; ".join(f"{_REFUSED_WHY.get(c, c)}: {n:,}" for c, n in sorted(total.items(), key=lambda x: -x[1]))
+            + ")" + (f"; none by {_labels(none)}" if none else "")
+            + ". An account that refuses orders trades less than the others, so its money moves less, "
+              "for better or worse.")
+
+
 def what_differed(c: Comparison) -> list[str]:
     """Sentences saying what differed between the accounts of a comparison and why, from their numbers:
     survival first (who was stopped out or wiped out, at which stop-out and leverage, what NBP wrote off,
@@ -386,6 +421,10 @@ def what_differed(c: Comparison) -> list[str]:
     out.append(f"Money: final equity from {st[worst.label].final_equity:,.2f} {ccy} ({worst.label}) to "
                f"{st[best.label].final_equity:,.2f} {ccy} ({best.label}) on a deposit of "
                f"{c.inputs.deposit:,.2f}.")
+
+    refusals = _refusals(ranked)
+    if refusals:
+        out.append(refusals)
 
     def split(r: Row) -> str:
         co = st[r.label].costs
