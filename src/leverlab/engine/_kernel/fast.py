@@ -21,7 +21,6 @@ from .._layout import (
     A_MARGIN,
     A_MIN_LEVEL,
     AG_N_STOPS,
-    ERR_NO_RATE,
     F_CLOSE,
     G_FEW,
     G_LAZY,
@@ -87,6 +86,7 @@ from .margin import (
     _band_lev,
     _by_totals,
     _conv,
+    _finish_recalc,
     _in_window,
     _level_event,
     _margin_mode,
@@ -94,7 +94,6 @@ from .margin import (
     _pos_profit,
     _recalc_impl,
     _recalc_totals,
-    _set_error,
     _so_level,
     _symbol_margin,
 )
@@ -189,11 +188,7 @@ def _set_flat(book, minor: float) -> None:
     """The account with nothing open: equity is balance plus credit, no margin, no margin call."""
     acc_f = book.acc_f
     acc_i = book.acc_i
-    acc_f[A_FLOATING] = 0.0
-    acc_f[A_EQUITY] = acc_i[I_BALANCE] / minor + acc_f[A_CREDIT]
-    acc_f[A_MARGIN] = 0.0
-    acc_f[A_FREE] = acc_f[A_EQUITY]
-    acc_f[A_LEVEL] = math.inf
+    _finish_recalc(acc_f, acc_i, 0.0, acc_i[I_BALANCE] / minor + acc_f[A_CREDIT], 0.0, -1)
     acc_i[I_MC_STATE] = 0
 
 
@@ -275,13 +270,7 @@ def _recalc_one_symbol(rules, book) -> None:
     margin = 0.0
     margin += _symbol_margin(params[P_HEDGING] > 0.0 and sym_f[0, S_HEDGE] < 1.0, buy_margin, sell_margin, buy_lots,
                              sell_lots, sym_f[0, S_HEDGE])
-    if math.isnan(p_conv) or math.isnan(m_conv):
-        _set_error(acc_i, ERR_NO_RATE, 0)
-    acc_f[A_FLOATING] = floating
-    acc_f[A_EQUITY] = equity
-    acc_f[A_MARGIN] = margin
-    acc_f[A_FREE] = equity - margin
-    acc_f[A_LEVEL] = equity / margin * 100.0 if margin > 0.0 else math.inf
+    _finish_recalc(acc_f, acc_i, floating, equity, margin, 0 if math.isnan(p_conv) or math.isnan(m_conv) else -1)
 
 
 @jit_inline
