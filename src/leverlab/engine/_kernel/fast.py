@@ -95,6 +95,7 @@ from .margin import (
     _recalc_impl,
     _recalc_totals,
     _so_level,
+    _so_level_of,
     _symbol_margin,
 )
 from .orders import _apply_target
@@ -512,13 +513,7 @@ def _lean_one(quotes, i: int, end: int, t_stop: int, rules, book, ledger, decisi
             mg1 = 0.0
             mg1 += _symbol_margin(hedged, buy_margin, sell_margin, buy_lots, sell_lots, hedge)
             lvl1 = eq1 / mg1 * 100.0 if mg1 > 0.0 else math.inf
-            if mg1 <= 0.0:
-                so_lvl = math.inf
-            else:
-                e_so = eq1
-                if not so_credit:
-                    e_so -= credit
-                so_lvl = e_so / mg1 * 100.0
+            so_lvl = _so_level_of(eq1, credit, mg1, so_credit)
             if _level_event(lvl1, so_lvl, so, mc_level, mc_state) or math.isnan(p_conv) or math.isnan(m_conv):
                 break  # the general paths take this quote
             pr = pr1
