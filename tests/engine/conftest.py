@@ -90,3 +90,14 @@ def record_margins(data, plan: dict, *, terms, deposit: float, **kw):
     n = len(next(iter(data.values())) if isinstance(data, dict) else data)
     r = Backtest(data, scripted({i: note for i in range(n)}), terms=terms, deposit=deposit, **kw).run()
     return seen, r
+
+
+def fingerprint(result):
+    """A result's bytes for "same inputs, same bytes" comparisons: every raw table, the account series and
+    the stats (as text)."""
+    out = [np.ascontiguousarray(a).tobytes() for pair in result.raw for a in pair]
+    s = result.series
+    out += [np.ascontiguousarray(a).tobytes() for a in (s.time, s.balance, s.equity, s.margin, s.free_margin,
+                                                         s.margin_level)]
+    out.append(repr(sorted((k, str(v)) for k, v in result.stats.items())))
+    return out

@@ -5,22 +5,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
 import pytest
-from conftest import bars, make_terms, scripted
+from conftest import bars, fingerprint, make_terms, scripted
 
 from leverlab.brokers import SwapRate, resolve_terms
 from leverlab.data import load
 from leverlab.engine import Account, Backtest, BacktestError, OrderError
-
-
-def _fingerprint(r):
-    out = [np.ascontiguousarray(a).tobytes() for pair in r.raw for a in pair]
-    s = r.series
-    out += [np.ascontiguousarray(a).tobytes() for a in (s.time, s.balance, s.equity, s.margin, s.free_margin,
-                                                         s.margin_level)]
-    out.append(repr(sorted((k, str(v)) for k, v in r.stats.items())))
-    return out
 
 
 def _plan(close):
@@ -135,7 +125,7 @@ def test_account_stepped_by_hand_books_what_backtest_books():
     kinds = [d.kind for d in r.deals]
     assert kinds.count("open") >= 3 and r.stats["trades"] >= 3
     assert {"bonus", "swap", "commission", "cashback"} <= set(kinds)
-    assert _fingerprint(mine) == _fingerprint(r)
+    assert fingerprint(mine) == fingerprint(r)
     assert mine.deals == r.deals and mine.final_balance == r.final_balance == r.ledger_balance()
 
 
@@ -170,7 +160,7 @@ def test_quotes_fed_in_chunks_book_what_one_feed_books():
     three = run([0, 137, 300, 600])
     kinds = {d.kind for d in one.deals}
     assert one.stats["trades"] >= 3 and {"bonus", "swap", "commission", "cashback"} <= kinds
-    assert _fingerprint(three) == _fingerprint(one)
+    assert fingerprint(three) == fingerprint(one)
 
 
 def test_account_refuses_what_it_cannot_do():

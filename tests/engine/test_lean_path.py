@@ -7,22 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import bars, make_terms, ns, scripted
+from conftest import bars, fingerprint, make_terms, ns, scripted
 
 from leverlab.data import load
 from leverlab.data.frames import Ticks
 from leverlab.engine import Backtest
 from leverlab.engine import _layout as L
 from leverlab.strategies import EmaCross, SmaCross
-
-
-def _fingerprint(r):
-    out = [np.ascontiguousarray(a).tobytes() for pair in r.raw for a in pair]
-    s = r.series
-    out += [np.ascontiguousarray(a).tobytes() for a in (s.time, s.balance, s.equity, s.margin, s.free_margin,
-                                                         s.margin_level)]
-    out.append(repr(sorted((k, str(v)) for k, v in r.stats.items())))
-    return out
 
 
 def _same(monkeypatch, make, run_kw):
@@ -37,7 +28,7 @@ def _same(monkeypatch, make, run_kw):
     monkeypatch.setattr(Backtest, "_params", full_params)
     b = make().run(**run_kw)
     monkeypatch.undo()
-    assert _fingerprint(a) == _fingerprint(b)
+    assert fingerprint(a) == fingerprint(b)
     return a
 
 

@@ -232,6 +232,36 @@ def _bucket_ohlc(bid, ask, first: int, i: int, j: int, ohlc) -> None:
     ohlc[7, j] = ask[i]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _half_set(sp: float, k: float, add: float) -> float:
+    """Half the spread of kind 1 (set to ``sp``, broker mode), times ``k`` plus ``add`` (widening)."""
+    return 0.5 * sp * k + 0.5 * add if (k != 1.0 or add != 0.0) else 0.5 * sp
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _half_marked(b: float, a: float, sp: float, k: float, add: float) -> float:
+    """Half the spread of kind 2 (the quote's plus ``sp``, never below zero), times ``k`` plus ``add``."""
+    return 0.5 * max(a - b + sp, 0.0) * k + 0.5 * add
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _half_data(b: float, a: float, k: float, add: float) -> float:
+    """Half the spread of kind 0 (the quote's own) inside a widening window: times ``k`` plus ``add``."""
+    return 0.5 * (a - b) * k + 0.5 * add
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _window_at(t: int, j: int, lo, hi, mult, add, t_end: int):
+    """The widening rule at time ``t``, looked up from window ``j`` on: (window pointer, the time the rule
+    holds until, multiplier, add); outside every window x1 + 0 until the next one (``t_end`` after the last)."""
+    m = lo.shape[0]
+    while j < m and hi[j] <= t:
+        j += 1
+    if j < m and lo[j] <= t:
+        return j, hi[j], mult[j], add[j]
+    return j, (lo[j] if j < m else t_end), 1.0, 0.0
+
+
 @njit(cache=True, nogil=True)
 def _fill_quotes(bid, ask, kind: int, sp: float, k: float, add: float, out_bid, out_ask, i0: int, i1: int) -> None:
     """Quotes i0..i1-1 with one spread rule: the data's (kind 0), ``sp`` (1) or the data's + ``sp`` (2), then
@@ -241,7 +271,7 @@ def _fill_quotes(bid, ask, kind: int, sp: float, k: float, add: float, out_bid, 
             out_bid[i] = bid[i]
             out_ask[i] = ask[i]
     elif kind == 1:
-        half = 0.5 * sp * k + 0.5 * add if (k != 1.0 or add != 0.0) else 0.5 * sp
+        half = _half_set(sp, k, add)
         for i in range(i0, i1):
             mid = 0.5 * (bid[i] + ask[i])
             out_bid[i] = mid - half
@@ -251,7 +281,7 @@ def _fill_quotes(bid, ask, kind: int, sp: float, k: float, add: float, out_bid, 
             b = bid[i]
             a = ask[i]
             mid = 0.5 * (b + a)
-            half = 0.5 * max(a - b + sp, 0.0) * k + 0.5 * add
+            half = _half_marked(b, a, sp, k, add)
             out_bid[i] = mid - half
             out_ask[i] = mid + half
     else:
@@ -259,7 +289,7 @@ def _fill_quotes(bid, ask, kind: int, sp: float, k: float, add: float, out_bid, 
             b = bid[i]
             a = ask[i]
             mid = 0.5 * (b + a)
-            half = 0.5 * (a - b) * k + 0.5 * add
+            half = _half_data(b, a, k, add)
             out_bid[i] = mid - half
             out_ask[i] = mid + half
 
@@ -269,17 +299,9 @@ def _quote_range(time, bid, ask, kind: int, sp: float, lo, hi, mult, add, out_bi
                  j: int) -> int:
     """Quotes i0..i1-1 as the account's platform shows them (``_quotes``), from window ``j`` on, run by run
     between window edges; returns the window pointer for the next range."""
-    m = lo.shape[0]
     i = i0
     while i < i1:
-        t = time[i]
-        while j < m and hi[j] <= t:
-            j += 1
-        if j < m and lo[j] <= t:
-            edge, k, ad = hi[j], mult[j], add[j]
-        else:
-            edge = lo[j] if j < m else time[i1 - 1] + 1
-            k, ad = 1.0, 0.0
+        j, edge, k, ad = _window_at(time[i], j, lo, hi, mult, add, time[i1 - 1] + 1)
         e = i + 1
         while e < i1 and time[e] < edge:
             e += 1
@@ -333,7 +355,6 @@ def _rebuild_bars(t, tf: int, bid, ask, kind: int, sp: float, lo, hi, mult, add,
     bits), and the bucket's last tick, start time and bid/ask OHLC (``_bucket_ohlc``'s rules, NaN included)
     updated from the rebuilt quote on the way. ``last``/``btime``/``ohlc`` are sized by ``_count_buckets``."""
     n = t.shape[0]
-    m = lo.shape[0]
     j = 0  # window pointer
     wedge = t[0]  # the time from which the spread rule must be looked up again
     k = 1.0
@@ -341,21 +362,15 @@ def _rebuild_bars(t, tf: int, bid, ask, kind: int, sp: float, lo, hi, mult, add,
     half1 = 0.5 * sp
     copy = kind == 0
     nb = 0  # buckets closed so far
+    first = 0  # the current bucket's first tick
     start = (t[0] // tf) * tf
     edge = start + tf
-    bo = bh = bl = bc = ao = ah = al = ac = 0.0
+    bo = bh = bl = ao = ah = al = 0.0
     nan_b = nan_a = False
     for i in range(n):
-        ti = t[i]
-        if ti >= wedge:  # entering or leaving a widening window: the rule of the run from here
-            while j < m and hi[j] <= ti:
-                j += 1
-            if j < m and lo[j] <= ti:
-                wedge, k, ad = hi[j], mult[j], add[j]
-            else:
-                wedge = lo[j] if j < m else t[n - 1] + 1
-                k, ad = 1.0, 0.0
-            half1 = 0.5 * sp * k + 0.5 * ad if (k != 1.0 or ad != 0.0) else 0.5 * sp
+        if t[i] >= wedge:  # entering or leaving a widening window: the rule of the run from here
+            j, wedge, k, ad = _window_at(t[i], j, lo, hi, mult, add, t[n - 1] + 1)
+            half1 = _half_set(sp, k, ad)
             copy = kind == 0 and k == 1.0 and ad == 0.0
         b = bid[i]
         a = ask[i]
@@ -367,28 +382,14 @@ def _rebuild_bars(t, tf: int, bid, ask, kind: int, sp: float, lo, hi, mult, add,
             if kind == 1:
                 half = half1
             elif kind == 2:
-                half = 0.5 * max(a - b + sp, 0.0) * k + 0.5 * ad
+                half = _half_marked(b, a, sp, k, ad)
             else:
-                half = 0.5 * (a - b) * k + 0.5 * ad
+                half = _half_data(b, a, k, ad)
             ob = mid - half
             oa = mid + half
         out_bid[i] = ob
         out_ask[i] = oa
-        if i == 0 or ti >= edge:  # a new bucket: close the one before
-            if i > 0:
-                last[nb] = i - 1
-                btime[nb] = start
-                ohlc[0, nb] = bo
-                ohlc[1, nb] = math.nan if nan_b else bh
-                ohlc[2, nb] = math.nan if nan_b else bl
-                ohlc[3, nb] = bc
-                ohlc[4, nb] = ao
-                ohlc[5, nb] = math.nan if nan_a else ah
-                ohlc[6, nb] = math.nan if nan_a else al
-                ohlc[7, nb] = ac
-                nb += 1
-                start = (ti // tf) * tf
-                edge = start + tf
+        if i == first:
             bo = bh = bl = ob
             ao = ah = al = oa
             nan_b = ob != ob
@@ -400,18 +401,22 @@ def _rebuild_bars(t, tf: int, bid, ask, kind: int, sp: float, lo, hi, mult, add,
             al = oa if oa < al else al
             nan_b = nan_b or ob != ob
             nan_a = nan_a or oa != oa
-        bc = ob
-        ac = oa
-    last[nb] = n - 1
-    btime[nb] = start
-    ohlc[0, nb] = bo
-    ohlc[1, nb] = math.nan if nan_b else bh
-    ohlc[2, nb] = math.nan if nan_b else bl
-    ohlc[3, nb] = bc
-    ohlc[4, nb] = ao
-    ohlc[5, nb] = math.nan if nan_a else ah
-    ohlc[6, nb] = math.nan if nan_a else al
-    ohlc[7, nb] = ac
+        if i == n - 1 or t[i + 1] >= edge:  # the bucket's last tick: close it
+            last[nb] = i
+            btime[nb] = start
+            ohlc[0, nb] = bo
+            ohlc[1, nb] = math.nan if nan_b else bh
+            ohlc[2, nb] = math.nan if nan_b else bl
+            ohlc[3, nb] = ob
+            ohlc[4, nb] = ao
+            ohlc[5, nb] = math.nan if nan_a else ah
+            ohlc[6, nb] = math.nan if nan_a else al
+            ohlc[7, nb] = oa
+            nb += 1
+            first = i + 1
+            if i < n - 1:
+                start = (t[i + 1] // tf) * tf
+                edge = start + tf
 
 
 def ticks_to_bars(ticks: Ticks, timeframe: str, rebuild: tuple | None = None) -> tuple[Bars, np.ndarray]:

@@ -126,6 +126,14 @@ def check_deposit(deposit: Any) -> Any:
     return deposit
 
 
+def check_swaps(swaps: str) -> str:
+    """The swap source (``_schedule.check_swap_source``), its ValueError raised as BacktestError."""
+    try:
+        return check_swap_source(swaps)
+    except ValueError as exc:
+        raise BacktestError(str(exc)) from None
+
+
 def as_feeds(data: Bars | Ticks | Mapping[str, Bars | Ticks]) -> dict[str, Bars | Ticks]:
     """Quotes by upper-case symbol; TypeError for anything but Bars, Ticks or a mapping of them."""
     if isinstance(data, (Bars, Ticks)):
@@ -234,10 +242,7 @@ class Account:
         self.terms = terms
         self.spread = spread
         self.widening = bool(widening)
-        try:
-            self.swaps = check_swap_source(swaps)
-        except ValueError as exc:
-            raise BacktestError(str(exc)) from None
+        self.swaps = check_swaps(swaps)
         self.symbols = [s.upper() for s in symbols]
         if not self.symbols:
             raise BacktestError("an account needs at least one symbol")

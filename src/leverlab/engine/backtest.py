@@ -27,7 +27,6 @@ from ..brokers.terms import AccountTerms
 from ..data.frames import TIMEFRAMES, Bars, Ticks, concat
 from ..instruments import Instrument
 from ..times import iso, to_ns
-from ._schedule import check_swap_source
 from .account import (
     Account,
     AccountView,
@@ -35,6 +34,7 @@ from .account import (
     as_feeds,
     check_deposit,
     check_spreads,
+    check_swaps,
     check_symbols,
     kernel_params,
 )
@@ -138,10 +138,7 @@ class Backtest:
         self.vectorized = vectorized
         self.spread = spread
         self.widening = bool(widening)
-        try:
-            self.swaps = check_swap_source(swaps)
-        except ValueError as exc:
-            raise BacktestError(str(exc)) from None
+        self.swaps = check_swaps(swaps)
         self.order = list(self.feeds)
         self.specs = check_symbols(self.order, terms, self.instruments)
         check_spreads(terms, self.order, self.specs, spread)  # before any run

@@ -21,7 +21,6 @@ from .._layout import (
     A_MARGIN,
     A_MIN_LEVEL,
     AG_N_STOPS,
-    ERR_NO_RATE,
     F_CLOSE,
     G_FEW,
     G_LAZY,
@@ -87,6 +86,7 @@ from .margin import (
     _band_lev,
     _by_totals,
     _conv,
+    _finish_recalc,
     _in_window,
     _level_event,
     _margin_mode,
@@ -94,8 +94,8 @@ from .margin import (
     _pos_profit,
     _recalc_impl,
     _recalc_totals,
-    _set_error,
     _so_level,
+    _so_level_of,
     _symbol_margin,
 )
 from .orders import _apply_target
@@ -189,11 +189,7 @@ def _set_flat(book, minor: float) -> None:
     """The account with nothing open: equity is balance plus credit, no margin, no margin call."""
     acc_f = book.acc_f
     acc_i = book.acc_i
-    acc_f[A_FLOATING] = 0.0
-    acc_f[A_EQUITY] = acc_i[I_BALANCE] / minor + acc_f[A_CREDIT]
-    acc_f[A_MARGIN] = 0.0
-    acc_f[A_FREE] = acc_f[A_EQUITY]
-    acc_f[A_LEVEL] = math.inf
+    _finish_recalc(acc_f, acc_i, 0.0, acc_i[I_BALANCE] / minor + acc_f[A_CREDIT], 0.0, -1)
     acc_i[I_MC_STATE] = 0
 
 
@@ -275,13 +271,7 @@ def _recalc_one_symbol(rules, book) -> None:
     margin = 0.0
     margin += _symbol_margin(params[P_HEDGING] > 0.0 and sym_f[0, S_HEDGE] < 1.0, buy_margin, sell_margin, buy_lots,
                              sell_lots, sym_f[0, S_HEDGE])
-    if math.isnan(p_conv) or math.isnan(m_conv):
-        _set_error(acc_i, ERR_NO_RATE, 0)
-    acc_f[A_FLOATING] = floating
-    acc_f[A_EQUITY] = equity
-    acc_f[A_MARGIN] = margin
-    acc_f[A_FREE] = equity - margin
-    acc_f[A_LEVEL] = equity / margin * 100.0 if margin > 0.0 else math.inf
+    _finish_recalc(acc_f, acc_i, floating, equity, margin, 0 if math.isnan(p_conv) or math.isnan(m_conv) else -1)
 
 
 @jit_inline
@@ -523,13 +513,7 @@ def _lean_one(quotes, i: int, end: int, t_stop: int, rules, book, ledger, decisi
             mg1 = 0.0
             mg1 += _symbol_margin(hedged, buy_margin, sell_margin, buy_lots, sell_lots, hedge)
             lvl1 = eq1 / mg1 * 100.0 if mg1 > 0.0 else math.inf
-            if mg1 <= 0.0:
-                so_lvl = math.inf
-            else:
-                e_so = eq1
-                if not so_credit:
-                    e_so -= credit
-                so_lvl = e_so / mg1 * 100.0
+            so_lvl = _so_level_of(eq1, credit, mg1, so_credit)
             if _level_event(lvl1, so_lvl, so, mc_level, mc_state) or math.isnan(p_conv) or math.isnan(m_conv):
                 break  # the general paths take this quote
             pr = pr1

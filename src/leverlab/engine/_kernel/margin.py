@@ -486,12 +486,18 @@ def _so_level(params, acc_f) -> float:
     infinite - unless the equity is below zero: a stop-out level L % is reached where equity <= L % of
     the margin, which with no margin is where the equity runs out (Exness: stop-out at 0 % margin level,
     "no bottom line besides their equity running out"; its NBP then resets the balance). -inf then."""
-    eq = acc_f[A_EQUITY]
-    if params[P_SO_CREDIT] == 0.0:
-        eq -= acc_f[A_CREDIT]
-    if acc_f[A_MARGIN] <= 0.0:
+    return _so_level_of(acc_f[A_EQUITY], acc_f[A_CREDIT], acc_f[A_MARGIN], params[P_SO_CREDIT] != 0.0)
+
+
+@jit_inline
+def _so_level_of(equity: float, credit: float, margin: float, so_credit: bool) -> float:
+    """``_so_level`` of the figures given (for the lean path, that holds them in registers)."""
+    eq = equity
+    if not so_credit:
+        eq -= credit
+    if margin <= 0.0:
         return -math.inf if eq < 0.0 else math.inf
-    return eq / acc_f[A_MARGIN] * 100.0
+    return eq / margin * 100.0
 
 
 @jit_inline
