@@ -14,6 +14,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -94,6 +95,15 @@ class Server:
         assert r.status_code == 200, r.text
         return dict(r.json())
 
+    def step_until_closed(self, c: Client, trade_id: str, steps: int = 1, limit: int = 500) -> dict[str, Any]:
+        """Step the clock ``steps`` quotes at a time (at most ``limit`` times) until the trade is CLOSED; the
+        trade as it then stands (the caller asserts its state)."""
+        for _ in range(limit):
+            self.step(steps=steps)
+            if c.get(f"/trades/{trade_id}").json()["trade"]["state"] == "CLOSED":
+                break
+        return dict(c.get(f"/trades/{trade_id}").json()["trade"])
+
 
 class Client:
     """An account's v20 calls."""
@@ -118,6 +128,19 @@ class Client:
         r = self.get("/transactions/sinceid", params={"id": since})
         assert r.status_code == 200, r.text
         return list(r.json()["transactions"])
+
+
+def balance_sum(txns: list[dict[str, Any]]) -> Decimal:
+    """The balance the transactions add up to: funding, fills (pl + financing - commission), financing."""
+    total = Decimal(0)
+    for x in txns:
+        if x["type"] == "TRANSFER_FUNDS":
+            total += Decimal(x["amount"])
+        elif x["type"] == "ORDER_FILL":
+            total += Decimal(x["pl"]) + Decimal(x["financing"]) - Decimal(x["commission"])
+        elif x["type"] == "DAILY_FINANCING":
+            total += Decimal(x["financing"])
+    return total
 
 
 try:  # the private PostgreSQL cluster fixture (tests/server/pg.py), where it is present
