@@ -13,10 +13,10 @@ import hmac
 import itertools
 import json
 import logging
+import math
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -209,16 +209,15 @@ class V20App:
         cs = v.contract_size
         prec = b.units_precision(sym)
         pip = spec.pip_size
-        pip_loc = round(__import__("math").log10(pip))
+        pip_loc = round(math.log10(pip))
         kind = "CURRENCY" if spec.asset_class == "forex" else "METAL" if spec.asset_class == "metals" else "CFD"
-        unit = Decimal(1).scaleb(-prec)
         return {"name": b.market.v20_name(sym), "type": kind, "displayName": f"{spec.base}/{spec.quote}",
                 "pipLocation": pip_loc, "displayPrecision": spec.digits, "tradeUnitsPrecision": prec,
-                "minimumTradeSize": str(Decimal(repr(v.min_lot * cs)).quantize(unit)),
-                "maximumTrailingStopDistance": f"{1.0:.{spec.digits}f}",
-                "minimumTrailingStopDistance": f"{5 * pip:.{spec.digits}f}",
+                "minimumTradeSize": b.fmt_units(sym, v.min_lot * cs),
+                "maximumTrailingStopDistance": b.px(sym, 1.0),
+                "minimumTrailingStopDistance": b.px(sym, 5 * pip),
                 "maximumPositionSize": "0",
-                "maximumOrderUnits": str(Decimal(repr(v.max_lot * cs)).quantize(unit)),
+                "maximumOrderUnits": b.fmt_units(sym, v.max_lot * cs),
                 "marginRate": b.margin_rate()}
 
     async def instruments(self, request: Request, user: int) -> tuple[int, dict[str, Any]]:
@@ -283,14 +282,12 @@ class V20App:
             return None
         qt, bid, ask = q
         ok = self.broker.market.tradeable(sym, t)
-        d = b.digits(sym)
-        f = self.broker.market.home_factor(self.broker.market.specs[sym].quote, b.info.currency, t)
-        fs = "1" if f is None else repr(round(f, 8))
+        fs = b.home_factor(sym, t)
         return {"type": "PRICE", "instrument": name, "time": rfc3339(qt), "status": "tradeable" if ok else
                 "non-tradeable", "tradeable": ok,
-                "bids": [{"price": f"{bid:.{d}f}", "liquidity": 10000000}],
-                "asks": [{"price": f"{ask:.{d}f}", "liquidity": 10000000}],
-                "closeoutBid": f"{bid:.{d}f}", "closeoutAsk": f"{ask:.{d}f}",
+                "bids": [{"price": b.px(sym, bid), "liquidity": 10000000}],
+                "asks": [{"price": b.px(sym, ask), "liquidity": 10000000}],
+                "closeoutBid": b.px(sym, bid), "closeoutAsk": b.px(sym, ask),
                 "quoteHomeConversionFactors": {"positiveUnits": fs, "negativeUnits": fs}}
 
     def price_line(self, b: AccountBook, name: str, t: int, unix: bool) -> bytes:

@@ -278,7 +278,7 @@ class AccountBook:
             d += 1
         return d
 
-    def fmt_units(self, symbol: str, u: Decimal) -> str:
+    def fmt_units(self, symbol: str, u: Decimal | float) -> str:
         return fmt_units(u, self.units_precision(symbol))
 
     def px(self, symbol: str, x: float) -> str:
@@ -293,9 +293,14 @@ class AccountBook:
                 "asks": [{"price": self.px(symbol, a), "liquidity": 10000000}],
                 "closeoutBid": self.px(symbol, b), "closeoutAsk": self.px(symbol, a), "timestamp": rfc3339(q[0])}
 
-    def conversion(self, symbol: str, t: int) -> dict[str, str]:
+    def home_factor(self, symbol: str, t: int) -> str:
+        """The quote-to-home conversion factor of ``symbol`` at ``t`` as v20 writes it (8 decimals; "1" when
+        the quote currency is the account's)."""
         f = self.market.home_factor(self.market.specs[symbol].quote, self.info.currency, t)
-        v = "1" if f is None else repr(round(f, 8))
+        return "1" if f is None else repr(round(f, 8))
+
+    def conversion(self, symbol: str, t: int) -> dict[str, str]:
+        v = self.home_factor(symbol, t)
         return {"gainQuoteHomeConversionFactor": v, "lossQuoteHomeConversionFactor": v}
 
     def resolve_instrument(self, name: Any) -> str:
@@ -705,10 +710,10 @@ class AccountBook:
             raise _Reject("UNITS_INVALID", "The units specified must not be zero")
         if a < v.min_lot * cs - 1e-9:
             raise _Reject("UNITS_MIMIMUM_NOT_MET", f"The units specified ({u}) are below the minimum trade size "
-                          f"{fmt_units(Decimal(repr(v.min_lot * cs)), self.units_precision(symbol))}")
+                          f"{fmt_units(v.min_lot * cs, self.units_precision(symbol))}")
         if a > v.max_lot * cs + 1e-9:
             raise _Reject("UNITS_LIMIT_EXCEEDED", f"The units specified exceed the maximum order size "
-                          f"{fmt_units(Decimal(repr(v.max_lot * cs)), self.units_precision(symbol))}")
+                          f"{fmt_units(v.max_lot * cs, self.units_precision(symbol))}")
         step = v.lot_step * cs
         k = a / step
         if abs(k - round(k)) > 1e-6:
