@@ -29,7 +29,7 @@ from ..engine.errors import BacktestError
 from .book import AccountBook
 from .market import GRANULARITIES
 from .service import Broker
-from .v20 import V20Error, money, parse_time, rfc3339, to_unix_times
+from .v20 import V20Error, money, parse_time, rfc3339, time_field, to_unix_times
 
 log = logging.getLogger("leverlab.server")
 
@@ -172,12 +172,7 @@ class V20App:
 
     def qtime(self, request: Request, name: str) -> int | None:
         raw = request.query_params.get(name)
-        if raw is None:
-            return None
-        try:
-            return parse_time(raw)
-        except ValueError as exc:
-            raise V20Error(400, f"Invalid value specified for '{name}': {exc}", "INVALID_VALUE") from None
+        return None if raw is None else time_field(raw, name)
 
     def instruments_param(self, request: Request, required: bool = True) -> list[str]:
         raw = request.query_params.get("instruments", "")

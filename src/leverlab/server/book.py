@@ -30,7 +30,7 @@ from ..engine import Account
 from ..engine.errors import BacktestError
 from ..engine.result import Deal, Event, Trade
 from .market import Market
-from .v20 import V20Error, decimal, money, parse_time, rfc3339
+from .v20 import V20Error, decimal, money, parse_time, rfc3339, time_field
 from .v20 import price as fmt_price
 from .v20 import units as fmt_units
 
@@ -754,7 +754,7 @@ class AccountBook:
         if tif == "GTD":
             if "gtdTime" not in det:
                 raise _Reject(f"{_field_code(field)}_GTD_TIMESTAMP_MISSING", f"'{field}.gtdTime' is required")
-            out["gtdTime"] = rfc3339(_time(det["gtdTime"], f"{field}.gtdTime"))
+            out["gtdTime"] = rfc3339(time_field(det["gtdTime"], f"{field}.gtdTime"))
         if det.get("clientExtensions") is not None:
             out["clientExtensions"] = _ext(det["clientExtensions"], f"{field}.clientExtensions")
         return out
@@ -820,7 +820,7 @@ class AccountBook:
                 if "gtdTime" not in req:
                     raise _Reject("TIME_IN_FORCE_GTD_TIMESTAMP_MISSING",
                                   "'order.gtdTime' is required with timeInForce GTD")
-                g = _time(req["gtdTime"], "order.gtdTime")
+                g = time_field(req["gtdTime"], "order.gtdTime")
                 if g <= t:
                     raise _Reject("TIME_IN_FORCE_GTD_TIMESTAMP_IN_PAST", "'order.gtdTime' is in the past")
                 spec["gtdTime"] = rfc3339(g)
@@ -1402,13 +1402,6 @@ def _field_code(field: str) -> str:
     return {"takeProfitOnFill": "TAKE_PROFIT_ON_FILL", "stopLossOnFill": "STOP_LOSS_ON_FILL",
             "trailingStopLossOnFill": "TRAILING_STOP_LOSS_ON_FILL", "takeProfit": "TAKE_PROFIT_ON_FILL",
             "stopLoss": "STOP_LOSS_ON_FILL", "trailingStopLoss": "TRAILING_STOP_LOSS_ON_FILL"}.get(field, "ORDER")
-
-
-def _time(raw: Any, field: str) -> int:
-    try:
-        return parse_time(str(raw))
-    except ValueError as exc:
-        raise V20Error(400, f"Invalid value specified for '{field}': {exc}", "INVALID_VALUE") from None
 
 
 def _ext(raw: Any, field: str) -> dict[str, Any]:
