@@ -702,6 +702,16 @@ class AccountBook:
                           f"allowed for the instrument ({prec} decimal places)")
         return u
 
+    def _parse_price(self, symbol: str, raw: Any, field: str, code: str = "") -> str:
+        """A price a request sends in ``field``: positive, at most the instrument's digits; formatted with them.
+        Rejected as ``{code}PRICE_INVALID`` or ``{code}PRICE_PRECISION_EXCEEDED`` otherwise."""
+        p = decimal(raw, field)
+        if p <= 0:
+            raise _Reject(f"{code}PRICE_INVALID", f"'{field}' must be positive")
+        if p != p.quantize(Decimal(1).scaleb(-self.digits(symbol))):
+            raise _Reject(f"{code}PRICE_PRECISION_EXCEEDED", f"'{field}' has more than {self.digits(symbol)} decimals")
+        return self.px(symbol, float(p))
+
     def _check_size(self, symbol: str, u: Decimal) -> None:
         v = self.vol[symbol]
         cs = v.contract_size
@@ -740,13 +750,7 @@ class AccountBook:
         else:
             if "price" not in det:
                 raise _Reject(f"{_field_code(field)}_PRICE_MISSING", f"'{field}.price' is required")
-            p = decimal(det["price"], f"{field}.price")
-            if p <= 0:
-                raise _Reject(f"{_field_code(field)}_PRICE_INVALID", f"'{field}.price' must be positive")
-            if p != p.quantize(Decimal(1).scaleb(-self.digits(symbol))):
-                raise _Reject(f"{_field_code(field)}_PRICE_PRECISION_EXCEEDED",
-                              f"'{field}.price' has more than {self.digits(symbol)} decimals")
-            out["price"] = self.px(symbol, float(p))
+            out["price"] = self._parse_price(symbol, det["price"], f"{field}.price", f"{_field_code(field)}_")
         tif = det.get("timeInForce", "GTC")
         if tif not in ("GTC", "GTD", "GFD"):
             raise _Reject(f"{_field_code(field)}_TIME_IN_FORCE_INVALID", f"'{field}.timeInForce' {tif!r}")
@@ -806,12 +810,7 @@ class AccountBook:
         if typ != "MARKET":
             if "price" not in req:
                 raise _Reject("PRICE_MISSING", "'order.price' is required")
-            p = decimal(req["price"], "order.price")
-            if p <= 0:
-                raise _Reject("PRICE_INVALID", "'order.price' must be positive")
-            if p != p.quantize(Decimal(1).scaleb(-self.digits(symbol))):
-                raise _Reject("PRICE_PRECISION_EXCEEDED", f"'order.price' has more than {self.digits(symbol)} decimals")
-            spec["price"] = self.px(symbol, float(p))
+            spec["price"] = self._parse_price(symbol, req["price"], "order.price")
             trig = req.get("triggerCondition", "DEFAULT")
             if trig not in ("DEFAULT", "INVERSE", "BID", "ASK", "MID"):
                 raise _Reject("TRIGGER_CONDITION_INVALID", f"triggerCondition {trig!r}")
