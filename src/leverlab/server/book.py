@@ -541,7 +541,7 @@ class AccountBook:
                 opened = {"tradeID": fid, "units": self.fmt_units(symbol, u), "price": self.px(symbol, d.price),
                           "guaranteedExecutionFee": money(ZERO),
                           "halfSpreadCost": money(self._half_spread(symbol, t, u)),
-                          "initialMarginRequired": money(Decimal(repr(round(margin, 4))))}
+                          "initialMarginRequired": _money4(margin)}
             elif d.kind in ("commission", "cashback"):
                 comm -= d.amount
                 if cur_tid is not None:
@@ -1259,12 +1259,12 @@ class AccountBook:
         d: dict[str, Any] = {"id": tr.id, "instrument": tr.instrument, "price": self.px(tr.symbol, tr.price),
                              "openTime": rfc3339(tr.open_time), "state": tr.state,
                              "initialUnits": self.fmt_units(tr.symbol, tr.initial_units),
-                             "initialMarginRequired": money(Decimal(repr(round(tr.initial_margin, 4)))),
+                             "initialMarginRequired": _money4(tr.initial_margin),
                              "currentUnits": self.fmt_units(tr.symbol, tr.current_units),
                              "realizedPL": money(tr.realized_pl), "financing": money(tr.financing)}
         if tr.state == "OPEN":
-            d["unrealizedPL"] = money(Decimal(repr(round(p.profit, 4))) if p else ZERO)
-            d["marginUsed"] = money(Decimal(repr(round(p.margin, 4))) if p else ZERO)
+            d["unrealizedPL"] = _money4(p.profit) if p else money(ZERO)
+            d["marginUsed"] = _money4(p.margin) if p else money(ZERO)
         if tr.closed_units:
             d["averageClosePrice"] = self.px(tr.symbol, float(tr.close_value / tr.closed_units))
             d["closingTransactionIDs"] = tr.closing_ids
@@ -1298,7 +1298,7 @@ class AccountBook:
             sd: dict[str, Any] = {"units": self.fmt_units(symbol, u), "pl": money(r[0]), "resettablePL": money(r[0]),
                                   "financing": money(r[1]),
                                   "guaranteedExecutionFees": money(ZERO),
-                                  "unrealizedPL": money(Decimal(repr(round(upl, 4))))}
+                                  "unrealizedPL": _money4(upl)}
             if trs:
                 w = sum(float(tr.current_units.copy_abs()) * tr.price for tr in trs) / float(u.copy_abs())
                 sd["averagePrice"] = self.px(symbol, w)
@@ -1309,8 +1309,8 @@ class AccountBook:
             tot = [a + b for a, b in zip(tot, r)]
         out.update({"pl": money(tot[0]), "resettablePL": money(tot[0]), "financing": money(tot[1]),
                     "commission": money(tot[2]),
-                    "guaranteedExecutionFees": money(ZERO), "unrealizedPL": money(Decimal(repr(round(tot_upl, 4)))),
-                    "marginUsed": money(Decimal(repr(round(tot_margin, 4))))})
+                    "guaranteedExecutionFees": money(ZERO), "unrealizedPL": _money4(tot_upl),
+                    "marginUsed": _money4(tot_margin)})
         return out
 
     def view_positions(self, open_only: bool) -> list[dict[str, Any]]:
@@ -1337,8 +1337,7 @@ class AccountBook:
             pos_value += p.lots * self.cs(p.symbol) * q * f
         n_pos = len({sym for (sym, _), v in self.open.items() if v})
 
-        def m(x: float) -> str:
-            return money(Decimal(repr(round(x, 4))))
+        m = _money4
 
         def pct(level: float | None) -> str:
             if level is None or not math.isfinite(lvl) or v.margin <= 0:
@@ -1395,6 +1394,12 @@ class _Reject(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def _money4(x: float) -> str:
+    """An amount the engine holds as a float (margin, unrealized P/L) as v20 money: the float rounded to four
+    decimals first, then written as ``money`` writes it."""
+    return money(Decimal(repr(round(x, 4))))
 
 
 def _field_code(field: str) -> str:
