@@ -150,14 +150,7 @@ class V20App:
     async def command(self, request: Request, kind: str, **fields: Any) -> tuple[int, dict[str, Any]]:
         """Apply a command; answer once it (or the reject it wrote) is committed."""
         aid = request.path_params["account_id"]
-        cmd = {"kind": kind, "requestID": request.state.rid, **fields}
-        try:
-            out = self.broker.execute(aid, cmd)
-        except V20Error:
-            await self.broker.durable()
-            raise
-        await self.broker.durable()
-        return out
+        return await self.broker.apply(aid, {"kind": kind, "requestID": request.state.rid, **fields})
 
     def qint(self, request: Request, name: str, default: int, lo: int, hi: int) -> int:
         raw = request.query_params.get(name)

@@ -221,14 +221,7 @@ class Dashboard:
         return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
 
     async def _command(self, book: Any, cmd: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        cmd = {**cmd, "requestID": f"dashboard-{next(self.v20.ids)}"}
-        try:
-            out = self.broker.execute(book.info.id, cmd)
-        except V20Error:
-            await self.broker.durable()
-            raise
-        await self.broker.durable()
-        return out
+        return await self.broker.apply(book.info.id, {**cmd, "requestID": f"dashboard-{next(self.v20.ids)}"})
 
     async def body(self, request: Request) -> dict[str, Any]:
         body = await self.v20.read_json(request)
