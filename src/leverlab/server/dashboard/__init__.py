@@ -72,8 +72,7 @@ def account_state(broker: Any, book: Any) -> dict[str, Any]:
         q = broker.market.quote_at(sym, t)
         if q is None:
             continue
-        d = book.digits(sym)
-        prices.append({"instrument": name, "bid": f"{q[1]:.{d}f}", "ask": f"{q[2]:.{d}f}", "time": rfc3339(q[0]),
+        prices.append({"instrument": name, "bid": book.px(sym, q[1]), "ask": book.px(sym, q[2]), "time": rfc3339(q[0]),
                        "tradeable": bool(broker.market.tradeable(sym, t))})
     copier = broker.copier
     return {"account": account, "trades": book.view_trades("OPEN"), "orders": book.view_orders(),
