@@ -49,6 +49,11 @@ def _is_id(text: str) -> bool:
     return _ID.fullmatch(text) is not None
 
 
+def _stream_line(obj: Any, unix: bool) -> bytes:
+    """One line of a v20 stream (price, transaction or heartbeat): compact JSON, times as UNIX when asked."""
+    return json.dumps(to_unix_times(obj) if unix else obj, separators=(",", ":")).encode() + b"\n"
+
+
 Handler = Callable[[Request, int], Awaitable[tuple[int, dict[str, Any]] | Response]]
 
 
@@ -284,7 +289,7 @@ class V20App:
         line = self._lines.get(key)
         if line is None:
             p = self.client_price(b, name, t)
-            line = json.dumps(to_unix_times(p) if unix else p, separators=(",", ":")).encode() + b"\n"
+            line = _stream_line(p, unix)
             if len(self._lines) > 4096:
                 self._lines.clear()
             self._lines[key] = line
@@ -335,8 +340,7 @@ class V20App:
                 now = time.monotonic()
                 if now - last_beat >= HEARTBEAT:
                     beat = {"type": "HEARTBEAT", "time": rfc3339(t)}
-                    out.append(json.dumps(to_unix_times(beat) if unix else beat, separators=(",", ":")).encode()
-                               + b"\n")
+                    out.append(_stream_line(beat, unix))
                     last_beat = now
                 for line in out:  # one whole line per chunk: some clients parse each chunk they receive
                     yield line
@@ -594,7 +598,7 @@ class V20App:
                                   "time": rfc3339(self.broker.clock.now)})
                     last_beat = now
                 for x in lines:  # one whole line per chunk: some clients parse each chunk they receive
-                    yield json.dumps(to_unix_times(x) if unix else x, separators=(",", ":")).encode() + b"\n"
+                    yield _stream_line(x, unix)
                 await self.broker.changed(STREAM_POLL)
 
         return StreamingResponse(gen(), media_type="application/octet-stream",
