@@ -15,10 +15,8 @@ and the ratio to no followers. The machine may be shared: read the numbers as in
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
-import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,19 +25,17 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-START = "2018-03-05T10:00:00Z"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(n_followers: int, n_orders: int) -> np.ndarray:
     """The master's order latencies (seconds) with ``n_followers`` copying it."""
     from leverlab.server import db
     from leverlab.server.service import create_account
+
+    if str(ROOT / "tests" / "server") not in sys.path:  # how the tests start and stop ``leverlab serve``
+        sys.path.insert(0, str(ROOT / "tests" / "server"))
+    broker_proc = importlib.import_module("broker_proc")
 
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "broker.sqlite")
@@ -49,19 +45,10 @@ def run(n_followers: int, n_orders: int) -> np.ndarray:
         followers = [create_account(eng, broker="octa", account_type="mt", country="SC", client="retail",
                                     deposit=100_000, leverage="200") for _ in range(n_followers)]
         eng.dispose()
-        port = free_port()
-        proc = subprocess.Popen([sys.executable, "-m", "leverlab.cli", "serve", "--db", path, "--speed", "0",
-                                 "--start", START, "--port", str(port)], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, env=dict(os.environ))
+        port = broker_proc.free_port()
+        proc = broker_proc.launch(path, port, Path(tmp) / "serve.log", "--speed", "0", "--start", broker_proc.START)
         url = f"http://127.0.0.1:{port}"
         try:
-            for _ in range(1200):
-                try:
-                    if httpx.get(url + "/v3/accounts", timeout=2).status_code == 401:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.2)
             for fid, ftok in followers:
                 r = httpx.put(f"{url}/leverlab/v1/accounts/{fid}/copy", json={"master": master, "rule": "ratio",
                               "value": 0.1}, headers={"Authorization": f"Bearer {ftok}"}, timeout=60)
@@ -80,8 +67,7 @@ def run(n_followers: int, n_orders: int) -> np.ndarray:
                     out.append(dt)
             return np.array(out)
         finally:
-            proc.terminate()
-            proc.wait(30)
+            broker_proc.terminate(proc)
 
 
 def main() -> None:

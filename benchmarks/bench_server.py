@@ -28,11 +28,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
+import importlib
 import json
-import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -49,20 +46,17 @@ ROOT = Path(__file__).resolve().parents[1]
 INSTRUMENT = "EUR_USD"
 
 
+def _tests_module(name: str) -> Any:
+    """A helper module of tests/server (``pg``: the private PostgreSQL cluster the tests use, initdb/pg_ctl in a
+    temp dir; ``broker_proc``: how the tests start and stop ``leverlab serve``)."""
+    folder = str(ROOT / "tests" / "server")
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    return importlib.import_module(name)
+
+
 def _pg_module() -> Any:
-    """tests/server/pg.py: the private PostgreSQL cluster the tests use (initdb/pg_ctl in a temp dir)."""
-    spec = importlib.util.spec_from_file_location("leverlab_bench_pg", ROOT / "tests" / "server" / "pg.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # its dataclasses look their module up while being made
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return _tests_module("pg")
 
 
 def _cli(*args: str) -> dict[str, Any]:
@@ -74,33 +68,21 @@ def _cli(*args: str) -> dict[str, Any]:
 
 
 class Server:
-    """``leverlab serve`` in a subprocess; stopped on exit."""
+    """``leverlab serve`` in a subprocess (started by ``start()``, as the tests start it); stopped on exit."""
 
     def __init__(self, db: str, workdir: Path, speed: str) -> None:
         self.db = db
-        self.port = _free_port()
+        self.speed = speed
+        self.launcher = _tests_module("broker_proc")
+        self.port = self.launcher.free_port()
         self.log = workdir / f"serve-{self.port}.log"
-        with open(self.log, "wb") as out:
-            self.proc = subprocess.Popen([sys.executable, "-m", "leverlab.cli", "serve", "--db", db, "--host",
-                                          "127.0.0.1", "--port", str(self.port), "--speed", speed],
-                                         stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc: subprocess.Popen[bytes] | None = None
         self.base = f"http://127.0.0.1:{self.port}"
 
-    def wait(self) -> None:
-        import urllib.error
-        import urllib.request
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"leverlab serve exited {self.proc.returncode}: {self.log.read_text()[-3000:]}")
-            try:
-                urllib.request.urlopen(self.base + "/v3/accounts", timeout=5)
-                return
-            except urllib.error.HTTPError:
-                return  # 401: it answers
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("leverlab serve did not answer within 300 s")
+    def start(self) -> subprocess.Popen[bytes]:
+        """Start it; returns once it answers HTTP (RuntimeError with its log's tail otherwise)."""
+        self.proc = self.launcher.launch(self.db, self.port, self.log, "--speed", self.speed)
+        return self.proc
 
     def accounts(self, n: int) -> list[tuple[str, str]]:
         def one(_: int) -> tuple[str, str]:
@@ -117,12 +99,8 @@ class Server:
         return made
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
+        if self.proc is not None:
+            self.launcher.terminate(self.proc)
 
 
 async def _order_client(base: str, account: str, token: str, stop_at: float, warm_until: float,
@@ -196,9 +174,9 @@ def bench_orders(kind: str, clients: int, seconds: float, warmup: float,
             db = cluster.create_database("bench")
         server = Server(db, work, "0")
         try:
-            server.wait()
+            proc = server.start()
             accounts = server.accounts(clients)
-            spy = _profile(server.proc.pid, seconds + warmup, profile)
+            spy = _profile(proc.pid, seconds + warmup, profile)
             result = asyncio.run(_orders(server.base, accounts, seconds, warmup))
             if spy is not None:
                 spy.wait(timeout=120)
@@ -269,7 +247,7 @@ def bench_fanout(subscribers: int, seconds: float) -> dict[str, Any]:
         work = Path(tmp)
         server = Server(f"sqlite:///{work / 'broker.db'}", work, str(int(speed)))
         try:
-            server.wait()
+            server.start()
             (account, token), = server.accounts(1)
             return asyncio.run(_fanout(server.base, account, token, subscribers, seconds, speed))
         finally:

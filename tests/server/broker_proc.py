@@ -7,13 +7,19 @@ would shadow ``tests/engine/conftest.py``, imported by name as ``conftest``."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,8 +37,44 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def launch(db: str, port: int, log: Path, *extra: str, env: dict[str, str] | None = None,
+           seconds: float = 300) -> subprocess.Popen[bytes]:
+    """``leverlab serve --db DB`` on 127.0.0.1:``port`` in a subprocess (its own process group, output to
+    ``log``); returns once it answers HTTP. ``seconds``: how long to wait (a first numba compile of the kernel
+    can take a minute or two); RuntimeError with the log's tail when it exits or does not answer in time."""
+    cmd = [sys.executable, "-m", "leverlab.cli", "serve", "--db", db, "--host", "127.0.0.1", "--port", str(port),
+           *extra]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"leverlab serve exited with {proc.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/v3/accounts", timeout=5).close()
+            return proc
+        except urllib.error.HTTPError:
+            return proc  # 401: it answers
+        except OSError:
+            time.sleep(0.2)
+    terminate(proc)
+    raise RuntimeError(f"leverlab serve did not answer within {seconds:g} s:\n{log.read_text()[-4000:]}")
+
+
+def terminate(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a ``launch``ed server: SIGTERM to its process group, SIGKILL after 30 s."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+
+
 class Server:
-    """One ``leverlab serve`` process; ``restart()`` after ``kill()`` serves the same database again."""
+    """One ``leverlab serve`` process; ``start()`` after ``kill()`` serves the same database again (its log in
+    a temporary folder, removed by ``stop()``)."""
 
     def __init__(self, db: str, speed: str = "0", start: str = START) -> None:
         self.db = db
@@ -41,24 +83,14 @@ class Server:
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         self.url = f"http://127.0.0.1:{self.port}"
+        self.log = Path(tempfile.mkdtemp(prefix="leverlab-serve-")) / "serve.log"
 
     def start(self) -> Server:
         env = {**os.environ, "LEVERLAB_ADMIN_TOKEN": ADMIN}
-        cmd = [sys.executable, "-m", "leverlab.cli", "serve", "--db", self.db, "--speed", self.speed, "--start",
-               self.start_at, "--port", str(self.port)]
-        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                out = self.proc.stdout.read().decode() if self.proc.stdout else ""
-                raise RuntimeError(f"the server exited with {self.proc.returncode}: {out}")
-            try:
-                if httpx.get(self.url + "/v3/accounts", timeout=2).status_code == 401:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("the server did not answer within 240 s")
+        self.log.parent.mkdir(exist_ok=True)
+        self.proc = launch(self.db, self.port, self.log, "--speed", self.speed, "--start", self.start_at, env=env,
+                           seconds=240)
+        return self
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -66,12 +98,9 @@ class Server:
             self.proc.wait(30)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        if self.proc is not None:
+            terminate(self.proc)
+        shutil.rmtree(self.log.parent, ignore_errors=True)
 
     def account(self, broker: str = "exness", account_type: str = "standard", country: str = "SC",
                 deposit: float = 10_000, token: str | None = None, **kw: Any) -> Client:
@@ -93,6 +122,15 @@ class Server:
                        timeout=120)
         assert r.status_code == 200, r.text
         return dict(r.json())
+
+    def step_until_closed(self, c: Client, trade_id: str, steps: int = 1, limit: int = 500) -> dict[str, Any]:
+        """Step the clock ``steps`` quotes at a time (at most ``limit`` times) until the trade is CLOSED; the
+        trade as it then stands (the caller asserts its state)."""
+        for _ in range(limit):
+            self.step(steps=steps)
+            if c.get(f"/trades/{trade_id}").json()["trade"]["state"] == "CLOSED":
+                break
+        return dict(c.get(f"/trades/{trade_id}").json()["trade"])
 
 
 class Client:
@@ -118,6 +156,19 @@ class Client:
         r = self.get("/transactions/sinceid", params={"id": since})
         assert r.status_code == 200, r.text
         return list(r.json()["transactions"])
+
+
+def balance_sum(txns: list[dict[str, Any]]) -> Decimal:
+    """The balance the transactions add up to: funding, fills (pl + financing - commission), financing."""
+    total = Decimal(0)
+    for x in txns:
+        if x["type"] == "TRANSFER_FUNDS":
+            total += Decimal(x["amount"])
+        elif x["type"] == "ORDER_FILL":
+            total += Decimal(x["pl"]) + Decimal(x["financing"]) - Decimal(x["commission"])
+        elif x["type"] == "DAILY_FINANCING":
+            total += Decimal(x["financing"])
+    return total
 
 
 try:  # the private PostgreSQL cluster fixture (tests/server/pg.py), where it is present

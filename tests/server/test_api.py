@@ -4,26 +4,12 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any
 
 import broker_proc
 import httpx
-from broker_proc import Client, Server
+from broker_proc import Client, Server, balance_sum
 
 server = broker_proc.server  # the fixture (a conftest.py here would shadow tests/engine/conftest.py)
-
-
-def _balance_sum(txns: list[dict[str, Any]]) -> Decimal:
-    """The balance the transactions add up to: funding, fills (pl + financing - commission), financing."""
-    total = Decimal(0)
-    for x in txns:
-        if x["type"] == "TRANSFER_FUNDS":
-            total += Decimal(x["amount"])
-        elif x["type"] == "ORDER_FILL":
-            total += Decimal(x["pl"]) + Decimal(x["financing"]) - Decimal(x["commission"])
-        elif x["type"] == "DAILY_FINANCING":
-            total += Decimal(x["financing"])
-    return total
 
 
 def test_market_order_with_sl_tp_then_sl_triggers(server: Server) -> None:
@@ -44,11 +30,7 @@ def test_market_order_with_sl_tp_then_sl_triggers(server: Server) -> None:
     trades = c.get("/openTrades").json()["trades"]
     assert [t["id"] for t in trades] == [trade_id]
     assert trades[0]["stopLossOrder"]["price"] == f"{bid - 0.0005:.5f}"
-    for _ in range(200):
-        server.step(steps=4)
-        if c.get(f"/trades/{trade_id}").json()["trade"]["state"] == "CLOSED":
-            break
-    t = c.get(f"/trades/{trade_id}").json()["trade"]
+    t = server.step_until_closed(c, trade_id, steps=4, limit=200)
     assert t["state"] == "CLOSED"
     after = c.txns(oid + 3)
     fill2 = next(x for x in after if x["type"] == "ORDER_FILL")
@@ -58,7 +40,7 @@ def test_market_order_with_sl_tp_then_sl_triggers(server: Server) -> None:
     all_txns = c.txns()
     assert [int(x["id"]) for x in all_txns] == list(range(1, len(all_txns) + 1))
     summary = c.get("/summary").json()["account"]
-    assert Decimal(summary["balance"]) == _balance_sum(all_txns)
+    assert Decimal(summary["balance"]) == balance_sum(all_txns)
     assert Decimal(summary["balance"]) == Decimal(fill2["accountBalance"])
 
 
@@ -212,7 +194,7 @@ def test_trade_partial_close_dependents_and_position_close(server: Server) -> No
     none = c.http.put(c.a("/positions/EUR_USD/close"), json={"longUnits": "ALL"})
     assert none.status_code == 400
     txns = c.txns()
-    assert Decimal(c.get("/summary").json()["account"]["balance"]) == _balance_sum(txns)
+    assert Decimal(c.get("/summary").json()["account"]["balance"]) == balance_sum(txns)
 
 
 def test_reduce_first_closes_opposite_trades(server: Server) -> None:

@@ -198,11 +198,7 @@ def test_follower_stopped_out_while_the_master_survives(server: Server) -> None:
     fill = master.order(instrument="EUR_USD", units=str(sign * 100_000)).json()["orderFillTransaction"]
     m_tid = fill["tradeOpened"]["tradeID"]
     f_tid = follower.get("/openTrades").json()["trades"][0]["id"]
-    for _ in range(500):
-        server.step(steps=1)
-        if follower.get(f"/trades/{f_tid}").json()["trade"]["state"] == "CLOSED":
-            break
-    ft = follower.get(f"/trades/{f_tid}").json()["trade"]
+    ft = server.step_until_closed(follower, f_tid, steps=1, limit=500)
     assert ft["state"] == "CLOSED"
     closing = follower.get(f"/transactions/{ft['closingTransactionIDs'][-1]}").json()["transaction"]
     assert closing["reason"] == "MARKET_ORDER_MARGIN_CLOSEOUT"

@@ -12,25 +12,13 @@ from typing import Any
 
 import broker_proc
 import httpx
-from broker_proc import Client, Server
+from broker_proc import Client, Server, balance_sum
 
 pg_url = broker_proc.pg_url  # the fixtures (a conftest.py here would shadow tests/engine/conftest.py)
 pg_cluster = getattr(broker_proc, "pg_cluster", None)  # what pg_url needs, where tests/server/pg.py is present
 
 RESPONSE_TXNS = ("orderCreateTransaction", "orderFillTransaction", "orderCancelTransaction", "orderRejectTransaction",
                  "takeProfitOrderTransaction", "stopLossOrderTransaction")
-
-
-def _balance_sum(txns: list[dict[str, Any]]) -> Decimal:
-    total = Decimal(0)
-    for x in txns:
-        if x["type"] == "TRANSFER_FUNDS":
-            total += Decimal(x["amount"])
-        elif x["type"] == "ORDER_FILL":
-            total += Decimal(x["pl"]) + Decimal(x["financing"]) - Decimal(x["commission"])
-        elif x["type"] == "DAILY_FINANCING":
-            total += Decimal(x["financing"])
-    return total
 
 
 def _trader(c: Client, seed: int, acked: list[dict[str, Any]], stop: threading.Event) -> None:
@@ -87,7 +75,7 @@ def _crash_and_check(db: str) -> None:
                 assert by_id.get(x["id"]) == x, f"acknowledged transaction {x['id']} lost or changed"
             summary = c.get("/summary").json()["account"]
             assert summary["lastTransactionID"] == str(ids[-1])
-            assert Decimal(summary["balance"]) == _balance_sum(txns)
+            assert Decimal(summary["balance"]) == balance_sum(txns)
             fills = [x for x in txns if "accountBalance" in x]
             assert Decimal(fills[-1]["accountBalance"]) == Decimal(summary["balance"])
             # the restarted server goes on where it stopped

@@ -13,10 +13,10 @@ import hmac
 import itertools
 import json
 import logging
+import math
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -29,7 +29,7 @@ from ..engine.errors import BacktestError
 from .book import AccountBook
 from .market import GRANULARITIES
 from .service import Broker
-from .v20 import V20Error, money, parse_time, rfc3339, to_unix_times
+from .v20 import V20Error, money, parse_time, rfc3339, time_field, to_unix_times
 
 log = logging.getLogger("leverlab.server")
 
@@ -47,6 +47,11 @@ _INT = re.compile(r"-?[0-9]{1,18}")
 def _is_id(text: str) -> bool:
     """Whether ``text`` is a transaction id or count: ASCII digits only (``str.isdigit`` also takes "²")."""
     return _ID.fullmatch(text) is not None
+
+
+def _stream_line(obj: Any, unix: bool) -> bytes:
+    """One line of a v20 stream (price, transaction or heartbeat): compact JSON, times as UNIX when asked."""
+    return json.dumps(to_unix_times(obj) if unix else obj, separators=(",", ":")).encode() + b"\n"
 
 
 Handler = Callable[[Request, int], Awaitable[tuple[int, dict[str, Any]] | Response]]
@@ -150,14 +155,7 @@ class V20App:
     async def command(self, request: Request, kind: str, **fields: Any) -> tuple[int, dict[str, Any]]:
         """Apply a command; answer once it (or the reject it wrote) is committed."""
         aid = request.path_params["account_id"]
-        cmd = {"kind": kind, "requestID": request.state.rid, **fields}
-        try:
-            out = self.broker.execute(aid, cmd)
-        except V20Error:
-            await self.broker.durable()
-            raise
-        await self.broker.durable()
-        return out
+        return await self.broker.apply(aid, {"kind": kind, "requestID": request.state.rid, **fields})
 
     def qint(self, request: Request, name: str, default: int, lo: int, hi: int) -> int:
         raw = request.query_params.get(name)
@@ -172,12 +170,7 @@ class V20App:
 
     def qtime(self, request: Request, name: str) -> int | None:
         raw = request.query_params.get(name)
-        if raw is None:
-            return None
-        try:
-            return parse_time(raw)
-        except ValueError as exc:
-            raise V20Error(400, f"Invalid value specified for '{name}': {exc}", "INVALID_VALUE") from None
+        return None if raw is None else time_field(raw, name)
 
     def instruments_param(self, request: Request, required: bool = True) -> list[str]:
         raw = request.query_params.get("instruments", "")
@@ -209,16 +202,15 @@ class V20App:
         cs = v.contract_size
         prec = b.units_precision(sym)
         pip = spec.pip_size
-        pip_loc = round(__import__("math").log10(pip))
+        pip_loc = round(math.log10(pip))
         kind = "CURRENCY" if spec.asset_class == "forex" else "METAL" if spec.asset_class == "metals" else "CFD"
-        unit = Decimal(1).scaleb(-prec)
         return {"name": b.market.v20_name(sym), "type": kind, "displayName": f"{spec.base}/{spec.quote}",
                 "pipLocation": pip_loc, "displayPrecision": spec.digits, "tradeUnitsPrecision": prec,
-                "minimumTradeSize": str(Decimal(repr(v.min_lot * cs)).quantize(unit)),
-                "maximumTrailingStopDistance": f"{1.0:.{spec.digits}f}",
-                "minimumTrailingStopDistance": f"{5 * pip:.{spec.digits}f}",
+                "minimumTradeSize": b.fmt_units(sym, v.min_lot * cs),
+                "maximumTrailingStopDistance": b.px(sym, 1.0),
+                "minimumTrailingStopDistance": b.px(sym, 5 * pip),
                 "maximumPositionSize": "0",
-                "maximumOrderUnits": str(Decimal(repr(v.max_lot * cs)).quantize(unit)),
+                "maximumOrderUnits": b.fmt_units(sym, v.max_lot * cs),
                 "marginRate": b.margin_rate()}
 
     async def instruments(self, request: Request, user: int) -> tuple[int, dict[str, Any]]:
@@ -283,14 +275,12 @@ class V20App:
             return None
         qt, bid, ask = q
         ok = self.broker.market.tradeable(sym, t)
-        d = b.digits(sym)
-        f = self.broker.market.home_factor(self.broker.market.specs[sym].quote, b.info.currency, t)
-        fs = "1" if f is None else repr(round(f, 8))
+        fs = b.home_factor(sym, t)
         return {"type": "PRICE", "instrument": name, "time": rfc3339(qt), "status": "tradeable" if ok else
                 "non-tradeable", "tradeable": ok,
-                "bids": [{"price": f"{bid:.{d}f}", "liquidity": 10000000}],
-                "asks": [{"price": f"{ask:.{d}f}", "liquidity": 10000000}],
-                "closeoutBid": f"{bid:.{d}f}", "closeoutAsk": f"{ask:.{d}f}",
+                "bids": [{"price": b.px(sym, bid), "liquidity": 10000000}],
+                "asks": [{"price": b.px(sym, ask), "liquidity": 10000000}],
+                "closeoutBid": b.px(sym, bid), "closeoutAsk": b.px(sym, ask),
                 "quoteHomeConversionFactors": {"positiveUnits": fs, "negativeUnits": fs}}
 
     def price_line(self, b: AccountBook, name: str, t: int, unix: bool) -> bytes:
@@ -299,7 +289,7 @@ class V20App:
         line = self._lines.get(key)
         if line is None:
             p = self.client_price(b, name, t)
-            line = json.dumps(to_unix_times(p) if unix else p, separators=(",", ":")).encode() + b"\n"
+            line = _stream_line(p, unix)
             if len(self._lines) > 4096:
                 self._lines.clear()
             self._lines[key] = line
@@ -350,8 +340,7 @@ class V20App:
                 now = time.monotonic()
                 if now - last_beat >= HEARTBEAT:
                     beat = {"type": "HEARTBEAT", "time": rfc3339(t)}
-                    out.append(json.dumps(to_unix_times(beat) if unix else beat, separators=(",", ":")).encode()
-                               + b"\n")
+                    out.append(_stream_line(beat, unix))
                     last_beat = now
                 for line in out:  # one whole line per chunk: some clients parse each chunk they receive
                     yield line
@@ -609,7 +598,7 @@ class V20App:
                                   "time": rfc3339(self.broker.clock.now)})
                     last_beat = now
                 for x in lines:  # one whole line per chunk: some clients parse each chunk they receive
-                    yield json.dumps(to_unix_times(x) if unix else x, separators=(",", ":")).encode() + b"\n"
+                    yield _stream_line(x, unix)
                 await self.broker.changed(STREAM_POLL)
 
         return StreamingResponse(gen(), media_type="application/octet-stream",

@@ -30,7 +30,7 @@ from ..engine import Account
 from ..engine.errors import BacktestError
 from ..engine.result import Deal, Event, Trade
 from .market import Market
-from .v20 import V20Error, decimal, money, parse_time, rfc3339
+from .v20 import V20Error, decimal, money, parse_time, rfc3339, time_field
 from .v20 import price as fmt_price
 from .v20 import units as fmt_units
 
@@ -278,7 +278,7 @@ class AccountBook:
             d += 1
         return d
 
-    def fmt_units(self, symbol: str, u: Decimal) -> str:
+    def fmt_units(self, symbol: str, u: Decimal | float) -> str:
         return fmt_units(u, self.units_precision(symbol))
 
     def px(self, symbol: str, x: float) -> str:
@@ -293,9 +293,14 @@ class AccountBook:
                 "asks": [{"price": self.px(symbol, a), "liquidity": 10000000}],
                 "closeoutBid": self.px(symbol, b), "closeoutAsk": self.px(symbol, a), "timestamp": rfc3339(q[0])}
 
-    def conversion(self, symbol: str, t: int) -> dict[str, str]:
+    def home_factor(self, symbol: str, t: int) -> str:
+        """The quote-to-home conversion factor of ``symbol`` at ``t`` as v20 writes it (8 decimals; "1" when
+        the quote currency is the account's)."""
         f = self.market.home_factor(self.market.specs[symbol].quote, self.info.currency, t)
-        v = "1" if f is None else repr(round(f, 8))
+        return "1" if f is None else repr(round(f, 8))
+
+    def conversion(self, symbol: str, t: int) -> dict[str, str]:
+        v = self.home_factor(symbol, t)
         return {"gainQuoteHomeConversionFactor": v, "lossQuoteHomeConversionFactor": v}
 
     def resolve_instrument(self, name: Any) -> str:
@@ -536,7 +541,7 @@ class AccountBook:
                 opened = {"tradeID": fid, "units": self.fmt_units(symbol, u), "price": self.px(symbol, d.price),
                           "guaranteedExecutionFee": money(ZERO),
                           "halfSpreadCost": money(self._half_spread(symbol, t, u)),
-                          "initialMarginRequired": money(Decimal(repr(round(margin, 4))))}
+                          "initialMarginRequired": _money4(margin)}
             elif d.kind in ("commission", "cashback"):
                 comm -= d.amount
                 if cur_tid is not None:
@@ -697,6 +702,16 @@ class AccountBook:
                           f"allowed for the instrument ({prec} decimal places)")
         return u
 
+    def _parse_price(self, symbol: str, raw: Any, field: str, code: str = "") -> str:
+        """A price a request sends in ``field``: positive, at most the instrument's digits; formatted with them.
+        Rejected as ``{code}PRICE_INVALID`` or ``{code}PRICE_PRECISION_EXCEEDED`` otherwise."""
+        p = decimal(raw, field)
+        if p <= 0:
+            raise _Reject(f"{code}PRICE_INVALID", f"'{field}' must be positive")
+        if p != p.quantize(Decimal(1).scaleb(-self.digits(symbol))):
+            raise _Reject(f"{code}PRICE_PRECISION_EXCEEDED", f"'{field}' has more than {self.digits(symbol)} decimals")
+        return self.px(symbol, float(p))
+
     def _check_size(self, symbol: str, u: Decimal) -> None:
         v = self.vol[symbol]
         cs = v.contract_size
@@ -705,10 +720,10 @@ class AccountBook:
             raise _Reject("UNITS_INVALID", "The units specified must not be zero")
         if a < v.min_lot * cs - 1e-9:
             raise _Reject("UNITS_MIMIMUM_NOT_MET", f"The units specified ({u}) are below the minimum trade size "
-                          f"{fmt_units(Decimal(repr(v.min_lot * cs)), self.units_precision(symbol))}")
+                          f"{fmt_units(v.min_lot * cs, self.units_precision(symbol))}")
         if a > v.max_lot * cs + 1e-9:
             raise _Reject("UNITS_LIMIT_EXCEEDED", f"The units specified exceed the maximum order size "
-                          f"{fmt_units(Decimal(repr(v.max_lot * cs)), self.units_precision(symbol))}")
+                          f"{fmt_units(v.max_lot * cs, self.units_precision(symbol))}")
         step = v.lot_step * cs
         k = a / step
         if abs(k - round(k)) > 1e-6:
@@ -735,13 +750,7 @@ class AccountBook:
         else:
             if "price" not in det:
                 raise _Reject(f"{_field_code(field)}_PRICE_MISSING", f"'{field}.price' is required")
-            p = decimal(det["price"], f"{field}.price")
-            if p <= 0:
-                raise _Reject(f"{_field_code(field)}_PRICE_INVALID", f"'{field}.price' must be positive")
-            if p != p.quantize(Decimal(1).scaleb(-self.digits(symbol))):
-                raise _Reject(f"{_field_code(field)}_PRICE_PRECISION_EXCEEDED",
-                              f"'{field}.price' has more than {self.digits(symbol)} decimals")
-            out["price"] = self.px(symbol, float(p))
+            out["price"] = self._parse_price(symbol, det["price"], f"{field}.price", f"{_field_code(field)}_")
         tif = det.get("timeInForce", "GTC")
         if tif not in ("GTC", "GTD", "GFD"):
             raise _Reject(f"{_field_code(field)}_TIME_IN_FORCE_INVALID", f"'{field}.timeInForce' {tif!r}")
@@ -749,7 +758,7 @@ class AccountBook:
         if tif == "GTD":
             if "gtdTime" not in det:
                 raise _Reject(f"{_field_code(field)}_GTD_TIMESTAMP_MISSING", f"'{field}.gtdTime' is required")
-            out["gtdTime"] = rfc3339(_time(det["gtdTime"], f"{field}.gtdTime"))
+            out["gtdTime"] = rfc3339(time_field(det["gtdTime"], f"{field}.gtdTime"))
         if det.get("clientExtensions") is not None:
             out["clientExtensions"] = _ext(det["clientExtensions"], f"{field}.clientExtensions")
         return out
@@ -801,12 +810,7 @@ class AccountBook:
         if typ != "MARKET":
             if "price" not in req:
                 raise _Reject("PRICE_MISSING", "'order.price' is required")
-            p = decimal(req["price"], "order.price")
-            if p <= 0:
-                raise _Reject("PRICE_INVALID", "'order.price' must be positive")
-            if p != p.quantize(Decimal(1).scaleb(-self.digits(symbol))):
-                raise _Reject("PRICE_PRECISION_EXCEEDED", f"'order.price' has more than {self.digits(symbol)} decimals")
-            spec["price"] = self.px(symbol, float(p))
+            spec["price"] = self._parse_price(symbol, req["price"], "order.price")
             trig = req.get("triggerCondition", "DEFAULT")
             if trig not in ("DEFAULT", "INVERSE", "BID", "ASK", "MID"):
                 raise _Reject("TRIGGER_CONDITION_INVALID", f"triggerCondition {trig!r}")
@@ -815,7 +819,7 @@ class AccountBook:
                 if "gtdTime" not in req:
                     raise _Reject("TIME_IN_FORCE_GTD_TIMESTAMP_MISSING",
                                   "'order.gtdTime' is required with timeInForce GTD")
-                g = _time(req["gtdTime"], "order.gtdTime")
+                g = time_field(req["gtdTime"], "order.gtdTime")
                 if g <= t:
                     raise _Reject("TIME_IN_FORCE_GTD_TIMESTAMP_IN_PAST", "'order.gtdTime' is in the past")
                 spec["gtdTime"] = rfc3339(g)
@@ -1255,12 +1259,12 @@ class AccountBook:
         d: dict[str, Any] = {"id": tr.id, "instrument": tr.instrument, "price": self.px(tr.symbol, tr.price),
                              "openTime": rfc3339(tr.open_time), "state": tr.state,
                              "initialUnits": self.fmt_units(tr.symbol, tr.initial_units),
-                             "initialMarginRequired": money(Decimal(repr(round(tr.initial_margin, 4)))),
+                             "initialMarginRequired": _money4(tr.initial_margin),
                              "currentUnits": self.fmt_units(tr.symbol, tr.current_units),
                              "realizedPL": money(tr.realized_pl), "financing": money(tr.financing)}
         if tr.state == "OPEN":
-            d["unrealizedPL"] = money(Decimal(repr(round(p.profit, 4))) if p else ZERO)
-            d["marginUsed"] = money(Decimal(repr(round(p.margin, 4))) if p else ZERO)
+            d["unrealizedPL"] = _money4(p.profit) if p else money(ZERO)
+            d["marginUsed"] = _money4(p.margin) if p else money(ZERO)
         if tr.closed_units:
             d["averageClosePrice"] = self.px(tr.symbol, float(tr.close_value / tr.closed_units))
             d["closingTransactionIDs"] = tr.closing_ids
@@ -1294,7 +1298,7 @@ class AccountBook:
             sd: dict[str, Any] = {"units": self.fmt_units(symbol, u), "pl": money(r[0]), "resettablePL": money(r[0]),
                                   "financing": money(r[1]),
                                   "guaranteedExecutionFees": money(ZERO),
-                                  "unrealizedPL": money(Decimal(repr(round(upl, 4))))}
+                                  "unrealizedPL": _money4(upl)}
             if trs:
                 w = sum(float(tr.current_units.copy_abs()) * tr.price for tr in trs) / float(u.copy_abs())
                 sd["averagePrice"] = self.px(symbol, w)
@@ -1305,8 +1309,8 @@ class AccountBook:
             tot = [a + b for a, b in zip(tot, r)]
         out.update({"pl": money(tot[0]), "resettablePL": money(tot[0]), "financing": money(tot[1]),
                     "commission": money(tot[2]),
-                    "guaranteedExecutionFees": money(ZERO), "unrealizedPL": money(Decimal(repr(round(tot_upl, 4)))),
-                    "marginUsed": money(Decimal(repr(round(tot_margin, 4))))})
+                    "guaranteedExecutionFees": money(ZERO), "unrealizedPL": _money4(tot_upl),
+                    "marginUsed": _money4(tot_margin)})
         return out
 
     def view_positions(self, open_only: bool) -> list[dict[str, Any]]:
@@ -1333,8 +1337,7 @@ class AccountBook:
             pos_value += p.lots * self.cs(p.symbol) * q * f
         n_pos = len({sym for (sym, _), v in self.open.items() if v})
 
-        def m(x: float) -> str:
-            return money(Decimal(repr(round(x, 4))))
+        m = _money4
 
         def pct(level: float | None) -> str:
             if level is None or not math.isfinite(lvl) or v.margin <= 0:
@@ -1393,17 +1396,16 @@ class _Reject(Exception):
         self.message = message
 
 
+def _money4(x: float) -> str:
+    """An amount the engine holds as a float (margin, unrealized P/L) as v20 money: the float rounded to four
+    decimals first, then written as ``money`` writes it."""
+    return money(Decimal(repr(round(x, 4))))
+
+
 def _field_code(field: str) -> str:
     return {"takeProfitOnFill": "TAKE_PROFIT_ON_FILL", "stopLossOnFill": "STOP_LOSS_ON_FILL",
             "trailingStopLossOnFill": "TRAILING_STOP_LOSS_ON_FILL", "takeProfit": "TAKE_PROFIT_ON_FILL",
             "stopLoss": "STOP_LOSS_ON_FILL", "trailingStopLoss": "TRAILING_STOP_LOSS_ON_FILL"}.get(field, "ORDER")
-
-
-def _time(raw: Any, field: str) -> int:
-    try:
-        return parse_time(str(raw))
-    except ValueError as exc:
-        raise V20Error(400, f"Invalid value specified for '{field}': {exc}", "INVALID_VALUE") from None
 
 
 def _ext(raw: Any, field: str) -> dict[str, Any]:

@@ -380,6 +380,16 @@ class Broker:
             self.wake.set()
         await fut
 
+    async def apply(self, account_id: str, cmd: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """``execute`` a request's command and answer once it (or the reject it wrote) is committed."""
+        try:
+            out = self.execute(account_id, cmd)
+        except V20Error:
+            await self.durable()
+            raise
+        await self.durable()
+        return out
+
     async def opened_durable(self) -> None:
         """Wait until the accounts opened so far have their first transactions committed: a request that
         opened one (even one answered 403) answers only after that, so whoever reads the account next sees

@@ -70,6 +70,23 @@ def parse_time(text: str) -> int:
     return ns
 
 
+def time_field(raw: Any, field: str) -> int:
+    """UTC ns of a time a request sends in ``field`` (RFC 3339 or UNIX); V20Error 400 naming the field otherwise.
+
+    >>> time_field("1520244000", "from")
+    1520244000000000000
+    >>> time_field("yesterday", "from")
+    Traceback (most recent call last):
+    ...
+    leverlab.server.v20.V20Error: Invalid value specified for 'from': time 'yesterday': expected RFC 3339 \
+(2026-01-02T15:04:05.000000000Z) or UNIX seconds
+    """
+    try:
+        return parse_time(str(raw))
+    except ValueError as exc:
+        raise V20Error(400, f"Invalid value specified for '{field}': {exc}", "INVALID_VALUE") from None
+
+
 def to_unix_times(obj: Any) -> Any:
     """``obj`` with every time field (``time`` or a name ending in ``Time``) rewritten from RFC 3339 to UNIX."""
     if isinstance(obj, dict):

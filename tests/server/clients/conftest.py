@@ -10,11 +10,8 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -23,15 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from broker_proc import free_port, launch, terminate
 from pg import pg_cluster, pg_url  # noqa: F401  (pytest fixtures)
 
 INSTRUMENT = "EUR_USD"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def leverlab(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -137,34 +129,12 @@ def start_server(db: str, workdir: Path, *extra: str) -> Served:
     log = workdir / f"serve-{port}.log"
     admin_token = secrets.token_hex(16)
     env = dict(os.environ, PYTHONUNBUFFERED="1", LEVERLAB_ADMIN_TOKEN=admin_token)
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "leverlab.cli", "serve", "--db", db, "--host", "127.0.0.1",
-                                 "--port", str(port), "--speed", "0", *extra],
-                                stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    served = Served(port, db, proc, log, admin_token=admin_token)
-    deadline = time.monotonic() + 300  # a first numba compile of the kernel can take a minute or two
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"leverlab serve exited with {proc.returncode}:\n{log.read_text()[-4000:]}")
-        try:
-            status, _ = served.rest("GET", "/v3/accounts", None)
-            if status in (200, 401):
-                return served
-        except OSError:
-            pass
-        time.sleep(0.2)
-    stop_server(served)
-    raise AssertionError(f"leverlab serve did not answer within 300 s:\n{log.read_text()[-4000:]}")
+    proc = launch(db, port, log, "--speed", "0", *extra, env=env)
+    return Served(port, db, proc, log, admin_token=admin_token)
 
 
 def stop_server(served: Served) -> None:
-    if served.proc.poll() is None:
-        os.killpg(served.proc.pid, signal.SIGTERM)
-        try:
-            served.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(served.proc.pid, signal.SIGKILL)
-            served.proc.wait(timeout=30)
+    terminate(served.proc)
 
 
 @pytest.fixture

@@ -72,8 +72,7 @@ def account_state(broker: Any, book: Any) -> dict[str, Any]:
         q = broker.market.quote_at(sym, t)
         if q is None:
             continue
-        d = book.digits(sym)
-        prices.append({"instrument": name, "bid": f"{q[1]:.{d}f}", "ask": f"{q[2]:.{d}f}", "time": rfc3339(q[0]),
+        prices.append({"instrument": name, "bid": book.px(sym, q[1]), "ask": book.px(sym, q[2]), "time": rfc3339(q[0]),
                        "tradeable": bool(broker.market.tradeable(sym, t))})
     copier = broker.copier
     return {"account": account, "trades": book.view_trades("OPEN"), "orders": book.view_orders(),
@@ -221,14 +220,7 @@ class Dashboard:
         return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
 
     async def _command(self, book: Any, cmd: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        cmd = {**cmd, "requestID": f"dashboard-{next(self.v20.ids)}"}
-        try:
-            out = self.broker.execute(book.info.id, cmd)
-        except V20Error:
-            await self.broker.durable()
-            raise
-        await self.broker.durable()
-        return out
+        return await self.broker.apply(book.info.id, {**cmd, "requestID": f"dashboard-{next(self.v20.ids)}"})
 
     async def body(self, request: Request) -> dict[str, Any]:
         body = await self.v20.read_json(request)
