@@ -13,6 +13,8 @@ import numpy as np
 
 from .._jit import jit_inline
 from .._layout import (
+    A_CASHBACK,
+    A_CASHBACK_DUE,
     A_CREDIT,
     A_EQUITY,
     A_FLOATING,
@@ -21,6 +23,7 @@ from .._layout import (
     A_MARGIN,
     A_MIN_LEVEL,
     AG_N_STOPS,
+    D_CASHBACK,
     F_CLOSE,
     G_FEW,
     G_LAZY,
@@ -33,6 +36,7 @@ from .._layout import (
     I_ERROR,
     I_HMR_PTR,
     I_MC_STATE,
+    I_N_DEALS,
     I_N_OPEN,
     I_N_SERIES,
     I_NOW,
@@ -42,6 +46,7 @@ from .._layout import (
     I_ROLL_PTR,
     OI_ACTIVE,
     P_ACC_SCALE,
+    P_CASHBACK,
     P_HEDGING,
     P_HMR_ALL,
     P_LEAN,
@@ -50,6 +55,7 @@ from .._layout import (
     P_SO,
     P_SO_CREDIT,
     P_STRIDE,
+    P_SWAP_FREE,
     P_VEC_SYM,
     PF_HMR_CAP,
     PF_LEV_OPEN,
@@ -62,6 +68,7 @@ from .._layout import (
     PI_ACTIVE,
     PI_HMR_UNTIL,
     PI_SIDE,
+    ROOM_DEALS,
     ROOM_FIXED,
     ROOM_SERIES,
     S_BANDS_REPRICE,
@@ -81,7 +88,7 @@ from .._layout import (
     X_PBID,
 )
 from ..formulas import margin_in_margin_ccy, profit_in_profit_ccy
-from .ledger import record
+from .ledger import _book, _swaps, record, to_minor_units
 from .margin import (
     _band_lev,
     _by_totals,
@@ -138,6 +145,54 @@ def _quiet_until(rules, book) -> int:
         if edge < stop:
             stop = edge
     return int(stop)
+
+
+@jit_inline
+def _due_bookings(rules, book, ledger, t: int) -> bool:
+    """Book what falls due up to time ``t``: rollover swaps, scheduled cashback, and step past ended HMR
+    intervals. False when the deal table ran short of room (Python grows it and resumes)."""
+    params = rules.params
+    roll_t = rules.roll_t
+    cash_t = rules.cash_t
+    hmr = rules.hmr
+    acc_f = book.acc_f
+    acc_i = book.acc_i
+    minor = params[P_MINOR]
+    rp = acc_i[I_ROLL_PTR]
+    while rp < roll_t.shape[0] and roll_t[rp] <= t:
+        if ledger.deal_i.shape[0] - acc_i[I_N_DEALS] < _need(acc_i, ROOM_DEALS):
+            return False
+        if params[P_SWAP_FREE] == 0.0 and acc_i[I_N_OPEN] > 0:
+            acc_i[I_NOW] = roll_t[rp]
+            _swaps(rules, book, ledger, roll_t[rp], rules.roll_f[rp])
+        rp += 1
+        acc_i[I_ROLL_PTR] = rp
+    cp = acc_i[I_CASH_PTR]
+    while cp < cash_t.shape[0] and cash_t[cp] <= t:
+        due = acc_f[A_CASHBACK_DUE]
+        if due > 0.0:
+            cb = to_minor_units(params[P_CASHBACK] * due, minor)
+            if cb != 0:
+                _book(book, ledger, D_CASHBACK, cash_t[cp], 0, -1, 0, cb, due, 0.0)
+                acc_f[A_CASHBACK] += cb / minor
+            acc_f[A_CASHBACK_DUE] = 0.0
+        cp += 1
+        acc_i[I_CASH_PTR] = cp
+    hp = acc_i[I_HMR_PTR]
+    while hp < hmr.shape[0] and hmr[hp, H_END] <= t:
+        hp += 1
+    acc_i[I_HMR_PTR] = hp
+    return True
+
+
+@jit_inline
+def _book_due(rules, book, ledger, t: int, hp: int) -> int:
+    """For the lean paths at quote time ``t``: book what falls due (``_due_bookings``) and return the time
+    the run stays quiet until from there (0 when the tables need room or HMR window ``hp`` ended: the
+    general paths take the quote; its bookings are done)."""
+    if not _due_bookings(rules, book, ledger, t) or book.acc_i[I_HMR_PTR] != hp:
+        return 0
+    return _quiet_until(rules, book)
 
 
 @jit_inline
@@ -392,6 +447,108 @@ def _write_back(book, prices, clock, account, k: int, position) -> None:
         pos_f[k, PF_MFE] = mfe
 
 
+BUCKET_MAX = 1 << 16
+"""The most quotes ``_bucket`` reads ahead for one skip (a run without bar closes is cut into such blocks)."""
+
+
+@jit_inline
+def _bucket(q_flags, q_bid, q_ask, i: int, end: int):
+    """Quotes ``i..e`` up to the first bar close at or after ``i`` (at most ``BUCKET_MAX`` quotes, at most
+    ``end - 1``): ``e`` and their bid low, bid high, ask low, ask high, and whether a price was NaN. One
+    tight pass over the prices, at memory speed: the trigger-price scan of ``_lean_one``."""
+    blo = bhi = q_bid[i]
+    alo = ahi = q_ask[i]
+    nan = False
+    lim = min(end, i + BUCKET_MAX) - 1
+    j = i
+    while True:
+        b = q_bid[j]
+        a = q_ask[j]
+        blo = b if b < blo else blo
+        bhi = b if b > bhi else bhi
+        alo = a if a < alo else alo
+        ahi = a if a > ahi else ahi
+        nan = nan or b != b or a != a
+        if (q_flags[j] & F_CLOSE) != 0 or j >= lim:
+            break
+        j += 1
+    return j, blo, bhi, alo, ahi, nan
+
+
+@jit_inline
+def _bands_descend(band_floor, band_lev, n_bands: int) -> bool:
+    """Whether symbol 0's equity bands have ascending floors and non-increasing leverage, so that the
+    band leverage is monotone in equity (two equities in the same band bound every one between)."""
+    for b in range(1, n_bands):
+        if band_floor[0, b] < band_floor[0, b - 1] or band_lev[0, b] > band_lev[0, b - 1]:
+            return False
+    return True
+
+
+@jit_inline
+def _quiet_bucket(rules, position, prices, times, account, window, m_inverted: bool):
+    """Whether the open position ``position`` (side, lots, open price, leverage at the open, HMR cap, cap
+    until) provably changes nothing over a bucket with bid/ask range ``prices`` (bid low, bid high, ask
+    low, ask high) between ``times`` (first, last): no margin call or stop-out and no new lowest margin
+    level for ``account`` (balance, credit, lowest level, MC state) in HMR ``window`` (all, start, end,
+    cap); and the position's worst and best profit over it (exact: the profit moves with one price).
+
+    Each bound is ``_lean_one``'s per-quote arithmetic at the range's worst prices (lowest equity,
+    highest margin: the margin price and conversion mid at their highs, or lows for an inverted
+    leg). Every step is monotone in its inputs under IEEE rounding, so the bounds hold for every
+    quote in the bucket. Leverage must be the same at both ends (bands, windows, the position's cap)."""
+    side, lots, opn, lev_open, pos_cap, until = position
+    blo, bhi, alo, ahi = prices
+    t0, t1 = times
+    balance, credit, min_level, mc_state = account
+    h_all, h_start, h_end, h_cap = window
+    params = rules.params
+    sym_f = rules.sym_f
+    scale = params[P_ACC_SCALE]
+    so_credit = params[P_SO_CREDIT] != 0.0
+    cs = sym_f[0, S_CS]
+    worst = blo if side > 0 else ahi
+    best = bhi if side > 0 else alo
+    pr_w = profit_in_profit_ccy(side, lots, cs, opn, worst) * 1.0 * scale
+    pr_b = profit_in_profit_ccy(side, lots, cs, opn, best) * 1.0 * scale
+    fl_w = 0.0
+    fl_w += pr_w
+    eq_lo = balance + fl_w + credit
+    fl_b = 0.0
+    fl_b += pr_b
+    eq_hi = balance + fl_b + credit
+    ok = mc_state == 0 and eq_lo > 0.0 and (so_credit or eq_lo - credit >= 0.0)
+    m_price = ahi if side > 0 else bhi
+    fixed = sym_f[0, S_FIXED_RATE]
+    if not math.isnan(fixed):
+        m_hi = margin_in_margin_ccy(_margin_mode(int(sym_f[0, S_MODE])), lots, cs, m_price, 1.0, fixed)
+    else:
+        n_bands = int(sym_f[0, S_N_BANDS])
+        band = math.inf
+        if n_bands > 0:
+            if sym_f[0, S_BANDS_REPRICE] > 0.0:
+                band = _band_lev(rules.band_floor, rules.band_lev, 0, n_bands, eq_lo)
+                ok = ok and band == _band_lev(rules.band_floor, rules.band_lev, 0, n_bands, eq_hi)
+            else:
+                band = lev_open
+        cap0 = h_cap if h_all and h_start <= t0 < h_end else math.inf
+        cap1 = h_cap if h_all and h_start <= t1 < h_end else math.inf
+        ok = ok and cap0 == cap1 and (t0 < until) == (t1 < until)
+        lev = _pos_leverage(sym_f[0, S_STATIC_CAP], band, cap1, t1, until, pos_cap)
+        m_hi = margin_in_margin_ccy(int(sym_f[0, S_MODE]), lots, cs, m_price, lev, sym_f[0, S_MRATE])
+    m_hi = m_hi * (_conv_at(sym_f, S_M1_SYM, blo, alo) if m_inverted else _conv_at(sym_f, S_M1_SYM, bhi, ahi)) * scale
+    mg_hi = 0.0
+    mg_hi += _symbol_margin(params[P_HEDGING] > 0.0 and sym_f[0, S_HEDGE] < 1.0, m_hi if side > 0 else 0.0,
+                            0.0 if side > 0 else m_hi, lots if side > 0 else 0.0, 0.0 if side > 0 else lots,
+                            sym_f[0, S_HEDGE])
+    lvl_lo = eq_lo / mg_hi * 100.0 if mg_hi > 0.0 else math.inf
+    so_lo = _so_level_of(eq_lo, credit, mg_hi, so_credit)
+    mc_level = params[P_MC]
+    ok = (ok and so_lo > params[P_SO] and (math.isnan(mc_level) or lvl_lo >= mc_level) and lvl_lo >= min_level
+          and not math.isnan(lvl_lo))
+    return ok, pr_w, pr_b
+
+
 @jit_inline
 def _lean_one(quotes, i: int, end: int, t_stop: int, rules, book, ledger, decisions) -> int:
     """``_quiet_run`` for a run with one symbol and at most one open position - most bars of most
@@ -472,11 +629,50 @@ def _lean_one(quotes, i: int, end: int, t_stop: int, rules, book, ledger, decisi
     h_start = hmr[hp, H_START] if h_all else 0
     h_end = hmr[hp, H_END] if h_all else 0
     h_cap = rules.hmr_cap[hp, 0] if h_all else math.inf
+    # The trigger-price scan: a bucket (the quotes up to the next bar close) whose price range provably
+    # changes nothing - no margin call or stop-out, no new lowest margin level - is read once for its
+    # extremes and only its close is valued. The bounds are the per-quote arithmetic at the range's
+    # worst prices; every step of it is monotone in the price (IEEE rounding is monotone), so they hold
+    # for every quote in the bucket, and MAE/MFE come out of the extremes exactly. It needs a profit in
+    # the account currency without conversion (the profit then moves with one price) and at most one
+    # margin conversion leg (monotone in the mid).
+    p_const = sym_f[0, S_P1_SYM] < 0.0 and sym_f[0, S_P1_SYM + 2] < 0.0
+    m_leg1 = sym_f[0, S_M1_SYM] >= 0.0
+    m_leg2 = sym_f[0, S_M1_SYM + 2] >= 0.0
+    m_inverted = (m_leg1 and sym_f[0, S_M1_SYM + 1] > 0.0) or (m_leg2 and sym_f[0, S_M1_SYM + 3] > 0.0)
+    can_skip = p_const and not (m_leg1 and m_leg2) and (
+        n_bands == 0 or not reprice or _bands_descend(band_floor, band_lev, n_bands))
     while i < end:
+        if can_skip and (q_flags[i] & F_CLOSE) == 0:
+            e, blo, bhi, alo, ahi, nan = _bucket(q_flags, q_bid, q_ask, i, end)
+            skip = e > i and q_time[e] < t_stop and not nan
+            if skip and k >= 0:
+                skip, pr_w, pr_b = _quiet_bucket(rules, (side, lots, opn, lev_open, pos_cap, until),
+                                                 (blo, bhi, alo, ahi), (q_time[i], q_time[e]),
+                                                 (balance, credit, min_level, mc_state),
+                                                 (h_all, h_start, h_end, h_cap), m_inverted)
+                if skip:
+                    if pr_w < mae:
+                        mae = pr_w
+                    if pr_b > mfe:
+                        mfe = pr_b
+            if skip:  # on to the bucket's last quote, valued below as if every quote before it had been
+                bid = q_bid[e - 1]
+                ask = q_ask[e - 1]
+                now = q_time[e - 1]
+                n_quotes += e - i
+                i = e
         t = q_time[i]
         fl = q_flags[i]
-        if t >= t_stop:
-            break
+        if t >= t_stop:  # a booking is due (a rollover's swaps, cashback): book it here, as the full path
+            # would before this quote, and go on if the run is still quiet after it with the same HMR window
+            _write_back(book, (bid, ask, pbid, pask), (now, n_quotes, mc_state),
+                        (floating, equity, margin, level, min_level), k, (pr, m, mae, mfe))
+            t_stop = _book_due(rules, book, ledger, t, hp)
+            if t >= t_stop:
+                return i
+            balance = acc_i[I_BALANCE] / minor
+            credit = acc_f[A_CREDIT]
         is_close = (fl & F_CLOSE) != 0
         if is_close and n_ser - acc_i[I_N_SERIES] < need:
             break

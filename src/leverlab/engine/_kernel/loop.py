@@ -8,8 +8,6 @@ import numpy as np
 
 from .._jit import jit, jit_inline
 from .._layout import (
-    A_CASHBACK,
-    A_CASHBACK_DUE,
     A_LEVEL,
     AG_BUY_SL_MAX,
     AG_BUY_TP_MIN,
@@ -17,14 +15,10 @@ from .._layout import (
     AG_N_STOPS,
     AG_SELL_SL_MIN,
     AG_SELL_TP_MAX,
-    D_CASHBACK,
     F_CLOSE,
     F_CONT,
     F_OPEN,
-    H_END,
-    I_CASH_PTR,
     I_ERROR,
-    I_HMR_PTR,
     I_MC_STATE,
     I_N_DEALS,
     I_N_EVENTS,
@@ -36,7 +30,6 @@ from .._layout import (
     I_ORD_HIGH,
     I_POS_HIGH,
     I_QUOTES,
-    I_ROLL_PTR,
     I_STRIDE_CTR,
     OF_LOTS,
     OF_PRICE,
@@ -49,13 +42,11 @@ from .._layout import (
     OI_TYPE,
     OT_LIMIT,
     OT_STOP,
-    P_CASHBACK,
     P_MC,
     P_MINOR,
     P_PESSIMISTIC,
     P_SO,
     P_STRIDE,
-    P_SWAP_FREE,
     P_VEC_SYM,
     PF_LOTS,
     PF_SL,
@@ -77,8 +68,8 @@ from .._layout import (
     X_PBID,
     Segment,
 )
-from .fast import _decide, _lean_one, _need, _quiet_run, _quiet_until, _set_flat, _track_extremes
-from .ledger import _book, _nbp, _swaps, record, to_minor_units
+from .fast import _decide, _due_bookings, _lean_one, _need, _quiet_run, _quiet_until, _set_flat, _track_extremes
+from .ledger import _nbp, record
 from .margin import _level_event, _recalc_impl, _so_level, recalc
 from .orders import _crossing, _fill, _fill_queued, _slip
 from .stopout import _margin_checks, _set_px
@@ -96,44 +87,6 @@ def _has_room(book, ledger) -> bool:
                 or ledger.ser_t.shape[0] - acc_i[I_N_SERIES] < _need(acc_i, ROOM_SERIES)
                 or acc_i[I_N_OPEN] + acc_i[I_ORD_HIGH] + 3 > book.pos_i.shape[0]
                 or acc_i[I_ORD_HIGH] + 4 > book.ord_i.shape[0])
-
-
-@jit_inline
-def _due_bookings(rules, book, ledger, t: int) -> bool:
-    """Book what falls due up to time ``t``: rollover swaps, scheduled cashback, and step past ended HMR
-    intervals. False when the deal table ran short of room (Python grows it and resumes)."""
-    params = rules.params
-    roll_t = rules.roll_t
-    cash_t = rules.cash_t
-    hmr = rules.hmr
-    acc_f = book.acc_f
-    acc_i = book.acc_i
-    minor = params[P_MINOR]
-    rp = acc_i[I_ROLL_PTR]
-    while rp < roll_t.shape[0] and roll_t[rp] <= t:
-        if ledger.deal_i.shape[0] - acc_i[I_N_DEALS] < _need(acc_i, ROOM_DEALS):
-            return False
-        if params[P_SWAP_FREE] == 0.0 and acc_i[I_N_OPEN] > 0:
-            acc_i[I_NOW] = roll_t[rp]
-            _swaps(rules, book, ledger, roll_t[rp], rules.roll_f[rp])
-        rp += 1
-        acc_i[I_ROLL_PTR] = rp
-    cp = acc_i[I_CASH_PTR]
-    while cp < cash_t.shape[0] and cash_t[cp] <= t:
-        due = acc_f[A_CASHBACK_DUE]
-        if due > 0.0:
-            cb = to_minor_units(params[P_CASHBACK] * due, minor)
-            if cb != 0:
-                _book(book, ledger, D_CASHBACK, cash_t[cp], 0, -1, 0, cb, due, 0.0)
-                acc_f[A_CASHBACK] += cb / minor
-            acc_f[A_CASHBACK_DUE] = 0.0
-        cp += 1
-        acc_i[I_CASH_PTR] = cp
-    hp = acc_i[I_HMR_PTR]
-    while hp < hmr.shape[0] and hmr[hp, H_END] <= t:
-        hp += 1
-    acc_i[I_HMR_PTR] = hp
-    return True
 
 
 @jit_inline
