@@ -562,6 +562,20 @@ def widening_table(terms: AccountTerms | None, order: list[str], specs: dict[str
             np.ascontiguousarray(add[active]))
 
 
+_ZEROS = np.zeros(0, np.int64)
+
+
+def _symbol_column(n: int, si: int) -> np.ndarray:
+    """The symbol index column of ``n`` quotes of symbol ``si``. Symbol 0's is a view of one shared zero
+    array (the kernel only reads it): a run or a streamed chunk of one symbol need not fill a fresh one."""
+    global _ZEROS
+    if si != 0:
+        return np.full(n, si, dtype=np.int64)
+    if _ZEROS.shape[0] < n:
+        _ZEROS = np.zeros(max(n, 2 * _ZEROS.shape[0]), np.int64)
+    return _ZEROS[:n]
+
+
 def build_stream(feeds: dict[str, Bars | Ticks], order: list[str], terms: AccountTerms | None,
                  specs: dict[str, Instrument], timeframe: str, spread: str = "data", widening: bool = False,
                  calendar: tuple[int, ...] = ()) -> Stream:
@@ -628,7 +642,7 @@ def build_stream(feeds: dict[str, Bars | Ticks], order: list[str], terms: Accoun
                 flags[last] = L.F_CLOSE
         else:
             raise DataError(f"{name}: expected Bars or Ticks, got {type(d).__name__}")
-        parts.append((time, np.full(time.shape[0], si, dtype=np.int64), bid, ask, flags))
+        parts.append((time, _symbol_column(time.shape[0], si), bid, ask, flags))
     if len(parts) == 1:
         time, sym, bid, ask, flags = parts[0]
     else:

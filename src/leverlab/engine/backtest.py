@@ -231,16 +231,24 @@ class Backtest:
         for chunk in _chain(first, chunks):
             if chunk.symbol.upper() != name:
                 raise BacktestError(f"stream chunk of {chunk.symbol}, expected {name}")
-            if carry is not None and len(carry):
-                chunk = concat([carry, chunk])
-            t = np.asarray(chunk.time, dtype=np.int64)
-            bucket = t // tf
-            cut = int(np.searchsorted(bucket, bucket[-1], side="left"))
-            if cut == 0:
-                carry = chunk
+            if not len(chunk):
                 continue
-            head, carry = chunk.take(slice(0, cut)), chunk.take(slice(cut, None))
-            simulate(head)
+            t = np.asarray(chunk.time, dtype=np.int64)
+            if carry is not None and len(carry):
+                # the carried bar goes on in this chunk: join it with only that bar's ticks here (copying
+                # the whole chunk onto the carry cost as much as simulating it); a chunk that does not start
+                # after the carry is joined whole, so the sort check sees it
+                t_end = (int(carry.time[-1]) // tf + 1) * tf
+                join = int(np.searchsorted(t, t_end, side="left")) if t[0] >= carry.time[-1] else len(t)
+                carry = concat([carry, chunk.take(slice(0, join))])
+                if join == len(t):
+                    continue
+                simulate(carry)
+                chunk, t = chunk.take(slice(join, None)), t[join:]
+            cut = int(np.searchsorted(t, (int(t[-1]) // tf) * tf, side="left"))  # the last bar may go on
+            carry = chunk.take(slice(cut, None))
+            if cut:
+                simulate(chunk.take(slice(0, cut)))
         if carry is not None and len(carry):
             simulate(carry)
         return acct.finish()
