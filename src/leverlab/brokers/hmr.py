@@ -77,7 +77,8 @@ def window_intervals(window: HmrWindow, start_ns: int, end_ns: int,
     return np.array(out, dtype=np.int64).reshape(-1, 2)
 
 
-def _merge(iv: np.ndarray) -> np.ndarray:
+def merge_intervals(iv: np.ndarray) -> np.ndarray:
+    """Sorted, disjoint union of [start, end) intervals: int64 (n, 2) in, int64 (m, 2) out."""
     if len(iv) == 0:
         return iv
     iv = iv[np.argsort(iv[:, 0], kind="stable")]
@@ -109,7 +110,7 @@ def hmr_intervals(terms: AccountTerms, start_ns: int, end_ns: int, calendar: Ite
     parts = [window_intervals(w, start_ns, end_ns, events) for _, w in chosen]
     if not parts:
         return np.empty((0, 2), dtype=np.int64)
-    return _merge(np.concatenate(parts))
+    return merge_intervals(np.concatenate(parts))
 
 
 def in_window(window: HmrWindow, t_ns: int, calendar: Iterable[Any] = ()) -> bool:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numba import njit
 
+from ..brokers.hmr import merge_intervals
 from ..brokers.terms import AccountTerms, SpreadWindow
 from ..conversion import conversion_path
 from ..data.errors import DataError
@@ -507,20 +508,6 @@ def widening_sources(terms: AccountTerms | None) -> dict[str, str]:
     return out
 
 
-def _merge(iv: np.ndarray) -> np.ndarray:
-    """Sorted, disjoint union of [start, end) intervals (int64 (n, 2))."""
-    if iv.shape[0] == 0:
-        return iv
-    iv = iv[np.argsort(iv[:, 0], kind="stable")]
-    out = [list(iv[0])]
-    for a, b in iv[1:]:
-        if a <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], b)
-        else:
-            out.append([a, b])
-    return np.asarray(out, dtype=np.int64)
-
-
 def widening_table(terms: AccountTerms | None, order: list[str], specs: dict[str, Instrument], t0: int, t1: int,
                    calendar: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Elementary [lo, hi) intervals (no window starts or ends inside one) of the windows that reach
@@ -536,7 +523,7 @@ def widening_table(terms: AccountTerms | None, order: list[str], specs: dict[str
         else:
             at = np.asarray([c for c in calendar if t0 - after <= c <= t1 + before], dtype=np.int64)
         if at.shape[0]:
-            per_win.append((w, _merge(np.stack([at - before, at + after], axis=1))))
+            per_win.append((w, merge_intervals(np.stack([at - before, at + after], axis=1))))
     n_sym = len(order)
     if not per_win:
         z = np.zeros(0, np.int64)
