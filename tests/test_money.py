@@ -4,7 +4,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from leverlab.money import MoneyError, currency, format_money, from_minor, round_money, to_account_units, to_minor
+from leverlab.money import (
+    MoneyError,
+    currency,
+    format_money,
+    from_minor,
+    round_money,
+    to_account_units,
+    to_decimal,
+    to_minor,
+)
 
 
 def test_rounding_is_half_away_from_zero_per_minor_unit():
@@ -31,3 +40,12 @@ def test_unknown_currency_lists_valid_codes():
 @given(st.integers(min_value=-10**12, max_value=10**12))
 def test_minor_units_round_trip(units):
     assert to_minor(from_minor(units, "USD"), "USD") == units
+
+
+def test_numpy_float_is_read_by_its_value():
+    """A NumPy float64 is a float whose repr is 'np.float64(1.5)' (NumPy 2); it must give Decimal('1.5'),
+    as the Python float does, not an InvalidOperation."""
+    import numpy as np
+
+    assert to_decimal(np.float64(1.5)) == Decimal("1.5")
+    assert to_decimal(np.float64(0.1)) == to_decimal(0.1) == Decimal("0.1")

@@ -112,8 +112,8 @@ def to_decimal(amount: Amount) -> Decimal:
     """An exact Decimal for an amount; floats go through their shortest repr (0.1 -> Decimal('0.1'))."""
     if isinstance(amount, Decimal):
         d = amount
-    elif isinstance(amount, float):
-        d = Decimal(repr(amount))
+    elif isinstance(amount, float):  # NumPy's float64 too, whose repr is 'np.float64(0.1)'
+        d = Decimal(repr(float(amount)))
     else:
         d = Decimal(amount)
     if not d.is_finite():
