@@ -189,8 +189,8 @@ def _due_bookings(rules, book, ledger, t: int) -> bool:
 def _book_due(rules, book, ledger, t: int, hp: int) -> int:
     """For the lean paths at quote time ``t``: book what falls due (``_due_bookings``) and return the time
     the run stays quiet until from there (0 when the tables need room or HMR window ``hp`` ended: the
-    general paths take the quote; its bookings are done)."""
-    if not _due_bookings(rules, book, ledger, t) or book.acc_i[I_HMR_PTR] != hp:
+    general paths take the quote; its bookings are done), also when a booking set a kernel error."""
+    if not _due_bookings(rules, book, ledger, t) or book.acc_i[I_HMR_PTR] != hp or book.acc_i[I_ERROR] != 0:
         return 0
     return _quiet_until(rules, book)
 
@@ -645,7 +645,7 @@ def _lean_one(quotes, i: int, end: int, t_stop: int, rules, book, ledger, decisi
     while i < end:
         if can_skip and (q_flags[i] & F_CLOSE) == 0:
             e, blo, bhi, alo, ahi, nan = _bucket(q_flags, q_bid, q_ask, i, end)
-            skip = e > i and q_time[e] < t_stop and not nan
+            skip = e > i and q_time[e] < t_stop and not nan and blo > 0.0 and alo > 0.0  # (bounds need prices > 0)
             if skip and k >= 0:
                 skip, pr_w, pr_b = _quiet_bucket(rules, (side, lots, opn, lev_open, pos_cap, until),
                                                  (blo, bhi, alo, ahi), (q_time[i], q_time[e]),
