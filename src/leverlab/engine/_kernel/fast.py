@@ -486,17 +486,67 @@ def _bands_descend(band_floor, band_lev, n_bands: int) -> bool:
 
 
 @jit_inline
-def _quiet_bucket(rules, position, prices, times, account, window, m_inverted: bool):
-    """Whether the open position ``position`` (side, lots, open price, leverage at the open, HMR cap, cap
-    until) provably changes nothing over a bucket with bid/ask range ``prices`` (bid low, bid high, ask
-    low, ask high) between ``times`` (first, last): no margin call or stop-out and no new lowest margin
-    level for ``account`` (balance, credit, lowest level, MC state) in HMR ``window`` (all, start, end,
-    cap); and the position's worst and best profit over it (exact: the profit moves with one price).
+def _value_one(rules, position, close: float, m_price: float, p_conv: float, m_conv: float, t: int, window,
+               balance: float, credit: float):
+    """The account with one open position of symbol 0 (``position``: side, lots, open price, leverage at
+    the open, HMR cap, cap until), its profit taken at ``close`` and its margin at ``m_price``, with the
+    conversion factors given, at time ``t`` in HMR ``window`` (all, start, end, cap): (profit, floating,
+    equity, position margin, margin, level, stop-out level). ``recalc``'s arithmetic in its order (so its
+    bits), for ``_lean_one``'s quotes and the bounds of ``_quiet_bucket``."""
+    side, lots, opn, lev_open, pos_cap, until = position
+    h_all, h_start, h_end, h_cap = window
+    params = rules.params
+    sym_f = rules.sym_f
+    scale = params[P_ACC_SCALE]
+    cs = sym_f[0, S_CS]
+    pr = profit_in_profit_ccy(side, lots, cs, opn, close) * p_conv * scale
+    floating = 0.0
+    floating += pr
+    equity = balance + floating + credit
+    mode = int(sym_f[0, S_MODE])
+    fixed = sym_f[0, S_FIXED_RATE]
+    if not math.isnan(fixed):
+        m = margin_in_margin_ccy(_margin_mode(mode), lots, cs, m_price, 1.0, fixed)
+    else:
+        band = math.inf
+        n_bands = int(sym_f[0, S_N_BANDS])
+        if n_bands > 0:
+            band = (_band_lev(rules.band_floor, rules.band_lev, 0, n_bands, equity)
+                    if sym_f[0, S_BANDS_REPRICE] > 0.0 else lev_open)
+        window_cap = h_cap if h_all and h_start <= t < h_end else math.inf
+        lev = _pos_leverage(sym_f[0, S_STATIC_CAP], band, window_cap, t, until, pos_cap)
+        m = margin_in_margin_ccy(mode, lots, cs, m_price, lev, sym_f[0, S_MRATE])
+    m = m * m_conv * scale
+    buy_margin = 0.0
+    sell_margin = 0.0
+    buy_lots = 0.0
+    sell_lots = 0.0
+    if side > 0:
+        buy_margin += m
+        buy_lots += lots
+    else:
+        sell_margin += m
+        sell_lots += lots
+    hedge = sym_f[0, S_HEDGE]
+    margin = 0.0
+    margin += _symbol_margin(params[P_HEDGING] > 0.0 and hedge < 1.0, buy_margin, sell_margin, buy_lots, sell_lots,
+                             hedge)
+    level = equity / margin * 100.0 if margin > 0.0 else math.inf
+    return pr, floating, equity, m, margin, level, _so_level_of(equity, credit, margin, params[P_SO_CREDIT] != 0.0)
 
-    Each bound is ``_lean_one``'s per-quote arithmetic at the range's worst prices (lowest equity,
-    highest margin: the margin price and conversion mid at their highs, or lows for an inverted
-    leg). Every step is monotone in its inputs under IEEE rounding, so the bounds hold for every
-    quote in the bucket. Leverage must be the same at both ends (bands, windows, the position's cap)."""
+
+@jit_inline
+def _quiet_bucket(rules, position, prices, times, account, window, m_inverted: bool):
+    """Whether the open position ``position`` (as ``_value_one``) provably changes nothing over a bucket
+    with bid/ask range ``prices`` (bid low, bid high, ask low, ask high) between ``times`` (first, last):
+    no margin call or stop-out and no new lowest margin level for ``account`` (balance, credit, lowest
+    level, MC state) in HMR ``window``; and the position's worst and best profit over it (exact: with no
+    profit conversion the profit moves with one price).
+
+    Each bound is ``_value_one`` at the range's worst prices (lowest equity, highest margin: the margin
+    price and conversion mid at their highs, or lows for an inverted leg). Every step is monotone in its
+    inputs under IEEE rounding, so the bounds hold for every quote in the bucket. Leverage must be the
+    same at both ends (bands, windows, the position's cap)."""
     side, lots, opn, lev_open, pos_cap, until = position
     blo, bhi, alo, ahi = prices
     t0, t1 = times
@@ -504,48 +554,21 @@ def _quiet_bucket(rules, position, prices, times, account, window, m_inverted: b
     h_all, h_start, h_end, h_cap = window
     params = rules.params
     sym_f = rules.sym_f
-    scale = params[P_ACC_SCALE]
-    so_credit = params[P_SO_CREDIT] != 0.0
-    cs = sym_f[0, S_CS]
-    worst = blo if side > 0 else ahi
-    best = bhi if side > 0 else alo
-    pr_w = profit_in_profit_ccy(side, lots, cs, opn, worst) * 1.0 * scale
-    pr_b = profit_in_profit_ccy(side, lots, cs, opn, best) * 1.0 * scale
-    fl_w = 0.0
-    fl_w += pr_w
-    eq_lo = balance + fl_w + credit
-    fl_b = 0.0
-    fl_b += pr_b
-    eq_hi = balance + fl_b + credit
-    ok = mc_state == 0 and eq_lo > 0.0 and (so_credit or eq_lo - credit >= 0.0)
-    m_price = ahi if side > 0 else bhi
-    fixed = sym_f[0, S_FIXED_RATE]
-    if not math.isnan(fixed):
-        m_hi = margin_in_margin_ccy(_margin_mode(int(sym_f[0, S_MODE])), lots, cs, m_price, 1.0, fixed)
-    else:
-        n_bands = int(sym_f[0, S_N_BANDS])
-        band = math.inf
-        if n_bands > 0:
-            if sym_f[0, S_BANDS_REPRICE] > 0.0:
-                band = _band_lev(rules.band_floor, rules.band_lev, 0, n_bands, eq_lo)
-                ok = ok and band == _band_lev(rules.band_floor, rules.band_lev, 0, n_bands, eq_hi)
-            else:
-                band = lev_open
-        cap0 = h_cap if h_all and h_start <= t0 < h_end else math.inf
-        cap1 = h_cap if h_all and h_start <= t1 < h_end else math.inf
-        ok = ok and cap0 == cap1 and (t0 < until) == (t1 < until)
-        lev = _pos_leverage(sym_f[0, S_STATIC_CAP], band, cap1, t1, until, pos_cap)
-        m_hi = margin_in_margin_ccy(int(sym_f[0, S_MODE]), lots, cs, m_price, lev, sym_f[0, S_MRATE])
-    m_hi = m_hi * (_conv_at(sym_f, S_M1_SYM, blo, alo) if m_inverted else _conv_at(sym_f, S_M1_SYM, bhi, ahi)) * scale
-    mg_hi = 0.0
-    mg_hi += _symbol_margin(params[P_HEDGING] > 0.0 and sym_f[0, S_HEDGE] < 1.0, m_hi if side > 0 else 0.0,
-                            0.0 if side > 0 else m_hi, lots if side > 0 else 0.0, 0.0 if side > 0 else lots,
-                            sym_f[0, S_HEDGE])
-    lvl_lo = eq_lo / mg_hi * 100.0 if mg_hi > 0.0 else math.inf
-    so_lo = _so_level_of(eq_lo, credit, mg_hi, so_credit)
+    m_conv = _conv_at(sym_f, S_M1_SYM, blo, alo) if m_inverted else _conv_at(sym_f, S_M1_SYM, bhi, ahi)
+    pr_w, _, eq_lo, _, mg_hi, lvl_lo, so_lo = _value_one(rules, position, blo if side > 0 else ahi,
+                                                         ahi if side > 0 else bhi, 1.0, m_conv, t1, window,
+                                                         balance, credit)
+    pr_b, _, eq_hi, _, _, _, _ = _value_one(rules, position, bhi if side > 0 else alo, ahi if side > 0 else bhi,
+                                            1.0, m_conv, t1, window, balance, credit)
+    n_bands = int(sym_f[0, S_N_BANDS])
+    same_band = (n_bands == 0 or sym_f[0, S_BANDS_REPRICE] <= 0.0
+                 or _band_lev(rules.band_floor, rules.band_lev, 0, n_bands, eq_lo)
+                 == _band_lev(rules.band_floor, rules.band_lev, 0, n_bands, eq_hi))
+    same_cap = (h_all and h_start <= t0 < h_end) == (h_all and h_start <= t1 < h_end) and (t0 < until) == (t1 < until)
     mc_level = params[P_MC]
-    ok = (ok and so_lo > params[P_SO] and (math.isnan(mc_level) or lvl_lo >= mc_level) and lvl_lo >= min_level
-          and not math.isnan(lvl_lo))
+    ok = (mc_state == 0 and eq_lo > 0.0 and (params[P_SO_CREDIT] != 0.0 or eq_lo - credit >= 0.0) and same_band
+          and same_cap and so_lo > params[P_SO] and (math.isnan(mc_level) or lvl_lo >= mc_level)
+          and lvl_lo >= min_level and not math.isnan(lvl_lo))
     return ok, pr_w, pr_b
 
 
@@ -576,10 +599,8 @@ def _lean_one(quotes, i: int, end: int, t_stop: int, rules, book, ledger, decisi
     n_ser = ledger.ser_t.shape[0]
     need = _need(acc_i, ROOM_SERIES)
     minor = params[P_MINOR]
-    scale = params[P_ACC_SCALE]
     mc_level = params[P_MC]
     so = params[P_SO]
-    so_credit = params[P_SO_CREDIT] != 0.0
     credit = acc_f[A_CREDIT]
     balance = acc_i[I_BALANCE] / minor
     bid = px[0, X_BID]
@@ -598,7 +619,7 @@ def _lean_one(quotes, i: int, end: int, t_stop: int, rules, book, ledger, decisi
     for j in range(acc_i[I_POS_HIGH]):
         if pos_i[j, PI_ACTIVE] == 1:
             k = j
-    # the position and the symbol's margin terms (fixed between bookings)
+    # the position (fixed between bookings)
     side = 0
     lots = opn = pr = m = mae = mfe = lev_open = pos_cap = 0.0
     until = 0
@@ -613,22 +634,13 @@ def _lean_one(quotes, i: int, end: int, t_stop: int, rules, book, ledger, decisi
         lev_open = pos_f[k, PF_LEV_OPEN]
         pos_cap = pos_f[k, PF_HMR_CAP]
         until = pos_i[k, PI_HMR_UNTIL]
-    cs = sym_f[0, S_CS]
+    position = (side, lots, opn, lev_open, pos_cap, until)
     n_bands = int(sym_f[0, S_N_BANDS])
-    mode = int(sym_f[0, S_MODE])
-    fixed = sym_f[0, S_FIXED_RATE]
-    has_fixed = not math.isnan(fixed)
-    fixed_mode = _margin_mode(mode)
-    static_cap = sym_f[0, S_STATIC_CAP]
     reprice = sym_f[0, S_BANDS_REPRICE] > 0.0
-    mrate = sym_f[0, S_MRATE]
-    hedged = params[P_HEDGING] > 0.0 and sym_f[0, S_HEDGE] < 1.0
-    hedge = sym_f[0, S_HEDGE]
     hp = acc_i[I_HMR_PTR]
     h_all = params[P_HMR_ALL] > 0.0 and hp < hmr.shape[0]
-    h_start = hmr[hp, H_START] if h_all else 0
-    h_end = hmr[hp, H_END] if h_all else 0
-    h_cap = rules.hmr_cap[hp, 0] if h_all else math.inf
+    window = (h_all, hmr[hp, H_START] if h_all else 0, hmr[hp, H_END] if h_all else 0,
+              rules.hmr_cap[hp, 0] if h_all else math.inf)
     # The trigger-price scan: a bucket (the quotes up to the next bar close) whose price range provably
     # changes nothing - no margin call or stop-out, no new lowest margin level - is read once for its
     # extremes and only its close is valued. The bounds are the per-quote arithmetic at the range's
@@ -647,10 +659,8 @@ def _lean_one(quotes, i: int, end: int, t_stop: int, rules, book, ledger, decisi
             e, blo, bhi, alo, ahi, nan = _bucket(q_flags, q_bid, q_ask, i, end)
             skip = e > i and q_time[e] < t_stop and not nan and blo > 0.0 and alo > 0.0  # (bounds need prices > 0)
             if skip and k >= 0:
-                skip, pr_w, pr_b = _quiet_bucket(rules, (side, lots, opn, lev_open, pos_cap, until),
-                                                 (blo, bhi, alo, ahi), (q_time[i], q_time[e]),
-                                                 (balance, credit, min_level, mc_state),
-                                                 (h_all, h_start, h_end, h_cap), m_inverted)
+                skip, pr_w, pr_b = _quiet_bucket(rules, position, (blo, bhi, alo, ahi), (q_time[i], q_time[e]),
+                                                 (balance, credit, min_level, mc_state), window, m_inverted)
                 if skip:
                     if pr_w < mae:
                         mae = pr_w
@@ -679,37 +689,11 @@ def _lean_one(quotes, i: int, end: int, t_stop: int, rules, book, ledger, decisi
         b1 = q_bid[i]
         a1 = q_ask[i]
         if k >= 0:
-            close = b1 if side > 0 else a1
             p_conv = _conv_at(sym_f, S_P1_SYM, b1, a1)
-            pr1 = profit_in_profit_ccy(side, lots, cs, opn, close) * p_conv * scale
-            fl1 = 0.0
-            fl1 += pr1
-            eq1 = balance + fl1 + credit
-            if has_fixed:
-                m1 = margin_in_margin_ccy(fixed_mode, lots, cs, a1 if side > 0 else b1, 1.0, fixed)
-            else:
-                band = math.inf
-                if n_bands > 0:
-                    band = _band_lev(band_floor, band_lev, 0, n_bands, eq1) if reprice else lev_open
-                window_cap = h_cap if h_all and h_start <= t < h_end else math.inf
-                lev = _pos_leverage(static_cap, band, window_cap, t, until, pos_cap)
-                m1 = margin_in_margin_ccy(mode, lots, cs, a1 if side > 0 else b1, lev, mrate)
             m_conv = _conv_at(sym_f, S_M1_SYM, b1, a1)
-            m1 = m1 * m_conv * scale
-            buy_margin = 0.0
-            sell_margin = 0.0
-            buy_lots = 0.0
-            sell_lots = 0.0
-            if side > 0:
-                buy_margin += m1
-                buy_lots += lots
-            else:
-                sell_margin += m1
-                sell_lots += lots
-            mg1 = 0.0
-            mg1 += _symbol_margin(hedged, buy_margin, sell_margin, buy_lots, sell_lots, hedge)
-            lvl1 = eq1 / mg1 * 100.0 if mg1 > 0.0 else math.inf
-            so_lvl = _so_level_of(eq1, credit, mg1, so_credit)
+            pr1, fl1, eq1, m1, mg1, lvl1, so_lvl = _value_one(rules, position, b1 if side > 0 else a1,
+                                                              a1 if side > 0 else b1, p_conv, m_conv, t, window,
+                                                              balance, credit)
             if _level_event(lvl1, so_lvl, so, mc_level, mc_state) or math.isnan(p_conv) or math.isnan(m_conv):
                 break  # the general paths take this quote
             pr = pr1
