@@ -204,9 +204,11 @@ class _Sim:
                 self.grow()
 
     def set_decisions(self, idx: np.ndarray, targets: np.ndarray) -> None:
-        """Run compiled target positions for symbol 0: ``targets[d]`` signed lots at quote ``idx[d]``."""
+        """Run compiled target positions for symbol 0: ``targets[d]`` signed lots at quote ``idx[d]``
+        (a NaN target keeps the position: only the others are kept, so most bar closes find no row)."""
         self.params[L.P_VEC_SYM] = 0.0
-        self.decisions = Decisions(idx, targets)
+        keep = ~np.isnan(targets)
+        self.decisions = Decisions(np.ascontiguousarray(idx[keep]), np.ascontiguousarray(targets[keep]))
         self.acc_i[L.I_DEC_PTR] = 0
         self._expose()
 

@@ -87,8 +87,8 @@ from .._layout import (
     X_PASK,
     X_PBID,
 )
-from ..formulas import margin_in_margin_ccy, profit_in_profit_ccy
-from .ledger import _book, _swaps, record, to_minor_units
+from ..formulas import FOREX, FOREX_NO_LEVERAGE, margin_in_margin_ccy, profit_in_profit_ccy
+from .ledger import _book, _swaps, record, record_point, to_minor_units
 from .margin import (
     _band_lev,
     _by_totals,
@@ -210,6 +210,14 @@ def _decide(book, decisions, vec_sym: int, i: int) -> bool:
         acc_i[I_DEC_PTR] = dp + 1
         return True
     return False
+
+
+@jit_inline
+def _decision_due(decisions, acc_i, vec_sym: int, i: int) -> bool:
+    """Whether ``_decide`` at quote ``i`` would consume a decision row (the lean path writes its
+    registers back only then)."""
+    dp = acc_i[I_DEC_PTR]
+    return vec_sym >= 0 and dp < decisions.idx.shape[0] and decisions.idx[dp] == i
 
 
 @jit_inline
@@ -486,37 +494,68 @@ def _bands_descend(band_floor, band_lev, n_bands: int) -> bool:
 
 
 @jit_inline
-def _value_one(rules, position, close: float, m_price: float, p_conv: float, m_conv: float, t: int, window,
-               balance: float, credit: float):
-    """The account with one open position of symbol 0 (``position``: side, lots, open price, leverage at
-    the open, HMR cap, cap until), its profit taken at ``close`` and its margin at ``m_price``, with the
-    conversion factors given, at time ``t`` in HMR ``window`` (all, start, end, cap): (profit, floating,
-    equity, position margin, margin, level, stop-out level). ``recalc``'s arithmetic in its order (so its
-    bits), for ``_lean_one``'s quotes and the bounds of ``_quiet_bucket``."""
-    side, lots, opn, lev_open, pos_cap, until = position
-    h_all, h_start, h_end, h_cap = window
-    params = rules.params
-    sym_f = rules.sym_f
-    scale = params[P_ACC_SCALE]
-    cs = sym_f[0, S_CS]
-    pr = profit_in_profit_ccy(side, lots, cs, opn, close) * p_conv * scale
+def _profit_at(rules, position, close: float, p_conv: float) -> float:
+    """The profit of the one open position ``position`` (as ``_value_one``) at ``close``, in the account
+    currency with conversion factor ``p_conv``: ``recalc``'s arithmetic."""
+    side, lots, opn = position[0], position[1], position[2]
+    return profit_in_profit_ccy(side, lots, rules.sym_f[0, S_CS], opn, close) * p_conv * rules.params[P_ACC_SCALE]
+
+
+@jit_inline
+def _equity_one(rules, position, close: float, p_conv: float, balance: float, credit: float):
+    """The one open position's profit at ``close`` (``_profit_at``), the floating profit and the equity."""
+    pr = _profit_at(rules, position, close, p_conv)
     floating = 0.0
     floating += pr
-    equity = balance + floating + credit
+    return pr, floating, balance + floating + credit
+
+
+@jit_inline
+def _lev_one(rules, position, equity: float, t: int, window) -> float:
+    """The one open position's leverage at ``equity`` and time ``t`` in HMR ``window`` (all, start, end,
+    cap): the tightest of the symbol's cap, its equity band (or the band at the open) and the caps."""
+    lev_open, pos_cap, until = position[3], position[4], position[5]
+    h_all, h_start, h_end, h_cap = window
+    sym_f = rules.sym_f
+    band = math.inf
+    n_bands = int(sym_f[0, S_N_BANDS])
+    if n_bands > 0:
+        band = (_band_lev(rules.band_floor, rules.band_lev, 0, n_bands, equity)
+                if sym_f[0, S_BANDS_REPRICE] > 0.0 else lev_open)
+    window_cap = h_cap if h_all and h_start <= t < h_end else math.inf
+    return _pos_leverage(sym_f[0, S_STATIC_CAP], band, window_cap, t, until, pos_cap)
+
+
+@jit_inline
+def _m0_one(rules, position, m_price: float, lev: float) -> float:
+    """The one open position's margin in its margin currency at ``m_price`` and leverage ``lev`` (a
+    fixed-margin instrument: its fixed rate, leverage aside)."""
+    lots = position[1]
+    sym_f = rules.sym_f
     mode = int(sym_f[0, S_MODE])
     fixed = sym_f[0, S_FIXED_RATE]
     if not math.isnan(fixed):
-        m = margin_in_margin_ccy(_margin_mode(mode), lots, cs, m_price, 1.0, fixed)
-    else:
-        band = math.inf
-        n_bands = int(sym_f[0, S_N_BANDS])
-        if n_bands > 0:
-            band = (_band_lev(rules.band_floor, rules.band_lev, 0, n_bands, equity)
-                    if sym_f[0, S_BANDS_REPRICE] > 0.0 else lev_open)
-        window_cap = h_cap if h_all and h_start <= t < h_end else math.inf
-        lev = _pos_leverage(sym_f[0, S_STATIC_CAP], band, window_cap, t, until, pos_cap)
-        m = margin_in_margin_ccy(mode, lots, cs, m_price, lev, sym_f[0, S_MRATE])
-    m = m * m_conv * scale
+        return margin_in_margin_ccy(_margin_mode(mode), lots, sym_f[0, S_CS], m_price, 1.0, fixed)
+    return margin_in_margin_ccy(mode, lots, sym_f[0, S_CS], m_price, lev, sym_f[0, S_MRATE])
+
+
+@jit_inline
+def _m0_price_free(rules) -> bool:
+    """Whether ``_m0_one`` does not depend on the price (the forex formulas: lots x CS / leverage x rate)."""
+    sym_f = rules.sym_f
+    mode = int(sym_f[0, S_MODE])
+    if not math.isnan(sym_f[0, S_FIXED_RATE]):
+        mode = _margin_mode(mode)
+    return mode == FOREX or mode == FOREX_NO_LEVERAGE
+
+
+@jit_inline
+def _margin_one(rules, position, m0: float, m_conv: float, equity: float, credit: float):
+    """From the margin in the margin currency ``m0``: (position margin, account margin, level, stop-out level)."""
+    side, lots = position[0], position[1]
+    params = rules.params
+    hedge = rules.sym_f[0, S_HEDGE]
+    m = m0 * m_conv * params[P_ACC_SCALE]
     buy_margin = 0.0
     sell_margin = 0.0
     buy_lots = 0.0
@@ -527,12 +566,25 @@ def _value_one(rules, position, close: float, m_price: float, p_conv: float, m_c
     else:
         sell_margin += m
         sell_lots += lots
-    hedge = sym_f[0, S_HEDGE]
     margin = 0.0
     margin += _symbol_margin(params[P_HEDGING] > 0.0 and hedge < 1.0, buy_margin, sell_margin, buy_lots, sell_lots,
                              hedge)
     level = equity / margin * 100.0 if margin > 0.0 else math.inf
-    return pr, floating, equity, m, margin, level, _so_level_of(equity, credit, margin, params[P_SO_CREDIT] != 0.0)
+    return m, margin, level, _so_level_of(equity, credit, margin, params[P_SO_CREDIT] != 0.0)
+
+
+@jit_inline
+def _value_one(rules, position, close: float, m_price: float, p_conv: float, m_conv: float, t: int, window,
+               balance: float, credit: float):
+    """The account with one open position of symbol 0 (``position``: side, lots, open price, leverage at
+    the open, HMR cap, cap until), its profit taken at ``close`` and its margin at ``m_price``, with the
+    conversion factors given, at time ``t`` in HMR ``window`` (all, start, end, cap): (profit, floating,
+    equity, position margin, margin, level, stop-out level). ``recalc``'s arithmetic in its order (so its
+    bits), for ``_lean_one``'s quotes and the bounds of ``_quiet_bucket``."""
+    pr, floating, equity = _equity_one(rules, position, close, p_conv, balance, credit)
+    m0 = _m0_one(rules, position, m_price, _lev_one(rules, position, equity, t, window))
+    m, margin, level, so_level = _margin_one(rules, position, m0, m_conv, equity, credit)
+    return pr, floating, equity, m, margin, level, so_level
 
 
 @jit_inline
@@ -570,6 +622,38 @@ def _quiet_bucket(rules, position, prices, times, account, window, m_inverted: b
           and same_cap and so_lo > params[P_SO] and (math.isnan(mc_level) or lvl_lo >= mc_level)
           and lvl_lo >= min_level and not math.isnan(lvl_lo))
     return ok, pr_w, pr_b
+
+
+@jit_inline
+def _bounded(rules, position, prices, times, account, window, m_inverted: bool, box):
+    """``_quiet_bucket`` for a bucket of ``_lean_one``, through the price ``box`` already proven quiet
+    (bid low, bid high, ask low, ask high, before the position's own cap ends, and the position's
+    leverage and price-free margin in the margin currency (NaN: it depends on the price) over it): a
+    bucket inside it needs no bounds. Else its bounds, and when quiet a new box: the bucket's ranges
+    widened by twice their width where that is quiet too, else the bucket's. Returns (quiet, worst
+    profit, best profit, box)."""
+    side = position[0]
+    until = position[5]
+    blo, bhi, alo, ahi = prices
+    t0, t1 = times
+    early = t1 < until
+    if (blo >= box[0] and bhi <= box[1] and alo >= box[2] and ahi <= box[3] and (t0 < until) == early
+            and early == box[4]):
+        pr_w = _profit_at(rules, position, blo if side > 0 else ahi, 1.0)
+        pr_b = _profit_at(rules, position, bhi if side > 0 else alo, 1.0)
+        return True, pr_w, pr_b, box
+    quiet, pr_w, pr_b = _quiet_bucket(rules, position, prices, times, account, window, m_inverted)
+    if quiet:
+        w = 2.0 * ((bhi - blo) + (ahi - alo))
+        if not (blo - w > 0.0 and alo - w > 0.0 and _quiet_bucket(
+                rules, position, (blo - w, bhi + w, alo - w, ahi + w), times, account, window, m_inverted)[0]):
+            w = 0.0
+        # one band over the box (the bounds checked it), so one leverage
+        lev = _lev_one(rules, position, _equity_one(rules, position, blo if side > 0 else ahi, 1.0, account[0],
+                                                    account[1])[2], t1, window)
+        m0 = _m0_one(rules, position, ahi, lev) if _m0_price_free(rules) else math.nan
+        box = (blo - w, bhi + w, alo - w, ahi + w, early, lev, m0)
+    return quiet, pr_w, pr_b, box
 
 
 @jit_inline
@@ -654,19 +738,27 @@ def _lean_one(quotes, i: int, end: int, t_stop: int, rules, book, ledger, decisi
     m_inverted = (m_leg1 and sym_f[0, S_M1_SYM + 1] > 0.0) or (m_leg2 and sym_f[0, S_M1_SYM + 3] > 0.0)
     can_skip = p_const and not (m_leg1 and m_leg2) and (
         n_bands == 0 or not reprice or _bands_descend(band_floor, band_lev, n_bands))
+    # A price box proven quiet by the same bounds (the bid and ask ranges, before or after the position's
+    # own HMR cap ends) spares the bounds of every bucket inside it. It holds until a booking (balance,
+    # credit, HMR window); the lowest margin level only falls, so its own test stays true.
+    no_box = (math.inf, -math.inf, math.inf, -math.inf, False, math.nan, math.nan)
+    box = no_box
     while i < end:
+        safe = False
         if can_skip and (q_flags[i] & F_CLOSE) == 0:
             e, blo, bhi, alo, ahi, nan = _bucket(q_flags, q_bid, q_ask, i, end)
-            skip = e > i and q_time[e] < t_stop and not nan and blo > 0.0 and alo > 0.0  # (bounds need prices > 0)
-            if skip and k >= 0:
-                skip, pr_w, pr_b = _quiet_bucket(rules, position, (blo, bhi, alo, ahi), (q_time[i], q_time[e]),
-                                                 (balance, credit, min_level, mc_state), window, m_inverted)
-                if skip:
+            t0 = q_time[i]
+            t1 = q_time[e]
+            safe = e > i and t1 < t_stop and not nan and blo > 0.0 and alo > 0.0  # (bounds need prices > 0)
+            if safe and k >= 0:
+                safe, pr_w, pr_b, box = _bounded(rules, position, (blo, bhi, alo, ahi), (t0, t1),
+                                                 (balance, credit, min_level, mc_state), window, m_inverted, box)
+                if safe:
                     if pr_w < mae:
                         mae = pr_w
                     if pr_b > mfe:
                         mfe = pr_b
-            if skip:  # on to the bucket's last quote, valued below as if every quote before it had been
+            if safe:  # on to the bucket's last quote, valued below as if every quote before it had been
                 bid = q_bid[e - 1]
                 ask = q_ask[e - 1]
                 now = q_time[e - 1]
@@ -683,19 +775,25 @@ def _lean_one(quotes, i: int, end: int, t_stop: int, rules, book, ledger, decisi
                 return i
             balance = acc_i[I_BALANCE] / minor
             credit = acc_f[A_CREDIT]
+            box = no_box
         is_close = (fl & F_CLOSE) != 0
         if is_close and n_ser - acc_i[I_N_SERIES] < need:
             break
         b1 = q_bid[i]
         a1 = q_ask[i]
         if k >= 0:
-            p_conv = _conv_at(sym_f, S_P1_SYM, b1, a1)
             m_conv = _conv_at(sym_f, S_M1_SYM, b1, a1)
-            pr1, fl1, eq1, m1, mg1, lvl1, so_lvl = _value_one(rules, position, b1 if side > 0 else a1,
-                                                              a1 if side > 0 else b1, p_conv, m_conv, t, window,
-                                                              balance, credit)
-            if _level_event(lvl1, so_lvl, so, mc_level, mc_state) or math.isnan(p_conv) or math.isnan(m_conv):
-                break  # the general paths take this quote
+            if safe:  # inside a quiet box: no event to look for, the profit needs no conversion, one leverage
+                pr1, fl1, eq1 = _equity_one(rules, position, b1 if side > 0 else a1, 1.0, balance, credit)
+                m0 = box[6] if not math.isnan(box[6]) else _m0_one(rules, position, a1 if side > 0 else b1, box[5])
+                m1, mg1, lvl1, _ = _margin_one(rules, position, m0, m_conv, eq1, credit)
+            else:
+                p_conv = _conv_at(sym_f, S_P1_SYM, b1, a1)
+                pr1, fl1, eq1, m1, mg1, lvl1, so_lvl = _value_one(rules, position, b1 if side > 0 else a1,
+                                                                  a1 if side > 0 else b1, p_conv, m_conv, t, window,
+                                                                  balance, credit)
+                if _level_event(lvl1, so_lvl, so, mc_level, mc_state) or math.isnan(p_conv) or math.isnan(m_conv):
+                    break  # the general paths take this quote
             pr = pr1
             m = m1
             floating = fl1
@@ -721,13 +819,13 @@ def _lean_one(quotes, i: int, end: int, t_stop: int, rules, book, ledger, decisi
         now = t
         n_quotes += 1
         i += 1
-        if is_close:
-            # write the account back, then the series point and the vectorized decision
-            _write_back(book, (bid, ask, pbid, pask), (now, n_quotes, mc_state),
-                        (floating, equity, margin, level, min_level), k, (pr, m, mae, mfe))
-            record(rules, book, ledger)
-            if _decide(book, decisions, vec_sym, i - 1) and acc_i[I_ORD_HIGH] > 0:
-                return i
+        if is_close:  # the series point from the registers; the tables are written back for a decision
+            record_point(ledger, acc_i, now, balance, equity, margin, equity - margin, level)
+            if _decision_due(decisions, acc_i, vec_sym, i - 1):
+                _write_back(book, (bid, ask, pbid, pask), (now, n_quotes, mc_state),
+                            (floating, equity, margin, level, min_level), k, (pr, m, mae, mfe))
+                if _decide(book, decisions, vec_sym, i - 1) and acc_i[I_ORD_HIGH] > 0:
+                    return i
     _write_back(book, (bid, ask, pbid, pask), (now, n_quotes, mc_state), (floating, equity, margin, level, min_level),
                 k, (pr, m, mae, mfe))
     return i

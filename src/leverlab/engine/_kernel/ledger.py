@@ -170,17 +170,26 @@ def record(rules, book, ledger) -> None:
     lowest seen. Inlined: it runs at every bar close, and a call passes every table of three tuples."""
     acc_i = book.acc_i
     acc_f = book.acc_f
-    ser_f = ledger.ser_f
-    n = acc_i[I_N_SERIES]
-    ledger.ser_t[n] = acc_i[I_NOW]
-    ser_f[SR_BALANCE, n] = acc_i[I_BALANCE] / rules.params[P_MINOR]
-    ser_f[SR_EQUITY, n] = acc_f[A_EQUITY]
-    ser_f[SR_MARGIN, n] = acc_f[A_MARGIN]
-    ser_f[SR_FREE, n] = acc_f[A_FREE]
     lvl = acc_f[A_LEVEL]
-    ser_f[SR_LEVEL, n] = lvl if lvl < math.inf else math.nan
+    record_point(ledger, acc_i, acc_i[I_NOW], acc_i[I_BALANCE] / rules.params[P_MINOR], acc_f[A_EQUITY],
+                 acc_f[A_MARGIN], acc_f[A_FREE], lvl)
     if lvl < acc_f[A_MIN_LEVEL]:
         acc_f[A_MIN_LEVEL] = lvl
+
+
+@jit_inline
+def record_point(ledger, acc_i, t: int, balance: float, equity: float, margin: float, free: float,
+                 level: float) -> None:
+    """``record``'s series point from the figures given (the lean path holds them in registers); the
+    margin level is stored as NaN while there is no margin (inf)."""
+    ser_f = ledger.ser_f
+    n = acc_i[I_N_SERIES]
+    ledger.ser_t[n] = t
+    ser_f[SR_BALANCE, n] = balance
+    ser_f[SR_EQUITY, n] = equity
+    ser_f[SR_MARGIN, n] = margin
+    ser_f[SR_FREE, n] = free
+    ser_f[SR_LEVEL, n] = level if level < math.inf else math.nan
     acc_i[I_N_SERIES] = n + 1
 
 
