@@ -96,3 +96,24 @@ def test_statistics_agree_with_events_and_series(seed, leverage, stop_out, margi
         strategy = np.asarray(targets)
     r = Backtest(data, strategy, terms=terms, deposit=deposit, hedging=hedging).run()
     check_stats(r, deposit)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.floats(-1e6, 1e6), st.sampled_from([math.nan, math.inf, -math.inf, 0.0])),
+                min_size=1, max_size=60))
+def test_max_drawdown_is_the_array_formula(values):
+    """The one-pass drawdown equals the array formula it replaced: nanmax((peak - x) / peak) where the
+    running peak (NaN from a NaN on) is above 0, else 0."""
+    x = np.array(values)
+    peak = np.maximum.accumulate(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dd = np.where(peak > 0, (peak - x) / peak, 0.0)
+    want = float(np.nanmax(dd)) if not np.isnan(dd).all() else math.nan
+    got = max_drawdown(x)
+    assert got == want or (math.isnan(got) and math.isnan(want))
+
+
+def test_max_drawdown_by_hand():
+    # peak 120, trough 90: 30 / 120 = 0.25; the later 130 -> 117 is 13 / 130 = 0.1
+    assert max_drawdown(np.array([100.0, 120.0, 90.0, 130.0, 117.0])) == 0.25
+    assert max_drawdown(np.array([])) == 0.0

@@ -26,6 +26,7 @@ from functools import cached_property
 from typing import Any, NamedTuple
 
 import numpy as np
+from numba import njit
 
 from ..money import currency, from_minor
 from ..times import iso
@@ -278,13 +279,32 @@ class Result:
 
 
 def max_drawdown(equity: np.ndarray) -> float:
-    """Largest peak-to-trough fall of a series, as a fraction of the peak (0.25 = 25 %)."""
+    """Largest peak-to-trough fall of a series, as a fraction of the peak (0.25 = 25 %).
+
+    >>> max_drawdown(np.array([100.0, 120.0, 90.0, 130.0, 117.0]))
+    0.25
+    """
     if equity.size == 0:
         return 0.0
-    peak = np.maximum.accumulate(equity)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dd = np.where(peak > 0, (peak - equity) / peak, 0.0)
-    return float(np.nanmax(dd)) if dd.size else 0.0
+    return float(_max_drawdown(np.ascontiguousarray(equity, dtype=np.float64)))
+
+
+@njit(cache=True, nogil=True)
+def _max_drawdown(equity: np.ndarray) -> float:  # pragma: no cover - compiled
+    """One pass of ``nanmax((peak - equity) / peak)`` where the running peak (NaN from a NaN on, as
+    ``np.maximum.accumulate``) is above 0, else 0: without the three series-long temporaries."""
+    peak = equity[0]
+    worst = math.nan
+    for i in range(equity.shape[0]):
+        e = equity[i]
+        if peak != peak or e != e:
+            peak = math.nan
+        elif e > peak:
+            peak = e
+        dd = (peak - e) / peak if peak > 0.0 else 0.0
+        if dd == dd and (worst != worst or dd > worst):
+            worst = dd
+    return worst
 
 
 def money(minor: int, ccy: str) -> Decimal:
