@@ -128,3 +128,19 @@ def test_text_parameters_take_the_defaults_types():
         {"fast": 5, "sl_pips": 30, "tp_pips": None}
     with pytest.raises(ValueError, match="expected int"):
         SmaCross.checked_params({"fast": "ten"})
+
+
+def test_sma_sums_each_window_from_its_first_value():
+    """``sma`` runs windows side by side; each must still be summed in order, first value first: the
+    same bits as the plain loop, across block edges (1,024 windows) and through NaNs."""
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=2_600) * 1e3 + 1.1
+    x[[5, 1_500]] = np.nan
+    for n in (1, 2, 19, 700, 2_500, 2_601):
+        plain = np.full(x.shape[0], np.nan)
+        for i in range(n - 1, x.shape[0]):
+            s = 0.0
+            for v in x[i - n + 1:i + 1]:
+                s += v
+            plain[i] = s / n
+        assert sma(x, n).tobytes() == plain.tobytes(), n

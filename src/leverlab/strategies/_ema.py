@@ -65,12 +65,23 @@ def ema_cross_stream(close: np.ndarray, a_fast: float, a_slow: float, state: np.
 
 @njit(cache=True, nogil=True)
 def rolling_mean(x: np.ndarray, n: int) -> np.ndarray:
-    """Mean of each window of ``n`` values (each window summed afresh, so no drift); NaN before."""
+    """Mean of each window of ``n`` values (each window summed afresh from its first value, so no
+    drift); NaN before. The windows are summed a block at a time, each still in its own order (the
+    same bits as one window after another), so the additions of neighbouring windows run side by side."""
     m = x.shape[0]
     out = np.full(m, np.nan)
-    for i in range(n - 1, m):
-        s = 0.0
-        for j in range(i - n + 1, i + 1):
-            s += x[j]
-        out[i] = s / n
+    block = 1024
+    work = np.empty(block)
+    for base in range(n - 1, m, block):
+        cnt = min(block, m - base)
+        acc = work[:cnt]
+        acc[:] = 0.0
+        for j in range(n):
+            first = base - n + 1 + j
+            xs = x[first:first + cnt]  # (slices: the compiler sees the lengths, and vectorizes)
+            for k in range(cnt):
+                acc[k] += xs[k]
+        window = out[base:base + cnt]
+        for k in range(cnt):
+            window[k] = acc[k] / n
     return out
