@@ -116,3 +116,18 @@ def test_synthetic_bars():
     assert rep.issue("ohlc").count == 0 and rep.issue("crossed").count == 0 and rep.issue("gaps").count == 0
     assert np.array_equal(synthetic_bars(2_000, "M15", seed=3, start="2024-03-01").bid_close, b.bid_close)
     assert np.array_equal(b.bid_open[1:], b.bid_close[:-1])
+
+
+def test_intrabar_path_into_given_arrays():
+    """``out=`` fills the caller's arrays (the engine's pooled stream buffers) with the same points; the
+    ask of single-sided bars is the bid plus spread x point, as the array sum gives it."""
+    b = load("sample:eurusd-h1").take(slice(0, 300))
+    one = Bars("EURUSD", "H1", b.time, b.bid_open, b.bid_high, b.bid_low, b.bid_close)
+    want = intrabar_path(one, point=1e-5, spread=7.0)
+    out = (np.empty(1200, np.int64), np.empty(1200), np.empty(1200))
+    got = intrabar_path(one, point=1e-5, spread=7.0, out=out)
+    assert all(g is o for g, o in zip(got, out))
+    assert all(g.tobytes() == w.tobytes() for g, w in zip(got, want))
+    assert want[2][3::4].tobytes() == (one.bid_close + 7.0 * 1e-5).tobytes()
+    with pytest.raises(ValueError, match="EURUSD: out= needs three arrays of 1200 points"):
+        intrabar_path(one, point=1e-5, spread=7.0, out=(np.empty(4, np.int64), np.empty(4), np.empty(4)))

@@ -89,3 +89,21 @@ def test_tick_bars_match_numpy_reduceat_including_nan():
     t[100] = t[99] - 1
     with pytest.raises(DataError, match="row 100 .* comes before row 99"):
         ticks_to_bars(Ticks("EURUSD", t, b, a), "M1")
+
+
+def test_bar_stream_reuses_only_free_buffers():
+    """A bar run's quote arrays come from a pool: a stream nobody holds gives its memory to the next,
+    one still held (a live account, a result's views) never does, and the points are the same."""
+    from leverlab.data import load
+    from leverlab.engine._prepare import bar_path
+
+    b = load("sample:eurusd-h1").take(slice(0, 500))
+    first = bar_path(b, 8.0, 1e-5)
+    want = [a.copy() for a in first]
+    held = bar_path(b, 8.0, 1e-5)  # the first is alive: other memory
+    assert not any(np.shares_memory(x, y) for x, y in zip(first, held))
+    address = first[1].ctypes.data
+    del first
+    again = bar_path(b, 8.0, 1e-5)
+    assert again[1].ctypes.data == address
+    assert all(x.tobytes() == y.tobytes() for x, y in zip(again, want))

@@ -189,38 +189,48 @@ def iter_resample_ticks(chunks: Iterable[Ticks], timeframe: str, *, origin: int 
         yield resample_ticks(carry, timeframe, origin=origin)
 
 
-@njit(cache=True)
-def _path(t0, tf, bo, bh, bl, bc, ao, ah, al, ac, out_t, out_b, out_a):  # pragma: no cover - compiled
+@njit(cache=True, nogil=True)
+def _path(t0, tf, bo, bh, bl, bc, ao, ah, al, ac, sp, out_t, out_b, out_a):  # pragma: no cover - compiled
+    """The four points of each bar; asks from ``ao..ac``, or (when those are empty) the bid plus ``sp``
+    (one spread per bar, or one for all)."""
     q = tf // 4
+    sided = ao.shape[0] == 0
     for i in range(t0.shape[0]):
         j = 4 * i
+        s = sp[i if sp.shape[0] > 1 else 0] if sided else 0.0
+        a_o = bo[i] + s if sided else ao[i]
+        a_h = bh[i] + s if sided else ah[i]
+        a_l = bl[i] + s if sided else al[i]
+        a_c = bc[i] + s if sided else ac[i]
         high_first = (bh[i] - bo[i]) < (bo[i] - bl[i])
         out_t[j] = t0[i]
         out_t[j + 1] = t0[i] + q
         out_t[j + 2] = t0[i] + 2 * q
         out_t[j + 3] = t0[i] + 3 * q
         out_b[j] = bo[i]
-        out_a[j] = ao[i]
+        out_a[j] = a_o
         if high_first:
             out_b[j + 1] = bh[i]
-            out_a[j + 1] = ah[i]
+            out_a[j + 1] = a_h
             out_b[j + 2] = bl[i]
-            out_a[j + 2] = al[i]
+            out_a[j + 2] = a_l
         else:
             out_b[j + 1] = bl[i]
-            out_a[j + 1] = al[i]
+            out_a[j + 1] = a_l
             out_b[j + 2] = bh[i]
-            out_a[j + 2] = ah[i]
+            out_a[j + 2] = a_h
         out_b[j + 3] = bc[i]
-        out_a[j + 3] = ac[i]
+        out_a[j + 3] = a_c
 
 
-def intrabar_path(bars: Bars, *, point: float | None = None, spread: float | None = None
+def intrabar_path(bars: Bars, *, point: float | None = None, spread: float | None = None,
+                  out: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Four points per bar: (time int64 ns, bid, ask), each of length ``4 * len(bars)``.
 
     Single-sided bars get ``ask = bid + spread_points * point`` from the bars' ``spread`` column
-    or the constant ``spread`` (points); ``point`` defaults to the instrument catalog's.
+    or the constant ``spread`` (points); ``point`` defaults to the instrument catalog's. ``out``: three
+    arrays of ``4 * len(bars)`` (int64, float64, float64) to write into instead of new ones.
 
     >>> import numpy as np
     >>> b = Bars("EURUSD", "H1", np.array([0]), np.array([1.0]), np.array([1.1]), np.array([0.95]),
@@ -231,26 +241,32 @@ def intrabar_path(bars: Bars, *, point: float | None = None, spread: float | Non
     """
     tf = timeframe_ns(bars.timeframe)
     n = len(bars)
+    none = np.zeros(0)
     if bars.two_sided:
-        asks = [bars.ask_open, bars.ask_high, bars.ask_low, bars.ask_close]
+        asks = [np.ascontiguousarray(a, dtype=np.float64)
+                for a in (bars.ask_open, bars.ask_high, bars.ask_low, bars.ask_close)]
+        sp = none
     else:
         if point is None:
             from ..instruments import instrument
 
             point = instrument(bars.symbol).point
         if bars.spread is not None:
-            sp = bars.spread * point
+            sp = np.ascontiguousarray(bars.spread * point, dtype=np.float64)
         elif spread is not None:
-            sp = np.full(n, spread * point)
+            sp = np.array([spread * point], dtype=np.float64)
         else:
             raise ValueError(f"{bars.symbol}: single-sided bars need a spread column "
                              "or spread= (points) for the ask side")
-        asks = [bars.bid_open + sp, bars.bid_high + sp, bars.bid_low + sp, bars.bid_close + sp]
-    out_t = np.empty(4 * n, np.int64)
-    out_b = np.empty(4 * n)
-    out_a = np.empty(4 * n)
+        asks = [none] * 4  # the bid plus the spread, in the compiled pass
+    if out is None:
+        out_t, out_b, out_a = np.empty(4 * n, np.int64), np.empty(4 * n), np.empty(4 * n)
+    else:
+        out_t, out_b, out_a = out
+        if not (out_t.shape == out_b.shape == out_a.shape == (4 * n,)):
+            raise ValueError(f"{bars.symbol}: out= needs three arrays of {4 * n} points")
     if n:
-        ao, ah, al, ac = (np.ascontiguousarray(a, dtype=np.float64) for a in asks)
-        _path(bars.time, tf, bars.bid_open, bars.bid_high, bars.bid_low, bars.bid_close, ao, ah, al, ac,
+        ao, ah, al, ac = asks
+        _path(bars.time, tf, bars.bid_open, bars.bid_high, bars.bid_low, bars.bid_close, ao, ah, al, ac, sp,
               out_t, out_b, out_a)
     return out_t, out_b, out_a

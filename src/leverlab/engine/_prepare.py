@@ -171,20 +171,18 @@ def broker_bars(bars: Bars, spread_points: float, point: float) -> Bars:
 
 def bar_path(bars: Bars, spread_points: float, point: float) -> tuple[np.ndarray, ...]:
     """The data layer's four-vertex intrabar path (open, nearer extreme, other extreme, close) with
-    the kernel's flags: the open is a gap from the previous bar, the rest is continuous."""
+    the kernel's flags: the open is a gap from the previous bar, the rest is continuous. In pooled
+    arrays (``_pooled``): a stream's arrays are reused once nothing refers to them."""
     from ..data.resample import intrabar_path
 
     n = len(bars)
+    time, bid, ask, flags = _pooled(4 * n, ("int64", "float64", "float64", "uint8"))
     if bars.two_sided or bars.spread is not None:
-        time, bid, ask = intrabar_path(bars, point=point)
+        intrabar_path(bars, point=point, out=(time, bid, ask))
     else:
-        time, bid, ask = intrabar_path(bars, point=point, spread=spread_points)
-    flags = np.empty((n, 4), dtype=np.uint8)
-    flags[:, 0] = L.F_OPEN
-    flags[:, 1] = L.F_CONT
-    flags[:, 2] = L.F_CONT
-    flags[:, 3] = L.F_CONT | L.F_CLOSE
-    return time, bid, ask, flags.ravel()
+        intrabar_path(bars, point=point, spread=spread_points, out=(time, bid, ask))
+    flags.reshape(n, 4)[:] = (L.F_OPEN, L.F_CONT, L.F_CONT, L.F_CONT | L.F_CLOSE)
+    return time, bid, ask, flags
 
 
 @njit(cache=True, nogil=True)
@@ -450,25 +448,32 @@ def ticks_to_bars(ticks: Ticks, timeframe: str, rebuild: tuple | None = None) ->
     return bars, last
 
 
-_POOL: list[tuple[np.ndarray, np.ndarray]] = []
+_POOLS: dict[tuple[str, ...], list[tuple[np.ndarray, ...]]] = {}
 _POOL_LOCK = threading.Lock()
 
 
+def _pooled(n: int, dtypes: tuple[str, ...]) -> tuple[np.ndarray, ...]:
+    """Arrays of ``n`` of each of ``dtypes``: views of a set no earlier stream still uses (only this pool
+    refers to it), else a new set (the pool keeps the two last of each kind). A comparison or a sweep
+    runs many accounts over the same data; reusing the memory saves touching fresh pages on every run."""
+    with _POOL_LOCK:  # the views are taken before another thread can see the set as free
+        pool = _POOLS.setdefault(dtypes, [])
+        for k, arrays in enumerate(pool):
+            # references: the pool's tuple, the generator's name, getrefcount's argument - and nothing else
+            if arrays[0].shape[0] >= n and all(sys.getrefcount(a) <= 3 for a in arrays):
+                pool.append(pool.pop(k))
+                return tuple(a[:n] for a in arrays)
+        fresh = tuple(np.empty(n, dtype=d) for d in dtypes)
+        pool.append(fresh)
+        if len(pool) > 2:
+            pool.pop(0)
+        return tuple(a[:n] for a in fresh)
+
+
 def _quote_buffers(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Two float64 arrays of ``n`` for rebuilt quotes: views of a pair that no earlier stream still uses
-    (only this pool refers to it), else a new pair. A comparison runs many accounts over the same data;
-    reusing the memory saves touching fresh pages on every run."""
-    with _POOL_LOCK:  # the views are taken before another thread can see the pair as free
-        for k, (b, a) in enumerate(_POOL):
-            # references: the pool's tuple, the loop's name, getrefcount's argument - and nothing else
-            if b.shape[0] >= n and sys.getrefcount(b) <= 3 and sys.getrefcount(a) <= 3:
-                _POOL.append(_POOL.pop(k))
-                return b[:n], a[:n]
-        pair = (np.empty(n), np.empty(n))
-        _POOL.append(pair)
-        if len(_POOL) > 2:
-            _POOL.pop(0)
-        return pair[0][:n], pair[1][:n]
+    """Two float64 arrays of ``n`` for rebuilt quotes (``_pooled``)."""
+    bid, ask = _pooled(n, ("float64", "float64"))
+    return bid, ask
 
 
 #: spread widening where a profile publishes none (the engine's documented defaults, marked assumed): three
@@ -637,8 +642,11 @@ def build_stream(feeds: dict[str, Bars | Ticks], order: list[str], terms: Accoun
         perm = np.argsort(time, kind="stable")
         time = time[perm]
         sym, bid, ask, flags = (np.concatenate([p[k] for p in parts])[perm] for k in (1, 2, 3, 4))
-    decisions = np.flatnonzero((flags & L.F_CLOSE) != 0).astype(np.int64)
     assert decision_bars is not None
+    if len(parts) == 1 and isinstance(feeds[primary], Bars):  # every fourth point closes a bar
+        decisions = np.arange(3, time.shape[0], 4, dtype=np.int64)
+    else:
+        decisions = np.flatnonzero((flags & L.F_CLOSE) != 0).astype(np.int64)
     return Stream(np.ascontiguousarray(time), np.ascontiguousarray(sym), np.ascontiguousarray(bid),
                   np.ascontiguousarray(ask), np.ascontiguousarray(flags), decisions, decision_bars)
 
