@@ -181,7 +181,7 @@ def bar_path(bars: Bars, spread_points: float, point: float) -> tuple[np.ndarray
         intrabar_path(bars, point=point, out=(time, bid, ask))
     else:
         intrabar_path(bars, point=point, spread=spread_points, out=(time, bid, ask))
-    flags.reshape(n, 4)[:] = (L.F_OPEN, L.F_CONT, L.F_CONT, L.F_CONT | L.F_CLOSE)
+    flags.reshape(n, 4)[:] = np.array((L.F_OPEN, L.F_CONT, L.F_CONT, L.F_CONT | L.F_CLOSE), dtype=np.uint8)
     return time, bid, ask, flags
 
 

@@ -209,6 +209,17 @@ class _Sim:
         self.params[L.P_VEC_SYM] = 0.0
         keep = ~np.isnan(targets)
         self.decisions = Decisions(np.ascontiguousarray(idx[keep]), np.ascontiguousarray(targets[keep]))
+        # a target moves at most two trades (a close, an open) and their deals and commissions: room for
+        # them now, so the tables need not grow (a copy and a return to Python each time) on the way
+        n = int(keep.sum())
+        grown = {}
+        for names, counter, per in ((("deal_i", "deal_f"), L.I_N_DEALS, 4), (("tr_i", "tr_f"), L.I_N_TRADES, 2)):
+            have = getattr(self.ledger, names[0]).shape[0]
+            want = int(self.acc_i[counter]) + per * n + have
+            if want > 2 * have:
+                grown.update({name: _doubled(getattr(self.ledger, name), 0, want) for name in names})
+        if grown:
+            self.ledger = self.ledger._replace(**grown)
         self.acc_i[L.I_DEC_PTR] = 0
         self._expose()
 
