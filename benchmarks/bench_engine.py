@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import glob
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -99,6 +100,51 @@ def uncached(fn: Callable[[], Any]) -> str:
     return f"with schedules computed afresh {(time.perf_counter() - t0) * 1e3:.0f} ms"
 
 
+def kernel_split(bars: Any, terms: Any, trades: int) -> str:
+    """Where the bar kernel's time goes: the same bars and strategy targets, then the same with the
+    position held from the first target on (no trade after it), then with no position at all (best of
+    three each); the difference to the held run is what the trades cost."""
+    from leverlab.engine import Backtest
+    from leverlab.engine._sim import _Sim
+    from leverlab.strategies import SmaCross
+
+    targets = SmaCross.targets(bars, units=1000)
+    first = int(np.flatnonzero(~np.isnan(targets))[0])
+    held = np.full(targets.shape[0], np.nan)
+    held[first] = targets[first]
+    spent = [0.0]
+    advance = _Sim.advance
+
+    def timed(self: Any, end: int) -> None:
+        t0 = time.perf_counter()
+        try:
+            advance(self, end)
+        finally:
+            spent[0] += time.perf_counter() - t0
+
+    def kernel(tg: np.ndarray) -> float:
+        class Fixed(SmaCross):
+            @classmethod
+            def targets(cls, bars: Any, **_: Any) -> np.ndarray:
+                return tg
+
+        best = math.inf
+        for _ in range(4):
+            spent[0] = 0.0
+            Backtest(bars, Fixed, terms=terms, deposit=10_000, vectorized=True).run(units=1000)
+            best = min(best, spent[0])
+        return best
+
+    _Sim.advance = timed  # type: ignore[method-assign]
+    try:
+        k_all, k_held, k_flat = kernel(targets), kernel(held), kernel(np.full(targets.shape[0], np.nan))
+    finally:
+        _Sim.advance = advance  # type: ignore[method-assign]
+    return (f"kernel {k_all * 1e3:.0f} ms = {k_flat * 1e3:.0f} with no position + {(k_held - k_flat) * 1e3:.0f} "
+            f"holding one throughout + {(k_all - k_held) * 1e3:.0f} for the {trades} trades "
+            f"({(k_all - k_held) / max(trades, 1) * 1e6:.2f} us each)")
+
+
 def mirror_tile(o, h, lo, c, n: int) -> tuple[np.ndarray, ...]:
     """Repeat a bar series forwards, then backwards in time, ... up to ``n`` bars. A reversed bar swaps
     its open and close, so every bar opens where the previous one closed, as in the original."""
@@ -142,7 +188,7 @@ def bench_bars(n: int, repeat: int, peers: bool, python_mode: bool) -> list[dict
     sec, r = _median_time(run, repeat)
     rows.append(dict(case=f"bars {n:,}", tool="leverlab (vectorized, full margin model)", items=n, seconds=sec,
                      note=f"{r.stats['trades']} trades, final equity {r.stats['final_equity']}; {phases(run)}; "
-                          f"{uncached(run)}"))
+                          f"{kernel_split(bars, terms, r.stats['trades'])}; {uncached(run)}"))
     if python_mode:
         sec, r = _median_time(lambda: Backtest(bars, SmaCross, terms=terms, deposit=10_000).run(units=1000),
                               max(1, repeat // 2))

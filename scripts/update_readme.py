@@ -29,9 +29,9 @@ BENCH_START, BENCH_END = "<!-- bench-table:start -->", "<!-- bench-table:end -->
 
 
 # why the bar goal falls short (issue 13 item 2): measured in bench_engine's phase notes
-LEAN = ("quiet bars are skipped by the trigger-price scan, but each bar close is still valued and recorded in "
-        "the kernel, with or without trades, and the bars become a four-point quote stream first; see the "
-        "phase notes of bench_engine.py")
+LEAN = ("quiet bars are skipped by the trigger-price scan and a price box; most of the kernel's time is now the "
+        "trades, each running the full accounting path of a fill (order, deals, trade row, totals, margin check) "
+        "in separately compiled calls; see the kernel split in bench_engine.py's notes")
 
 
 def _rate(x: float, unit: str) -> str:
