@@ -87,3 +87,36 @@ def test_ticks_and_hmr_lean_equals_full(monkeypatch):
     r = _same(monkeypatch, lambda: Backtest(tk, EmaCross, terms=make_terms(), deposit=300, vectorized=True,
                                             timeframe="M1"), dict(lots=2))
     assert r.stats["stop_outs"] >= 1
+
+
+def _walk(symbol: str, start: float, step: float, n: int = 3_000, seed: int = 9):
+    rng = np.random.default_rng(seed)
+    closes = start * np.exp(np.cumsum(rng.normal(0.0, step, n)))
+    wick = start * step * np.abs(rng.normal(size=(2, n)))
+    return bars(symbol, closes, highs=np.maximum(np.concatenate(([closes[0]], closes[:-1])), closes) + wick[0],
+                lows=np.minimum(np.concatenate(([closes[0]], closes[:-1])), closes) - wick[1],
+                spread=start * 2e-5)
+
+
+@pytest.mark.parametrize("case", ["cfd_leverage", "fixed_margin", "repricing_bands", "profit_converted"])
+def test_margin_forms_lean_equals_full(monkeypatch, case):
+    """The scan and its price box under every margin form: a margin that moves with the price (XAUUSD, a
+    CFD with leverage), a fixed margin rate (US30), equity bands re-margining the position as equity
+    crosses them (the box must hold one band), and a profit converted at the symbol's own price
+    (USDJPY on a USD account: the scan stands aside). Random walks, positions large enough to cross
+    the bands and to end in a margin call and a stop-out."""
+    from leverlab.brokers.terms import SymbolMargin
+
+    symbol, data, lots, margin = {
+        "cfd_leverage": ("XAUUSD", _walk("XAUUSD", 2000.0, 0.004), 0.5, SymbolMargin("XAUUSD", 500.0)),
+        "fixed_margin": ("US30", _walk("US30", 38000.0, 0.003), 2.0,
+                         SymbolMargin("US30", 1000.0, fixed_margin_rate=0.01)),
+        "repricing_bands": ("EURUSD", _walk("EURUSD", 1.1, 0.002), 3.0,
+                            SymbolMargin("EURUSD", 1000.0, band_floor=(0.0, 9_000.0, 10_500.0),
+                                         band_leverage=(2000.0, 500.0, 100.0))),
+        "profit_converted": ("USDJPY", _walk("USDJPY", 150.0, 0.002), 1.0, SymbolMargin("USDJPY", 1000.0)),
+    }[case]
+    terms = make_terms({symbol: 1000.0}, symbol_margin={symbol: margin})
+    r = _same(monkeypatch, lambda: Backtest(data, SmaCross, terms=terms, deposit=10_000, vectorized=True),
+              dict(lots=lots))
+    assert r.stats["trades"] > 15 and r.stats["stop_outs"] == 1  # (trading until the stop-out: every path met)
