@@ -28,7 +28,8 @@ class _Sim:
     The tables are grouped as the kernel takes them: ``quotes`` (``Quotes``), ``rules`` (``Rules``),
     ``book`` (``Book``), ``ledger`` (``Ledger``) and ``decisions`` (``Decisions``). A table that has
     to grow is replaced in its tuple. Each table is also an attribute by its name (``sim.acc_i``,
-    ``sim.dec_idx`` for ``decisions.idx``), set again whenever a tuple is replaced: plain attributes,
+    ``sim.dec_idx`` for ``decisions.idx``: the quotes of the non-NaN targets only, not one per bar), set
+    again whenever a tuple is replaced: plain attributes,
     as Python reads them at every bar. Read them; write into them, never assign them.
     """
 

@@ -198,7 +198,8 @@ def _book_due(rules, book, ledger, t: int, hp: int) -> int:
 @jit_inline
 def _decide(book, decisions, vec_sym: int, i: int) -> bool:
     """At quote ``i``, queue the orders of the compiled target due there (if any, for symbol ``vec_sym``
-    >= 0); True when a decision row was consumed."""
+    >= 0); True when a decision row was consumed. (``_Sim.set_decisions`` keeps no NaN target; a NaN
+    row would keep the position.)"""
     if vec_sym < 0:
         return False
     acc_i = book.acc_i
@@ -645,7 +646,7 @@ def _bounded(rules, position, prices, times, account, window, m_inverted: bool, 
     quiet, pr_w, pr_b = _quiet_bucket(rules, position, prices, times, account, window, m_inverted)
     if quiet:
         w = 2.0 * ((bhi - blo) + (ahi - alo))
-        if not (blo - w > 0.0 and alo - w > 0.0 and _quiet_bucket(
+        if not (w > 0.0 and blo - w > 0.0 and alo - w > 0.0 and _quiet_bucket(
                 rules, position, (blo - w, bhi + w, alo - w, ahi + w), times, account, window, m_inverted)[0]):
             w = 0.0
         # one band over the box (the bounds checked it), so one leverage
@@ -660,9 +661,10 @@ def _bounded(rules, position, prices, times, account, window, m_inverted: bool, 
 def _lean_one(quotes, i: int, end: int, t_stop: int, rules, book, ledger, decisions) -> int:
     """``_quiet_run`` for a run with one symbol and at most one open position - most bars of most
     strategies - with the account held in local variables: the same arithmetic as ``recalc`` in
-    the same order (so the same bits), written back to the tables before a series point, a
-    decision, and on return. Stops before the first quote where anything happens, like
-    ``_quiet_run``; the caller goes on with the general paths from there. Inlined, as ``_quiet_run``."""
+    the same order (so the same bits), written back to the tables before a decision or a booking and
+    on return (series points are written from the registers). Stops before the first quote where
+    anything happens, like ``_quiet_run``; the caller goes on with the general paths from there.
+    Inlined, as ``_quiet_run``."""
     q_time = quotes.time
     q_bid = quotes.bid
     q_ask = quotes.ask
