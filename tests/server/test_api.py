@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 
@@ -259,6 +260,16 @@ def test_price_stream_and_candles(server: Server) -> None:
     cs = r.json()["candles"]
     assert 1 <= len(cs) <= 5 and all(set(x) >= {"bid", "ask", "mid", "time", "complete"} for x in cs)
     assert c.http.get("/instruments/EUR_USD/candles", params={"granularity": "S5"}).status_code == 400
+    # weekly candles start on OANDA's default day, Friday, or the weeklyAlignment asked for (00:00 UTC, the
+    # day boundary of this server's daily candles)
+    for day, asked in (("Friday", {}), ("Monday", {"weeklyAlignment": "Monday"})):
+        r = c.http.get("/instruments/EUR_USD/candles", params={"granularity": "W", "count": 3, **asked})
+        assert r.status_code == 200, r.text
+        weeks = r.json()["candles"]
+        assert weeks and all(dt.datetime.fromisoformat(w["time"][:19]).strftime("%A %H:%M:%S") == f"{day} 00:00:00"
+                             for w in weeks)
+    r = c.http.get("/instruments/EUR_USD/candles", params={"granularity": "W", "weeklyAlignment": "Fri"})
+    assert r.status_code == 400 and "weeklyAlignment" in r.json()["errorMessage"]
     ins = c.get("/instruments").json()["instruments"]
     eur = next(i for i in ins if i["name"] == "EUR_USD")
     assert eur["displayPrecision"] == 5 and eur["minimumTradeSize"] == "1000" and eur["pipLocation"] == -4

@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 from ..engine.errors import BacktestError
 from .book import AccountBook
-from .market import GRANULARITIES
+from .market import GRANULARITIES, WEEKDAYS
 from .service import Broker
 from .v20 import V20Error, money, parse_time, rfc3339, time_field, to_unix_times
 
@@ -368,7 +368,11 @@ class V20App:
         t_from, t_to = self.qtime(request, "from"), self.qtime(request, "to")
         if t_from is not None and t_to is not None and t_to < t_from:
             raise V20Error(400, "'to' is before 'from'", "INVALID_VALUE")
-        rows, why = self.broker.market.candles(sym, gran, t_from, t_to, count, self.broker.clock.now)
+        weekly = request.query_params.get("weeklyAlignment", "Friday")
+        if weekly not in WEEKDAYS:
+            raise V20Error(400, f"Invalid value specified for 'weeklyAlignment': {weekly!r}; expected one of "
+                                f"{', '.join(WEEKDAYS)}", "INVALID_VALUE")
+        rows, why = self.broker.market.candles(sym, gran, t_from, t_to, count, self.broker.clock.now, weekly)
         if why:
             raise V20Error(400, why, "INVALID_VALUE")
         d = self.broker.market.specs[sym].digits

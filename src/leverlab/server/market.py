@@ -33,6 +33,18 @@ CHUNK_NS = 7 * 86_400 * 10**9
 GRANULARITIES = {"S5": 5, "S10": 10, "S15": 15, "S30": 30, "M1": 60, "M2": 120, "M4": 240, "M5": 300, "M10": 600,
                  "M15": 900, "M30": 1800, "H1": 3600, "H2": 7200, "H3": 10800, "H4": 14400, "H6": 21600,
                  "H8": 28800, "H12": 43200, "D": 86400, "W": 604800}
+#: the days a weekly candle may start on (v20 ``WeeklyAlignment``); OANDA's default is Friday
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def week_origin(day: str) -> int:
+    """UTC ns of the first ``day`` 00:00 after the epoch (1970-01-01 was a Thursday): where weekly
+    candles start, at the day boundary of this server's daily candles (UTC midnight).
+
+    >>> week_origin("Friday") // 86_400_000_000_000, week_origin("Thursday")
+    (1, 0)
+    """
+    return (WEEKDAYS.index(day) - 3) % 7 * 86_400 * 10**9
 
 
 @dataclass(frozen=True)
@@ -171,8 +183,9 @@ class Market:
 
     # ---- candles
     def candles(self, symbol: str, granularity: str, t_from: int | None, t_to: int | None, count: int,
-                now: int) -> tuple[list[dict[str, object]], str]:
-        """Candles of ``granularity`` up to the clock ``now`` (never later), as (rows, "") or ([], why)."""
+                now: int, weekly_alignment: str = "Friday") -> tuple[list[dict[str, object]], str]:
+        """Candles of ``granularity`` up to the clock ``now`` (never later), as (rows, "") or ([], why);
+        weekly ones start on ``weekly_alignment`` (one of ``WEEKDAYS``) at 00:00 UTC."""
         f = self.frames[symbol]
         if not isinstance(f, Bars):
             return [], "candles are served from bar data only"
@@ -183,7 +196,8 @@ class Market:
         g = sec * 10**9
         if g < tf or g % tf:
             return [], f"granularity {granularity} is finer than (or not a multiple of) the data's {f.timeframe} bars"
-        bars = f if g == tf else resample_bars(f, _tf_name(sec))
+        origin = week_origin(weekly_alignment) if granularity == "W" else 0
+        bars = f if g == tf else resample_bars(f, _tf_name(sec), origin=origin)
         tt = np.asarray(bars.time)
         hi = int(np.searchsorted(tt, now, "right"))
         lo = 0
@@ -219,11 +233,9 @@ class Market:
 
 
 def _tf_name(sec: int) -> str:
-    """leverlab's timeframe name of a length in seconds."""
-    if sec % 604800 == 0:
-        return "W1"
+    """leverlab's timeframe name of a length in seconds (a week is ``D7``)."""
     if sec % 86400 == 0:
-        return "D1"
+        return f"D{sec // 86400}"
     if sec % 3600 == 0:
         return f"H{sec // 3600}"
     return f"M{sec // 60}"
