@@ -129,5 +129,8 @@ def test_intrabar_path_into_given_arrays():
     assert all(g is o for g, o in zip(got, out))
     assert all(g.tobytes() == w.tobytes() for g, w in zip(got, want))
     assert want[2][3::4].tobytes() == (one.bid_close + 7.0 * 1e-5).tobytes()
-    with pytest.raises(ValueError, match="EURUSD: out= needs three arrays of 1200 points"):
+    with pytest.raises(ValueError, match="EURUSD: out= needs three separate writeable contiguous arrays of 1200"):
         intrabar_path(one, point=1e-5, spread=7.0, out=(np.empty(4, np.int64), np.empty(4), np.empty(4)))
+    for bad in ((out[0], out[1].astype(np.float32), out[2]), (out[0], out[1], out[1])):  # rounded; one array twice
+        with pytest.raises(ValueError, match="separate writeable contiguous arrays"):
+            intrabar_path(one, point=1e-5, spread=7.0, out=bad)

@@ -144,3 +144,8 @@ def test_sma_sums_each_window_from_its_first_value():
                 s += v
             plain[i] = s / n
         assert sma(x, n).tobytes() == plain.tobytes(), n
+
+
+def test_sma_refuses_a_window_below_one():
+    with pytest.raises(ValueError, match="sma: window 0 bars; expected at least 1"):
+        sma(np.arange(5.0), 0)

@@ -263,8 +263,13 @@ def intrabar_path(bars: Bars, *, point: float | None = None, spread: float | Non
         out_t, out_b, out_a = np.empty(4 * n, np.int64), np.empty(4 * n), np.empty(4 * n)
     else:
         out_t, out_b, out_a = out
-        if not (out_t.shape == out_b.shape == out_a.shape == (4 * n,)):
-            raise ValueError(f"{bars.symbol}: out= needs three arrays of {4 * n} points")
+        if not (out_t.shape == out_b.shape == out_a.shape == (4 * n,) and out_t.dtype == np.int64
+                and out_b.dtype == out_a.dtype == np.float64
+                and all(a.flags.writeable and a.flags.c_contiguous for a in out)
+                and not (np.shares_memory(out_b, out_a) or np.shares_memory(out_t, out_b)
+                         or np.shares_memory(out_t, out_a))):
+            raise ValueError(f"{bars.symbol}: out= needs three separate writeable contiguous arrays of {4 * n} "
+                             f"points (int64 times, float64 bids, float64 asks)")
     if n:
         ao, ah, al, ac = asks
         _path(bars.time, tf, bars.bid_open, bars.bid_high, bars.bid_low, bars.bid_close, ao, ah, al, ac, sp,

@@ -450,23 +450,39 @@ def ticks_to_bars(ticks: Ticks, timeframe: str, rebuild: tuple | None = None) ->
 
 _POOLS: dict[tuple[str, ...], list[tuple[np.ndarray, ...]]] = {}
 _POOL_LOCK = threading.Lock()
+_POOL_MAX = 1 << 23
+"""The longest arrays the pool keeps (8M points: a 2M-bar stream); longer ones are left to the allocator."""
+
+
+def _free_refs() -> int:
+    """What ``sys.getrefcount`` reads, in ``_pooled``'s test, for an array nothing else holds: measured
+    on this interpreter rather than assumed (newer CPython versions borrow some references)."""
+    sets = [(np.empty(1),)]
+    for arrays in sets:
+        return max(sys.getrefcount(a) for a in arrays)
+    raise AssertionError
+
+
+_FREE = _free_refs()
 
 
 def _pooled(n: int, dtypes: tuple[str, ...]) -> tuple[np.ndarray, ...]:
     """Arrays of ``n`` of each of ``dtypes``: views of a set no earlier stream still uses (only this pool
-    refers to it), else a new set (the pool keeps the two last of each kind). A comparison or a sweep
-    runs many accounts over the same data; reusing the memory saves touching fresh pages on every run."""
+    refers to it), else a new set (the pool keeps the two last of each kind, up to ``_POOL_MAX`` long).
+    A comparison or a sweep runs many accounts over the same data; reusing the memory saves touching
+    fresh pages on every run."""
     with _POOL_LOCK:  # the views are taken before another thread can see the set as free
         pool = _POOLS.setdefault(dtypes, [])
         for k, arrays in enumerate(pool):
             # references: the pool's tuple, the generator's name, getrefcount's argument - and nothing else
-            if arrays[0].shape[0] >= n and all(sys.getrefcount(a) <= 3 for a in arrays):
+            if arrays[0].shape[0] >= n and all(sys.getrefcount(a) <= _FREE for a in arrays):
                 pool.append(pool.pop(k))
                 return tuple(a[:n] for a in arrays)
         fresh = tuple(np.empty(n, dtype=d) for d in dtypes)
-        pool.append(fresh)
-        if len(pool) > 2:
-            pool.pop(0)
+        if n <= _POOL_MAX:
+            pool.append(fresh)
+            if len(pool) > 2:
+                pool.pop(0)
         return tuple(a[:n] for a in fresh)
 
 

@@ -210,9 +210,10 @@ class _Sim:
         self.params[L.P_VEC_SYM] = 0.0
         keep = ~np.isnan(targets)
         self.decisions = Decisions(np.ascontiguousarray(idx[keep]), np.ascontiguousarray(targets[keep]))
-        # a target moves at most two trades (a close, an open) and their deals and commissions: room for
-        # them now, so the tables need not grow (a copy and a return to Python each time) on the way
-        n = int(keep.sum())
+        # a change of target moves at most two trades (a close, an open) and their deals and commissions:
+        # room for them now, so the tables need not grow (a copy and a return to Python each time) on the way
+        kept = self.decisions.target
+        n = int(np.count_nonzero(kept[1:] != kept[:-1])) + min(1, kept.shape[0])
         grown = {}
         for names, counter, per in ((("deal_i", "deal_f"), L.I_N_DEALS, 4), (("tr_i", "tr_f"), L.I_N_TRADES, 2)):
             have = getattr(self.ledger, names[0]).shape[0]

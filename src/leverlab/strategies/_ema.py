@@ -68,6 +68,8 @@ def rolling_mean(x: np.ndarray, n: int) -> np.ndarray:
     """Mean of each window of ``n`` values (each window summed afresh from its first value, so no
     drift); NaN before. The windows are summed a block at a time, each still in its own order (the
     same bits as one window after another), so the additions of neighbouring windows run side by side."""
+    if n < 1:
+        raise ValueError("rolling_mean: the window must be at least 1")
     m = x.shape[0]
     out = np.full(m, np.nan)
     block = 1024

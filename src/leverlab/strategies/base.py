@@ -28,8 +28,10 @@ def crossover(a: Any, b: Any) -> bool:
 
 
 def sma(x: Any, n: int) -> np.ndarray:
-    """Simple moving average; NaN for the first n-1 bars."""
+    """Simple moving average; NaN for the first n-1 bars. ValueError unless ``n >= 1``."""
     from ._ema import rolling_mean
+    if int(n) < 1:
+        raise ValueError(f"sma: window {n} bars; expected at least 1")
     return rolling_mean(np.ascontiguousarray(np.asarray(x, dtype=np.float64)), int(n))
 
 
