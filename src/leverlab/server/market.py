@@ -39,7 +39,8 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 
 def week_origin(day: str) -> int:
     """UTC ns of the first ``day`` 00:00 after the epoch (1970-01-01 was a Thursday): where weekly
-    candles start, at the day boundary of this server's daily candles (UTC midnight).
+    candles start, at the day boundary of this server's daily candles (UTC midnight; OANDA's own days
+    and weeks turn at 17:00 New York, which this server does not model).
 
     >>> week_origin("Friday") // 86_400_000_000_000, week_origin("Thursday")
     (1, 0)
@@ -233,7 +234,13 @@ class Market:
 
 
 def _tf_name(sec: int) -> str:
-    """leverlab's timeframe name of a length in seconds (a week is ``D7``)."""
+    """leverlab's timeframe name of a length in seconds (a week is ``D7``).
+
+    >>> [_tf_name(s) for s in (5, 120, 7200, 86400, 604800)]
+    ['S5', 'M2', 'H2', 'D1', 'D7']
+    """
+    if sec % 60:
+        return f"S{sec}"
     if sec % 86400 == 0:
         return f"D{sec // 86400}"
     if sec % 3600 == 0:
