@@ -94,7 +94,6 @@ from .margin import (
     _by_totals,
     _conv,
     _finish_recalc,
-    _in_window,
     _level_event,
     _margin_mode,
     _pos_leverage,
@@ -258,11 +257,32 @@ def _set_flat(book, minor: float) -> None:
 
 
 @jit_inline
+def _slot_position(book, k: int):
+    """The position in slot ``k`` as the one-symbol valuations take it: (side, lots, open price, leverage
+    at the open, HMR cap, cap until)."""
+    pos_i = book.pos_i
+    pos_f = book.pos_f
+    return (pos_i[k, PI_SIDE], pos_f[k, PF_LOTS], pos_f[k, PF_OPEN], pos_f[k, PF_LEV_OPEN], pos_f[k, PF_HMR_CAP],
+            pos_i[k, PI_HMR_UNTIL])
+
+
+@jit_inline
+def _hmr_window(rules, acc_i):
+    """The HMR interval the run is at (``acc_i[I_HMR_PTR]``) as the one-symbol valuations take it: (whether
+    windows cap every open position and one is left, its start, its end, symbol 0's cap in it)."""
+    hmr = rules.hmr
+    hp = acc_i[I_HMR_PTR]
+    h_all = rules.params[P_HMR_ALL] > 0.0 and hp < hmr.shape[0]
+    return (h_all, hmr[hp, H_START] if h_all else 0, hmr[hp, H_END] if h_all else 0,
+            rules.hmr_cap[hp, 0] if h_all else math.inf)
+
+
+@jit_inline
 def _recalc_one_symbol(rules, book) -> None:
     """``_recalc_impl`` for a run with one symbol, the common case on the lean path: the same
-    arithmetic in the same order (so the same bits), with the symbol's constants and conversion
-    factors read once instead of per position and no per-symbol scratch table. From the totals above
-    ``agg_i[G_FEW]`` positions, as ``_recalc_impl``."""
+    arithmetic in the same order (so the same bits), position by position through the one-position
+    valuation's steps (``_profit_at``, ``_lev_one``, ``_m0_one``), with the conversion factors read once
+    and no per-symbol scratch table. From the totals above ``agg_i[G_FEW]`` positions, as ``_recalc_impl``."""
     if _by_totals(rules, book):
         _recalc_totals(rules, book)
         return
@@ -275,37 +295,22 @@ def _recalc_one_symbol(rules, book) -> None:
     pos_i = book.pos_i
     pos_f = book.pos_f
     scale = params[P_ACC_SCALE]
-    minor = params[P_MINOR]
     now = acc_i[I_NOW]
     bid = px[0, X_BID]
     ask = px[0, X_ASK]
-    cs = sym_f[0, S_CS]
     p_conv = _conv(px, sym_f, 0, S_P1_SYM)
+    m_conv = _conv(px, sym_f, 0, S_M1_SYM)
     high = acc_i[I_POS_HIGH]
     floating = 0.0
     for k in range(high):
-        if pos_i[k, PI_ACTIVE] == 0:
-            continue
-        side = pos_i[k, PI_SIDE]
-        close = bid if side > 0 else ask
-        pr = profit_in_profit_ccy(side, pos_f[k, PF_LOTS], cs, pos_f[k, PF_OPEN], close) * p_conv * scale
-        pos_f[k, PF_PROFIT] = pr
-        floating += pr
+        if pos_i[k, PI_ACTIVE] == 1:
+            position = _slot_position(book, k)
+            pr = _profit_at(rules, position, bid if position[0] > 0 else ask, p_conv)
+            pos_f[k, PF_PROFIT] = pr
+            floating += pr
     credit = acc_f[A_CREDIT]
-    equity = acc_i[I_BALANCE] / minor + floating + credit
-    n_bands = int(sym_f[0, S_N_BANDS])
-    band_now = _band_lev(rules.band_floor, rules.band_lev, 0, n_bands, equity)
-    hp = acc_i[I_HMR_PTR]
-    in_win = params[P_HMR_ALL] > 0.0 and _in_window(rules.hmr, acc_i, now) >= 0
-    window_cap = rules.hmr_cap[hp, 0] if in_win else math.inf
-    mode = int(sym_f[0, S_MODE])
-    fixed = sym_f[0, S_FIXED_RATE]
-    has_fixed = not math.isnan(fixed)
-    fixed_mode = _margin_mode(mode)
-    static_cap = sym_f[0, S_STATIC_CAP]
-    reprice = sym_f[0, S_BANDS_REPRICE] > 0.0
-    mrate = sym_f[0, S_MRATE]
-    m_conv = _conv(px, sym_f, 0, S_M1_SYM)
+    equity = acc_i[I_BALANCE] / params[P_MINOR] + floating + credit
+    window = _hmr_window(rules, acc_i)
     buy_margin = 0.0
     sell_margin = 0.0
     buy_lots = 0.0
@@ -313,18 +318,10 @@ def _recalc_one_symbol(rules, book) -> None:
     for k in range(high):
         if pos_i[k, PI_ACTIVE] == 0:
             continue
-        side = pos_i[k, PI_SIDE]
-        lots = pos_f[k, PF_LOTS]
-        price = ask if side > 0 else bid
-        if has_fixed:
-            m = margin_in_margin_ccy(fixed_mode, lots, cs, price, 1.0, fixed)
-        else:
-            band = math.inf
-            if n_bands > 0:
-                band = band_now if reprice else pos_f[k, PF_LEV_OPEN]
-            lev = _pos_leverage(static_cap, band, window_cap, now, pos_i[k, PI_HMR_UNTIL], pos_f[k, PF_HMR_CAP])
-            m = margin_in_margin_ccy(mode, lots, cs, price, lev, mrate)
-        m = m * m_conv * scale
+        position = _slot_position(book, k)
+        side, lots = position[0], position[1]
+        lev = _lev_one(rules, position, equity, now, window)
+        m = _m0_one(rules, position, ask if side > 0 else bid, lev) * m_conv * scale
         pos_f[k, PF_MARGIN] = m
         if side > 0:
             buy_margin += m
@@ -424,8 +421,8 @@ def _conv_at(sym_f, col1: int, bid: float, ask: float) -> float:
 
 @jit_inline
 def _write_back(book, prices, clock, account, k: int, position) -> None:
-    """Store ``_lean_one``'s register-held state into the tables (before a series point, a decision,
-    and on return): ``prices`` (bid, ask, previous bid, previous ask) of symbol 0, ``clock`` (now,
+    """Store ``_lean_one``'s register-held state into the tables (before a decision or a booking, and
+    on return): ``prices`` (bid, ask, previous bid, previous ask) of symbol 0, ``clock`` (now,
     quotes processed, MC state), ``account`` (floating, equity, margin, level, lowest level) and
     ``position`` (profit, margin, MAE, MFE) of the position in slot ``k`` (-1: none)."""
     px = book.px
@@ -673,7 +670,6 @@ def _lean_one(quotes, i: int, end: int, t_stop: int, rules, book, ledger, decisi
     sym_f = rules.sym_f
     band_floor = rules.band_floor
     band_lev = rules.band_lev
-    hmr = rules.hmr
     px = book.px
     acc_f = book.acc_f
     acc_i = book.acc_i
@@ -706,27 +702,19 @@ def _lean_one(quotes, i: int, end: int, t_stop: int, rules, book, ledger, decisi
         if pos_i[j, PI_ACTIVE] == 1:
             k = j
     # the position (fixed between bookings)
-    side = 0
-    lots = opn = pr = m = mae = mfe = lev_open = pos_cap = 0.0
-    until = 0
+    position = (0, 0.0, 0.0, 0.0, 0.0, 0)
+    pr = m = mae = mfe = 0.0
     if k >= 0:
-        side = pos_i[k, PI_SIDE]
-        lots = pos_f[k, PF_LOTS]
-        opn = pos_f[k, PF_OPEN]
+        position = _slot_position(book, k)
         pr = pos_f[k, PF_PROFIT]
         m = pos_f[k, PF_MARGIN]
         mae = pos_f[k, PF_MAE]
         mfe = pos_f[k, PF_MFE]
-        lev_open = pos_f[k, PF_LEV_OPEN]
-        pos_cap = pos_f[k, PF_HMR_CAP]
-        until = pos_i[k, PI_HMR_UNTIL]
-    position = (side, lots, opn, lev_open, pos_cap, until)
+    side = position[0]
     n_bands = int(sym_f[0, S_N_BANDS])
     reprice = sym_f[0, S_BANDS_REPRICE] > 0.0
     hp = acc_i[I_HMR_PTR]
-    h_all = params[P_HMR_ALL] > 0.0 and hp < hmr.shape[0]
-    window = (h_all, hmr[hp, H_START] if h_all else 0, hmr[hp, H_END] if h_all else 0,
-              rules.hmr_cap[hp, 0] if h_all else math.inf)
+    window = _hmr_window(rules, acc_i)
     # The trigger-price scan: a bucket (the quotes up to the next bar close) whose price range provably
     # changes nothing - no margin call or stop-out, no new lowest margin level - is read once for its
     # extremes and only its close is valued. The bounds are the per-quote arithmetic at the range's

@@ -324,7 +324,7 @@ def run_segment(quotes, start: int, end: int, rules, book, ledger, decisions) ->
         if acc_i[I_ERROR] != 0:
             return i
         t = q_time[i]
-        s = 0 if one_sym else q_sym[i]  # (one symbol: its column is never read, so never cached)
+        s = 0 if one_sym else q_sym[i]  # (one symbol: not read; the lean path never touches it: a miss)
         fl = q_flags[i]
         if not _due_bookings(rules, book, ledger, t):
             return i
