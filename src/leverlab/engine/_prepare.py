@@ -487,12 +487,6 @@ def _pooled(n: int, dtypes: tuple[str, ...]) -> tuple[np.ndarray, ...]:
         return tuple(a[:n] for a in fresh)
 
 
-def _quote_buffers(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Two float64 arrays of ``n`` for rebuilt quotes (``_pooled``)."""
-    bid, ask = _pooled(n, ("float64", "float64"))
-    return bid, ask
-
-
 #: spread widening where a profile publishes none (the engine's documented defaults, marked assumed): three
 #: times the spread - AvaTrade's "FX spreads can widen up to 3x", the one published multiplier found (costs.md)
 #: - from 5 minutes before to 30 minutes after the daily rollover, and from 2 minutes before to 5 minutes
@@ -621,7 +615,7 @@ def build_stream(feeds: dict[str, Bars | Ticks], order: list[str], terms: Accoun
             kind = {"broker": 1, "data+markup": 2}.get(spread, 0)
             if kind or widen:  # one compiled pass: the account's spread, then any widening
                 time = np.asarray(d.time, dtype=np.int64)
-                bid, ask = _quote_buffers(time.shape[0])
+                bid, ask = _pooled(time.shape[0], ("float64", "float64"))
                 rebuild = (kind, pts * point if kind else 0.0, lo, hi, m_col, a_col, bid, ask)
                 if name != primary:
                     _quotes(time, np.asarray(d.bid, dtype=np.float64), np.asarray(d.ask, dtype=np.float64),
