@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import glob
 import json
-import math
 import os
 import statistics
 import subprocess
@@ -55,9 +54,8 @@ def _median_time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     return statistics.median(times), out
 
 
-def phases(fn: Callable[[], Any]) -> str:
-    """Where one leverlab run's time goes: building the quote stream, the rest of the set-up (terms
-    tables, schedules, the strategy's targets), the compiled kernel, and building the Result."""
+def _timed(fn: Callable[[], Any]) -> tuple[float, dict[str, float]]:
+    """One call of ``fn`` with the engine's phases timed: (total seconds, {"stream", "kernel", "result"})."""
     from leverlab.engine._sim import _Sim
     from leverlab.engine.account import Account
 
@@ -83,6 +81,13 @@ def phases(fn: Callable[[], Any]) -> str:
     finally:
         for name, (cls, _) in patched.items():
             setattr(cls, name, originals[name])
+    return total, spent
+
+
+def phases(fn: Callable[[], Any]) -> str:
+    """Where one leverlab run's time goes: building the quote stream, the rest of the set-up (terms
+    tables, schedules, the strategy's targets), the compiled kernel, and building the Result."""
+    total, spent = _timed(fn)
     other = total - sum(spent.values())
     return (f"one run {total * 1e3:.0f} ms: kernel {spent['kernel'] * 1e3:.0f}, stream {spent['stream'] * 1e3:.0f}, "
             f"other set-up {other * 1e3:.0f}, result {spent['result'] * 1e3:.0f}")
@@ -103,24 +108,14 @@ def uncached(fn: Callable[[], Any]) -> str:
 def kernel_split(bars: Any, terms: Any, trades: int) -> str:
     """Where the bar kernel's time goes: the same bars and strategy targets, then the same with the
     position held from the first target on (no trade after it), then with no position at all (best of
-    three each); the difference to the held run is what the trades cost."""
+    four each); the difference to the held run is what the trades cost."""
     from leverlab.engine import Backtest
-    from leverlab.engine._sim import _Sim
     from leverlab.strategies import SmaCross
 
     targets = SmaCross.targets(bars, units=1000)
     first = int(np.flatnonzero(~np.isnan(targets))[0])
     held = np.full(targets.shape[0], np.nan)
     held[first] = targets[first]
-    spent = [0.0]
-    advance = _Sim.advance
-
-    def timed(self: Any, end: int) -> None:
-        t0 = time.perf_counter()
-        try:
-            advance(self, end)
-        finally:
-            spent[0] += time.perf_counter() - t0
 
     def kernel(tg: np.ndarray) -> float:
         class Fixed(SmaCross):
@@ -128,18 +123,10 @@ def kernel_split(bars: Any, terms: Any, trades: int) -> str:
             def targets(cls, bars: Any, **_: Any) -> np.ndarray:
                 return tg
 
-        best = math.inf
-        for _ in range(4):
-            spent[0] = 0.0
-            Backtest(bars, Fixed, terms=terms, deposit=10_000, vectorized=True).run(units=1000)
-            best = min(best, spent[0])
-        return best
+        run = lambda: Backtest(bars, Fixed, terms=terms, deposit=10_000, vectorized=True).run(units=1000)  # noqa: E731
+        return min(_timed(run)[1]["kernel"] for _ in range(4))
 
-    _Sim.advance = timed  # type: ignore[method-assign]
-    try:
-        k_all, k_held, k_flat = kernel(targets), kernel(held), kernel(np.full(targets.shape[0], np.nan))
-    finally:
-        _Sim.advance = advance  # type: ignore[method-assign]
+    k_all, k_held, k_flat = kernel(targets), kernel(held), kernel(np.full(targets.shape[0], np.nan))
     return (f"kernel {k_all * 1e3:.0f} ms = {k_flat * 1e3:.0f} with no position + {(k_held - k_flat) * 1e3:.0f} "
             f"holding one throughout + {(k_all - k_held) * 1e3:.0f} for the {trades} trades "
             f"({(k_all - k_held) / max(trades, 1) * 1e6:.2f} us each)")
